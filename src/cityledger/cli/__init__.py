@@ -1,0 +1,47 @@
+"""The `cityledger` command. Each concern registers its own commands from its own module,
+so the command tree mirrors the package layout (chain, datasets, indexer, api)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from ..errors import CityLedgerError
+
+app = typer.Typer(
+    name="cityledger",
+    help="CityLedger: a city's datasets, consent, access, releases and rights requests on chain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+# Each module exposes register(app); the order is the order of `cityledger --help`.
+from . import chain_cmds, dataset_cmds, index_cmds, query_cmds, serve_cmds  # noqa: E402
+
+for _module in (chain_cmds, dataset_cmds, index_cmds, query_cmds, serve_cmds):
+    _module.register(app)
+
+
+def main() -> None:
+    """Entry point: a CityLedgerError is one line on stderr and exit code 1, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except CityLedgerError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

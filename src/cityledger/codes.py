@@ -1,0 +1,80 @@
+"""The small integer codes the contracts use (docs/CONTRACTS.md), with their names.
+
+One place for them, so the CLI, the indexer, the API and the web page agree."""
+
+from __future__ import annotations
+
+from eth_utils import keccak
+
+ROLE_PUBLISHER = 1
+ROLE_AUDITOR = 2
+ROLE_RESEARCHER = 4
+ROLES = {"publisher": ROLE_PUBLISHER, "auditor": ROLE_AUDITOR, "researcher": ROLE_RESEARCHER}
+
+KIND_AGENCY = 1
+KIND_BUSINESS = 2
+PUBLISHER_KINDS = {"agency": KIND_AGENCY, "business": KIND_BUSINESS}
+
+DOMAINS = {
+    "health": 1,
+    "education": 2,
+    "agriculture": 3,
+    "energy": 4,
+    "public_safety": 5,
+    "civil_administration": 6,
+    "transport": 7,
+    "environment": 8,
+    "economy": 9,
+    "housing": 10,
+    "culture": 11,
+    "other": 12,
+}
+DOMAIN_NAMES = {v: k for k, v in DOMAINS.items()}
+
+STATUS_ACTIVE = 1
+STATUS_WITHDRAWN = 2
+
+SCOPE_DATASET = 1
+SCOPE_PUBLISHER = 2
+SCOPE_DOMAIN = 3
+SCOPES = {"dataset": SCOPE_DATASET, "publisher": SCOPE_PUBLISHER, "domain": SCOPE_DOMAIN}
+
+ANY_RESEARCHER = "0x0000000000000000000000000000000000000000"
+
+ATTESTATION_KINDS = {"quality": 1, "coverage": 2, "provenance": 3, "privacy_review": 4}
+
+ACCESS_REQUESTED, ACCESS_GRANTED, ACCESS_REFUSED, ACCESS_ENDED = 1, 2, 3, 4
+ACCESS_STATUS_NAMES = {1: "requested", 2: "granted", 3: "refused", 4: "ended"}
+
+RIGHTS_KINDS = {"access": 1, "rectification": 2, "erasure": 3, "portability": 4, "restriction": 5, "objection": 6}
+RIGHTS_KIND_NAMES = {v: k for k, v in RIGHTS_KINDS.items()}
+TARGET_PUBLISHER, TARGET_DATASET = 1, 2
+RIGHTS_OPEN, RIGHTS_FULFILLED, RIGHTS_REFUSED, RIGHTS_WITHDRAWN = 1, 2, 3, 4
+RIGHTS_STATUS_NAMES = {1: "open", 2: "fulfilled", 3: "refused", 4: "withdrawn"}
+RESPONSE_PERIOD = 30 * 24 * 3600
+
+# W3C Data Privacy Vocabulary purposes (https://w3id.org/dpv): the IRI is hashed on chain.
+DPV = "https://w3id.org/dpv#"
+PURPOSES = {
+    "ScientificResearch": "Scientific research",
+    "AcademicResearch": "Academic research",
+    "NonCommercialResearch": "Non-commercial research",
+    "CommercialResearch": "Commercial research",
+    "PublicBenefit": "Public benefit",
+    "ServiceOptimisation": "Service optimisation",
+    "ServiceProvision": "Service provision",
+    "ResearchAndDevelopment": "Research and development",
+    "PersonalisedBenefits": "Personalised benefits",
+    "ImproveHealthcare": "Improve healthcare",
+    "EnforceSecurity": "Enforce security",
+    "Marketing": "Marketing",
+}
+
+
+def purpose_hash(name_or_iri: str) -> bytes:
+    """keccak256 of a DPV purpose IRI; a bare name is taken as a DPV term."""
+    iri = name_or_iri if "://" in name_or_iri else DPV + name_or_iri
+    return keccak(text=iri)
+
+
+PURPOSE_BY_HASH = {purpose_hash(name): name for name in PURPOSES}

@@ -1,0 +1,150 @@
+"""Project configuration: `cityledger.toml` at the project root, overridden by environment variables.
+
+The project root is CITYLEDGER_ROOT if set, else the nearest folder upwards from the current
+directory that holds a `cityledger.toml`, else the current directory (embedded defaults apply).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULTS: dict = {
+    "paths": {
+        "data_dir": ".cityledger",
+        "build_dir": "build/contracts",
+        "deployments_dir": "deployments",
+    },
+    "store": {"url": "sqlite:///.cityledger/index.db", "confirmations": 2},
+    "api": {"host": "127.0.0.1", "port": 8000},
+    "networks": {
+        "devnet": {
+            "rpc_url": "http://127.0.0.1:8545",
+            "chain_id": 31337,
+            "devnet": True,
+            "mnemonic": "test test test test test test test test test test test junk",
+            "accounts": 10,
+            "block_time": 0,
+        }
+    },
+}
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    rpc_url: str
+    chain_id: int
+    devnet: bool = False
+    mnemonic: str | None = None
+    accounts: int = 10
+    block_time: int = 0
+
+    @property
+    def port(self) -> int:
+        from urllib.parse import urlparse
+
+        return urlparse(self.rpc_url).port or 8545
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    data_dir: Path
+    build_dir: Path
+    deployments_dir: Path
+    contracts_dir: Path
+    db_url: str
+    confirmations: int
+    api_host: str
+    api_port: int
+    networks: dict[str, dict] = field(default_factory=dict)
+
+    def network(self, name: str | None = None) -> Network:
+        """The named network (default: CITYLEDGER_NETWORK or devnet), with env overrides applied."""
+        name = name or os.environ.get("CITYLEDGER_NETWORK") or "devnet"
+        if name not in self.networks:
+            known = ", ".join(sorted(self.networks))
+            raise ConfigError(f"unknown network '{name}' (configured: {known}); add it to cityledger.toml")
+        raw = dict(self.networks[name])
+        if os.environ.get("CITYLEDGER_RPC_URL"):
+            raw["rpc_url"] = os.environ["CITYLEDGER_RPC_URL"]
+        if os.environ.get("CITYLEDGER_CHAIN_ID"):
+            raw["chain_id"] = int(os.environ["CITYLEDGER_CHAIN_ID"])
+        try:
+            return Network(
+                name=name,
+                rpc_url=str(raw["rpc_url"]),
+                chain_id=int(raw["chain_id"]),
+                devnet=bool(raw.get("devnet", False)),
+                mnemonic=raw.get("mnemonic"),
+                accounts=int(raw.get("accounts", 10)),
+                block_time=int(raw.get("block_time", 0)),
+            )
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(f"network '{name}' needs rpc_url and a numeric chain_id ({exc})") from None
+
+
+def find_root(start: Path | None = None) -> Path:
+    if os.environ.get("CITYLEDGER_ROOT"):
+        return Path(os.environ["CITYLEDGER_ROOT"]).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "cityledger.toml").is_file():
+            return folder
+    return here
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_config(root: Path | None = None) -> Config:
+    root = root or find_root()
+    raw = DEFAULTS
+    path = root / "cityledger.toml"
+    if path.is_file():
+        try:
+            raw = _merge(DEFAULTS, tomllib.loads(path.read_text()))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+    def at_root(p: str) -> Path:
+        q = Path(p)
+        return q if q.is_absolute() else root / q
+
+    data_dir = at_root(os.environ.get("CITYLEDGER_DATA_DIR") or raw["paths"]["data_dir"])
+    db_url = os.environ.get("CITYLEDGER_DB_URL") or raw["store"]["url"]
+    if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
+        # A relative SQLite path is relative to the project root, not the cwd.
+        rel = db_url.removeprefix("sqlite:///")
+        if rel and rel != ":memory:":
+            if rel.startswith(".cityledger/") and os.environ.get("CITYLEDGER_DATA_DIR"):
+                rel = str(data_dir / rel.removeprefix(".cityledger/"))
+            db_url = "sqlite:///" + str(at_root(rel))
+    return Config(
+        root=root,
+        data_dir=data_dir,
+        build_dir=at_root(os.environ.get("CITYLEDGER_BUILD_DIR") or raw["paths"]["build_dir"]),
+        deployments_dir=at_root(os.environ.get("CITYLEDGER_DEPLOYMENTS_DIR") or raw["paths"]["deployments_dir"]),
+        contracts_dir=at_root("contracts"),
+        db_url=db_url,
+        confirmations=int(os.environ.get("CITYLEDGER_CONFIRMATIONS") or raw["store"]["confirmations"]),
+        api_host=os.environ.get("CITYLEDGER_API_HOST") or raw["api"]["host"],
+        api_port=int(os.environ.get("CITYLEDGER_API_PORT") or raw["api"]["port"]),
+        networks=raw.get("networks", {}),
+    )
+
+
+@lru_cache(maxsize=1)
+def config() -> Config:
+    """The configuration of this process (cached; tests build their own with load_config)."""
+    return load_config()
