@@ -1,0 +1,303 @@
+"""The indexer's store: SQLAlchemy 2 tables (SQLite or PostgreSQL).
+
+Conventions (docs/INDEXER.md):
+- addresses, hashes (bytes32) and tx hashes: lowercase 0x-prefixed hex strings
+  (addresses 42 chars, bytes32 66 chars), never checksummed, never bytes;
+- block numbers, ids, counts and unix timestamps (seconds): integers;
+- uint64 expiries/deadlines above 2**63-1 are stored as 2**63-1 (same "active" answer, fits BIGINT);
+- "none" links are NULL, not 0 (datasets.supersedes / successor).
+
+Two kinds of tables:
+- append-only event tables (`consent_events`, `role_events`, `ownership_events`) with one row per log,
+  keyed by (block_number, log_index): the history ("consent state as of block B", timelines);
+- current-state tables whose every mutation is stamped with the block that made it
+  (`*_block` columns), so a reorg rolls them back by block number (see reorg.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# A BIGINT primary key that is SQLite's rowid alias (INTEGER PRIMARY KEY) there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+Address = String(42)
+Hash = String(66)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# ---------------------------------------------------------------- sync state
+
+
+class Checkpoint(Base):
+    """One row (id = 1): where the indexer is, for which chain and contracts, and the last RPC status."""
+
+    __tablename__ = "checkpoint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)  # last block fully indexed
+    block_hash: Mapped[str] = mapped_column(Hash)
+    start_block: Mapped[int] = mapped_column(BigInteger)  # deployment block
+    head_block: Mapped[int | None] = mapped_column(BigInteger)  # chain head when last seen
+    finalized_block: Mapped[int | None] = mapped_column(BigInteger)  # min(block_number, head - confirmations)
+    confirmations: Mapped[int] = mapped_column(Integer)
+    roles_address: Mapped[str] = mapped_column(Address)
+    datasets_address: Mapped[str] = mapped_column(Address)
+    consents_address: Mapped[str] = mapped_column(Address)
+    access_address: Mapped[str] = mapped_column(Address)
+    rights_address: Mapped[str] = mapped_column(Address)
+    updated_at: Mapped[int | None] = mapped_column(BigInteger)  # unix seconds of the last successful poll
+    rpc_error: Mapped[str | None] = mapped_column(Text)  # last RPC failure (NULL when the RPC answers)
+    rpc_error_at: Mapped[int | None] = mapped_column(BigInteger)
+    reorgs: Mapped[int] = mapped_column(Integer, default=0)  # reorganisations handled so far
+
+
+class Block(Base):
+    """Recent indexed blocks (the last `keep_blocks`): the reorg window."""
+
+    __tablename__ = "blocks"
+    number: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(Hash)
+    parent_hash: Mapped[str] = mapped_column(Hash)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+# ---------------------------------------------------------------- roles
+
+
+class RoleEvent(Base):
+    """Every RoleGranted / RoleRevoked (append-only)."""
+
+    __tablename__ = "role_events"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(8))  # "grant" | "revoke"
+    account: Mapped[str] = mapped_column(Address, index=True)
+    role: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[int] = mapped_column(Integer)  # publisher kind (0 unless publisher grant)
+    actor: Mapped[str] = mapped_column(Address)  # granted_by / revoked_by
+
+
+class Role(Base):
+    """Current roles: one row per (account, role bit) held. bitmask of an account = SUM(role)."""
+
+    __tablename__ = "roles"
+    account: Mapped[str] = mapped_column(Address, primary_key=True)
+    role: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # 1 publisher, 2 auditor, 4 researcher
+    kind: Mapped[int] = mapped_column(Integer)  # publisher kind: 1 agency, 2 business; 0 otherwise
+    granted_by: Mapped[str] = mapped_column(Address)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+
+    __table_args__ = (Index(None, "role"),)
+
+
+class OwnershipEvent(Base):
+    """CityRoles admin transfers (snekmate ownable_2step), append-only."""
+
+    __tablename__ = "ownership_events"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    event: Mapped[str] = mapped_column(String(40))  # "OwnershipTransferStarted" | "OwnershipTransferred"
+    previous_owner: Mapped[str] = mapped_column(Address)
+    new_owner: Mapped[str] = mapped_column(Address)
+
+
+# ---------------------------------------------------------------- datasets
+
+
+class Dataset(Base):
+    """One row per registered version (DatasetRegistered), updated by supersession and withdrawal."""
+
+    __tablename__ = "datasets"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    publisher: Mapped[str] = mapped_column(Address, index=True)
+    content_hash: Mapped[str] = mapped_column(Hash, unique=True)
+    metadata_hash: Mapped[str] = mapped_column(Hash)
+    metadata_uri: Mapped[str] = mapped_column(Text)
+    domain: Mapped[int] = mapped_column(Integer, index=True)
+    personal_data: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(BigInteger)
+    supersedes: Mapped[int | None] = mapped_column(BigInteger, index=True)  # NULL for a first version
+    successor: Mapped[int | None] = mapped_column(BigInteger)  # NULL until superseded
+    successor_block: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[int] = mapped_column(Integer)  # 1 active, 2 withdrawn
+    registered_block: Mapped[int] = mapped_column(BigInteger)
+    registered_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    registered_tx: Mapped[str] = mapped_column(Hash)
+    withdrawn_block: Mapped[int | None] = mapped_column(BigInteger)
+    withdrawn_at: Mapped[int | None] = mapped_column(BigInteger)
+    withdrawn_tx: Mapped[str | None] = mapped_column(Hash)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Hash)  # reason_hash
+
+
+class Attestation(Base):
+    __tablename__ = "attestations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    dataset_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    auditor: Mapped[str] = mapped_column(Address, index=True)
+    kind: Mapped[int] = mapped_column(Integer)
+    report_hash: Mapped[str] = mapped_column(Hash)
+    active: Mapped[bool] = mapped_column(Boolean)
+    added_block: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[int] = mapped_column(BigInteger)
+    added_tx: Mapped[str] = mapped_column(Hash)
+    revoked_block: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_tx: Mapped[str | None] = mapped_column(Hash)
+
+
+# ---------------------------------------------------------------- consent
+
+
+class Consent(Base):
+    """Current state per consent key. Active at time t iff t < expiry (a revoke sets expiry 0)."""
+
+    __tablename__ = "consents"
+    key: Mapped[str] = mapped_column(Hash, primary_key=True)
+    citizen: Mapped[str] = mapped_column(Address, index=True)
+    purpose: Mapped[str] = mapped_column(Hash)
+    scope_kind: Mapped[int] = mapped_column(Integer)
+    scope_id: Mapped[str] = mapped_column(Hash)
+    grantee: Mapped[str] = mapped_column(Address, index=True)
+    expiry: Mapped[int] = mapped_column(BigInteger)
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    granted_at: Mapped[int] = mapped_column(BigInteger)  # timestamp of the last grant
+    granted_block: Mapped[int] = mapped_column(BigInteger)
+    granted_tx: Mapped[str] = mapped_column(Hash)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)  # NULL unless revoked after the last grant
+    revoked_block: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_tx: Mapped[str | None] = mapped_column(Hash)
+    submitted_by: Mapped[str] = mapped_column(Address)  # of the last grant/revoke (relayer or citizen)
+    updated_block: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index(None, "purpose", "scope_kind", "scope_id"),)
+
+
+class ConsentEvent(Base):
+    """Every ConsentGranted / ConsentRevoked (append-only): consent as of block B, timelines."""
+
+    __tablename__ = "consent_events"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+    timestamp: Mapped[int] = mapped_column(BigInteger, index=True)
+    action: Mapped[str] = mapped_column(String(8))  # "grant" | "revoke"
+    key: Mapped[str] = mapped_column(Hash)
+    citizen: Mapped[str] = mapped_column(Address)
+    purpose: Mapped[str] = mapped_column(Hash)
+    scope_kind: Mapped[int] = mapped_column(Integer)
+    scope_id: Mapped[str] = mapped_column(Hash)
+    grantee: Mapped[str] = mapped_column(Address)
+    expiry: Mapped[int] = mapped_column(BigInteger)  # 0 for a revoke
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    submitted_by: Mapped[str] = mapped_column(Address)
+
+    __table_args__ = (
+        Index(None, "key", "block_number"),
+        Index(None, "citizen", "block_number"),
+        Index(None, "purpose", "scope_kind", "scope_id", "block_number"),
+    )
+
+
+# ---------------------------------------------------------------- access and releases
+
+
+class Access(Base):
+    """Access requests and their life: requested -> granted | refused; granted -> ended."""
+
+    __tablename__ = "access"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    dataset_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    requester: Mapped[str] = mapped_column(Address, index=True)  # also the grantee
+    purpose: Mapped[str] = mapped_column(Hash)
+    terms_hash: Mapped[str] = mapped_column(Hash)
+    status: Mapped[int] = mapped_column(Integer, index=True)  # 1 requested, 2 granted, 3 refused, 4 ended
+    expiry: Mapped[int | None] = mapped_column(BigInteger)  # set by the grant
+    requested_block: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[int] = mapped_column(BigInteger)
+    requested_tx: Mapped[str] = mapped_column(Hash)
+    granted_block: Mapped[int | None] = mapped_column(BigInteger)
+    granted_at: Mapped[int | None] = mapped_column(BigInteger)
+    granted_tx: Mapped[str | None] = mapped_column(Hash)
+    refused_block: Mapped[int | None] = mapped_column(BigInteger)
+    refused_at: Mapped[int | None] = mapped_column(BigInteger)
+    refused_tx: Mapped[str | None] = mapped_column(Hash)
+    refused_reason: Mapped[str | None] = mapped_column(Hash)
+    ended_block: Mapped[int | None] = mapped_column(BigInteger)
+    ended_at: Mapped[int | None] = mapped_column(BigInteger)
+    ended_tx: Mapped[str | None] = mapped_column(Hash)
+    ended_by: Mapped[str | None] = mapped_column(Address)
+
+
+class Release(Base):
+    __tablename__ = "releases"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    access_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    grantee: Mapped[str] = mapped_column(Address, index=True)
+    dataset_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    purpose: Mapped[str] = mapped_column(Hash)
+    subject_count: Mapped[int] = mapped_column(BigInteger)
+    consent_root: Mapped[str] = mapped_column(Hash)
+    snapshot_block: Mapped[int] = mapped_column(BigInteger)
+    release_hash: Mapped[str] = mapped_column(Hash)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+
+
+# ---------------------------------------------------------------- rights requests
+
+
+class RightsRequest(Base):
+    __tablename__ = "rights_requests"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    citizen: Mapped[str] = mapped_column(Address, index=True)
+    publisher: Mapped[str] = mapped_column(Address, index=True)
+    kind: Mapped[int] = mapped_column(Integer)
+    target_kind: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(Hash)
+    details_hash: Mapped[str] = mapped_column(Hash)
+    deadline: Mapped[int] = mapped_column(BigInteger, index=True)
+    status: Mapped[int] = mapped_column(Integer, index=True)  # 1 open, 2 fulfilled, 3 refused, 4 withdrawn
+    filed_block: Mapped[int] = mapped_column(BigInteger)
+    filed_at: Mapped[int] = mapped_column(BigInteger)
+    filed_tx: Mapped[str] = mapped_column(Hash)
+    answered_block: Mapped[int | None] = mapped_column(BigInteger)
+    answered_at: Mapped[int | None] = mapped_column(BigInteger)
+    answered_tx: Mapped[str | None] = mapped_column(Hash)
+    answer_hash: Mapped[str | None] = mapped_column(Hash)
+    late: Mapped[bool | None] = mapped_column(Boolean)
+    withdrawn_block: Mapped[int | None] = mapped_column(BigInteger)
+    withdrawn_at: Mapped[int | None] = mapped_column(BigInteger)
+    withdrawn_tx: Mapped[str | None] = mapped_column(Hash)
+
+
+# The tables holding indexed chain data (compare_stores compares these; `blocks`/`checkpoint` are sync state).
+DATA_TABLES = (
+    "role_events",
+    "roles",
+    "ownership_events",
+    "datasets",
+    "attestations",
+    "consents",
+    "consent_events",
+    "access",
+    "releases",
+    "rights_requests",
+)

@@ -1,0 +1,99 @@
+"""Engines, sessions and schema migrations for the indexer's store.
+
+SQLite (the default: one file, WAL, synchronous=NORMAL) or PostgreSQL (`postgresql+psycopg://...`).
+The schema is owned by the Alembic migrations shipped in this package (`migrations/`); `migrate(url)`
+brings any store to the newest revision and is run by the indexer on start.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import CityLedgerError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean psycopg 3 (the driver we ship), not psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return normalise_url(url).startswith("sqlite")
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")  # readers (the API) and the writer share the file
+    cur.execute("PRAGMA foreign_keys=OFF")
+    cur.close()
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """An engine for `url`; SQLite files get WAL + synchronous=NORMAL and their folder is created."""
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError
+        raise CityLedgerError(f"not a database URL: {url!r} ({exc})") from None
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:"):
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    raise CityLedgerError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+def session_factory(engine_or_url: Engine | str) -> sessionmaker[Session]:
+    """A sessionmaker bound to an engine (or to a new engine for a URL)."""
+    engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@lru_cache(maxsize=8)
+def cached_engine(url: str) -> Engine:
+    """One engine per URL per process (for readers such as the API)."""
+    return make_engine(url)
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str | Engine, revision: str = "head") -> None:
+    """Create or upgrade the store's schema to `revision` (idempotent)."""
+    from alembic import command
+    from sqlalchemy.exc import OperationalError
+
+    engine = make_engine(url) if isinstance(url, str) else url
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except OperationalError as exc:
+        raise CityLedgerError(f"cannot open the store {engine.url!r}: {exc.orig}") from None
+    finally:
+        if isinstance(url, str):
+            engine.dispose()
