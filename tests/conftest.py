@@ -1,0 +1,3 @@
+"""Shared test set-up: the cityledger.testing plugin gives the anvil and devnet fixtures."""
+
+pytest_plugins = ["cityledger.testing"]
