@@ -1,0 +1,308 @@
+"""Canonical rows of a tabular file, their Merkle root, and single-row inclusion proofs.
+
+Canonical form "cityledger-rows-v1" (docs/FINGERPRINT.md has the full statement):
+- a row is the JSON object {column name: value text}, keys sorted by Unicode code point, no
+  whitespace, non-ASCII characters written as themselves, UTF-8 encoded (Python's json with
+  sort_keys, separators (",", ":") and ensure_ascii=False; the same bytes as RFC 8785 for string
+  values), so column order in the file does not matter;
+- CSV: UTF-8 (a leading BOM is ignored), comma-separated, RFC 4180 double-quote quoting; values
+  are the text exactly as parsed (quotes removed, no trimming, no type conversion); every line
+  break (CRLF, CR, LF), also inside a quoted value, becomes LF; empty lines are not rows;
+  the first row is the header; every row must have as many fields as the header;
+- Parquet: each column cast to text by Arrow (null -> ""), the same JSON object;
+- rows keep file order: leaf i is the i-th data row; reordering rows changes the root;
+- leaf = SHA-256(0x00 || row bytes), RFC 6962 tree (see merkle.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+
+from ..errors import CityLedgerError
+from .hashing import check_readable_file
+from .merkle import LEAF_PREFIX, RootBuilder, proof_from_leaves, verify_path
+
+CANONICAL_FORM = "cityledger-rows-v1"
+PROOF_FORMAT = "cityledger-row-proof-v1"
+CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+# A quoted value may legitimately be large (free text); the csv default of 128 KiB is not a limit
+# the canonical form should impose.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode
+
+
+def canonical_row(row: dict[str, str]) -> bytes:
+    """The canonical bytes of one row given as {column: value text}."""
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def row_leaf(row: dict[str, str]) -> bytes:
+    return sha256(LEAF_PREFIX + canonical_row(row)).digest()
+
+
+def table_format(path: Path) -> str:
+    """'csv' or 'parquet' from the file name; a clear error for anything else."""
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in PARQUET_SUFFIXES:
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise CityLedgerError(f"{path}: Parquet needs pyarrow (pip install pyarrow)") from None
+        return "parquet"
+    supported = ", ".join(sorted([*CSV_SUFFIXES, *PARQUET_SUFFIXES]))
+    raise CityLedgerError(
+        f"{path}: unsupported format '{suffix or '(no extension)'}' for row fingerprints (supported: {supported}); "
+        "the SHA-256 content hash works for any file"
+    )
+
+
+@dataclass(frozen=True)
+class _Sorted:
+    names: list[str]  # sorted column names
+    order: list[int]  # positions in the file's column order, in sorted-name order
+    prefix: list[str]  # '{"a":' , ',"b":' ... (JSON-escaped keys), one per sorted column
+
+
+def _sorted_columns(header: list[str], where: str) -> _Sorted:
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise CityLedgerError(f"{where}: duplicate column name '{name}' in the header")
+        seen.add(name)
+    order = sorted(range(len(header)), key=lambda i: header[i])
+    names = [header[i] for i in order]
+    prefix = [("{" if k == 0 else ",") + _dumps(name) + ":" for k, name in enumerate(names)]
+    return _Sorted(names, order, prefix)
+
+
+def _csv_values(path: Path, progress: Callable[[int], None] | None) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """(header, iterator of (line number, values in file column order)) of a CSV/TSV file."""
+    delimiter = CSV_SUFFIXES[path.suffix.lower()]
+    # newline=None: universal newlines turn CRLF and CR into LF everywhere, quoted values included.
+    fh = open(path, encoding="utf-8-sig", newline=None, buffering=1 << 20)
+    if progress is not None:
+        raw = fh.buffer
+
+        def lines() -> Iterator[str]:
+            # Progress in bytes read from the underlying binary buffer (read-ahead granularity).
+            last = 0
+            for line in fh:
+                pos = raw.tell()
+                if pos != last:
+                    progress(pos - last)
+                    last = pos
+                yield line
+
+        source: Iterator[str] = lines()
+    else:
+        source = fh
+    reader = csv.reader(source, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+    try:
+        header = next(reader, None)
+        while header == []:
+            header = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        fh.close()
+        raise _csv_error(path, reader.line_num, exc) from None
+    if header is None:
+        fh.close()
+        raise CityLedgerError(f"{path}: empty file, no header row")
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        width = len(header)
+        try:
+            for values in reader:
+                if len(values) != width:
+                    if not values:
+                        continue  # an empty line is not a row
+                    raise CityLedgerError(
+                        f"{path}: malformed row at line {reader.line_num}: {len(values)} fields, "
+                        f"the header has {width}"
+                    )
+                yield reader.line_num, values
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise _csv_error(path, reader.line_num, exc) from None
+        finally:
+            fh.close()
+
+    return header, rows()
+
+
+def _csv_error(path: Path, line: int, exc: Exception) -> CityLedgerError:
+    if isinstance(exc, UnicodeDecodeError):
+        return CityLedgerError(f"{path}: not UTF-8 text near line {line + 1} ({exc.reason})")
+    return CityLedgerError(f"{path}: malformed CSV at line {line}: {exc}")
+
+
+def _parquet_values(path: Path, progress: Callable[[int], None] | None) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise CityLedgerError(f"{path}: not a readable Parquet file ({exc})") from None
+    header = list(pf.schema_arrow.names)
+    total = max(pf.metadata.num_rows, 1)
+    size = path.stat().st_size
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        n = 0
+        try:
+            for batch in pf.iter_batches(batch_size=65536):
+                cols = []
+                for col in batch.columns:
+                    text = pc.cast(col, pa.string()) if col.type != pa.string() else col
+                    cols.append(pc.fill_null(text, "").to_pylist())
+                for values in zip(*cols):
+                    n += 1
+                    yield n, list(values)
+                if progress is not None:
+                    progress(int(size * batch.num_rows / total))
+        except pa.ArrowException as exc:
+            raise CityLedgerError(f"{path}: cannot read Parquet row group ({exc})") from None
+
+    return header, rows()
+
+
+def _open_table(p: Path, progress: Callable[[int], None] | None) -> tuple[_Sorted, Iterator[tuple[int, list[str]]]]:
+    header, values = (_parquet_values if table_format(p) == "parquet" else _csv_values)(p, progress)
+    try:
+        return _sorted_columns(header, str(p)), values
+    except CityLedgerError:
+        values.close()
+        raise
+
+
+def iter_rows(path: str | os.PathLike, progress: Callable[[int], None] | None = None) -> tuple[list[str], Iterator[dict[str, str]]]:
+    """(sorted column names, iterator of rows as {column: value text}) in file order."""
+    cols, values = _open_table(check_readable_file(path), progress)
+    names, order = cols.names, cols.order
+
+    def rows() -> Iterator[dict[str, str]]:
+        for _line, v in values:
+            yield {name: v[i] for name, i in zip(names, order)}
+
+    return names, rows()
+
+
+def _iter_leaves(cols: _Sorted, values: Iterator[tuple[int, list[str]]]) -> Iterator[bytes]:
+    """Leaf hashes in file order, built without a dict per row (the hot loop of a 10M-row file)."""
+    pairs = list(zip(cols.prefix, cols.order))
+    dumps = _dumps
+    if not pairs:
+        for _ in values:
+            yield sha256(LEAF_PREFIX + b"{}").digest()
+        return
+    for _line, v in values:
+        text = "".join([pre + dumps(v[i]) for pre, i in pairs]) + "}"
+        yield sha256(LEAF_PREFIX + text.encode("utf-8")).digest()
+
+
+@dataclass(frozen=True)
+class RowsFingerprint:
+    root: bytes
+    count: int
+    columns: list[str]
+    canonical_form: str = CANONICAL_FORM
+
+
+def rows_root(path: str | os.PathLike, progress: Callable[[int], None] | None = None) -> RowsFingerprint:
+    """Merkle root and row count of a CSV/TSV/Parquet file, streamed in O(log n) memory."""
+    cols, values = _open_table(check_readable_file(path), progress)
+    builder = RootBuilder()
+    add = builder.add
+    for leaf in _iter_leaves(cols, values):
+        add(leaf)
+    return RowsFingerprint(builder.root(), builder.count, cols.names)
+
+
+def count_rows(path: str | os.PathLike) -> int:
+    _, values = _open_table(check_readable_file(path), None)
+    return sum(1 for _ in values)
+
+
+def prove_row(path: str | os.PathLike, row_number: int) -> dict:
+    """An inclusion proof (JSON-ready dict) for data row `row_number` (1 = first row after the header).
+
+    Streams the file twice (count, then one audit-path pass); memory stays O(log n).
+    """
+    p = check_readable_file(path)
+    size = count_rows(p)
+    if size == 0:
+        raise CityLedgerError(f"{p}: the table has no data rows to prove")
+    if not 1 <= row_number <= size:
+        raise CityLedgerError(f"row {row_number} out of range: {p} has rows 1..{size}")
+    index = row_number - 1
+    leaf, path_hashes = proof_from_leaves(_iter_leaves(*_open_table(p, None)), index, size)
+    _, rows = iter_rows(p)
+    row = next(r for i, r in enumerate(rows) if i == index)
+    rows.close()
+    if row_leaf(row) != leaf:  # the fast and the readable encoder must agree
+        raise CityLedgerError(f"{p}: internal error: canonical encodings disagree on row {row_number}")
+    from .merkle import root_from_path
+
+    root = root_from_path(leaf, index, size, path_hashes)
+    return {
+        "format": PROOF_FORMAT,
+        "canonical_form": CANONICAL_FORM,
+        "file": p.name,
+        "row_number": row_number,
+        "leaf_index": index,
+        "tree_size": size,
+        "row": row,
+        "leaf_hash": "0x" + leaf.hex(),
+        "path": ["0x" + h.hex() for h in path_hashes],
+        "root": "0x" + root.hex(),  # type: ignore[union-attr]
+    }
+
+
+def _hex32(value: object, what: str) -> bytes:
+    from .hashing import parse_hash
+
+    if not isinstance(value, str):
+        raise CityLedgerError(f"proof: {what} must be a hex string")
+    return parse_hash(value, f"proof {what}")
+
+
+def load_proof(data: dict) -> tuple[dict[str, str], int, int, list[bytes], bytes]:
+    """Validated (row, leaf index, tree size, path, claimed root) of a proof document."""
+    if not isinstance(data, dict) or data.get("format") != PROOF_FORMAT:
+        raise CityLedgerError(f"not a row proof: expected format '{PROOF_FORMAT}'")
+    if data.get("canonical_form") != CANONICAL_FORM:
+        raise CityLedgerError(f"unsupported canonical form '{data.get('canonical_form')}' (this version: {CANONICAL_FORM})")
+    missing = [k for k in ("row", "leaf_index", "tree_size", "path", "root") if k not in data]
+    if missing:
+        raise CityLedgerError(f"proof is missing fields: {', '.join(missing)}")
+    row = data["row"]
+    if not isinstance(row, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in row.items()):
+        raise CityLedgerError("proof: row must be an object of text values")
+    index, size = data["leaf_index"], data["tree_size"]
+    if not (isinstance(index, int) and isinstance(size, int)) or not 0 <= index < size:
+        raise CityLedgerError("proof: leaf_index and tree_size must be integers with 0 <= leaf_index < tree_size")
+    if not isinstance(data["path"], list):
+        raise CityLedgerError("proof: path must be a list of hashes")
+    path = [_hex32(h, "path entry") for h in data["path"]]
+    return row, index, size, path, _hex32(data["root"], "root")
+
+
+def verify_row_proof(data: dict, root: bytes | None = None) -> bool:
+    """True iff the proof's row is leaf `leaf_index` of a tree with `root` (default: the proof's own root).
+
+    Needs nothing but the proof: one leaf hash and ceil(log2 n) node hashes.
+    """
+    row, index, size, path, claimed = load_proof(data)
+    return verify_path(root if root is not None else claimed, row_leaf(row), index, size, path)
