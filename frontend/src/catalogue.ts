@@ -1,0 +1,208 @@
+// Researcher / public view: the catalogue (search, filters) and one dataset's page.
+import { api, items, purposeLabel } from "./api";
+import { ATTESTATION_KINDS, DOMAINS, domainLabel, codeOf } from "./codes";
+import { clear, errorBox, field, fmtTime, h, loading, select, shortHex } from "./dom";
+
+/** Dataset rows from the API, read leniently (the page shows whatever metadata a row has). */
+export function dsId(d: any): number {
+  return Number(d.dataset_id ?? d.id);
+}
+export function dsTitle(d: any): string {
+  const m = d.metadata ?? {};
+  return d.title ?? m.title ?? m["dct:title"] ?? m["dcterms:title"] ?? `Dataset ${dsId(d)}`;
+}
+function dsDescription(d: any): string {
+  const m = d.metadata ?? {};
+  return d.description ?? m.description ?? m["dct:description"] ?? "";
+}
+function dsStatus(d: any): string {
+  const s = d.status;
+  if (s === 2 || s === "withdrawn") return "withdrawn";
+  if (d.successor && Number(d.successor) !== 0) return "superseded";
+  if (typeof s === "string") return s;
+  return "active";
+}
+function statusBadge(d: any): HTMLElement {
+  const s = dsStatus(d);
+  return h("span", { class: `badge badge-${s}` }, s);
+}
+function publisherOf(d: any): string {
+  return d.publisher ?? d.publisher_address ?? "";
+}
+function publisherName(d: any): string {
+  return d.publisher_name ?? d.metadata?.publisher ?? d.metadata?.["dct:publisher"]?.name ?? shortHex(publisherOf(d));
+}
+
+const PAGE_SIZE = 20;
+
+export async function renderCatalogue(main: HTMLElement, params: URLSearchParams): Promise<void> {
+  const q = h("input", { type: "search", name: "q", value: params.get("q") ?? "", autocomplete: "off" });
+  const domain = select(
+    "domain",
+    [["", "All domains"], ...Object.entries(DOMAINS).map(([k, v]) => [k, v] as [string, string])],
+    params.get("domain") ?? "",
+  );
+  const publisher = h("input", {
+    type: "text",
+    name: "publisher",
+    value: params.get("publisher") ?? "",
+    placeholder: "0x…",
+    spellcheck: "false",
+    autocomplete: "off",
+  });
+  const results = h("div", { id: "results", "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "filters", role: "search", "aria-label": "Search the catalogue" },
+    field("Search title, description, keywords", q),
+    field("Domain", domain),
+    field("Publisher address", publisher, "Optional"),
+    h("button", { type: "submit" }, "Search"),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams();
+    if (q.value.trim()) p.set("q", q.value.trim());
+    if (domain.value) p.set("domain", domain.value);
+    if (publisher.value.trim()) p.set("publisher", publisher.value.trim());
+    location.hash = `#/catalogue${p.size ? "?" + p : ""}`;
+  });
+  domain.addEventListener("change", () => form.requestSubmit());
+  clear(main, h("h1", {}, "Dataset catalogue"), form, results);
+  await loadResults(results, params);
+}
+
+async function loadResults(results: HTMLElement, params: URLSearchParams): Promise<void> {
+  const page = Math.max(1, Number(params.get("page") ?? 1) || 1);
+  const query = new URLSearchParams();
+  for (const k of ["q", "domain", "publisher"]) if (params.get(k)) query.set(k, params.get(k)!);
+  query.set("page", String(page));
+  query.set("page_size", String(PAGE_SIZE));
+  clear(results, loading("datasets"));
+  let body: any;
+  try {
+    body = await api(`/api/datasets?${query}`);
+  } catch (e: any) {
+    clear(results, errorBox(`Could not load the catalogue: ${e.message}`));
+    return;
+  }
+  const rows = items(body, "datasets");
+  const total = Number(body?.total ?? rows.length);
+  if (!rows.length) {
+    clear(results, h("p", { class: "muted" }, "No dataset matches these filters."));
+    return;
+  }
+  const list = h(
+    "ul",
+    { class: "cards" },
+    rows.map((d) =>
+      h(
+        "li",
+        { class: "card" },
+        h("h2", {}, h("a", { href: `#/dataset/${dsId(d)}` }, dsTitle(d))),
+        h(
+          "p",
+          { class: "meta" },
+          statusBadge(d),
+          " ",
+          h("span", {}, domainLabel(d.domain)),
+          " · version ",
+          String(d.version ?? 1),
+          " · ",
+          h("span", { title: publisherOf(d) }, publisherName(d)),
+          d.personal_data ? h("span", { class: "badge badge-personal" }, "personal data") : null,
+        ),
+        dsDescription(d) ? h("p", { class: "desc" }, dsDescription(d)) : null,
+      ),
+    ),
+  );
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const nav = h("nav", { class: "pager", "aria-label": "Result pages" });
+  const link = (p: number, text: string) => {
+    const pp = new URLSearchParams(query);
+    pp.delete("page_size");
+    pp.set("page", String(p));
+    return h("a", { href: `#/catalogue?${pp}` }, text);
+  };
+  if (page > 1) nav.append(link(page - 1, "← Previous"));
+  nav.append(h("span", {}, ` Page ${page} of ${pages} `));
+  if (page < pages) nav.append(link(page + 1, "Next →"));
+  clear(results, h("p", { class: "muted" }, `${total} dataset${total === 1 ? "" : "s"}`), list, nav);
+}
+
+export async function renderDataset(main: HTMLElement, id: string): Promise<void> {
+  clear(main, loading(`dataset ${id}`));
+  let d: any;
+  try {
+    d = await api(`/api/datasets/${encodeURIComponent(id)}`);
+  } catch (e: any) {
+    clear(main, h("p", {}, h("a", { href: "#/catalogue" }, "← Catalogue")), errorBox(e.message));
+    return;
+  }
+  const [versions, attestations, counts] = await Promise.all([
+    api(`/api/datasets/${id}/versions`).then((b) => items(b, "versions")).catch(() => null),
+    d.attestations ? Promise.resolve(items(d.attestations)) : api(`/api/datasets/${id}/attestations`).then((b) => items(b, "attestations")).catch(() => null),
+    api(`/api/datasets/${id}/consent-counts`).catch(() => null),
+  ]);
+  const facts: [string, Node | string][] = [
+    ["Status", statusBadge(d)],
+    ["Domain", domainLabel(d.domain)],
+    ["Version", String(d.version ?? 1)],
+    ["Publisher", h("code", { class: "hash" }, publisherOf(d))],
+    ["Content hash (SHA-256)", h("code", { class: "hash" }, d.content_hash ?? "—")],
+    ["Personal data", d.personal_data ? "yes" : "no"],
+    ["Registered", fmtTime(d.registered_at ?? d.timestamp ?? d.block_time)],
+  ];
+  if (d.metadata_uri) facts.push(["Metadata (DCAT)", h("code", { class: "hash" }, d.metadata_uri)]);
+  if (d.successor && Number(d.successor)) facts.push(["Superseded by", h("a", { href: `#/dataset/${d.successor}` }, `version ${d.successor}`)]);
+
+  const countRows = items(counts, "counts", "purposes");
+  const countList = await Promise.all(
+    countRows.map(async (c: any) => ({ label: await purposeLabel(c.purpose ?? c.purpose_hash ?? c.name), n: Number(c.active ?? c.count ?? 0) })),
+  );
+
+  clear(
+    main,
+    h("p", {}, h("a", { href: "#/catalogue" }, "← Catalogue")),
+    h("h1", {}, dsTitle(d)),
+    dsDescription(d) ? h("p", { class: "desc" }, dsDescription(d)) : null,
+    h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    h("section", { "aria-labelledby": "prov-h" },
+      h("h2", { id: "prov-h" }, "Versions and provenance"),
+      versions === null
+        ? errorBox("Could not load the versions.")
+        : h("ol", { class: "timeline" }, versions.map((v: any) =>
+            h("li", { class: dsId(v) === dsId(d) ? "current" : "" },
+              h("a", { href: `#/dataset/${dsId(v)}`, "aria-current": dsId(v) === dsId(d) ? "page" : null }, `Version ${v.version ?? "?"}`),
+              " ", statusBadge(v), " ",
+              h("span", { class: "muted" }, fmtTime(v.registered_at ?? v.timestamp ?? v.block_time)), " ",
+              h("code", { class: "hash", title: v.content_hash }, shortHex(v.content_hash ?? "", 8)),
+            ))),
+    ),
+    h("section", { "aria-labelledby": "att-h" },
+      h("h2", { id: "att-h" }, "Attestations"),
+      attestations === null
+        ? errorBox("Could not load the attestations.")
+        : attestations.length
+          ? h("ul", { class: "plain" }, attestations.map((a: any) =>
+              h("li", {},
+                h("strong", {}, ATTESTATION_KINDS[codeOf(a.kind, { quality: 1, coverage: 2, provenance: 3, privacy_review: 4 })] ?? String(a.kind)),
+                " by ", h("code", { class: "hash", title: a.auditor }, shortHex(a.auditor ?? "")),
+                a.active === false || a.revoked ? h("span", { class: "badge badge-withdrawn" }, "revoked") : null,
+                " · report ", h("code", { class: "hash", title: a.report_hash }, shortHex(a.report_hash ?? "", 8)),
+              )))
+          : h("p", { class: "muted" }, "No auditor has attested this version yet."),
+    ),
+    h("section", { "aria-labelledby": "cons-h" },
+      h("h2", { id: "cons-h" }, "Active consents per purpose"),
+      counts === null
+        ? errorBox("Could not load the consent counts.")
+        : countList.length
+          ? h("table", { class: "counts" },
+              h("caption", { class: "visually-hidden" }, "Active consents per purpose"),
+              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Purpose"), h("th", { scope: "col" }, "Active consents"))),
+              h("tbody", {}, countList.map((c) => h("tr", {}, h("th", { scope: "row" }, c.label), h("td", {}, String(c.n))))))
+          : h("p", { class: "muted" }, "No active consent covers this dataset."),
+    ),
+  );
+}

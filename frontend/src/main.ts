@@ -1,0 +1,73 @@
+// CityLedger's web page: a hash router over four views, a wallet widget and a transactions panel.
+import "./style.css";
+import { renderCatalogue, renderDataset } from "./catalogue";
+import { renderCitizen } from "./citizen";
+import { clear, h, shortHex } from "./dom";
+import { renderStats } from "./stats";
+import { renderVerify } from "./verify";
+import { connect, disconnect, hasWallet, onRightChain, onWalletChange, restore, switchChain, wallet } from "./wallet";
+
+const main = document.getElementById("main")!;
+const walletBox = document.getElementById("wallet")!;
+
+let routeSeq = 0;
+async function route(focus = true): Promise<void> {
+  const seq = ++routeSeq;
+  const [path, query = ""] = (location.hash.slice(1) || "/catalogue").split("?");
+  const params = new URLSearchParams(query);
+  const parts = path.split("/").filter(Boolean);
+  for (const a of document.querySelectorAll<HTMLAnchorElement>("#nav a")) {
+    const here = a.getAttribute("href")!.slice(2) === parts[0] || (parts[0] === "dataset" && a.hash === "#/catalogue");
+    if (here) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  try {
+    switch (parts[0]) {
+      case "dataset":
+        await renderDataset(main, parts[1] ?? "");
+        break;
+      case "verify":
+        renderVerify(main);
+        break;
+      case "stats":
+        await renderStats(main);
+        break;
+      case "citizen":
+        await renderCitizen(main);
+        break;
+      default:
+        await renderCatalogue(main, params);
+    }
+  } catch (e: any) {
+    if (seq === routeSeq) clear(main, h("p", { class: "error", role: "alert" }, `Something went wrong: ${e?.message ?? e}`));
+  }
+  const title = main.querySelector("h1")?.textContent;
+  document.title = title ? `${title} · CityLedger` : "CityLedger";
+  // Move focus to the new content so keyboard and screen-reader users land on it.
+  if (focus && seq === routeSeq) main.focus({ preventScroll: false });
+}
+
+function renderWallet(): void {
+  if (!hasWallet()) {
+    clear(walletBox, h("span", { class: "muted small" }, "No wallet"));
+  } else if (!wallet.account) {
+    clear(walletBox, h("button", { type: "button", onclick: () => connect() }, "Connect wallet"));
+  } else if (!onRightChain()) {
+    clear(walletBox, h("button", { type: "button", class: "warn", onclick: () => switchChain() }, "Switch network"));
+  } else {
+    clear(
+      walletBox,
+      h("span", { class: "account", title: wallet.account }, h("span", { class: "dot", "aria-hidden": "true" }), shortHex(wallet.account, 4)),
+      h("button", { type: "button", class: "link", onclick: () => disconnect(), "aria-label": "Disconnect wallet from this page" }, "Disconnect"),
+    );
+  }
+}
+
+onWalletChange(() => {
+  renderWallet();
+  if (location.hash.startsWith("#/citizen")) route(false);
+});
+window.addEventListener("hashchange", () => route());
+renderWallet();
+restore();
+route(false);
