@@ -1,0 +1,232 @@
+"""Pydantic response and request models: the OpenAPI schema the web page and researchers read."""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+Address = str
+Hash = str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine-readable: bad_request, not_found, validation_error, rejected, rate_limited, ...")
+    message: str = Field(description="what was wrong and what to do")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    page: int
+    page_size: int
+    total: int
+
+
+class ContractInfo(BaseModel):
+    address: Address
+    block: int | None = None
+
+
+class Status(BaseModel):
+    chain_id: int | None
+    network: str | None
+    rpc_reachable: bool
+    head_block: int | None = Field(description="the node's latest block (None if the RPC does not answer)")
+    last_indexed_block: int | None
+    last_indexed_hash: Hash | None = None
+    finalized_block: int | None = Field(description="the last block the index treats as final (head - confirmations)")
+    confirmations: int
+    lag: int | None = Field(description="head_block - last_indexed_block")
+    contracts: dict[str, Address]
+
+
+class DeploymentInfo(BaseModel):
+    chain_id: int
+    network: str
+    rpc_url: str
+    start_block: int
+    contracts: dict[str, dict] = Field(description="name -> {address, abi}")
+
+
+class Purpose(BaseModel):
+    name: str
+    label: str
+    iri: str
+    hash: Hash
+
+
+class Attestation(BaseModel):
+    attestation_id: int
+    dataset_id: int
+    auditor: Address
+    kind: str
+    kind_code: int
+    report_hash: Hash
+    active: bool
+    block_number: int
+    tx_hash: Hash | None = None
+
+
+class Dataset(BaseModel):
+    dataset_id: int
+    content_hash: Hash
+    publisher: Address
+    metadata_hash: Hash
+    metadata_uri: str
+    domain: str
+    domain_code: int
+    personal_data: bool
+    version: int
+    supersedes: int | None
+    successor: int | None
+    status: Literal["active", "superseded", "withdrawn"]
+    withdrawn_reason_hash: Hash | None = None
+    registered_block: int
+    registered_at: int | None = Field(None, description="unix time of the registration block")
+    tx_hash: Hash | None = None
+
+
+class DatasetDetail(Dataset):
+    metadata: dict | None = Field(None, description="the DCAT metadata, when the index holds it")
+    attestations: list[Attestation] = []
+
+
+class PurposeCount(BaseModel):
+    purpose: Hash
+    purpose_name: str | None
+    active: int
+
+
+class ConsentCounts(BaseModel):
+    dataset_id: int
+    as_of_block: int
+    counts: list[PurposeCount]
+
+
+class Verification(BaseModel):
+    content_hash: Hash
+    state: Literal["registered", "superseded", "withdrawn", "not_registered"]
+    dataset_id: int | None = None
+    superseded_by: int | None = None
+    latest_version: int | None = None
+    publisher: Address | None = None
+    registered_block: int | None = None
+
+
+class Consent(BaseModel):
+    key: Hash
+    citizen: Address
+    purpose: Hash
+    purpose_name: str | None
+    scope_kind: str
+    scope_kind_code: int
+    scope_id: Hash
+    grantee: Address
+    any_researcher: bool
+    expiry: int
+    nonce: int
+    state: Literal["active", "expired", "revoked"]
+    granted_at: int | None
+    block_number: int
+    submitted_by: Address | None = None
+
+
+class ConsentCheck(BaseModel):
+    active: bool
+    as_of_block: int
+    key: Hash
+    expiry: int | None
+    state: Literal["active", "expired", "revoked", "never_granted"]
+
+
+class Access(BaseModel):
+    access_id: int
+    dataset_id: int
+    requester: Address
+    purpose: Hash
+    purpose_name: str | None
+    terms_hash: Hash | None
+    status: Literal["requested", "granted", "refused", "ended"]
+    expiry: int | None
+    live: bool
+    requested_block: int
+
+
+class Release(BaseModel):
+    release_id: int
+    access_id: int
+    dataset_id: int
+    grantee: Address
+    purpose: Hash
+    purpose_name: str | None
+    subject_count: int
+    consent_root: Hash
+    snapshot_block: int
+    release_hash: Hash
+    block_number: int
+    tx_hash: Hash | None = None
+
+
+class UsedRelease(Release):
+    leaf: Hash = Field(description="the OpenZeppelin StandardMerkleTree leaf of the citizen's address")
+    proof: list[Hash] = Field(description="sibling hashes from the leaf up to consent_root")
+
+
+class RightsRequest(BaseModel):
+    request_id: int
+    citizen: Address
+    publisher: Address
+    kind: str
+    target_kind: Literal["publisher", "dataset"]
+    target: Hash
+    details_hash: Hash
+    status: Literal["open", "fulfilled", "refused", "withdrawn"]
+    deadline: int
+    overdue: bool
+    answer_hash: Hash | None = None
+    late: bool | None = None
+    filed_block: int
+
+
+class DomainStat(BaseModel):
+    domain: str
+    domain_code: int
+    datasets: int
+
+
+class TimelinePoint(BaseModel):
+    day: str
+    grants: int
+    revocations: int
+
+
+class _RelayBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    citizen: str = Field(description="the citizen's address (the signer)")
+    purpose: str = Field(description="DPV purpose name (ScientificResearch) or its 0x keccak hash")
+    scope_kind: int = Field(ge=1, le=3, description="1 dataset, 2 publisher, 3 domain")
+    scope_id: str = Field(description="bytes32 as 0x + 64 hex (or a dataset id / publisher address / domain)")
+    grantee: str = Field(description="grantee address; 0x000...0 = any accredited researcher")
+    deadline: int = Field(gt=0, description="unix time after which the signature is void")
+    signature: str = Field(description="65-byte r||s||v EIP-712 signature, 0x + 130 hex")
+    chain_id: int | None = Field(None, description="optional: the chain id signed for (a clearer error on mismatch)")
+    nonce: int | None = Field(None, ge=0, description="optional: the nonce signed (a clearer error when stale)")
+
+
+class RelayGrant(_RelayBase):
+    expiry: int = Field(gt=0, description="unix time the consent ends")
+
+
+class RelayRevoke(_RelayBase):
+    pass
+
+
+class RelayResult(BaseModel):
+    tx_hash: Hash
