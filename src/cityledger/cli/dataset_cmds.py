@@ -1,7 +1,315 @@
-"""CLI commands: publish, verify, prove, verify-row (owned by fingerprint/)."""
+"""CLI commands: fingerprint, publish, withdraw, attest, verify, prove, verify-row (owned by datasets/)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
 
 import typer
+from rich.console import Console
+
+from ..errors import CityLedgerError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# Files at least this big get a progress bar while they are hashed.
+PROGRESS_MIN_BYTES = 32 << 20
+
+NETWORK = typer.Option(None, "--network", help="Configured network (default: CITYLEDGER_NETWORK or devnet).")
+JSON_OUT = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+
+
+def _chain(network: str | None):
+    """(network, web3, deployment): the network is resolved first so a typo fails before any I/O."""
+    from ..chain.connection import connect
+    from ..chain.deployments import load_deployment
+    from ..config import config
+
+    net = config().network(network)
+    w3 = connect(net)
+    return net, w3, load_deployment(net.chain_id)
+
+
+def _account(net, index: int | None, default: int):
+    """A devnet account by index, or on other networks the keystore / env key of the chain layer."""
+    from ..chain.accounts import deployer_account, devnet_accounts
+
+    if net.devnet:
+        accounts = devnet_accounts(net)
+        i = default if index is None else index
+        if not 0 <= i < len(accounts):
+            raise CityLedgerError(f"--from-account {i}: the devnet has accounts 0..{len(accounts) - 1}")
+        return accounts[i]
+    if index is not None:
+        raise CityLedgerError("--from-account is for devnets; on other networks set CITYLEDGER_KEYSTORE")
+    return deployer_account(net, prompt=lambda text: typer.prompt(text, hide_input=True))
+
+
+@contextmanager
+def _progress(total: int, label: str):
+    """A progress callback (bytes) with a rich bar for big files, a no-op for small ones."""
+    if total < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _when(ts: int | None) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "?"
+
+
+def _emit(as_json: bool, data: dict, lines: list[str]) -> None:
+    if as_json:
+        out.print_json(json.dumps(data, default=str))
+    else:
+        for line in lines:
+            out.print(line)
+
+
+def fingerprint_cmd(file: Path = typer.Argument(..., help="Any file; CSV/TSV/Parquet also get a row Merkle root."),
+                    as_json: bool = JSON_OUT) -> None:
+    """Print a file's content hash (SHA-256) and, for tables, its row Merkle root. Needs no chain."""
+    from ..datasets.fingerprints import fingerprint_file, work_bytes
+    from ..fingerprint import check_readable_file
+
+    p = check_readable_file(file)
+    with _progress(work_bytes(p), f"fingerprint {p.name}") as cb:
+        fp = fingerprint_file(p, cb)
+    data = {"file": str(p), "content_hash": "0x" + fp.content_hash.hex(), "byte_size": fp.byte_size,
+            "media_type": fp.media_type, "rows_root": "0x" + fp.rows.root.hex() if fp.rows else None,
+            "record_count": fp.rows.count if fp.rows else None}
+    lines = [f"content hash  {data['content_hash']}  (sha256 of {fp.byte_size} bytes)"]
+    if fp.rows:
+        lines.append(f"rows root     {data['rows_root']}  ({fp.rows.count} rows, {fp.rows.canonical_form})")
+    _emit(as_json, data, lines)
+
+
+def publish_cmd(
+    file: Path = typer.Argument(..., help="The dataset file."),
+    title: str = typer.Option(..., "--title", help="Title of the dataset."),
+    domain: str = typer.Option(..., "--domain", help="Domain: health, education, energy, environment, ..."),
+    description: Optional[str] = typer.Option(None, "--description", help="What the data is (required)."),
+    license: Optional[str] = typer.Option(None, "--license", help="License IRI or SPDX id (required), e.g. CC-BY-4.0."),
+    supersedes: int = typer.Option(0, "--supersedes", help="Id of the version this file corrects or updates."),
+    personal: bool = typer.Option(False, "--personal", help="The dataset holds personal data (consent applies)."),
+    temporal: Optional[str] = typer.Option(None, "--temporal", help="Period covered: START/END (ISO dates)."),
+    spatial: Optional[str] = typer.Option(None, "--spatial", help="Place covered, e.g. 'Seattle, Washington, USA'."),
+    population: Optional[str] = typer.Option(None, "--population", help="Who or what is covered."),
+    method: Optional[str] = typer.Option(None, "--method", help="How the data was collected."),
+    not_covered: Optional[str] = typer.Option(None, "--not-covered", help="Who or what is NOT covered."),
+    source: Optional[str] = typer.Option(None, "--source", help="Where the data comes from."),
+    keyword: list[str] = typer.Option([], "--keyword", help="Keyword (repeatable)."),
+    metadata_uri: Optional[str] = typer.Option(None, "--metadata-uri",
+                                               help="s3:// or ipfs:// URI of the metadata (default: local store)."),
+    network: Optional[str] = NETWORK,
+    from_account: Optional[int] = typer.Option(None, "--from-account", help="Devnet account index (default 1)."),
+    as_json: bool = JSON_OUT,
+) -> None:
+    """Fingerprint FILE, store its DCAT metadata and register it on chain."""
+    from ..config import config
+    from ..datasets.fingerprints import fingerprint_file, work_bytes
+    from ..datasets.metadata import Coverage, DatasetInfo, check_info
+    from ..datasets.registry import publish
+    from ..datasets.store import MetadataStore, check_uri
+    from ..fingerprint import check_readable_file
+
+    # Everything a user can get wrong is checked before the file is read or the chain touched.
+    p = check_readable_file(file)
+    start, end = _period(temporal)
+    net = config().network(network)
+    account = _account(net, from_account, 1)
+    info = DatasetInfo(title=title, domain=domain, publisher=account.address, description=description,
+                       license=license, personal_data=personal, supersedes=supersedes, keywords=keyword,
+                       source=source, coverage=Coverage(start, end, spatial, population, method, not_covered))
+    check_info(info)
+    if metadata_uri:
+        check_uri(metadata_uri)
+    _, w3, deployment = _chain(net.name)
+    with _progress(work_bytes(p), f"fingerprint {p.name}") as cb:
+        fp = fingerprint_file(p, cb)
+    result = publish(w3, deployment, account, p, info, store=MetadataStore(), metadata_uri=metadata_uri,
+                     fingerprint=fp)
+    if result.already_registered:
+        _emit(as_json, result.to_json(),
+              [f"already registered as dataset {result.dataset_id} (content hash {result.content_hash}); nothing written"])
+        return
+    lines = [
+        f"registered dataset {result.dataset_id} (version {result.version}) from {account.address}",
+        f"  content hash   {result.content_hash}",
+        f"  metadata hash  {result.metadata_hash}",
+        f"  metadata URI   {result.metadata_uri}",
+    ]
+    if result.rows_root:
+        lines.append(f"  rows root      {result.rows_root}  ({result.record_count} rows)")
+    lines.append(f"  transaction    {result.tx_hash} (block {result.block})")
+    _emit(as_json, result.to_json(), lines)
+
+
+def _period(temporal: str | None) -> tuple[str | None, str | None]:
+    if not temporal:
+        return None, None
+    parts = temporal.split("/")
+    if len(parts) != 2:
+        raise CityLedgerError(f"--temporal '{temporal}': expected START/END, e.g. 2012-01-01/2015-12-31")
+    for part in parts:
+        if part:
+            try:
+                datetime.fromisoformat(part)
+            except ValueError:
+                raise CityLedgerError(f"--temporal: '{part}' is not an ISO 8601 date") from None
+    return parts[0] or None, parts[1] or None
+
+
+def withdraw_cmd(
+    dataset_id: int = typer.Argument(..., help="The version to withdraw."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept off chain; its SHA-256 goes on chain)."),
+    network: Optional[str] = NETWORK,
+    from_account: Optional[int] = typer.Option(None, "--from-account",
+                                               help="Devnet account index (default: the version's publisher)."),
+    as_json: bool = JSON_OUT,
+) -> None:
+    """Withdraw a dataset version (its publisher only)."""
+    from ..datasets.registry import dataset_record, withdraw
+
+    net, w3, deployment = _chain(network)
+    rec = dataset_record(w3, deployment, dataset_id)
+    default = 1
+    if net.devnet and from_account is None:
+        from ..chain.accounts import devnet_accounts
+
+        addrs = [a.address.lower() for a in devnet_accounts(net)]
+        default = addrs.index(rec["publisher"].lower()) if rec["publisher"].lower() in addrs else 1
+    account = _account(net, from_account, default)
+    result = withdraw(w3, deployment, account, dataset_id, reason)
+    _emit(as_json, result, [f"withdrew dataset {dataset_id}: transaction {result['tx_hash']} (block {result['block']})"])
+
+
+def attest_cmd(
+    dataset_id: int = typer.Argument(..., help="The version attested."),
+    kind: str = typer.Option(..., "--kind", help="quality, coverage, provenance or privacy_review."),
+    report: Path = typer.Option(..., "--report", help="The audit report file (its SHA-256 goes on chain)."),
+    network: Optional[str] = NETWORK,
+    from_account: Optional[int] = typer.Option(None, "--from-account", help="Devnet account index (default 3)."),
+    as_json: bool = JSON_OUT,
+) -> None:
+    """Attach an auditor's attestation to a dataset version."""
+    from ..codes import ATTESTATION_KINDS
+    from ..datasets.registry import attest
+    from ..fingerprint import check_readable_file
+
+    if kind not in ATTESTATION_KINDS:
+        raise CityLedgerError(f"unknown attestation kind '{kind}' (one of: {', '.join(ATTESTATION_KINDS)})")
+    check_readable_file(report)
+    net, w3, deployment = _chain(network)
+    result = attest(w3, deployment, _account(net, from_account, 3), dataset_id, kind, report)
+    _emit(as_json, result, [f"attestation {result['attestation_id']} ({kind}) on dataset {dataset_id}: "
+                            f"report {result['report_hash']}, transaction {result['tx_hash']}"])
+
+
+def verify_cmd(file: Path = typer.Argument(..., help="The file to check against the chain."),
+               network: Optional[str] = NETWORK, as_json: bool = JSON_OUT) -> None:
+    """Is this exact file registered? By whom, when, which version, its status and attestations."""
+    from ..datasets.registry import verify_hash
+    from ..fingerprint import check_readable_file, sha256_file
+
+    p = check_readable_file(file)
+    _, w3, deployment = _chain(network)
+    with _progress(p.stat().st_size, f"hash {p.name}") as cb:
+        digest = sha256_file(p, cb)
+    v = verify_hash(w3, deployment, digest)
+    if v.status == "not_registered":
+        _emit(as_json, v.to_json(), [f"NOT REGISTERED: no dataset on chain has content hash {v.content_hash}"])
+        return
+    head = {
+        "registered": f"REGISTERED as dataset {v.dataset_id} (version {v.version}, active)",
+        "superseded": f"SUPERSEDED: dataset {v.dataset_id} (version {v.version}) is replaced by dataset {v.successor}"
+        + (f" (latest version: dataset {v.latest})" if v.latest != v.successor else ""),
+        "withdrawn": f"WITHDRAWN: dataset {v.dataset_id} (version {v.version}) was withdrawn by its publisher"
+        + (f"; later version: dataset {v.latest}" if v.latest != v.dataset_id else ""),
+    }[v.status]
+    lines = [
+        head,
+        f"  content hash   {v.content_hash}",
+        f"  publisher      {v.publisher}",
+        f"  registered     block {v.block}, {_when(v.timestamp)}, transaction {v.tx_hash}",
+        f"  domain         {v.domain}{'  (personal data)' if v.personal_data else ''}",
+        f"  metadata       {v.metadata_uri}  (hash {v.metadata_hash})",
+    ]
+    if v.supersedes:
+        lines.append(f"  supersedes     dataset {v.supersedes}")
+    if not v.attestations:
+        lines.append("  attestations   none")
+    for a in v.attestations:
+        lines.append(f"  attestation    #{a['attestation_id']} {a['kind']} by {a['auditor']}"
+                     f"{'' if a['active'] else ' (revoked)'}, report {a['report_hash']}")
+    _emit(as_json, v.to_json(), lines)
+
+
+def prove_cmd(
+    file: Path = typer.Argument(..., help="A CSV/TSV/Parquet file."),
+    row: int = typer.Option(..., "--row", help="Data row number, 1 = the first row after the header."),
+    out_path: Optional[Path] = typer.Option(None, "--out", help="Write the proof JSON here instead of stdout."),
+) -> None:
+    """Print (or write) an inclusion proof of one row against the file's row Merkle root."""
+    from ..fingerprint import prove_row
+
+    proof = prove_row(file, row)
+    text = json.dumps(proof, indent=2, ensure_ascii=False) + "\n"
+    if out_path is None:
+        typer.echo(text, nl=False)
+        return
+    if out_path.is_dir():
+        raise CityLedgerError(f"--out {out_path}: is a directory")
+    try:
+        out_path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CityLedgerError(f"--out {out_path}: cannot write ({exc.strerror or exc})") from None
+    err.print(f"proof of row {row} ({proof['tree_size']} rows, root {proof['root']}) written to {out_path}")
+
+
+def verify_row_cmd(
+    proof_file: Path = typer.Argument(..., help="A proof JSON written by `cityledger prove`."),
+    root: Optional[str] = typer.Option(None, "--root", help="The expected rows Merkle root (hex)."),
+    dataset: Optional[int] = typer.Option(None, "--dataset", help="Check against this registered dataset's root."),
+    network: Optional[str] = NETWORK,
+) -> None:
+    """Check a row inclusion proof: alone, against a root, or against a registered dataset."""
+    from ..datasets.registry import dataset_rows_root
+    from ..datasets.store import MetadataStore
+    from ..fingerprint import check_readable_file, parse_hash, verify_row_proof
+
+    if root is not None and dataset is not None:
+        raise CityLedgerError("give --root or --dataset, not both")
+    expected = parse_hash(root, "root") if root is not None else None
+    p = check_readable_file(proof_file)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CityLedgerError(f"{p}: not a JSON proof ({exc})") from None
+    against = "the root given" if root is not None else "the root inside the proof (pass --root or --dataset to bind it)"
+    if dataset is not None:
+        _, w3, deployment = _chain(network)
+        expected, _ = dataset_rows_root(w3, deployment, dataset, MetadataStore())
+        against = f"dataset {dataset}'s registered rows root"
+    if not verify_row_proof(doc, expected):
+        raise CityLedgerError(f"INVALID: the proof of row {doc.get('row_number', '?')} does not lead to {against}")
+    out.print(f"VALID: row {doc.get('row_number', doc['leaf_index'] + 1)} of {doc['tree_size']} is in {against}")
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("fingerprint")(fingerprint_cmd)
+    app.command("publish")(publish_cmd)
+    app.command("withdraw")(withdraw_cmd)
+    app.command("attest")(attest_cmd)
+    app.command("verify")(verify_cmd)
+    app.command("prove")(prove_cmd)
+    app.command("verify-row")(verify_row_cmd)

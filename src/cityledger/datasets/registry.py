@@ -1,0 +1,271 @@
+"""Datasets on chain: publish (register), withdraw, attest, and look a file up (verify).
+
+All reads and writes go through the DatasetRegistry of a deployment; transactions through
+cityledger.chain.tx.transact, so a revert surfaces as a one-line TransactionFailed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ..chain.deployments import Deployment, contract
+from ..chain.tx import transact
+from ..codes import ATTESTATION_KINDS, DOMAIN_NAMES, STATUS_WITHDRAWN
+from ..errors import CityLedgerError
+from ..fingerprint import sha256_file
+from .fingerprints import FileFingerprint, fingerprint_file
+from .metadata import DatasetInfo, build_metadata, domain_code, metadata_hash
+from .store import MetadataStore, check_uri, default_uri
+
+
+def registry(w3: Web3, deployment: Deployment, cfg=None):
+    return contract(w3, deployment, "DatasetRegistry", cfg)
+
+
+@dataclass
+class PublishResult:
+    dataset_id: int
+    content_hash: str
+    metadata_hash: str
+    metadata_uri: str | None
+    rows_root: str | None
+    record_count: int | None
+    tx_hash: str | None
+    block: int | None
+    version: int | None
+    already_registered: bool = False
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _event(receipt, event) -> dict:
+    logs = event.process_receipt(receipt, errors=_discard())
+    if not logs:
+        raise CityLedgerError("transaction mined but emitted no event (wrong contract address?)")
+    return logs[0]["args"]
+
+
+def _discard():
+    from web3.logs import DISCARD
+
+    return DISCARD
+
+
+def publish(
+    w3: Web3,
+    deployment: Deployment,
+    account: LocalAccount,
+    path: str | Path,
+    info: DatasetInfo,
+    *,
+    store: MetadataStore,
+    metadata_uri: str | None = None,
+    fingerprint: FileFingerprint | None = None,
+    progress: Callable[[int], None] | None = None,
+    cfg=None,
+) -> PublishResult:
+    """Fingerprint `path`, store its metadata and register it. An already registered file writes
+    nothing and returns the existing id with already_registered=True. On any failure nothing stays
+    written (a metadata document this call created is removed again)."""
+    domain = domain_code(info.domain)
+    if metadata_uri is not None:
+        check_uri(metadata_uri)
+    reg = registry(w3, deployment, cfg)
+    fp = fingerprint or fingerprint_file(path, progress)
+    existing = reg.functions.dataset_id_of(fp.content_hash).call()
+    if existing:
+        return PublishResult(existing, "0x" + fp.content_hash.hex(), "", None,
+                             "0x" + fp.rows.root.hex() if fp.rows else None, fp.rows.count if fp.rows else None,
+                             None, None, None, already_registered=True)
+    if info.supersedes:
+        _check_supersedable(reg, info.supersedes, account.address)
+    doc = build_metadata(
+        info,
+        file_name=fp.path.name,
+        content_hash=fp.content_hash,
+        byte_size=fp.byte_size,
+        media=fp.media_type,
+        record_count=fp.rows.count if fp.rows else None,
+        rows_root=fp.rows.root if fp.rows else None,
+        canonical_form=fp.rows.canonical_form if fp.rows else None,
+    )
+    digest, written = store.put(doc)
+    uri = metadata_uri or default_uri(digest)
+    try:
+        receipt = transact(
+            w3, account,
+            reg.functions.register(fp.content_hash, digest, uri, domain, bool(info.personal_data), int(info.supersedes)),
+        )
+    except BaseException:
+        if written:
+            store.remove(digest)
+        raise
+    args = _event(receipt, reg.events.DatasetRegistered())
+    return PublishResult(
+        dataset_id=args["dataset_id"],
+        content_hash="0x" + fp.content_hash.hex(),
+        metadata_hash="0x" + digest.hex(),
+        metadata_uri=uri,
+        rows_root="0x" + fp.rows.root.hex() if fp.rows else None,
+        record_count=fp.rows.count if fp.rows else None,
+        tx_hash=receipt["transactionHash"].to_0x_hex(),
+        block=receipt["blockNumber"],
+        version=args["version"],
+    )
+
+
+def _check_supersedable(reg, dataset_id: int, publisher: str) -> None:
+    # The contract enforces this too; checking first gives the user the reason before any write.
+    if dataset_id < 1 or dataset_id > reg.functions.dataset_count().call():
+        raise CityLedgerError(f"dataset {dataset_id} does not exist: nothing to supersede")
+    _, owner, _, _, _, _, _, successor = reg.functions.dataset(dataset_id).call()
+    if owner.lower() != publisher.lower():
+        raise CityLedgerError(f"dataset {dataset_id} was published by {owner}; only that publisher can supersede it")
+    if successor:
+        raise CityLedgerError(f"dataset {dataset_id} is already superseded by dataset {successor}")
+
+
+def text_hash(text: str) -> bytes:
+    """SHA-256 of a text's UTF-8 bytes: how reasons go on chain (the text stays off chain)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def withdraw(w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, reason: str, cfg=None) -> dict:
+    reg = registry(w3, deployment, cfg)
+    receipt = transact(w3, account, reg.functions.withdraw(int(dataset_id), text_hash(reason)))
+    return {"dataset_id": int(dataset_id), "reason_hash": "0x" + text_hash(reason).hex(),
+            "tx_hash": receipt["transactionHash"].to_0x_hex(), "block": receipt["blockNumber"]}
+
+
+def attest(w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, kind: str,
+           report: str | Path, cfg=None) -> dict:
+    """Attach an auditor's attestation; the report file's SHA-256 goes on chain (the report stays off)."""
+    if kind not in ATTESTATION_KINDS:
+        raise CityLedgerError(f"unknown attestation kind '{kind}' (one of: {', '.join(ATTESTATION_KINDS)})")
+    report_hash = sha256_file(report)
+    reg = registry(w3, deployment, cfg)
+    receipt = transact(w3, account, reg.functions.attest(int(dataset_id), ATTESTATION_KINDS[kind], report_hash))
+    args = _event(receipt, reg.events.AttestationAdded())
+    return {"attestation_id": args["attestation_id"], "dataset_id": int(dataset_id), "kind": kind,
+            "report_hash": "0x" + report_hash.hex(), "tx_hash": receipt["transactionHash"].to_0x_hex(),
+            "block": receipt["blockNumber"]}
+
+
+@dataclass
+class Verification:
+    status: str  # registered | superseded | withdrawn | not_registered
+    content_hash: str
+    dataset_id: int = 0
+    publisher: str | None = None
+    version: int | None = None
+    domain: str | None = None
+    personal_data: bool | None = None
+    supersedes: int = 0
+    successor: int = 0
+    latest: int = 0  # the newest version of its lineage
+    block: int | None = None
+    timestamp: int | None = None
+    tx_hash: str | None = None
+    metadata_hash: str | None = None
+    metadata_uri: str | None = None
+    withdrawn_reason_hash: str | None = None
+    attestations: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def registration(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) -> dict:
+    """The DatasetRegistered event of a version (metadata hash and URI live only in the event)."""
+    reg = registry(w3, deployment, cfg)
+    logs = reg.events.DatasetRegistered().get_logs(
+        from_block=deployment.start_block, argument_filters={"dataset_id": int(dataset_id)}
+    )
+    if not logs:
+        raise CityLedgerError(f"dataset {dataset_id} is not registered on this chain")
+    return logs[0]
+
+
+def dataset_record(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) -> dict:
+    reg = registry(w3, deployment, cfg)
+    if dataset_id < 1 or dataset_id > reg.functions.dataset_count().call():
+        raise CityLedgerError(f"dataset {dataset_id} is not registered on this chain")
+    keys = ("content_hash", "publisher", "version", "domain", "personal_data", "status", "supersedes", "successor")
+    return dict(zip(keys, reg.functions.dataset(int(dataset_id)).call()))
+
+
+def verify_hash(w3: Web3, deployment: Deployment, content_hash: bytes, cfg=None) -> Verification:
+    """What the chain says about a content hash (by whom, when, version, status, attestations)."""
+    reg = registry(w3, deployment, cfg)
+    out = Verification(status="not_registered", content_hash="0x" + content_hash.hex())
+    dataset_id = reg.functions.dataset_id_of(content_hash).call()
+    if not dataset_id:
+        return out
+    rec = dataset_record(w3, deployment, dataset_id, cfg)
+    log = registration(w3, deployment, dataset_id, cfg)
+    block = w3.eth.get_block(log["blockNumber"])
+    out.dataset_id = dataset_id
+    out.publisher = rec["publisher"]
+    out.version = rec["version"]
+    out.domain = DOMAIN_NAMES.get(rec["domain"], str(rec["domain"]))
+    out.personal_data = rec["personal_data"]
+    out.supersedes = rec["supersedes"]
+    out.successor = rec["successor"]
+    out.block = log["blockNumber"]
+    out.timestamp = block["timestamp"]
+    out.tx_hash = log["transactionHash"].to_0x_hex()
+    out.metadata_hash = "0x" + log["args"]["metadata_hash"].hex()
+    out.metadata_uri = log["args"]["metadata_uri"]
+    latest, successor = dataset_id, rec["successor"]
+    while successor:
+        latest = successor
+        successor = dataset_record(w3, deployment, successor, cfg)["successor"]
+    out.latest = latest
+    if rec["status"] == STATUS_WITHDRAWN:
+        out.status = "withdrawn"
+        wlogs = reg.events.DatasetWithdrawn().get_logs(
+            from_block=deployment.start_block, argument_filters={"dataset_id": dataset_id}
+        )
+        if wlogs:
+            out.withdrawn_reason_hash = "0x" + wlogs[0]["args"]["reason_hash"].hex()
+    elif rec["successor"]:
+        out.status = "superseded"
+    else:
+        out.status = "registered"
+    kinds = {v: k for k, v in ATTESTATION_KINDS.items()}
+    for ev in reg.events.AttestationAdded().get_logs(
+        from_block=deployment.start_block, argument_filters={"dataset_id": dataset_id}
+    ):
+        aid = ev["args"]["attestation_id"]
+        _, auditor, kind, active = reg.functions.attestation(aid).call()
+        out.attestations.append({"attestation_id": aid, "auditor": auditor, "kind": kinds.get(kind, str(kind)),
+                                 "active": active, "report_hash": "0x" + ev["args"]["report_hash"].hex(),
+                                 "block": ev["blockNumber"]})
+    return out
+
+
+def verify_file(w3: Web3, deployment: Deployment, path: str | Path, cfg=None,
+                progress: Callable[[int], None] | None = None) -> Verification:
+    return verify_hash(w3, deployment, sha256_file(path, progress), cfg)
+
+
+def dataset_rows_root(w3: Web3, deployment: Deployment, dataset_id: int, store: MetadataStore, cfg=None) -> tuple[bytes, bytes]:
+    """(rows Merkle root, content hash) of a registered version, read from its metadata document
+    (checked against the metadata hash on chain)."""
+    log = registration(w3, deployment, dataset_id, cfg)
+    digest = bytes(log["args"]["metadata_hash"])
+    doc = store.get_uri(log["args"]["metadata_uri"]) if log["args"]["metadata_uri"].startswith("cityledger://") else None
+    if doc is None:
+        raise CityLedgerError(f"dataset {dataset_id}: metadata lives at {log['args']['metadata_uri']}; fetch it and pass --root")
+    if metadata_hash(doc) != digest:
+        raise CityLedgerError(f"dataset {dataset_id}: the stored metadata does not match the hash on chain")
+    root = doc.get("cl:rowsMerkleRoot")
+    if not root:
+        raise CityLedgerError(f"dataset {dataset_id} has no row Merkle root (not a table)")
+    return bytes.fromhex(root[2:]), bytes(log["args"]["content_hash"])
