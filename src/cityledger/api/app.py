@@ -243,7 +243,7 @@ def create_app(
                 "RightsRegistry": cp["rights_address"],
             }
         finalized = cp["finalized_block"] if cp else None
-        if cp and head is not None:
+        if cp and reachable:
             finalized = min(last, max(head - cp["confirmations"], 0))
         return {
             "chain_id": cp["chain_id"] if cp else net.chain_id,
