@@ -15,7 +15,7 @@ from rich.table import Table
 from ..config import config
 from ..errors import CityLedgerError
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # one message, one line (tables still fit the width)
 
 NetworkOpt = Annotated[
     Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")
