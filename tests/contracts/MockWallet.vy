@@ -1,0 +1,51 @@
+# pragma version 0.4.3
+"""
+@title ERC-1271 test wallet
+@notice A one-owner contract wallet: a signature is valid iff the owner's EOA signed the
+        digest (65-byte r || s || v). `approve_all` lets a test make it answer "valid" to
+        anything, to prove the registry asks the wallet and trusts only its answer.
+"""
+
+MAGIC: constant(bytes4) = 0x1626BA7E
+
+owner: public(address)
+approve_all: public(bool)
+
+
+@deploy
+def __init__(owner_: address):
+    """
+    @notice Deploys the wallet for `owner_`.
+    @param owner_ The EOA whose signatures the wallet accepts.
+    """
+    self.owner = owner_
+
+
+@external
+def set_approve_all(flag: bool):
+    """
+    @notice Accept every signature (test switch).
+    @param flag The new setting.
+    """
+    self.approve_all = flag
+
+
+@external
+@view
+def isValidSignature(digest: bytes32, signature: Bytes[65]) -> bytes4:
+    """
+    @notice ERC-1271: the magic value iff the owner signed `digest`.
+    @param digest The signed digest.
+    @param signature r || s || v.
+    @return bytes4 0x1626ba7e if valid, 0xffffffff otherwise.
+    """
+    if self.approve_all:
+        return MAGIC
+    if len(signature) != 65:
+        return 0xFFFFFFFF
+    r: uint256 = extract32(signature, 0, output_type=uint256)
+    s: uint256 = extract32(signature, 32, output_type=uint256)
+    v: uint256 = convert(slice(signature, 64, 1), uint256)
+    if ecrecover(digest, v, r, s) == self.owner:
+        return MAGIC
+    return 0xFFFFFFFF

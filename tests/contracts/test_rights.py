@@ -1,0 +1,116 @@
+"""RightsRegistry: filing, answering, withdrawing, deadlines."""
+
+import boa
+import pytest
+
+from contracts_kit import DAY, h, word
+
+RESPONSE = 30 * DAY
+
+
+def _file(s, citizen, kind=3, target_kind=1, target=None, details="d"):
+    with s.as_(citizen):
+        return s.rights.file_request(kind, target_kind, word(s.agency.address) if target is None else target,
+                                     h(details) if details else b"\0" * 32)
+
+
+def test_file_against_publisher(system):
+    s, c = system, system.citizens[0]
+    assert s.rights.RESPONSE_PERIOD() == RESPONSE
+    rid = _file(s, c)
+    (ev,) = events_of(s)
+    deadline = boa.env.timestamp + RESPONSE
+    assert (ev.request_id, ev.citizen, ev.publisher, ev.kind, ev.target_kind, ev.target, ev.details_hash,
+            ev.deadline) == (rid, c.address, s.agency.address, 3, 1, word(s.agency.address), h("d"), deadline)
+    assert s.rights.request(rid) == (c.address, s.agency.address, 3, 1, word(s.agency.address), h("d"), 1, deadline)
+    assert s.rights.request_count() == 1
+
+
+def events_of(s, name="RightsRequestFiled"):
+    return [e for e in s.rights.get_logs() if type(e).__name__ == name]
+
+
+def test_file_against_dataset_routes_to_its_publisher(system):
+    s, c = system, system.citizens[0]
+    did = s.register(s.business, "meters")
+    rid = _file(s, c, kind=1, target_kind=2, target=word(did))
+    assert s.rights.request(rid)[1] == s.business.address
+
+
+@pytest.mark.parametrize("kind,tk,target,details,reason", [
+    (0, 1, None, "d", "rights: unknown request kind"),
+    (7, 1, None, "d", "rights: unknown request kind"),
+    (1, 1, None, None, "rights: empty details hash"),
+    (1, 0, None, "d", "rights: unknown target kind"),
+    (1, 3, None, "d", "rights: unknown target kind"),
+    (1, 1, b"\1" * 32, "d", "rights: target is not an address"),
+    (1, 1, "researcher", "d", "rights: target is not a publisher"),
+    (1, 2, 77, "d", "rights: unknown dataset"),
+])
+def test_file_rejects(system, kind, tk, target, details, reason):
+    s, c = system, system.citizens[0]
+    if target == "researcher":
+        target = word(s.researcher.address)
+    elif isinstance(target, int):
+        target = word(target)
+    with boa.reverts(reason):
+        _file(s, c, kind, tk, target, details)
+    assert s.rights.request_count() == 0
+
+
+@pytest.mark.parametrize("fulfilled", [True, False])
+def test_answer(system, fulfilled):
+    s, c = system, system.citizens[0]
+    rid = _file(s, c)
+    with s.as_(s.business), boa.reverts("rights: caller is not the responsible publisher"):
+        s.rights.answer_request(rid, True, h("a"))
+    with s.as_(c), boa.reverts("rights: caller is not the responsible publisher"):
+        s.rights.answer_request(rid, True, h("a"))
+    with s.as_(s.agency), boa.reverts("rights: empty answer hash"):
+        s.rights.answer_request(rid, True, b"\0" * 32)
+    with s.as_(s.agency):
+        s.rights.answer_request(rid, fulfilled, h("a"))
+    (ev,) = events_of(s, "RightsRequestAnswered")
+    assert (ev.request_id, ev.citizen, ev.publisher, ev.outcome, ev.answer_hash, ev.late) == (
+        rid, c.address, s.agency.address, 2 if fulfilled else 3, h("a"), False)
+    assert s.rights.request(rid)[6] == (2 if fulfilled else 3)
+    with s.as_(s.agency), boa.reverts("rights: request is not open"):
+        s.rights.answer_request(rid, True, h("a"))
+    with s.as_(c), boa.reverts("rights: request is not open"):
+        s.rights.withdraw_request(rid)
+    with s.as_(s.agency), boa.reverts("rights: unknown request"):
+        s.rights.answer_request(rid + 1, True, h("a"))
+
+
+def test_deadline_and_overdue(system):
+    s, c = system, system.citizens[0]
+    rid = _file(s, c)
+    assert not s.rights.is_overdue(rid)
+    boa.env.time_travel(seconds=RESPONSE)
+    assert not s.rights.is_overdue(rid)  # due at the deadline itself
+    boa.env.time_travel(seconds=1)
+    assert s.rights.is_overdue(rid)
+    assert not s.rights.is_overdue(rid + 1)
+    with s.as_(s.agency):
+        s.rights.answer_request(rid, False, h("late answer"))
+    (ev,) = events_of(s, "RightsRequestAnswered")
+    assert ev.late is True
+    assert not s.rights.is_overdue(rid)
+
+
+def test_withdraw(system):
+    s, c = system, system.citizens[0]
+    rid = _file(s, c)
+    with s.as_(s.citizens[1]), boa.reverts("rights: caller is not the citizen"):
+        s.rights.withdraw_request(rid)
+    with s.as_(s.agency), boa.reverts("rights: caller is not the citizen"):
+        s.rights.withdraw_request(rid)
+    with s.as_(c):
+        s.rights.withdraw_request(rid)
+    (ev,) = events_of(s, "RightsRequestWithdrawn")
+    assert (ev.request_id, ev.citizen, ev.publisher) == (rid, c.address, s.agency.address)
+    assert s.rights.request(rid)[6] == 4
+    boa.env.time_travel(seconds=RESPONSE + 1)
+    assert not s.rights.is_overdue(rid)
+    with s.as_(s.agency), boa.reverts("rights: request is not open"):
+        s.rights.answer_request(rid, True, h("a"))
