@@ -10,6 +10,8 @@ Fixtures
   environment points `config()` and the CLI at it (CITYLEDGER_RPC_URL, CITYLEDGER_DEPLOYMENTS_DIR,
   CITYLEDGER_DATA_DIR, CITYLEDGER_NETWORK=devnet), so CliRunner and subprocesses use it too.
 - `devnet_session`: the same chain without the per-test revert (for module/session fixtures).
+- `cli`: runs `cityledger ARGS` in-process through the real entry point:
+  `code, out, err = cli("deploy", "--network", "devnet")` (err with its line wrapping undone).
 
 Every anvil is stopped at the end, also when a test fails.
 """
@@ -130,6 +132,31 @@ def devnet(devnet_session: DevnetChain, monkeypatch) -> Iterator[DevnetChain]:
     finally:
         devnet_session.revert(snapshot)
         cached_config.cache_clear()
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `cityledger ARGS` in-process via cityledger.cli.main: returns (exit code, stdout, stderr)."""
+    import sys
+
+    from .cli import main
+
+    def run(*args) -> tuple[int, str, str]:
+        argv, sys.argv = sys.argv, ["cityledger", *map(str, args)]
+        cached_config.cache_clear()  # the command reads the environment as it is now
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            sys.argv = argv
+            cached_config.cache_clear()
+        captured = capsys.readouterr()
+        # The error console wraps at 80 columns under capture: one error is one line again.
+        return code, captured.out, " ".join(captured.err.split())
+
+    return run
 
 
 def pytest_collection_modifyitems(config, items) -> None:  # noqa: ARG001 (pytest hook signature)
