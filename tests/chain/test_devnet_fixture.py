@@ -34,3 +34,14 @@ def test_devnet_state_is_reverted_between_tests(devnet):
 def test_devnet_reverted_after_previous(devnet):
     roles = devnet.contract("CityRoles")
     assert not roles.functions.has_role(devnet.accounts[7].address, ROLE_AUDITOR).call()
+
+
+def test_seed_devnet_roles_is_idempotent(devnet):
+    from cityledger.chain.roles import seed_devnet_roles
+
+    assert seed_devnet_roles(devnet.w3, devnet.deployment, devnet.accounts, devnet.cfg) == 0
+
+
+def test_record_has_git_commit(devnet):
+    # The fixture deploys from the project checkout, so the record names its commit.
+    assert devnet.deployment.git_commit and len(devnet.deployment.git_commit.split("-")[0]) == 40

@@ -20,7 +20,8 @@ def resolve_network(network: Network | str | None) -> Network:
 def connect(network: Network | str | None = None, timeout: float = 10) -> Web3:
     """A Web3 for the network (default: CITYLEDGER_NETWORK or devnet) whose chain id is verified."""
     net = resolve_network(network)
-    w3 = Web3(HTTPProvider(net.rpc_url, request_kwargs={"timeout": timeout}))
+    # No automatic retries: a silent RPC must fail within `timeout`, not after several back-offs.
+    w3 = Web3(HTTPProvider(net.rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
     if not net.devnet:
         # Public testnets and consortium chains may be proof-of-authority (long extraData).
         from web3.middleware import ExtraDataToPOAMiddleware
