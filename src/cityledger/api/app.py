@@ -227,36 +227,7 @@ def create_app(
 
     @app.get("/api/status", response_model=s.Status, tags=["status"], responses=ERRORS)
     def status(c: Conn):
-        cp = queries.checkpoint(c)
-        head = chain.head()
-        reachable = head is not None
-        if head is None and cp is not None:
-            head = cp["head_block"]
-        last = cp["block_number"] if cp else None
-        contracts = {}
-        if cp:
-            contracts = {
-                "CityRoles": cp["roles_address"],
-                "DatasetRegistry": cp["datasets_address"],
-                "ConsentRegistry": cp["consents_address"],
-                "AccessRegistry": cp["access_address"],
-                "RightsRegistry": cp["rights_address"],
-            }
-        finalized = cp["finalized_block"] if cp else None
-        if cp and reachable:
-            finalized = min(last, max(head - cp["confirmations"], 0))
-        return {
-            "chain_id": cp["chain_id"] if cp else net.chain_id,
-            "network": net.name,
-            "rpc_reachable": reachable,
-            "head_block": head,
-            "last_indexed_block": last,
-            "last_indexed_hash": cp["block_hash"] if cp else None,
-            "finalized_block": finalized,
-            "confirmations": cp["confirmations"] if cp else cfg.confirmations,
-            "lag": (head - last) if head is not None and last is not None else None,
-            "contracts": contracts,
-        }
+        return queries.index_status(c, chain.head(), net, cfg.confirmations)
 
     @app.get("/api/deployment", response_model=s.DeploymentInfo, tags=["status"], responses=ERRORS)
     def deployment():
@@ -360,12 +331,7 @@ def create_app(
 
     @app.get("/api/citizens/{address}/used", response_model=list[s.UsedRelease], tags=["consent"], responses=ERRORS)
     def citizen_used(c: Conn, address: str):
-        citizen = v.address(address, "citizen")
-        out = []
-        for rel in queries.releases_with_roots(c, snapshots.roots_of(citizen)):
-            leaf, proof = snapshots.proof(rel["consent_root"], citizen)
-            out.append({**rel, "leaf": leaf, "proof": proof})
-        return out
+        return queries.used_by(c, snapshots, v.address(address, "citizen"))
 
     @app.get("/api/citizens/{address}/rights", response_model=s.Page[s.RightsRequest], tags=["rights"], responses=ERRORS)
     def citizen_rights(c: Conn, address: str, page: PageNo = 1, page_size: PageSize = 100):

@@ -60,6 +60,33 @@ def checkpoint(conn: Connection) -> dict | None:
     return dict(row) if row else None
 
 
+def index_status(conn: Connection, head: int | None, network, confirmations: int) -> dict:
+    """Where the index is against the node: `head` from the RPC (None if it does not answer; then
+    the head the indexer saw last)."""
+    cp = checkpoint(conn)
+    reachable = head is not None
+    if head is None and cp is not None:
+        head = cp["head_block"]
+    last = cp["block_number"] if cp else None
+    finalized = cp["finalized_block"] if cp else None
+    if cp and reachable:
+        finalized = min(last, max(head - cp["confirmations"], 0))
+    names = ("CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")
+    columns = ("roles_address", "datasets_address", "consents_address", "access_address", "rights_address")
+    return {
+        "chain_id": cp["chain_id"] if cp else network.chain_id,
+        "network": network.name,
+        "rpc_reachable": reachable,
+        "head_block": head,
+        "last_indexed_block": last,
+        "last_indexed_hash": cp["block_hash"] if cp else None,
+        "finalized_block": finalized,
+        "confirmations": cp["confirmations"] if cp else confirmations,
+        "lag": (head - last) if head is not None and last is not None else None,
+        "contracts": {n: cp[c] for n, c in zip(names, columns)} if cp else {},
+    }
+
+
 def block_timestamp(conn: Connection, block: int, rpc_timestamp=None) -> int:
     """The timestamp of an indexed block: the blocks table (recent window), else the node
     (`rpc_timestamp(block)`), else the latest indexed event at or before it (a lower bound)."""
@@ -526,6 +553,16 @@ def releases_with_roots(conn: Connection, roots) -> list[dict]:
         return []
     rows = conn.execute(select(R).where(R.c.consent_root.in_(roots)).order_by(R.c.id.desc())).mappings().all()
     return [release_out(r) for r in rows]
+
+
+def used_by(conn: Connection, snapshots, citizen: str) -> list[dict]:
+    """Releases whose consent snapshot (files on disk, see release/snapshots.py) holds the citizen,
+    each with the citizen's leaf and Merkle proof against the on-chain consent_root."""
+    out = []
+    for rel in releases_with_roots(conn, snapshots.roots_of(citizen)):
+        leaf, proof = snapshots.proof(rel["consent_root"], citizen)
+        out.append({**rel, "leaf": leaf, "proof": proof})
+    return out
 
 
 def rights_out(row, now: int) -> dict:

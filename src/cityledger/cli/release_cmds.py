@@ -1,7 +1,74 @@
-"""CLI commands: release: the consent-filtered release and its on-chain log (owned by api/ and release/)."""
+"""CLI command: release (owned by api/ and release/): the consent-filtered release of a personal
+dataset, written to disk and logged on chain from the publisher's account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True)
+
+
+def release_cmd(
+    access_id: Annotated[int, typer.Argument(min=1, help="The live access grant the release is for")],
+    file: Annotated[Path, typer.Argument(help="The dataset file (CSV with a 'subject' column of addresses)")],
+    purpose: Annotated[str, typer.Option("--purpose", help="DPV purpose (must be the access grant's), e.g. ScientificResearch")],
+    block: Annotated[Optional[int], typer.Option("--block", min=0, help="Consent snapshot block (default: last finalized)")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Where to write the filtered file")] = None,
+    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Filter and report; write nothing, log nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Release the rows whose subjects consented (as of a block), and log it on chain (run by the publisher)."""
+    import json
+
+    from ..api import validate as v
+    from ..chain.connection import connect
+    from ..chain.deployments import contract, load_deployment
+    from ..config import config
+    from ..release import service
+    from .query_cmds import store
+
+    cfg = config()
+    net = cfg.network(network)
+    purpose_hash = v.purpose(purpose, "--purpose")
+    with store(db) as conn:
+        rpc = None if dry_run else connect(net)
+        prepared = service.prepare(
+            conn, access_id=access_id, purpose=purpose_hash, file=file, block=block,
+            rpc_timestamp=(lambda n: rpc.eth.get_block(n)["timestamp"]) if rpc else None,
+        )
+    result = {
+        "access_id": access_id, "dataset_id": prepared.dataset_id, "snapshot_block": prepared.snapshot_block,
+        "rows_in": prepared.rows_in, "rows_out": len(prepared.rows), "subject_count": prepared.subject_count,
+        "excluded_subjects": prepared.excluded_subjects, "consent_root": prepared.consent_root,
+        "release_hash": prepared.release_hash,
+    }
+    if not dry_run:
+        account = service.publisher_account(net, prepared.publisher)
+        access = contract(rpc, load_deployment(net.chain_id, cfg), "AccessRegistry", cfg)
+        # Check on chain before writing anything: a refused log leaves no files behind.
+        if not access.functions.is_live(access_id).call():
+            from ..errors import CityLedgerError
+
+            raise CityLedgerError(f"access {access_id} is not live on chain (ended or expired): no release")
+        written, snapshot = service.write(prepared, cfg.data_dir, out_file)
+        release_id, tx_hash = service.log_on_chain(rpc, access, account, prepared)
+        result |= {"release_id": release_id, "tx_hash": tx_hash, "file": str(written), "snapshot": str(snapshot)}
+    if as_json:
+        out.print_json(json.dumps(result))
+        return
+    out.print(f"{result['rows_out']} of {result['rows_in']} rows, {result['subject_count']} consenting subject(s) "
+              f"({result['excluded_subjects']} without consent left out) as of block {result['snapshot_block']}")
+    out.print(f"consent root {result['consent_root']}\nrelease hash {result['release_hash']}")
+    if not dry_run:
+        out.print(f"written {result['file']}\nsnapshot {result['snapshot']}")
+        out.print(f"[green]logged[/] release {result['release_id']} on chain (tx {result['tx_hash']})")
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("release")(release_cmd)

@@ -1,7 +1,37 @@
-"""CLI commands: serve (owned by api/)."""
+"""CLI command: serve (owned by api/): the HTTP API and the built web page, on 127.0.0.1 by default."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
 
 import typer
 
 
+def serve_cmd(
+    host: Annotated[Optional[str], typer.Option("--host", help="Interface (default: [api] host, 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", min=1, max=65535, help="Port (default: [api] port, 8000)")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url)")] = None,
+    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
+    cors_origin: Annotated[
+        Optional[list[str]], typer.Option("--cors-origin", help="Allowed browser origin (repeatable; default: the page's own)")
+    ] = None,
+    relay_per_minute: Annotated[float, typer.Option("--relay-per-minute", min=0.1, help="Relayed requests per citizen a minute")] = 6,
+) -> None:
+    """Serve the query API (OpenAPI at /docs), the signed-consent relayer and the web page."""
+    import dataclasses
+    import os
+
+    import uvicorn
+
+    from ..api.app import create_app
+    from ..config import config
+
+    cfg = config()
+    cfg = dataclasses.replace(cfg, api_host=host or cfg.api_host, api_port=port or cfg.api_port)
+    origins = cors_origin or (os.environ["CITYLEDGER_CORS_ORIGINS"].split(",") if os.environ.get("CITYLEDGER_CORS_ORIGINS") else None)
+    app = create_app(cfg, db_url=db, network=network, cors_origins=origins, relay_per_minute=relay_per_minute)
+    uvicorn.run(app, host=cfg.api_host, port=cfg.api_port, log_level="info", access_log=False)
+
+
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("serve")(serve_cmd)
