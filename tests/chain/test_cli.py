@@ -192,3 +192,9 @@ def test_devnet_lifecycle_keeps_state(project, tmp_path):
     finally:
         devnet_stop(load_config(cfg.root))
     assert not devnet_files(load_config(cfg.root)).pid.exists()
+
+
+def test_gas_needs_the_benchmark(project, cli):
+    cfg = project()
+    code, _, err = cli("gas")
+    assert_one_error(code, err, "no gas report yet", str(cfg.root / "bench" / "gas.py"))
