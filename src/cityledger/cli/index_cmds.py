@@ -1,7 +1,131 @@
-"""CLI commands: index (owned by indexer/)."""
+"""CLI commands: index, index-status (owned by indexer/)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+
+from ..config import config
+from ..errors import CityLedgerError
+
+out = Console(highlight=False, stderr=True)
+
+
+def _indexer(network: str | None, db: str | None, **kw):
+    from ..chain.deployments import load_deployment
+    from ..indexer.sync import Indexer
+
+    cfg = config()
+    net = cfg.network(network)
+    deployment = load_deployment(net.chain_id, cfg)
+    url = db or cfg.db_url
+    return Indexer.from_deployment(url, net.rpc_url, deployment, confirmations=cfg.confirmations, **kw), net, url
+
+
+def index_cmd(
+    once: Annotated[bool, typer.Option("--once", help="Catch up to the head and exit")] = False,
+    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Forget the store's indexed data and re-index from the deployment block")] = False,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between head polls while following")] = 0.1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
+) -> None:
+    """Index the deployed contracts' events into the store: catch up from the deployment block, then follow."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..indexer.rpc import RpcUnavailable
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if poll <= 0:
+        raise CityLedgerError("--poll must be positive")
+    ix, net, url = _indexer(network, db, poll_interval=poll)
+    # SIGTERM (e.g. `cityledger up` stopping us) ends the loop after the current transaction.
+    signal.signal(signal.SIGTERM, lambda *_: ix.stop_event.set())
+    try:
+        if reset:
+            ix.reset()
+        start = ix.checkpoint()[0]
+        t0 = time.monotonic()
+        try:
+            with Progress(
+                TextColumn("[bold]indexing[/] block"), MofNCompleteColumn(), BarColumn(),
+                TextColumn("{task.fields[events]:,} events  {task.fields[rate]:,.0f}/s"), TimeRemainingColumn(),
+                console=out, disable=quiet, transient=False,
+            ) as progress:  # fmt: skip
+                task = progress.add_task("catch-up", total=None, events=0, rate=0.0)
+
+                def report(r) -> None:
+                    dt = max(time.monotonic() - t0, 1e-6)
+                    progress.update(task, completed=r.to_block - start, total=max(r.head - start, 1), events=ix.events_total, rate=ix.events_total / dt)
+
+                ix.catch_up(progress=report)
+        except RpcUnavailable as exc:
+            if once:
+                raise
+            out.print(f"[yellow]RPC unavailable during catch-up, will keep retrying:[/] {exc}")
+        cp = ix.checkpoint()[0]
+        dt = time.monotonic() - t0
+        out.print(
+            f"indexed {ix.events_total:,} events, blocks {start + 1}..{cp} in {dt:.1f}s "
+            f"(head {ix.head}, finalized {ix.finalized()}) into {_safe(url)}"
+        )
+        if once:
+            return
+        out.print(f"following {net.rpc_url} (poll {poll}s); Ctrl-C to stop")
+        ix.follow()
+    except KeyboardInterrupt:
+        out.print("stopped")
+    finally:
+        ix.close()
+
+
+def status_cmd(
+    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
+) -> None:
+    """Show the indexer's checkpoint: last indexed, head and finalized block, row counts, last RPC error."""
+    from rich.table import Table
+
+    from ..indexer.compare import row_counts
+    from ..indexer.store import make_engine, migrate
+
+    cfg = config()
+    url = db or cfg.db_url
+    engine = make_engine(url)
+    migrate(engine)
+    from sqlalchemy import select
+
+    from ..indexer.models import Checkpoint
+
+    with engine.connect() as conn:
+        row = conn.execute(select(Checkpoint)).mappings().first()
+    if row is None:
+        raise CityLedgerError(f"{_safe(url)} has not indexed anything yet: run `cityledger index`")
+    table = Table(title=f"index {_safe(url)}", title_justify="left", show_header=False)
+    for key in ("chain_id", "block_number", "head_block", "finalized_block", "confirmations", "reorgs", "rpc_error"):
+        table.add_row(key, str(row[key]))
+    lag = (row["head_block"] - row["block_number"]) if row["head_block"] is not None else None
+    table.add_row("lag (blocks)", str(lag))
+    for name, n in row_counts(engine).items():
+        table.add_row(name, f"{n:,}")
+    Console(highlight=False).print(table)
+    engine.dispose()
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<store>"
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("index")(index_cmd)
+    app.command("index-status")(status_cmd)

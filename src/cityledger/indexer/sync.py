@@ -1,0 +1,385 @@
+"""The sync loop: catch up from the deployment block, then follow the head; reorg- and crash-safe.
+
+One step = one block range [checkpoint + 1, to]: eth_getLogs for the five contracts at once, decode,
+reduce, and write the rows, the recent block headers and the new checkpoint in ONE transaction.
+Near the head (inside the reorg window of `keep_blocks`) every header of the range is fetched and
+chained by parent hash to the checkpoint; a mismatch (or a checkpoint hash no longer canonical)
+rolls the store back to the common ancestor (reorg.py) and the next steps re-apply the canonical
+blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from ..errors import CityLedgerError
+from .events import CONTRACTS, DECODERS
+from .models import Block, Checkpoint
+from .reducers import REDUCERS, Ctx
+from .reorg import rollback_to
+from .rpc import RangeTooLarge, Rpc, RpcUnavailable
+from .store import make_engine, migrate
+from .writer import Batch
+
+log = logging.getLogger("cityledger.indexer")
+
+ZERO_HASH = "0x" + "00" * 32
+CONTRACT_COLUMNS = {
+    "CityRoles": "roles_address",
+    "DatasetRegistry": "datasets_address",
+    "ConsentRegistry": "consents_address",
+    "AccessRegistry": "access_address",
+    "RightsRegistry": "rights_address",
+}
+
+
+class ReorgTooDeep(CityLedgerError):
+    """The chain no longer contains any block the store remembers."""
+
+
+class ChainMoved(Exception):
+    """The range just fetched does not chain onto the checkpoint (a reorg under our feet)."""
+
+
+@dataclass
+class StepResult:
+    from_block: int
+    to_block: int
+    events: int
+    head: int
+    reorg_to: int | None = None
+
+
+class Indexer:
+    def __init__(
+        self,
+        db_url: str | Engine,
+        rpc_url: str,
+        *,
+        chain_id: int,
+        addresses: dict[str, str],
+        start_block: int,
+        confirmations: int = 2,
+        keep_blocks: int = 128,
+        poll_interval: float = 0.1,
+        target_logs: int = 10_000,
+        max_span: int = 100_000,
+        rpc_timeout: float = 30.0,
+        rpc_retries: int = 5,
+        migrate_store: bool = True,
+    ):
+        missing = [c for c in CONTRACTS if c not in addresses]
+        if missing:
+            raise CityLedgerError(f"the deployment has no {', '.join(missing)}")
+        self.engine = make_engine(db_url) if isinstance(db_url, str) else db_url
+        if migrate_store:
+            migrate(self.engine)
+        self.rpc = Rpc(rpc_url, timeout=rpc_timeout, retries=rpc_retries)
+        self.chain_id = chain_id
+        self.addresses = {name: addresses[name].lower() for name in CONTRACTS}
+        self.contract_of = {addr: name for name, addr in self.addresses.items()}
+        self.start_block = start_block
+        self.confirmations = confirmations
+        self.keep_blocks = max(keep_blocks, confirmations + 2)
+        self.poll_interval = poll_interval
+        self.target_logs = target_logs
+        self.max_span = max_span
+        self.span = 1000
+        self.events_total = 0
+        self.head = -1
+        self._cp: tuple[int, str] | None = None
+        self._last_status_write = 0.0
+        self._rpc_down_since: float | None = None
+        self.stop_event = threading.Event()
+        # Test hook: called between reducing a batch and committing it (crash injection).
+        self.before_commit: Callable[[StepResult], None] | None = None
+
+    @classmethod
+    def from_deployment(cls, db_url: str, rpc_url: str, deployment, **kw) -> Indexer:
+        addresses = {name: deployment.address(name) for name in CONTRACTS}
+        return cls(db_url, rpc_url, chain_id=deployment.chain_id, addresses=addresses, start_block=deployment.start_block, **kw)
+
+    def close(self) -> None:
+        self.rpc.close()
+        self.engine.dispose()
+
+    # ------------------------------------------------------------ checkpoint
+
+    def checkpoint(self) -> tuple[int, str]:
+        """(block number, hash) of the last indexed block; created at start_block - 1 on first use."""
+        if self._cp is not None:
+            return self._cp
+        with self.engine.connect() as conn:
+            row = conn.execute(select(Checkpoint).where(Checkpoint.id == 1)).mappings().first()
+        if row is None:
+            self._cp = self._init_checkpoint()
+            return self._cp
+        if row["chain_id"] != self.chain_id:
+            raise CityLedgerError(f"the store indexes chain {row['chain_id']}, not {self.chain_id}: use another --db or --reset")
+        stored = {name: row[col] for name, col in CONTRACT_COLUMNS.items()}
+        if stored != self.addresses:
+            raise CityLedgerError(
+                "the store indexes other contract addresses than the deployment record "
+                f"(store CityRoles {stored['CityRoles']}, record {self.addresses['CityRoles']}): use another --db or --reset"
+            )
+        self._cp = (row["block_number"], row["block_hash"])
+        return self._cp
+
+    def _init_checkpoint(self) -> tuple[int, str]:
+        number = self.start_block - 1
+        header = self.rpc.header(number) if number >= 0 else None
+        if number >= 0 and header is None:
+            raise CityLedgerError(f"block {number} (before the deployment) is not on chain {self.chain_id}: wrong RPC?")
+        block_hash = header["hash"] if header else ZERO_HASH
+        values = {
+            "id": 1,
+            "chain_id": self.chain_id,
+            "block_number": number,
+            "block_hash": block_hash,
+            "start_block": self.start_block,
+            "confirmations": self.confirmations,
+            "reorgs": 0,
+            **{col: self.addresses[name] for name, col in CONTRACT_COLUMNS.items()},
+        }
+        with self.engine.begin() as conn:
+            conn.execute(insert(Checkpoint), values)
+            if header:
+                conn.execute(insert(Block), [_block_row(header)])
+        return number, block_hash
+
+    def reset(self) -> None:
+        """Forget everything indexed (a fresh re-index starts at the deployment block)."""
+        from .models import DATA_TABLES
+        from .writer import TABLES
+
+        with self.engine.begin() as conn:
+            for name in (*DATA_TABLES, "blocks", "checkpoint"):
+                conn.execute(delete(TABLES[name]))
+        self._cp = None
+
+    def finalized(self, cp: int | None = None, head: int | None = None) -> int:
+        cp = self.checkpoint()[0] if cp is None else cp
+        head = self.head if head is None else head
+        return max(min(cp, head - self.confirmations), self.start_block - 1)
+
+    def status(self) -> dict:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(Checkpoint).where(Checkpoint.id == 1)).mappings().first()
+        return dict(row) if row else {}
+
+    # ------------------------------------------------------------ one step
+
+    def step(self) -> StepResult:
+        """Index the next block range (or detect a reorg). Raises RpcUnavailable if the RPC is down."""
+        cp_num, cp_hash = self.checkpoint()
+        head = self.rpc.block_number()
+        self.head = head
+        if head <= cp_num:
+            current = self.rpc.header(cp_num)
+            if current is None or current["hash"] != cp_hash:
+                return self._handle_reorg(head)
+            self._write_status(head)
+            return StepResult(cp_num + 1, cp_num, 0, head)
+        frm = cp_num + 1
+        to = min(head, frm + self.span - 1)
+        logs, to = self._fetch_logs(frm, to)
+        try:
+            headers = self._fetch_headers(frm, to, head, cp_hash, logs)
+        except ChainMoved:
+            return self._handle_reorg(head)
+        return self._apply(frm, to, head, logs, headers)
+
+    def _fetch_logs(self, frm: int, to: int) -> tuple[list[dict], int]:
+        """The logs of [frm, to'] and to' (<= to: the range shrinks when the node refuses or it is too dense)."""
+        addrs = list(self.addresses.values())
+        while True:
+            try:
+                logs = self.rpc.get_logs(addrs, frm, to)
+            except RangeTooLarge:
+                if to == frm:
+                    raise RpcUnavailable(f"eth_getLogs refuses even the single block {frm}") from None
+                self.span = max(1, (to - frm + 1) // 4)
+                to = frm + self.span - 1
+                continue
+            # Aim at target_logs per range: grow when sparse, shrink when dense (within 8x per step).
+            span = to - frm + 1
+            wanted = span * self.target_logs // max(len(logs), 1)
+            self.span = max(1, min(self.max_span, span * 8, max(span // 8, wanted)))
+            if len(logs) > self.target_logs * 4 and span > 1:
+                # Far too many for one transaction (memory): cut the range and refetch.
+                to = frm + max(1, self.span) - 1
+                continue
+            return logs, to
+
+    def _fetch_headers(self, frm: int, to: int, head: int, cp_hash: str, logs: list[dict]) -> dict[int, dict]:
+        """Headers to store and check: the whole range inside the reorg window, else the last block only."""
+        window_start = max(frm, head - self.keep_blocks + 1)
+        numbers = list(range(window_start, to + 1)) if window_start <= to else [to]
+        if numbers[-1] != to:
+            numbers.append(to)
+        need_ts = {int(lg["blockNumber"], 16) for lg in logs if "blockTimestamp" not in lg}
+        numbers = sorted(set(numbers) | need_ts)
+        fetched = self.rpc.headers(numbers)
+        headers = {}
+        for n, h in zip(numbers, fetched):
+            if h is None:
+                raise ChainMoved(f"block {n} vanished")
+            headers[n] = h
+        # Parent-hash chain from the checkpoint through the window.
+        if window_start <= to:
+            prev = cp_hash if window_start == frm else headers[window_start]["parentHash"]
+            for n in range(window_start, to + 1):
+                if headers[n]["parentHash"] != prev:
+                    raise ChainMoved(f"block {n} does not extend {prev}")
+                prev = headers[n]["hash"]
+        for lg in logs:
+            h = headers.get(int(lg["blockNumber"], 16))
+            if h is not None and h["hash"] != lg["blockHash"]:
+                raise ChainMoved("logs and headers disagree")
+        return headers
+
+    def _apply(self, frm: int, to: int, head: int, logs: list[dict], headers: dict[int, dict]) -> StepResult:
+        batch = Batch()
+        contract_of = self.contract_of
+        count = 0
+        for lg in logs:
+            topics = lg["topics"]
+            if not topics:
+                continue
+            dec = DECODERS.get(topics[0].lower())
+            if dec is None or contract_of.get(lg["address"].lower()) != dec.contract:
+                continue  # not one of ours (e.g. an event another version added)
+            bn = int(lg["blockNumber"], 16)
+            ts = lg.get("blockTimestamp")
+            ts = int(ts, 16) if ts is not None else int(headers[bn]["timestamp"], 16)
+            args = dec.decode([t.lower() for t in topics], lg["data"].lower())
+            batch.add(REDUCERS[dec.name](args, Ctx(bn, int(lg["logIndex"], 16), lg["transactionHash"].lower(), ts)))
+            count += 1
+        result = StepResult(frm, to, count, head)
+        to_hash = headers[to]["hash"]
+        window = [_block_row(h) for n, h in headers.items() if n > to - self.keep_blocks]
+        if self.before_commit:
+            self.before_commit(result)
+        with self.engine.begin() as conn:
+            batch.flush(conn)
+            if window:
+                conn.execute(delete(Block).where(Block.number >= min(r["number"] for r in window)))
+                conn.execute(insert(Block), window)
+            conn.execute(delete(Block).where(Block.number <= to - self.keep_blocks))
+            conn.execute(
+                update(Checkpoint)
+                .where(Checkpoint.id == 1)
+                .values(**self._status_values(head), block_number=to, block_hash=to_hash, finalized_block=self.finalized(to, head))
+            )
+        self._cp = (to, to_hash)
+        self.events_total += count
+        return result
+
+    def _status_values(self, head: int) -> dict:
+        self._last_status_write = time.monotonic()
+        return {"head_block": head, "updated_at": int(time.time()), "rpc_error": None, "rpc_error_at": None, "confirmations": self.confirmations}
+
+    def _write_status(self, head: int, force: bool = False) -> None:
+        """Refresh head/finalized while idle: on head change, else once a second."""
+        if not force and time.monotonic() - self._last_status_write < 1.0:
+            return
+        cp = self.checkpoint()[0]
+        with self.engine.begin() as conn:
+            conn.execute(update(Checkpoint).where(Checkpoint.id == 1).values(**self._status_values(head), finalized_block=self.finalized(cp, head)))
+
+    def report_rpc_error(self, exc: Exception) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(Checkpoint).where(Checkpoint.id == 1).values(rpc_error=str(exc)[:500], rpc_error_at=int(time.time())))
+
+    # ------------------------------------------------------------ reorgs
+
+    def _handle_reorg(self, head: int) -> StepResult:
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(Block.number, Block.hash).where(Block.number <= head).order_by(Block.number.desc())).all()
+        ancestor = None
+        for i in range(0, len(stored), 200):
+            chunk = stored[i : i + 200]
+            canon = self.rpc.headers([n for n, _ in chunk])
+            for (n, h), c in zip(chunk, canon):
+                if c is not None and c["hash"] == h:
+                    ancestor = n
+                    break
+            if ancestor is not None:
+                break
+        if ancestor is None:
+            raise ReorgTooDeep(
+                f"chain {self.chain_id} no longer holds any block this store remembers (a reorg deeper than "
+                f"{self.keep_blocks} blocks, or a different chain at the same RPC): re-index with --reset"
+            )
+        cp_before = self.checkpoint()[0]
+        with self.engine.begin() as conn:
+            counts = rollback_to(conn, ancestor)
+            anc_hash = conn.execute(select(Block.hash).where(Block.number == ancestor)).scalar_one()
+            conn.execute(
+                update(Checkpoint)
+                .where(Checkpoint.id == 1)
+                .values(
+                    block_number=ancestor,
+                    block_hash=anc_hash,
+                    reorgs=Checkpoint.reorgs + 1,
+                    finalized_block=self.finalized(ancestor, head),
+                    **self._status_values(head),
+                )
+            )
+        self._cp = (ancestor, anc_hash)
+        touched = {k: v for k, v in counts.items() if v}
+        log.warning("reorg: rolled back from block %d to common ancestor %d (%s)", cp_before, ancestor, touched or "no rows")
+        return StepResult(ancestor + 1, ancestor, 0, head, reorg_to=ancestor)
+
+    # ------------------------------------------------------------ loops
+
+    def catch_up(self, progress: Callable[[StepResult], None] | None = None) -> int:
+        """Index up to the current head; returns the number of events applied."""
+        total = 0
+        while not self.stop_event.is_set():
+            r = self.step()
+            total += r.events
+            if progress:
+                progress(r)
+            if r.reorg_to is None and r.to_block >= r.head:
+                break
+        return total
+
+    def follow(self, progress: Callable[[StepResult], None] | None = None, on_error: Callable[[Exception], None] | None = None) -> None:
+        """Index forever (until stop_event): new blocks within poll_interval; RPC outages are waited out."""
+        delay = self.poll_interval
+        while not self.stop_event.is_set():
+            try:
+                r = self.step()
+            except RpcUnavailable as exc:
+                if self._rpc_down_since is None:
+                    self._rpc_down_since = time.monotonic()
+                    log.error("%s; retrying", exc)
+                try:
+                    self.report_rpc_error(exc)
+                except Exception:  # the store itself may be the trouble; keep trying
+                    log.exception("cannot record the RPC error in the store")
+                if on_error:
+                    on_error(exc)
+                self.stop_event.wait(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if self._rpc_down_since is not None:
+                log.warning("RPC answers again after %.1fs", time.monotonic() - self._rpc_down_since)
+                self._rpc_down_since = None
+                self._write_status(r.head, force=True)
+            delay = self.poll_interval
+            if progress:
+                progress(r)
+            if r.reorg_to is None and r.to_block >= r.head:
+                self.stop_event.wait(self.poll_interval)
+
+
+def _block_row(h: dict) -> dict:
+    return {"number": int(h["number"], 16), "hash": h["hash"], "parent_hash": h["parentHash"], "timestamp": int(h["timestamp"], 16)}
