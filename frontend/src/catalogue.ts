@@ -9,7 +9,7 @@ export function dsId(d: any): number {
 }
 export function dsTitle(d: any): string {
   const m = d.metadata ?? {};
-  return d.title ?? m.title ?? m["dct:title"] ?? m["dcterms:title"] ?? `Dataset ${dsId(d)}`;
+  return d.title ?? m.title ?? m["dct:title"] ?? m["dcterms:title"] ?? `${domainLabel(d.domain_code ?? d.domain)} dataset #${dsId(d)}`;
 }
 function dsDescription(d: any): string {
   const m = d.metadata ?? {};
@@ -105,7 +105,7 @@ async function loadResults(results: HTMLElement, params: URLSearchParams): Promi
           { class: "meta" },
           statusBadge(d),
           " ",
-          h("span", {}, domainLabel(d.domain)),
+          h("span", {}, domainLabel(d.domain_code ?? d.domain)),
           " · version ",
           String(d.version ?? 1),
           " · ",
@@ -146,19 +146,20 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
   ]);
   const facts: [string, Node | string][] = [
     ["Status", statusBadge(d)],
-    ["Domain", domainLabel(d.domain)],
+    ["ID", String(dsId(d))],
+    ["Domain", domainLabel(d.domain_code ?? d.domain)],
     ["Version", String(d.version ?? 1)],
     ["Publisher", h("code", { class: "hash" }, publisherOf(d))],
     ["Content hash (SHA-256)", h("code", { class: "hash" }, d.content_hash ?? "—")],
     ["Personal data", d.personal_data ? "yes" : "no"],
-    ["Registered", fmtTime(d.registered_at ?? d.timestamp ?? d.block_time)],
+    ["Registered", h("span", {}, fmtTime(d.registered_at), ` (block ${d.registered_block ?? "?"})`)],
   ];
   if (d.metadata_uri) facts.push(["Metadata (DCAT)", h("code", { class: "hash" }, d.metadata_uri)]);
   if (d.successor && Number(d.successor)) facts.push(["Superseded by", h("a", { href: `#/dataset/${d.successor}` }, `version ${d.successor}`)]);
 
   const countRows = items(counts, "counts", "purposes");
   const countList = await Promise.all(
-    countRows.map(async (c: any) => ({ label: await purposeLabel(c.purpose ?? c.purpose_hash ?? c.name), n: Number(c.active ?? c.count ?? 0) })),
+    countRows.map(async (c: any) => ({ label: await purposeLabel(c.purpose), n: Number(c.active ?? c.count ?? 0) })),
   );
 
   clear(
@@ -175,7 +176,7 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
             h("li", { class: dsId(v) === dsId(d) ? "current" : "" },
               h("a", { href: `#/dataset/${dsId(v)}`, "aria-current": dsId(v) === dsId(d) ? "page" : null }, `Version ${v.version ?? "?"}`),
               " ", statusBadge(v), " ",
-              h("span", { class: "muted" }, fmtTime(v.registered_at ?? v.timestamp ?? v.block_time)), " ",
+              h("span", { class: "muted" }, fmtTime(v.registered_at)), " ",
               h("code", { class: "hash", title: v.content_hash }, shortHex(v.content_hash ?? "", 8)),
             ))),
     ),
@@ -186,7 +187,7 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
         : attestations.length
           ? h("ul", { class: "plain" }, attestations.map((a: any) =>
               h("li", {},
-                h("strong", {}, ATTESTATION_KINDS[codeOf(a.kind, { quality: 1, coverage: 2, provenance: 3, privacy_review: 4 })] ?? String(a.kind)),
+                h("strong", {}, ATTESTATION_KINDS[a.kind_code ?? codeOf(a.kind, { quality: 1, coverage: 2, provenance: 3, privacy_review: 4 })] ?? String(a.kind)),
                 " by ", h("code", { class: "hash", title: a.auditor }, shortHex(a.auditor ?? "")),
                 a.active === false || a.revoked ? h("span", { class: "badge badge-withdrawn" }, "revoked") : null,
                 " · report ", h("code", { class: "hash", title: a.report_hash }, shortHex(a.report_hash ?? "", 8)),

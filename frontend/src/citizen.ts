@@ -5,7 +5,6 @@ import {
   isAddress,
   keccak256,
   pad,
-  toBytes,
   toHex,
   type Address,
   type Hex,
@@ -339,7 +338,7 @@ async function loadConsents(section: HTMLElement, me: Address, refresh: () => Pr
   clear(section, head, loading("your consents"));
   let rows: any[];
   try {
-    rows = items(await api(`/api/citizens/${me}/consents?state=${state}`), "consents");
+    rows = items(await api(`/api/citizens/${me}/consents?state=${state}&page_size=100`), "consents");
   } catch (e: any) {
     clear(section, head, errorBox(`Could not load your consents: ${e.message}`));
     return;
@@ -351,7 +350,7 @@ async function loadConsents(section: HTMLElement, me: Address, refresh: () => Pr
   const labels = await Promise.all(rows.map((r) => purposeLabel(r.purpose)));
   const list = h("ul", { class: "cards consents" });
   rows.forEach((r, i) => {
-    const kind = codeOf(r.scope_kind, SCOPE_CODES);
+    const kind = r.scope_kind_code ?? codeOf(r.scope_kind, SCOPE_CODES);
     const st: string = r.state ?? (r.active ? "active" : "expired");
     const args: ConsentArgs = { purpose: r.purpose, scopeKind: kind, scopeId: r.scope_id, grantee: r.grantee ?? ANY_RESEARCHER };
     const actions = h("div", { class: "actions" });
@@ -373,8 +372,9 @@ async function loadConsents(section: HTMLElement, me: Address, refresh: () => Pr
       h("li", { class: "card consent", "data-state": st },
         h("h3", {}, labels[i], " ", h("span", { class: `badge badge-${st}` }, st)),
         h("p", { class: "meta" },
-          describeScope(kind, r.scope_id, r.scope_label), " · ", describeGrantee(r.grantee),
-          " · ", st === "revoked" ? `revoked ${fmtTime(r.revoked_at)}` : `${st === "expired" ? "expired" : "until"} ${fmtTime(r.expiry)}`),
+          describeScope(kind, r.scope_id), " · ", describeGrantee(r.grantee),
+          " · ", st === "revoked" ? "revoked" : `${st === "expired" ? "expired" : "until"} ${fmtTime(r.expiry)}`,
+          r.submitted_by && r.submitted_by.toLowerCase() !== me.toLowerCase() ? " · submitted by the relayer" : ""),
         actions),
     );
   });
@@ -408,8 +408,7 @@ async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
         h("p", { class: "meta" },
           r.dataset_id ? h("a", { href: `#/dataset/${r.dataset_id}` }, `Dataset ${r.dataset_id}`) : "",
           " · to ", describeGrantee(r.grantee),
-          ` · ${r.subject_count ?? "?"} people · consent snapshot at block ${r.snapshot_block ?? "?"}`,
-          r.timestamp || r.logged_at ? ` · ${fmtTime(r.timestamp ?? r.logged_at)}` : ""),
+          ` · ${r.subject_count ?? "?"} people · consent snapshot at block ${r.snapshot_block ?? "?"}`),
         h("p", { class: ok ? "ok" : "error" },
           ok ? "✔ Proof checked in this page: you were in the consent snapshot (root "
              : "✘ The proof does not match the root logged on chain (root ",
@@ -467,7 +466,7 @@ function rightsForm(refresh: () => Promise<void>): HTMLElement {
       if (!text) throw new Error("Describe your request for the publisher.");
       // Salted so the hash cannot be guessed from a short text; the receipt keeps salt and text.
       const salt = toHex(crypto.getRandomValues(new Uint8Array(32)));
-      const detailsHash = keccak256(concat([salt, toBytes(text)]));
+      const detailsHash = keccak256(concat([salt, toHex(text)]));
       args = [Number(kind.value), tk, targetId, detailsHash];
       receipt = { kind: RIGHTS_KINDS[Number(kind.value)], target: t, details: text, salt, details_hash: detailsHash };
     } catch (e: any) {
@@ -530,10 +529,10 @@ async function loadRights(section: HTMLElement, me: Address): Promise<void> {
       h("li", { class: "card", "data-status": status.toLowerCase() },
         h("h3", {}, `${kindName} request #${r.request_id ?? r.id}`, " ",
           h("span", { class: `badge badge-${overdue ? "overdue" : status.toLowerCase()}` }, overdue ? "Overdue" : status)),
-        h("p", { class: "meta" }, "Against ", target, " · filed ", fmtTime(r.filed_at ?? r.timestamp)),
+        h("p", { class: "meta" }, "Against ", target, ` · filed in block ${r.filed_block ?? "?"}`),
         status === "Open"
           ? h("p", {}, `Answer due by ${fmtTime(deadline)}`, overdue ? " — the deadline has passed." : ` (${days} day${days === 1 ? "" : "s"} left).`)
-          : h("p", {}, `${status} ${fmtTime(r.answered_at)}`, r.late ? " (answered late)" : "",
+          : h("p", {}, status, r.late ? " (answered late)" : "",
               r.answer_hash ? h("span", {}, " · answer hash ", h("code", { class: "hash", title: r.answer_hash }, shortHex(r.answer_hash, 8))) : ""),
       ),
     );

@@ -10,7 +10,7 @@ export async function renderStats(main: HTMLElement): Promise<void> {
   const parts: HTMLElement[] = [];
   if (domains.status === "fulfilled") {
     const rows = items(domains.value, "domains").map((r: any) => ({
-      label: domainLabel(r.domain_name ?? r.domain ?? r.name),
+      label: domainLabel(r.domain_code ?? r.domain),
       value: Number(r.count ?? r.datasets ?? 0),
     }));
     rows.sort((a, b) => b.value - a.value);

@@ -2,7 +2,6 @@
 // then looked up in the index (/api/verify/{hash}).
 import { api } from "./api";
 import { clear, errorBox, h } from "./dom";
-import { dsTitle } from "./catalogue";
 
 export async function sha256Hex(buf: ArrayBuffer): Promise<`0x${string}`> {
   if (!crypto?.subtle) throw new Error("This browser cannot hash files here (the page must be served over https or from localhost).");
@@ -47,10 +46,9 @@ export function renderVerify(main: HTMLElement): void {
 }
 
 function verdict(name: string, hash: string, r: any): HTMLElement {
-  const status: string = r?.status ?? (r?.registered ? "registered" : "not_registered");
-  const ds = r?.dataset ?? r;
-  const id = r?.dataset_id ?? ds?.dataset_id ?? ds?.id;
-  const link = id ? h("a", { href: `#/dataset/${id}` }, dsTitle({ ...ds, dataset_id: id })) : null;
+  const status: string = r?.state ?? r?.status ?? "not_registered";
+  const id = r?.dataset_id;
+  const link = id ? h("a", { href: `#/dataset/${id}` }, `Dataset ${id}`, r.registered_block ? ` (registered in block ${r.registered_block})` : "") : null;
   const by = r?.superseded_by ?? r?.successor;
   const text: Record<string, [string, string]> = {
     registered: ["ok", "Registered: this exact file is on the ledger and is the current version."],

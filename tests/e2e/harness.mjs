@@ -1,0 +1,182 @@
+// Browser-test harness: the stack (tests/e2e/stack.py), Debian's chromium via playwright-core,
+// and an injected EIP-1193 test wallet that forwards to anvil and signs typed data on the Node side.
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { privateKeyToAccount } from "viem/accounts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const ROOT = resolve(HERE, "../..");
+export const ARTIFACTS = join(HERE, "artifacts");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Start the stack; resolves to its JSON line ({api, rpc, chain_id, citizen, ...} or {skip}). */
+export async function startStack() {
+  const child = spawn(join(ROOT, ".venv/bin/python"), [join(HERE, "stack.py")], {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+    if (process.env.E2E_VERBOSE) process.stderr.write(d);
+  });
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise((resolveLine, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stack.py gave no answer in 120 s\n${stderr.slice(-3000)}`)), 120_000);
+    lines.once("line", (line) => {
+      clearTimeout(timer);
+      resolveLine(line);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`stack.py exited with ${code}\n${stderr.slice(-3000)}`));
+    });
+  });
+  const info = JSON.parse(first);
+  if (info.error) throw new Error(`stack.py: ${info.error}\n${stderr.slice(-3000)}`);
+  info.stop = () =>
+    new Promise((done) => {
+      if (child.exitCode !== null) return done();
+      child.once("exit", done);
+      child.stdin.end();
+      setTimeout(() => child.kill("SIGTERM"), 15_000).unref();
+    });
+  return info;
+}
+
+export async function launchBrowser() {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+      "--disable-quic",
+    ],
+  });
+}
+
+async function rpc(url, method, params) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  return res.json();
+}
+
+/** uint/int fields of typed data arrive as strings from JSON: make them bigints for viem. */
+function reviveTypedData(typed) {
+  const types = { ...typed.types };
+  delete types.EIP712Domain;
+  const revive = (typeName, value) => {
+    const out = {};
+    for (const { name, type } of types[typeName] ?? []) {
+      const v = value[name];
+      if (/^u?int\d*$/.test(type)) out[name] = BigInt(v);
+      else if (types[type]) out[name] = revive(type, v);
+      else out[name] = v;
+    }
+    return out;
+  };
+  const domain = { ...typed.domain };
+  if (domain.chainId !== undefined) domain.chainId = Number(domain.chainId);
+  return { domain, types, primaryType: typed.primaryType, message: revive(typed.primaryType, typed.message) };
+}
+
+/**
+ * A test wallet in the page: window.ethereum, whose requests run here in Node.
+ * chainId: the chain the wallet starts on; knownChains: the chains it can switch to without adding.
+ * Returns a handle with the calls it saw (for assertions).
+ */
+export async function injectWallet(page, { rpcUrl, privateKey, chainId, knownChains = [chainId] }) {
+  const account = privateKeyToAccount(privateKey.startsWith("0x") ? privateKey : `0x${privateKey}`);
+  const state = { chainId, known: new Set(knownChains), connected: false, calls: [] };
+  const fail = (code, message) => ({ error: { code, message } });
+  await page.exposeFunction("__cityTestWallet", async (method, params) => {
+    state.calls.push(method);
+    switch (method) {
+      case "eth_requestAccounts":
+        state.connected = true;
+        return { result: [account.address] };
+      case "eth_accounts":
+        return { result: state.connected ? [account.address] : [] };
+      case "eth_chainId":
+        return { result: `0x${state.chainId.toString(16)}` };
+      case "wallet_switchEthereumChain": {
+        const id = Number(params[0].chainId);
+        if (!state.known.has(id)) return fail(4902, `Unrecognized chain ID ${params[0].chainId}`);
+        state.chainId = id;
+        await page.evaluate((hex) => window.ethereum._emit("chainChanged", hex), params[0].chainId);
+        return { result: null };
+      }
+      case "wallet_addEthereumChain": {
+        const id = Number(params[0].chainId);
+        if (!params[0].rpcUrls?.length) return fail(-32602, "rpcUrls required");
+        state.known.add(id);
+        state.chainId = id; // as MetaMask does: adding a chain also switches to it
+        state.added = params[0];
+        await page.evaluate((hex) => window.ethereum._emit("chainChanged", hex), params[0].chainId);
+        return { result: null };
+      }
+      case "eth_signTypedData_v4": {
+        if (params[0].toLowerCase() !== account.address.toLowerCase()) return fail(4100, "unknown account");
+        const typed = typeof params[1] === "string" ? JSON.parse(params[1]) : params[1];
+        return { result: await account.signTypedData(reviveTypedData(typed)) };
+      }
+      default: {
+        if (!state.connected && method === "eth_sendTransaction") return fail(4100, "not connected");
+        if (!method.startsWith("eth_") && !method.startsWith("net_") && !method.startsWith("web3_"))
+          return fail(4200, `unsupported method ${method}`);
+        const body = await rpc(rpcUrl, method, params ?? []);
+        return body.error ? { error: { code: body.error.code, message: body.error.message, data: body.error.data } } : { result: body.result };
+      }
+    }
+  });
+  await page.addInitScript(() => {
+    const listeners = {};
+    window.ethereum = {
+      isCityLedgerTestWallet: true,
+      on(event, fn) {
+        (listeners[event] ??= []).push(fn);
+      },
+      removeListener(event, fn) {
+        listeners[event] = (listeners[event] ?? []).filter((f) => f !== fn);
+      },
+      _emit(event, arg) {
+        for (const fn of listeners[event] ?? []) fn(arg);
+      },
+      async request({ method, params }) {
+        const r = await window.__cityTestWallet(method, params ?? []);
+        if (r.error) {
+          const e = new Error(r.error.message);
+          e.code = r.error.code;
+          e.data = r.error.data;
+          throw e;
+        }
+        return r.result;
+      },
+    };
+  });
+  return state;
+}
+
+export function shot(page, name) {
+  return page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Fail the test on any uncaught error in the page (console errors are collected for messages). */
+export function watchErrors(page) {
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  return errors;
+}
