@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from cityledger.chain.devnet import anvil_binary
 from cityledger.config import Config, Network, load_config
 
 PLACEHOLDER = Path(__file__).parent / "placeholder"
 REAL_ROOT = Path(__file__).resolve().parents[2]
-ANVIL = REAL_ROOT / "node_modules" / ".bin" / "anvil"
+ANVIL = anvil_binary(load_config(REAL_ROOT))  # the native binary, as the CLI runs it
 MNEMONIC = "test test test test test test test test test test test junk"
 
 

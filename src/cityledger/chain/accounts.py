@@ -17,8 +17,8 @@ from eth_account.signers.local import LocalAccount
 
 from ..config import Network, config
 from ..errors import CityLedgerError
+from .devnet import DEFAULT_MNEMONIC
 
-DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 DEVNET_ROLES = [
     "admin / deployer (city data office)",
     "publisher, agency (P-end)",

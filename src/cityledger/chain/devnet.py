@@ -19,9 +19,10 @@ from pathlib import Path
 
 from ..config import Config, Network, config
 from ..errors import CityLedgerError
-from .accounts import DEFAULT_MNEMONIC
 
 HOST = "127.0.0.1"
+# anvil's documented test mnemonic: public, for the devnet only (docs/NETWORKS.md).
+DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 STATE_INTERVAL = 30  # seconds between state dumps, so a killed devnet loses little
 
 
@@ -30,9 +31,20 @@ class DevnetError(CityLedgerError):
 
 
 def anvil_binary(cfg: Config | None = None) -> Path:
-    """node_modules/.bin/anvil (CITYLEDGER_ANVIL overrides), or a DevnetError saying how to install it."""
+    """The anvil to run (CITYLEDGER_ANVIL overrides), or a DevnetError saying how to install it.
+
+    node_modules/.bin/anvil is a Node wrapper that spawns the platform's native binary; the
+    native binary is run directly when present, so stopping (or killing) the process we started
+    really stops anvil and no Node process sits in between."""
     cfg = cfg or config()
-    path = Path(os.environ.get("CITYLEDGER_ANVIL") or cfg.root / "node_modules" / ".bin" / "anvil")
+    if os.environ.get("CITYLEDGER_ANVIL"):
+        path = Path(os.environ["CITYLEDGER_ANVIL"])
+    else:
+        path = cfg.root / "node_modules" / ".bin" / "anvil"
+        native = sorted((cfg.root / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))
+        native = [p for p in native if os.access(p, os.X_OK)]
+        if path.is_file() and native:
+            return native[0]
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise DevnetError(f"anvil not found at {path}: run `make install` (or `npm install`) in {cfg.root}")
     return path
