@@ -140,6 +140,8 @@ def test_as_of_block_past_the_index_is_refused(client):
         ("/api/datasets?domain=space", "domain must be one of"),
         ("/api/datasets?status=lost", "status must be one of"),
         ("/api/datasets?since=yesterday", "unix time or an ISO date"),
+        ("/api/datasets?until=99999999999999999999999", "too large"),
+        ("/api/datasets/99999999999999999999999", "below 2^63"),
         ("/api/access?status=maybe", "status must be one of"),
         (f"/api/consents/check?citizen={C1}&purpose=Fun&scope_kind=1&scope_id=2", "not a known DPV purpose"),
         (f"/api/consents/check?citizen={C1}&purpose=Marketing&scope_kind=planet&scope_id=2", "dataset, publisher or domain"),

@@ -38,7 +38,7 @@ log = logging.getLogger("cityledger.api")
 ERRORS = {400: {"model": s.ErrorBody}, 404: {"model": s.ErrorBody}, 422: {"model": s.ErrorBody}}
 PageNo = Annotated[int, Query(ge=1, le=10**9, description="page number, from 1")]
 PageSize = Annotated[int, Query(ge=1, le=v.MAX_PAGE_SIZE, description=f"items per page (max {v.MAX_PAGE_SIZE})")]
-AsOf = Annotated[int | None, Query(ge=0, le=v.UINT64_MAX, description="answer as of this block (default: last indexed)")]
+AsOf = Annotated[int | None, Query(ge=0, le=v.ID_MAX, description="answer as of this block (default: last indexed)")]
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -360,7 +360,7 @@ def create_app(
     @app.get("/api/access", response_model=s.Page[s.Access], tags=["access"], responses=ERRORS)
     def access(
         c: Conn,
-        dataset_id: Annotated[int | None, Query(ge=1, le=v.UINT64_MAX)] = None,
+        dataset_id: Annotated[int | None, Query(ge=1, le=v.ID_MAX)] = None,
         grantee: str | None = None,
         status: Annotated[str | None, Query(description="requested | granted | refused | ended")] = None,
         page: PageNo = 1,
@@ -380,7 +380,7 @@ def create_app(
     @app.get("/api/releases", response_model=s.Page[s.Release], tags=["access"], responses=ERRORS)
     def releases(
         c: Conn,
-        dataset_id: Annotated[int | None, Query(ge=1, le=v.UINT64_MAX)] = None,
+        dataset_id: Annotated[int | None, Query(ge=1, le=v.ID_MAX)] = None,
         grantee: str | None = None,
         page: PageNo = 1,
         page_size: PageSize = 20,

@@ -161,6 +161,8 @@ def parse_time(value: str | None, name: str) -> int | None:
         return None
     text = str(value).strip()
     if text.isdigit():
+        if int(text) > v.ID_MAX:
+            raise BadInput(f"{name} is too large for a unix time: {text[:40]}")
         return int(text)
     try:
         when = dt.datetime.fromisoformat(text)

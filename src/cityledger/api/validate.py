@@ -19,6 +19,8 @@ _SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
 MAX_PAGE_SIZE = 100
 UINT64_MAX = 2**64 - 1
 UINT256_MAX = 2**256 - 1
+# Ids and blocks are stored as signed 64-bit integers: anything above cannot exist in the index.
+ID_MAX = 2**63 - 1
 
 
 def address(value: str, name: str = "address") -> str:
@@ -75,8 +77,8 @@ def block(value: int | str | None, name: str = "as_of_block") -> int | None:
         n = int(value)
     except (TypeError, ValueError):
         raise BadInput(f"{name} must be a block number (a non-negative integer), got {str(value)[:40]!r}") from None
-    if n < 0 or n > UINT64_MAX:
-        raise BadInput(f"{name} must be between 0 and 2^64-1, got {n}")
+    if n < 0 or n > ID_MAX:
+        raise BadInput(f"{name} must be between 0 and 2^63-1, got {n}")
     return n
 
 
@@ -85,8 +87,8 @@ def positive_id(value: int | str, name: str = "id") -> int:
         n = int(value)
     except (TypeError, ValueError):
         raise BadInput(f"{name} must be a positive integer, got {str(value)[:40]!r}") from None
-    if n < 1 or n > UINT256_MAX:
-        raise BadInput(f"{name} must be a positive integer below 2^256, got {n}")
+    if n < 1 or n > ID_MAX:
+        raise BadInput(f"{name} must be a positive integer below 2^63, got {n}")
     return n
 
 
