@@ -205,7 +205,7 @@ def _rights(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log
                                                                           _text_hash(details)))
             request_id = rights.events.RightsRequestFiled().process_receipt(receipt)[0]["args"]["request_id"]
             status = 1
-            summary.note(f"citizen {citizen.address} filed a {kind} request ({request_id})", log)
+            summary.note(f"citizen {citizen.address} filed rights request {request_id} ({kind})", log)
         if answer and status == 1:
             transact(w3, business, rights.functions.answer_request(request_id, True, _text_hash(answer)))
             summary.note(f"business publisher answered rights request {request_id}", log)
