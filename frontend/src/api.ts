@@ -42,11 +42,11 @@ export function postJson<T = any>(path: string, payload: unknown): Promise<T> {
   });
 }
 
-/** Lists come bare or wrapped ({items: [...]}, {results}, {data}); the page takes either. */
-export function items<T = any>(body: any, ...keys: string[]): T[] {
+/** Lists come bare or paged ({items, page, page_size, total}) or under a named key; the page takes either. */
+export function items<T = any>(body: any, key = "items"): T[] {
   if (Array.isArray(body)) return body;
-  for (const k of [...keys, "items", "results", "data", "rows"]) if (Array.isArray(body?.[k])) return body[k];
-  return [];
+  if (Array.isArray(body?.[key])) return body[key];
+  return Array.isArray(body?.items) ? body.items : [];
 }
 
 export interface ContractInfo {
@@ -72,19 +72,7 @@ export function deployment(): Promise<Deployment> {
 }
 
 function normaliseDeployment(raw: any): Deployment {
-  const contracts: Record<string, ContractInfo> = {};
-  const abis = raw.abis ?? {};
-  for (const [name, c] of Object.entries<any>(raw.contracts ?? {})) {
-    const address = typeof c === "string" ? c : c.address;
-    const abi = (typeof c === "object" && c.abi) || abis[name];
-    contracts[name] = { address, abi };
-  }
-  return {
-    chainId: Number(raw.chain_id ?? raw.chainId),
-    rpcUrl: raw.rpc_url ?? raw.rpcUrl ?? "",
-    network: raw.network ?? raw.network_name ?? "devnet",
-    contracts,
-  };
+  return { chainId: Number(raw.chain_id), rpcUrl: raw.rpc_url ?? "", network: raw.network ?? "devnet", contracts: raw.contracts ?? {} };
 }
 
 export async function contractInfo(name: string): Promise<ContractInfo> {
@@ -102,7 +90,7 @@ export interface Purpose {
 }
 let purposesPromise: Promise<Purpose[]> | null = null;
 export function purposes(): Promise<Purpose[]> {
-  purposesPromise ??= api("/api/purposes").then((b) => items<Purpose>(b, "purposes"), (e) => {
+  purposesPromise ??= api("/api/purposes").then((b) => items<Purpose>(b), (e) => {
     purposesPromise = null;
     throw e;
   });
@@ -112,15 +100,8 @@ export function purposes(): Promise<Purpose[]> {
 /** A purpose's readable label from its hash (the chain only knows the hash). */
 export async function purposeLabel(hash: string): Promise<string> {
   const list = await purposes().catch(() => [] as Purpose[]);
-  const p = list.find((x) => x.hash?.toLowerCase() === hash?.toLowerCase() || x.name === hash || x.iri === hash);
+  const p = list.find((x) => x.hash.toLowerCase() === hash?.toLowerCase());
   return p ? p.label : hash;
-}
-
-/** The block up to which the indexer has applied events (field names as /api/status gives them). */
-export function indexedBlock(status: any): number {
-  const v =
-    status?.last_indexed_block ?? status?.indexed_block ?? status?.indexer?.last_block ?? status?.last_block ?? -1;
-  return Number(v);
 }
 
 /** Poll /api/status until the indexer has reached `block` (then the query API shows the change). */
@@ -129,7 +110,8 @@ export async function waitForIndexer(block: bigint | number, timeoutMs = 60_000)
   let delay = 250;
   while (Date.now() < deadline) {
     try {
-      if (indexedBlock(await api("/api/status")) >= Number(block)) return true;
+      const status = await api("/api/status");
+      if (Number(status.last_indexed_block ?? -1) >= Number(block)) return true;
     } catch {
       /* the server may be restarting: keep polling until the deadline */
     }

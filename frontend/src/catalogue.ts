@@ -54,7 +54,7 @@ export async function renderCatalogue(main: HTMLElement, params: URLSearchParams
   const form = h(
     "form",
     { class: "filters", role: "search", "aria-label": "Search the catalogue" },
-    field("Search title, description, keywords", q),
+    field("Search", q, "A content hash (0x…) or part of the metadata address"),
     field("Domain", domain),
     field("Publisher address", publisher, "Optional"),
     h("button", { type: "submit" }, "Search"),
@@ -86,7 +86,7 @@ async function loadResults(results: HTMLElement, params: URLSearchParams): Promi
     clear(results, errorBox(`Could not load the catalogue: ${e.message}`));
     return;
   }
-  const rows = items(body, "datasets");
+  const rows = items(body);
   const total = Number(body?.total ?? rows.length);
   if (!rows.length) {
     clear(results, h("p", { class: "muted" }, "No dataset matches these filters."));
@@ -140,8 +140,8 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
     return;
   }
   const [versions, attestations, counts] = await Promise.all([
-    api(`/api/datasets/${id}/versions`).then((b) => items(b, "versions")).catch(() => null),
-    d.attestations ? Promise.resolve(items(d.attestations)) : api(`/api/datasets/${id}/attestations`).then((b) => items(b, "attestations")).catch(() => null),
+    api(`/api/datasets/${id}/versions`).then((b) => items(b)).catch(() => null),
+    d.attestations ? Promise.resolve(items(d.attestations)) : api(`/api/datasets/${id}/attestations`).then((b) => items(b)).catch(() => null),
     api(`/api/datasets/${id}/consent-counts`).catch(() => null),
   ]);
   const facts: [string, Node | string][] = [
@@ -157,7 +157,7 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
   if (d.metadata_uri) facts.push(["Metadata (DCAT)", h("code", { class: "hash" }, d.metadata_uri)]);
   if (d.successor && Number(d.successor)) facts.push(["Superseded by", h("a", { href: `#/dataset/${d.successor}` }, `version ${d.successor}`)]);
 
-  const countRows = items(counts, "counts", "purposes");
+  const countRows = items(counts, "counts");
   const countList = await Promise.all(
     countRows.map(async (c: any) => ({ label: await purposeLabel(c.purpose), n: Number(c.active ?? c.count ?? 0) })),
   );

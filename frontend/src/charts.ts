@@ -11,7 +11,8 @@ function s(tag: string, attrs: Record<string, string | number>, text?: string): 
 }
 
 function niceMax(v: number): number {
-  if (v <= 5) return Math.max(1, Math.ceil(v));
+  // Small counts: an even maximum, so the middle grid line is a whole number.
+  if (v <= 10) return Math.max(2, 2 * Math.ceil(v / 2));
   const p = 10 ** Math.floor(Math.log10(v));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
   return 10 * p;

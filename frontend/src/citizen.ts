@@ -128,31 +128,7 @@ export async function grantByTx(c: ConsentArgs, expiry: bigint, refresh: () => u
 }
 
 export async function grantBySignature(c: ConsentArgs, expiry: bigint, refresh: () => unknown): Promise<boolean> {
-  const { publicClient, walletClient, account } = await clients();
-  let deadline = 0n;
-  let nonce = 0n;
-  return runSigned(
-    "Grant consent (signature)",
-    publicClient,
-    async () => {
-      [nonce, deadline] = await Promise.all([nonceFor(account, c), signatureDeadline()]);
-      return walletClient.signTypedData({
-        account,
-        domain: await eip712Domain(),
-        types: GRANT_TYPES,
-        primaryType: "Grant",
-        message: { citizen: account, ...c, expiry, nonce, deadline },
-      });
-    },
-    async (signature) => {
-      const r = await postJson("/api/relay/grant", {
-        citizen: account, purpose: c.purpose, scope_kind: c.scopeKind, scope_id: c.scopeId, grantee: c.grantee,
-        expiry: Number(expiry), deadline: Number(deadline), nonce: Number(nonce), chain_id: (await deployment()).chainId, signature,
-      });
-      return r.tx_hash as Hex;
-    },
-    refresh,
-  );
+  return bySignature("grant", c, expiry, refresh);
 }
 
 export async function revokeByTx(c: ConsentArgs, refresh: () => unknown): Promise<boolean> {
@@ -161,25 +137,33 @@ export async function revokeByTx(c: ConsentArgs, refresh: () => unknown): Promis
 }
 
 export async function revokeBySignature(c: ConsentArgs, refresh: () => unknown): Promise<boolean> {
+  return bySignature("revoke", c, null, refresh);
+}
+
+/** EIP-712 Grant or Revoke signed in the wallet (no gas), then submitted by the relayer. */
+async function bySignature(action: "grant" | "revoke", c: ConsentArgs, expiry: bigint | null, refresh: () => unknown): Promise<boolean> {
   const { publicClient, walletClient, account } = await clients();
+  const { chainId } = await deployment();
   let deadline = 0n;
   let nonce = 0n;
   return runSigned(
-    "Revoke consent (signature)",
+    `${action === "grant" ? "Grant" : "Revoke"} consent (signature)`,
     publicClient,
     async () => {
       [nonce, deadline] = await Promise.all([nonceFor(account, c), signatureDeadline()]);
-      return walletClient.signTypedData({
-        account, domain: await eip712Domain(), types: REVOKE_TYPES, primaryType: "Revoke",
-        message: { citizen: account, ...c, nonce, deadline },
-      });
+      const domain = await eip712Domain();
+      const base = { citizen: account, ...c, nonce, deadline };
+      return action === "grant"
+        ? walletClient.signTypedData({ account, domain, types: GRANT_TYPES, primaryType: "Grant", message: { ...base, expiry: expiry! } })
+        : walletClient.signTypedData({ account, domain, types: REVOKE_TYPES, primaryType: "Revoke", message: base });
     },
     async (signature) => {
-      const r = await postJson("/api/relay/revoke", {
+      const body: Record<string, unknown> = {
         citizen: account, purpose: c.purpose, scope_kind: c.scopeKind, scope_id: c.scopeId, grantee: c.grantee,
-        deadline: Number(deadline), nonce: Number(nonce), chain_id: (await deployment()).chainId, signature,
-      });
-      return r.tx_hash as Hex;
+        deadline: Number(deadline), nonce: Number(nonce), chain_id: chainId, signature,
+      };
+      if (expiry !== null) body.expiry = Number(expiry);
+      return (await postJson(`/api/relay/${action}`, body)).tx_hash as Hex;
     },
     refresh,
   );
@@ -202,11 +186,11 @@ export async function renderCitizen(main: HTMLElement): Promise<void> {
   };
   main.append(
     h("p", { class: "muted" }, "Connected as ", h("code", { class: "hash" }, me), ". Only this pseudonymous address is on the ledger."),
-    await grantForm(refreshAll),
     consents,
-    rightsForm(refreshAll),
-    rights,
+    await grantForm(refreshAll),
     used,
+    rights,
+    rightsForm(refreshAll),
   );
   await refreshAll();
 }
@@ -338,7 +322,7 @@ async function loadConsents(section: HTMLElement, me: Address, refresh: () => Pr
   clear(section, head, loading("your consents"));
   let rows: any[];
   try {
-    rows = items(await api(`/api/citizens/${me}/consents?state=${state}&page_size=100`), "consents");
+    rows = items(await api(`/api/citizens/${me}/consents?state=${state}&page_size=100`));
   } catch (e: any) {
     clear(section, head, errorBox(`Could not load your consents: ${e.message}`));
     return;
@@ -386,7 +370,7 @@ async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
   clear(section, head, loading("data releases"));
   let rows: any[];
   try {
-    rows = items(await api(`/api/citizens/${me}/used`), "releases", "used");
+    rows = items(await api(`/api/citizens/${me}/used`));
   } catch (e: any) {
     clear(section, head, errorBox(`Could not load the releases: ${e.message}`));
     return;
@@ -504,7 +488,7 @@ async function loadRights(section: HTMLElement, me: Address): Promise<void> {
   clear(section, head, loading("your rights requests"));
   let rows: any[];
   try {
-    rows = items(await api(`/api/citizens/${me}/rights`), "requests", "rights");
+    rows = items(await api(`/api/citizens/${me}/rights?page_size=100`));
   } catch (e: any) {
     clear(section, head, errorBox(`Could not load your rights requests: ${e.message}`));
     return;

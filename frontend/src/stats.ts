@@ -9,7 +9,7 @@ export async function renderStats(main: HTMLElement): Promise<void> {
   const [domains, timeline] = await Promise.allSettled([api("/api/stats/domains"), api("/api/stats/consent-timeline")]);
   const parts: HTMLElement[] = [];
   if (domains.status === "fulfilled") {
-    const rows = items(domains.value, "domains").map((r: any) => ({
+    const rows = items(domains.value).map((r: any) => ({
       label: domainLabel(r.domain_code ?? r.domain),
       value: Number(r.count ?? r.datasets ?? 0),
     }));
@@ -17,7 +17,7 @@ export async function renderStats(main: HTMLElement): Promise<void> {
     parts.push(barChart("Datasets by domain", rows));
   } else parts.push(errorBox(`Could not load datasets by domain: ${domains.reason?.message}`));
   if (timeline.status === "fulfilled") {
-    const rows = items(timeline.value, "days", "timeline").map((r: any) => ({
+    const rows = items(timeline.value).map((r: any) => ({
       day: String(r.day ?? r.date),
       grants: Number(r.grants ?? r.granted ?? 0),
       revocations: Number(r.revocations ?? r.revoked ?? 0),

@@ -44,8 +44,8 @@ export class TxEntry {
     this.el = h("div", { class: "tx", "data-state": "wallet" }, h("strong", {}, label), " ", this.stateEl, " ", this.detailEl);
     const live = document.getElementById("tx-live");
     live?.prepend(this.el);
-    // Keep the panel short on a phone: the five latest transactions.
-    while (live && live.children.length > 5) live.lastElementChild?.remove();
+    // Keep the panel short on a phone: the three latest transactions.
+    while (live && live.children.length > 3) live.lastElementChild?.remove();
   }
 
   set(state: TxState, detail?: string | Node): void {
@@ -53,6 +53,10 @@ export class TxEntry {
     this.el.dataset.state = state;
     this.stateEl.textContent = state === "failed" ? STATE_TEXT.failed + ":" : STATE_TEXT[state];
     if (detail !== undefined) this.detailEl.replaceChildren(detail);
+    if ((state === "indexed" || state === "failed") && !this.el.querySelector(".tx-dismiss")) {
+      // Finished entries can be dismissed so the panel does not cover the page.
+      this.el.append(h("button", { type: "button", class: "link tx-dismiss", "aria-label": `Dismiss: ${this.label}`, onclick: () => this.el.remove() }, "Dismiss"));
+    }
   }
 }
 

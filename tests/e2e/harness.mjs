@@ -1,7 +1,7 @@
 // Browser-test harness: the stack (tests/e2e/stack.py), Debian's chromium via playwright-core,
 // and an injected EIP-1193 test wallet that forwards to anvil and signs typed data on the Node side.
-import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,24 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(HERE, "../..");
 export const ARTIFACTS = join(HERE, "artifacts");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Build frontend/dist when it is missing or older than its sources (the API serves it). */
+export function ensureBuilt() {
+  const dist = join(ROOT, "frontend/dist/index.html");
+  const mtime = (p) => statSync(p).mtimeMs;
+  const newest = (dir) =>
+    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : mtime(join(dir, e.name)))));
+  let built = 0;
+  try {
+    built = mtime(dist);
+  } catch {
+    built = 0;
+  }
+  const sources = Math.max(newest(join(ROOT, "frontend/src")), mtime(join(ROOT, "frontend/index.html")), mtime(join(ROOT, "frontend/vite.config.ts")));
+  if (built >= sources) return;
+  const r = spawnSync(join(ROOT, "node_modules/.bin/vite"), ["build", "frontend", "--logLevel", "warn"], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
+}
 
 /** Start the stack; resolves to its JSON line ({api, rpc, chain_id, citizen, ...} or {skip}). */
 export async function startStack() {

@@ -3,12 +3,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { injectWallet, launchBrowser, shot, startStack, watchErrors } from "./harness.mjs";
+import { ensureBuilt, injectWallet, launchBrowser, shot, startStack, watchErrors } from "./harness.mjs";
 
 let stack;
 let browser;
 
 before(async () => {
+  ensureBuilt();
   stack = await startStack();
   if (!stack.skip) browser = await launchBrowser();
 });
@@ -102,7 +103,7 @@ describe("public pages", () => {
 
     // Search: a content-hash prefix finds exactly that version.
     await page.getByLabel("Publisher address").fill("");
-    await page.getByLabel("Search title, description, keywords").fill(stack.hashes.energy.slice(0, 12));
+    await page.getByLabel("Search", { exact: true }).fill(stack.hashes.energy.slice(0, 12));
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/q=0x/);
     await page.waitForFunction(() => document.querySelectorAll("#results .card").length === 1);
@@ -184,6 +185,33 @@ describe("public pages", () => {
     await context.close();
   });
 
+  test("keyboard: skip link first, visible focus, labelled controls", { timeout: 30_000 }, async (t) => {
+    if (skipIfNoStack(t)) return;
+    const { page, context } = await newPage();
+    await page.goto(`${stack.api}/#/catalogue`);
+    await page.locator("#results .card").first().waitFor();
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "main");
+    // The next stops are the search form's controls, each with a visible focus ring.
+    await page.keyboard.press("Tab");
+    const ring = await page.evaluate(() => {
+      const el = document.activeElement;
+      const style = getComputedStyle(el);
+      return { name: el.getAttribute("name"), outline: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+    });
+    assert.equal(ring.name, "q");
+    assert.notEqual(ring.outline, "none");
+    assert.ok(ring.width >= 2, `focus ring ${ring.width}px`);
+    // Every form control on the page has a label that names it.
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, textarea")].filter((el) => !el.labels?.length && !el.getAttribute("aria-label")).map((el) => el.outerHTML),
+    );
+    assert.deepEqual(unlabelled, []);
+    await context.close();
+  });
+
   test("phone-sized screen: no sideways scrolling", { timeout: 30_000 }, async (t) => {
     if (skipIfNoStack(t)) return;
     const { page, context } = await newPage({ viewport: { width: 390, height: 844 } });
@@ -230,6 +258,10 @@ describe("citizen with a wallet", () => {
     await release.waitFor();
     assert.equal(await release.getAttribute("data-verified"), "true");
     assert.match(await release.innerText(), /Proof checked in this page/);
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, textarea")].filter((el) => !el.labels?.length && !el.getAttribute("aria-label")).map((el) => el.outerHTML),
+    );
+    assert.deepEqual(unlabelled, []);
     await shot(page, "citizen");
   });
 
