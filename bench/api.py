@@ -1,0 +1,355 @@
+"""API point-query latency under 50 concurrent clients, at three store sizes.
+
+    .venv/bin/python bench/api.py [--quick]
+
+The store (SQLite, the indexer's own schema via its migrations) is bulk-loaded with N datasets and
+10 N consents (one grant event each: 100,000 / 1,000,000 in full mode, 10,000 / 100,000 quick).
+The API runs in its own process (uvicorn, one worker, as `cityledger serve`); the load generator
+runs in another process: 50 concurrent keep-alive connections on loopback (a small asyncio
+HTTP/1.1 client, so the client's own cost stays out of the figures). Each client sends a request
+every `INTERVAL` seconds (an open, paced load of 50 users), for three point queries in turn:
+dataset by content hash, is-consent-active, and one citizen's consents. p50 and p99 of each.
+A closed-loop run (no pause: every client sends as soon as its answer arrives) gives the saturated
+throughput of the one process on this machine, for scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+AREA = "api"
+TITLE = "Query API: point-query latency (50 concurrent clients)"
+CLIENTS = 50
+INTERVAL = 0.2  # seconds between one client's requests: 50 clients -> 250 requests/s offered
+KINDS = ("dataset_by_hash", "consent_active", "citizen_consents")
+P50_TARGET_MS, P99_TARGET_MS = 5.0, 25.0
+ANY = "0x" + "00" * 20
+
+
+# ---------------------------------------------------------------- store
+
+
+def addr(prefix: int, i: int) -> str:
+    return "0x" + format(prefix, "02x") + format(i, "038x")
+
+
+def h32(label: str) -> str:
+    return "0x" + hashlib.sha256(label.encode()).hexdigest()
+
+
+def build_store(path: Path, n_datasets: int, n_consents: int) -> dict:
+    """Bulk-load a store of the indexer's schema; returns the samples the load generator asks for."""
+    from eth_utils import keccak
+
+    from cityledger import codes
+    from cityledger.indexer.store import migrate
+
+    url = f"sqlite:///{path}"
+    migrate(url)
+    purposes = ["0x" + codes.purpose_hash(n).hex() for n in codes.PURPOSES]
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA journal_mode=WAL")
+    base_ts = 1_700_000_000
+    last_block = n_consents // 100 + n_datasets // 100 + 10
+    n_publishers = 200
+    rng = random.Random(7)
+
+    def datasets():
+        for i in range(1, n_datasets + 1):
+            yield (i, addr(0xA0, i % n_publishers), h32(f"content {i}"), h32(f"meta {i}"), f"https://data.city/ds/{i}.json",
+                   i % 12 + 1, i % 5 == 0, 1, None, None, None, 1, i // 100 + 1, base_ts + i, h32(f"tx {i}"),
+                   None, None, None, None)
+
+    db.executemany(f"INSERT INTO datasets VALUES ({','.join('?' * 19)})", datasets())
+
+    n_citizens = max(1, n_consents // 10)
+    far = base_ts + 10 * 365 * 86400
+    zero12 = bytes(12)
+    consents, events, samples = [], [], []
+
+    def flush():
+        db.executemany(f"INSERT INTO consents VALUES ({','.join('?' * 16)})", consents)
+        db.executemany(f"INSERT INTO consent_events VALUES ({','.join('?' * 14)})", events)
+        consents.clear()
+        events.clear()
+
+    for j in range(n_consents):
+        citizen = addr(0xC0, j % n_citizens)
+        purpose = purposes[(j // n_citizens) % len(purposes)]
+        # A citizen's consents differ by purpose (j // n_citizens < 10 purposes), so keys are unique.
+        kind = 1 + j % 3
+        if kind == 2:
+            scope = "0x" + addr(0xA0, j % n_publishers)[2:].rjust(64, "0")
+        else:
+            scope = "0x" + format(1 + j % n_datasets if kind == 1 else j % 12 + 1, "064x")
+        grantee = ANY if j % 3 else addr(0xD0, j % 50)
+        key = "0x" + keccak(zero12 + bytes.fromhex(citizen[2:]) + bytes.fromhex(purpose[2:]) + kind.to_bytes(32, "big")
+                            + bytes.fromhex(scope[2:]) + zero12 + bytes.fromhex(grantee[2:])).hex()
+        expiry = far if j % 10 else 0  # one in ten revoked
+        block = j // 100 + 1
+        tx = "0x" + format(j, "064x")
+        consents.append((key, citizen, purpose, kind, scope, grantee, expiry, 1 if expiry else 2, base_ts + block,
+                         block, tx, None if expiry else base_ts + block, None if expiry else block, None if expiry else tx,
+                         citizen, block))
+        events.append((block, j % 100, tx, base_ts + block, "grant", key, citizen, purpose, kind, scope, grantee, far, 1, citizen))
+        if j % 997 == 0 and len(samples) < 2000:
+            samples.append({"citizen": citizen, "purpose": purpose, "scope_kind": kind, "scope_id": scope, "grantee": grantee})
+        if len(consents) >= 50_000:
+            flush()
+    flush()
+    db.executemany("INSERT INTO blocks VALUES (?,?,?,?)",
+                   [(b, h32(f"b{b}"), h32(f"b{b - 1}"), base_ts + b) for b in range(max(1, last_block - 127), last_block + 1)])
+    db.execute(f"INSERT INTO checkpoint VALUES ({','.join('?' * 17)})",
+               (1, 31337, last_block, h32(f"b{last_block}"), 1, last_block, last_block - 2, 2, addr(1, 1), addr(1, 2),
+                addr(1, 3), addr(1, 4), addr(1, 5), base_ts, None, None, 0))
+    db.commit()
+    db.execute("ANALYZE")
+    db.close()
+    hashes = [h32(f"content {rng.randint(1, n_datasets)}") for _ in range(2000)]
+    citizens = [addr(0xC0, rng.randrange(n_citizens)) for _ in range(2000)]
+    return {"url": url, "hashes": hashes, "consents": samples, "citizens": citizens}
+
+
+# ---------------------------------------------------------------- server process
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(url: str, port: int, data_dir: str) -> None:
+    import logging
+
+    import uvicorn
+
+    from cityledger.api.app import create_app
+    from cityledger.config import load_config
+
+    logging.disable(logging.WARNING)
+    os.environ["CITYLEDGER_RPC_URL"] = "http://127.0.0.1:9"  # no node: the queries never need one
+    app = create_app(load_config(ROOT), db_url=url, data_dir=Path(data_dir), rpc_timeout=0.2)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def start_server(url: str, data_dir: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port), str(data_dir)], cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"GET /api/purposes HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                if s.recv(16).startswith(b"HTTP/1.1 200"):
+                    return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the API server did not start within 60 s")
+
+
+# ---------------------------------------------------------------- load generator process
+
+
+def paths_for(kind: str, samples: dict) -> list[str]:
+    from urllib.parse import urlencode
+
+    if kind == "dataset_by_hash":
+        return [f"/api/datasets/{x}" for x in samples["hashes"]]
+    if kind == "citizen_consents":
+        return [f"/api/citizens/{x}/consents" for x in samples["citizens"]]
+    return [f"/api/consents/check?{urlencode(c)}" for c in samples["consents"]]
+
+
+async def _client(port: int, paths: list[str], until: float, interval: float, out: list[float], errors: list[int]):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    rng = random.Random()
+    next_at = time.perf_counter() + rng.random() * max(interval, 0.001)  # spread the first requests
+    try:
+        while True:
+            if interval:
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at += interval
+            if time.perf_counter() >= until:
+                return
+            path = rng.choice(paths)
+            t0 = time.perf_counter()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            out.append(time.perf_counter() - t0)
+            if not head.startswith(b"HTTP/1.1 200"):
+                errors.append(int(head[9:12]))
+    finally:
+        writer.close()
+
+
+async def _load(port: int, paths: list[str], seconds: float, interval: float, clients: int) -> dict:
+    lat: list[float] = []
+    errors: list[int] = []
+    until = time.perf_counter() + seconds
+    t0 = time.perf_counter()
+    await asyncio.gather(*[_client(port, paths, until, interval, lat, errors) for _ in range(clients)])
+    elapsed = time.perf_counter() - t0
+    return {"latencies": lat, "errors": errors, "elapsed": elapsed}
+
+
+def load(port: int, kind: str, samples_file: str, seconds: float, interval: float, clients: int) -> None:
+    samples = json.loads(Path(samples_file).read_text())
+    paths = paths_for(kind, samples)
+    # Warm-up: connections, caches, SQLite pages.
+    asyncio.run(_load(port, paths, 1.0, interval, clients))
+    res = asyncio.run(_load(port, paths, seconds, interval, clients))
+    lat = sorted(res["latencies"])
+    print(json.dumps({
+        "n": len(lat), "errors": len(res["errors"]), "error_codes": sorted(set(res["errors"]))[:5],
+        "p50_ms": 1000 * lat[len(lat) // 2] if lat else None,
+        "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
+        "rps": len(lat) / res["elapsed"],
+    }))
+
+
+def run_load(port: int, kind: str, samples_file: Path, seconds: float, interval: float) -> dict:
+    cmd = [sys.executable, __file__, "--load", str(port), kind, str(samples_file), str(seconds), str(interval), str(CLIENTS)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, cwd=ROOT)
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed: {out.stderr[-500:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- the benchmark
+
+
+def run(quick: bool) -> dict:
+    sizes = [(1_000, 10_000), (3_000, 30_000), (10_000, 100_000)] if quick else \
+        [(10_000, 100_000), (30_000, 300_000), (100_000, 1_000_000)]
+    seconds = 4.0 if quick else 10.0
+    repeats = 1 if quick else 3
+    rows, series, notes = [], {k: [] for k in KINDS}, []
+    largest = sizes[-1]
+    with tempfile.TemporaryDirectory(prefix="cityledger-bench-api-") as tmp:
+        tmp = Path(tmp)
+        for n_ds, n_cons in sizes:
+            t0 = time.monotonic()
+            samples = build_store(tmp / f"store-{n_cons}.db", n_ds, n_cons)
+            build_s = time.monotonic() - t0
+            samples_file = tmp / f"samples-{n_cons}.json"
+            samples_file.write_text(json.dumps(samples))
+            proc, port = start_server(samples["url"], tmp)
+            try:
+                for kind in KINDS:
+                    runs = [run_load(port, kind, samples_file, seconds, INTERVAL) for _ in range(repeats)]
+                    errors = sum(r["errors"] for r in runs)
+                    if errors:
+                        notes.append(f"{kind} at {n_cons:,} consents: {errors} non-200 answers {runs[0]['error_codes']}")
+                    p50 = statistics.median(r["p50_ms"] for r in runs)
+                    p99 = statistics.median(r["p99_ms"] for r in runs)
+                    series[kind].append((n_cons, p50, p99))
+                    if (n_ds, n_cons) == largest:
+                        label = f"{kind.replace('_', ' ')} ({n_ds:,} datasets, {n_cons:,} consents)"
+                        n = sum(r["n"] for r in runs)
+                        rows.append(_row(f"{label} p50", p50, f"p50 < {P50_TARGET_MS:g} ms", p50 < P50_TARGET_MS,
+                                         f"{n:,} requests, {statistics.median(r['rps'] for r in runs):.0f} req/s offered-load answered"))
+                        rows.append(_row(f"{label} p99", p99, f"p99 < {P99_TARGET_MS:g} ms", p99 < P99_TARGET_MS, None))
+                if (n_ds, n_cons) == largest:
+                    sat = run_load(port, "consent_active", samples_file, seconds, 0.0)
+                    rows.append({"metric": "saturated throughput, is-consent-active (closed loop, 50 clients)",
+                                 "value": round(sat["rps"]), "unit": "req/s", "baseline": None, "baseline_value": None,
+                                 "ratio": None, "target": None, "met": None,
+                                 "note": f"p50 {sat['p50_ms']:.1f} ms, p99 {sat['p99_ms']:.1f} ms when every client "
+                                         "sends without pause (queueing in one process)"})
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            notes.append(f"store of {n_ds:,} datasets and {n_cons:,} consents bulk-loaded in {build_s:.1f} s "
+                         f"({(tmp / f'store-{n_cons}.db').stat().st_size / 1e6:.0f} MB)")
+    for kind in KINDS:
+        (small, p50s, _), (big, p50b, _) = series[kind][0], series[kind][-1]
+        notes.append(f"{kind}: p50 {p50s:.2f} ms at {small:,} consents -> {p50b:.2f} ms at {big:,} ({big // small}x the rows)")
+    notes.append(f"load: {CLIENTS} keep-alive clients, each one request every {INTERVAL:g} s "
+                 f"({CLIENTS / INTERVAL:.0f} req/s offered), {seconds:g} s per query kind after a 1 s warm-up; "
+                 f"medians of {repeats} run(s); server: one uvicorn process; client: a separate process")
+    return {"area": AREA, "title": TITLE, "rows": rows, "plots": [str(plot(series))], "notes": notes}
+
+
+def _row(metric: str, value: float, target: str, met: bool, note: str | None) -> dict:
+    return {"metric": metric, "value": round(value, 2), "unit": "ms", "baseline": None, "baseline_value": None,
+            "ratio": None, "target": target, "met": met, "note": note}
+
+
+def plot(series: dict) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = BENCH / "results" / "api.png"
+    path.parent.mkdir(exist_ok=True)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for kind, points in series.items():
+        xs = [p[0] for p in points]
+        line, = ax.plot(xs, [p[1] for p in points], marker="o", label=f"{kind} p50")
+        ax.plot(xs, [p[2] for p in points], marker="s", linestyle="--", color=line.get_color(), label=f"{kind} p99")
+    ax.axhline(P50_TARGET_MS, color="grey", linewidth=0.8, linestyle=":")
+    ax.axhline(P99_TARGET_MS, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("consents in the store (datasets = consents / 10)")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title(f"API point queries, {CLIENTS} concurrent clients on loopback")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--load":
+        load(int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    result = run(args.quick)
+    (BENCH / "results").mkdir(exist_ok=True)
+    (BENCH / "results" / f"{AREA}.json").write_text(json.dumps(result, indent=2))
+    for row in result["rows"]:
+        met = "" if row["met"] is None else ("met" if row["met"] else "NOT MET")
+        print(f"{row['metric']:<80} {row['value']:>10} {row['unit']:<6} {row['target'] or '':<14} {met}")
+    for note in result["notes"]:
+        print("-", note)
+
+
+if __name__ == "__main__":
+    main()
