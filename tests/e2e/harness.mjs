@@ -31,7 +31,7 @@ export function ensureBuilt() {
   if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-/** Start the stack; resolves to its JSON line ({api, rpc, chain_id, citizen, ...} or {skip}). */
+/** Start the stack; resolves to its JSON line ({api, rpc, chain_id, citizen, datasets, ...}). */
 export async function startStack() {
   const child = spawn(join(ROOT, ".venv/bin/python"), [join(HERE, "stack.py")], {
     cwd: ROOT,

@@ -11,21 +11,13 @@ let browser;
 before(async () => {
   ensureBuilt();
   stack = await startStack();
-  if (!stack.skip) browser = await launchBrowser();
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   await stack?.stop?.();
 });
-
-function skipIfNoStack(t) {
-  if (stack.skip) {
-    t.skip(`the stack cannot start yet: ${stack.skip}`);
-    return true;
-  }
-  return false;
-}
 
 async function newPage({ wallet, viewport = { width: 1280, height: 900 } } = {}) {
   const context = await browser.newContext({ viewport });
@@ -74,8 +66,7 @@ async function txOutcome(page, label) {
 }
 
 describe("public pages", () => {
-  test("catalogue: list, filter by domain, search, dataset page with provenance", { timeout: 60_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("catalogue: list, filter by domain, search, dataset page with provenance", { timeout: 60_000 }, async () => {
     const { page, errors, context } = await newPage();
     await page.goto(`${stack.api}/`);
     await page.getByRole("heading", { name: "Dataset catalogue" }).waitFor();
@@ -127,8 +118,7 @@ describe("public pages", () => {
     await context.close();
   });
 
-  test("verify a file: dropped, chosen with the file input, unknown", { timeout: 60_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("verify a file: dropped, chosen with the file input, unknown", { timeout: 60_000 }, async () => {
     const { page, errors, context } = await newPage();
     await page.goto(`${stack.api}/#/verify`);
     await page.getByRole("heading", { name: "Verify a file" }).waitFor();
@@ -158,8 +148,7 @@ describe("public pages", () => {
     await context.close();
   });
 
-  test("statistics: two SVG charts with text alternatives", { timeout: 30_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("statistics: two SVG charts with text alternatives", { timeout: 30_000 }, async () => {
     const { page, errors, context } = await newPage();
     await page.goto(`${stack.api}/#/stats`);
     await page.locator("svg[role=img]").nth(1).waitFor();
@@ -176,8 +165,7 @@ describe("public pages", () => {
     await context.close();
   });
 
-  test("no wallet installed: a clear message", { timeout: 30_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("no wallet installed: a clear message", { timeout: 30_000 }, async () => {
     const { page, context } = await newPage();
     await page.goto(`${stack.api}/#/citizen`);
     await page.getByRole("heading", { name: "No wallet found" }).waitFor();
@@ -185,8 +173,7 @@ describe("public pages", () => {
     await context.close();
   });
 
-  test("keyboard: skip link first, visible focus, labelled controls", { timeout: 30_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("keyboard: skip link first, visible focus, labelled controls", { timeout: 30_000 }, async () => {
     const { page, context } = await newPage();
     await page.goto(`${stack.api}/#/catalogue`);
     await page.locator("#results .card").first().waitFor();
@@ -212,8 +199,7 @@ describe("public pages", () => {
     await context.close();
   });
 
-  test("phone-sized screen: no sideways scrolling", { timeout: 30_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("phone-sized screen: no sideways scrolling", { timeout: 30_000 }, async () => {
     const { page, context } = await newPage({ viewport: { width: 390, height: 844 } });
     for (const [hash, name] of [["#/catalogue", "phone-catalogue"], [`#/dataset/${stack.datasets.trips_v2}`, "phone-dataset"], ["#/stats", "phone-statistics"]]) {
       await page.goto(`${stack.api}/${hash}`);
@@ -234,15 +220,13 @@ describe("citizen with a wallet", () => {
   let wallet;
 
   before(async () => {
-    if (stack.skip) return;
     ({ page, context, errors, wallet } = await newPage({
       wallet: { rpcUrl: stack.rpc, privateKey: stack.citizen.key, chainId: stack.chain_id },
     }));
   });
   after(async () => context?.close());
 
-  test("connect: the account, my consents with DPV labels, a verified data release", { timeout: 60_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("connect: the account, my consents with DPV labels, a verified data release", { timeout: 60_000 }, async () => {
     await page.goto(`${stack.api}/#/citizen`);
     await page.locator("main").getByRole("button", { name: "Connect wallet" }).click();
     await page.getByRole("heading", { name: "Grant consent" }).waitFor();
@@ -265,8 +249,7 @@ describe("citizen with a wallet", () => {
     await shot(page, "citizen");
   });
 
-  test("grant by transaction: wallet -> pending -> mined -> indexed, then listed", { timeout: 60_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("grant by transaction: wallet -> pending -> mined -> indexed, then listed", { timeout: 60_000 }, async () => {
     await recordTxStates(page);
     const form = page.locator("#grant-form");
     await form.getByLabel("Purpose").selectOption({ label: "Public benefit" });
@@ -286,8 +269,7 @@ describe("citizen with a wallet", () => {
     await shot(page, "citizen-granted-tx");
   });
 
-  test("grant by signature: signed in the wallet, submitted by the relayer", { timeout: 60_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("grant by signature: signed in the wallet, submitted by the relayer", { timeout: 60_000 }, async () => {
     await recordTxStates(page);
     const form = page.locator("#grant-form");
     await form.getByLabel("Purpose").selectOption({ label: "Academic research" });
@@ -313,8 +295,7 @@ describe("citizen with a wallet", () => {
     assert.match(await card.innerText(), new RegExp(`Dataset ${stack.datasets.trips_v2}`));
   });
 
-  test("revoke: one by signature, one by transaction", { timeout: 90_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("revoke: one by signature, one by transaction", { timeout: 90_000 }, async () => {
     const academic = page.locator("#consents .card", { hasText: "Academic research" });
     await academic.getByRole("button", { name: /by signature/ }).click();
     let outcome = await txOutcome(page, "Revoke consent \\(signature\\)");
@@ -336,8 +317,7 @@ describe("citizen with a wallet", () => {
     await shot(page, "citizen-revoked");
   });
 
-  test("rights request: a revert shows the contract's reason; a valid one gets a deadline", { timeout: 60_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("rights request: a revert shows the contract's reason; a valid one gets a deadline", { timeout: 60_000 }, async () => {
     const form = page.locator("#rights-form");
     await form.getByLabel("Right").selectOption({ label: "Erasure" });
     await form.getByLabel("Against").selectOption({ label: "A dataset" });
@@ -361,8 +341,7 @@ describe("citizen with a wallet", () => {
     await shot(page, "citizen-rights");
   });
 
-  test("phone-sized citizen page", { timeout: 30_000 }, async (t) => {
-    if (skipIfNoStack(t)) return;
+  test("phone-sized citizen page", { timeout: 30_000 }, async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     await page.locator("#consents .card").first().waitFor();
@@ -372,8 +351,7 @@ describe("citizen with a wallet", () => {
   });
 });
 
-test("wrong-chain wallet: message, then switch (adding the devnet on 4902)", { timeout: 60_000 }, async (t) => {
-  if (skipIfNoStack(t)) return;
+test("wrong-chain wallet: message, then switch (adding the devnet on 4902)", { timeout: 60_000 }, async () => {
   const { page, context, wallet } = await newPage({
     wallet: { rpcUrl: stack.rpc, privateKey: stack.citizen.key, chainId: 1, knownChains: [1] },
   });

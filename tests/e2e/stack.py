@@ -6,7 +6,7 @@ citizen) -> the indexer following the chain -> the API serving frontend/dist.
 
 Prints ONE JSON line on stdout when everything answers:
   {"api": "http://127.0.0.1:P", "rpc": "http://127.0.0.1:Q", "chain_id": 31337, "citizen": {...}, ...}
-or, while a backend module is still missing, {"skip": "<why>"} (and exits 0).
+or {"error": "<why>"} (exit 1) when something does not start.
 Tears everything down when stdin closes or on SIGTERM/SIGINT. Logs go to stderr.
 
 Usage: .venv/bin/python tests/e2e/stack.py
@@ -14,7 +14,6 @@ Usage: .venv/bin/python tests/e2e/stack.py
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import signal
@@ -27,23 +26,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# Modules the stack needs; until each one exists the browser suite is skipped with its name.
-REQUIRED = ("cityledger.chain.deploy", "cityledger.indexer.sync", "cityledger.api.app")
 
 
 def log(*args) -> None:
     print("[stack]", *args, file=sys.stderr, flush=True)
-
-
-def missing_module() -> str | None:
-    for name in REQUIRED:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (exc.name == name or name.startswith(exc.name + ".")):
-                return name
-            raise
-    return None
 
 
 def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
@@ -150,11 +136,6 @@ def seed(chain, folder: Path) -> dict:
 
 
 def main() -> int:
-    missing = missing_module()
-    if missing:
-        print(json.dumps({"skip": f"backend module {missing} is not there yet"}), flush=True)
-        return 0
-
     from cityledger.chain.accounts import DEFAULT_MNEMONIC
     from cityledger.chain.devnet import Anvil, free_port
     from cityledger.config import load_config
