@@ -122,6 +122,8 @@ export async function injectWallet(page, { rpcUrl, privateKey, chainId, knownCha
   const fail = (code, message) => ({ error: { code, message } });
   await page.exposeFunction("__cityTestWallet", async (method, params) => {
     state.calls.push(method);
+    // A test can make the "user" press Reject for one method (state.reject = "eth_signTypedData_v4").
+    if (state.reject === method) return fail(4001, "User rejected the request.");
     switch (method) {
       case "eth_requestAccounts":
         state.connected = true;

@@ -295,6 +295,46 @@ describe("citizen with a wallet", () => {
     assert.match(await card.innerText(), new RegExp(`Dataset ${stack.datasets.trips_v2}`));
   });
 
+  test("a rejected signature says so and changes nothing", { timeout: 30_000 }, async () => {
+    const before = await page.locator("#consents .card").count();
+    wallet.reject = "eth_signTypedData_v4";
+    try {
+      const form = page.locator("#grant-form");
+      await form.getByLabel("Purpose").selectOption({ label: "Marketing" });
+      await form.getByLabel("Free: sign a message, the city's relayer submits it").check();
+      await form.getByRole("button", { name: "Grant consent" }).click();
+      const { state, text } = await txOutcome(page, "Grant consent \\(signature\\)");
+      assert.equal(state, "failed");
+      assert.match(text, /You rejected the request in your wallet/);
+    } finally {
+      wallet.reject = null;
+    }
+    assert.equal(await page.locator("#consents .card").count(), before);
+    assert.equal(await page.locator("#consents .card", { hasText: "Marketing" }).count(), 0);
+  });
+
+  test("a tampered proof from the server is caught by the page", { timeout: 30_000 }, async () => {
+    // The page must not trust the API: flip one byte of the first proof element.
+    await page.route("**/api/citizens/*/used", async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      const p = body[0].proof[0];
+      body[0].proof[0] = p.slice(0, -1) + (p.endsWith("0") ? "1" : "0");
+      await route.fulfill({ response, json: body });
+    });
+    try {
+      await page.reload();
+      const release = page.locator("#used .card");
+      await release.waitFor();
+      assert.equal(await release.getAttribute("data-verified"), "false");
+      assert.match(await release.innerText(), /does not match the root logged on chain/);
+    } finally {
+      await page.unroute("**/api/citizens/*/used");
+      await page.reload();
+      await page.locator("#used .card[data-verified=true]").waitFor();
+    }
+  });
+
   test("revoke: one by signature, one by transaction", { timeout: 90_000 }, async () => {
     const academic = page.locator("#consents .card", { hasText: "Academic research" });
     await academic.getByRole("button", { name: /by signature/ }).click();
