@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, even in a log
 
 # Each module exposes register(app); the order is the order of `cityledger --help`.
 from . import chain_cmds, dataset_cmds, index_cmds, query_cmds, release_cmds, serve_cmds, up_cmds  # noqa: E402

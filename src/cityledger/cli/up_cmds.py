@@ -1,7 +1,229 @@
-"""CLI commands: up: the whole stack in one command (owned by the lead)."""
+"""CLI command: up — the whole stack in one command (what `make run` runs).
+
+devnet (anvil, state kept) -> compile -> deploy (no-op when current) -> devnet roles and demo data
+(idempotent) -> index catch-up -> the demo's consent-filtered release -> indexer (follow) and
+HTTP API + web page as child processes, until Ctrl-C. The children are separate processes so that
+one crashing is visible in its log and is restarted, and the indexer does not share a GIL with the API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import CityLedgerError
+
+out = Console(highlight=False)
+
+DEMO_PURPOSE = "ScientificResearch"
+
+
+def cli_command(*args: str) -> list[str]:
+    """The `cityledger` command of this interpreter (works from a venv without activating it)."""
+    return [sys.executable, "-m", "cityledger", *args]
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> bool:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _run_step(args: list[str], what: str, log: Path) -> str:
+    """Run one of our own commands to completion; its output goes to the log; failure is an error."""
+    with log.open("a") as fh:
+        fh.write(f"\n$ {' '.join(args)}\n")
+        fh.flush()
+        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=fh, text=True)
+        fh.write(proc.stdout)
+    if proc.returncode != 0:
+        raise CityLedgerError(f"{what} failed (exit {proc.returncode}); see {log}")
+    return proc.stdout
+
+
+def demo_release(cfg, net, summary, log: Path) -> str | None:
+    """Release the consenting subjects' rows of the demo citizen dataset to the researcher, once."""
+    access_id = getattr(summary, "access_id", None)
+    citizen_file = cfg.data_dir / "demo" / "citizen-mobility-synthetic.csv"
+    if not access_id or not citizen_file.is_file():
+        return None
+    listed = json.loads(_run_step(cli_command("releases", "--json"), "listing releases", log) or "{}")
+    items = listed.get("items", listed if isinstance(listed, list) else [])
+    if any(int(r.get("access_id", -1)) == int(access_id) for r in items):
+        return "already released"
+    result = json.loads(_run_step(
+        cli_command("release", str(access_id), str(citizen_file), "--purpose", DEMO_PURPOSE, "--json"),
+        "the demo release", log))
+    return (f"release {result['release_id']}: {result['rows_out']} of {result['rows_in']} rows, "
+            f"{result['subject_count']} consenting subjects, block {result['snapshot_block']}")
+
+
+def store_matches(db_url: str, deployment) -> bool:
+    """Does the store index exactly this deployment? (An empty or missing store does: nothing to reset.)"""
+    from sqlalchemy import select
+
+    from ..indexer.models import Checkpoint
+    from ..indexer.store import make_engine, migrate
+    from ..indexer.sync import CONTRACT_COLUMNS
+
+    migrate(db_url)
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(Checkpoint)).mappings().first()
+    finally:
+        engine.dispose()
+    if row is None:
+        return True
+    wanted = {name: deployment.contracts[name]["address"].lower() for name in CONTRACT_COLUMNS}
+    return row["chain_id"] == deployment.chain_id and all(
+        (row[col] or "").lower() == wanted[name] for name, col in CONTRACT_COLUMNS.items())
+
+
+def up_cmd(
+    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Publish the sample datasets and demo activity (devnet)")] = True,
+    keep_devnet: Annotated[bool, typer.Option("--keep-devnet", help="Leave the devnet running on exit")] = False,
+    ready_file: Annotated[Optional[Path], typer.Option("--ready-file", help="Write the stack's URLs here as JSON once ready (for scripts)")] = None,
+) -> None:
+    """Start everything: devnet, contracts, sample data, indexer, API and web page. Ctrl-C stops it."""
+    from ..chain.accounts import deployer_account, devnet_accounts
+    from ..chain.artifacts import compile_all
+    from ..chain.connection import connect
+    from ..chain.deploy import deploy_all
+    from ..chain.devnet import devnet_start, devnet_stop
+    from ..chain.roles import seed_devnet_roles
+    from ..config import config
+
+    cfg = config()
+    net = cfg.network(network)
+    logs = cfg.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    setup_log = logs / "up.log"
+    started_devnet = False
+    children: dict[str, subprocess.Popen] = {}
+
+    def shutdown(*_):
+        raise KeyboardInterrupt
+
+    # Both explicitly: a shell starting us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    try:
+        with out.status("starting...") as status:
+            if net.devnet:
+                status.update("devnet: starting anvil")
+                st = devnet_start(net, cfg)
+                started_devnet = not st.get("already_running")
+                out.print(f"[green]✓[/] devnet {'already running' if not started_devnet else 'started'} "
+                          f"at {st['rpc_url']} (chain id {st['chain_id']}, block {st['block']})")
+            status.update("compiling contracts")
+            arts = compile_all(cfg)
+            out.print(f"[green]✓[/] {len(arts)} contracts compiled (vyper)")
+            status.update("deploying")
+            w3 = connect(net)
+            deployment = deploy_all(w3, deployer_account(net), net, cfg)
+            out.print(f"[green]✓[/] contracts {'already deployed' if getattr(deployment, 'reused', False) else 'deployed'}"
+                      f" ({cfg.deployments_dir / f'{deployment.chain_id}.json'})")
+            summary = None
+            if net.devnet and demo:
+                from ..demo.seed import seed_demo
+
+                accounts = devnet_accounts(net)
+                seed_devnet_roles(w3, deployment, accounts, cfg)
+                status.update("publishing the sample datasets and demo activity")
+                summary = seed_demo(w3, deployment, accounts, cfg.data_dir, cfg=cfg,
+                                    log=lambda text: status.update(text))
+                out.print(f"[green]✓[/] sample data: {len(summary.datasets)} datasets published "
+                          f"(vega-datasets + a synthetic pseudonymous citizen dataset), consents, access, rights requests")
+            status.update("indexing (catch-up)")
+            # A store of another deployment (other addresses or chain) is started afresh.
+            fresh = [] if store_matches(cfg.db_url, deployment) else ["--reset"]
+            _run_step(cli_command("index", "--once", "--quiet", "--network", net.name, *fresh), "index catch-up", setup_log)
+            out.print("[green]✓[/] index caught up")
+            if summary is not None:
+                status.update("the demo's consent-filtered release")
+                released = demo_release(cfg, net, summary, setup_log)
+                if released:
+                    out.print(f"[green]✓[/] consent-filtered release: {released}")
+
+            status.update("starting the indexer and the API")
+            for name, args in {
+                "indexer": cli_command("index", "--quiet", "--network", net.name),
+                "api": cli_command("serve", "--host", cfg.api_host, "--port", str(cfg.api_port), "--network", net.name),
+            }.items():
+                fh = (logs / f"{name}.log").open("a")
+                children[name] = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+            base = f"http://{cfg.api_host}:{cfg.api_port}"
+            if not _wait_http(f"{base}/api/status", 60, children["api"]):
+                raise CityLedgerError(f"the API did not come up on {base}; see {logs / 'api.log'}")
+
+        table = Table(title="CityLedger is running", show_header=False, title_justify="left")
+        table.add_row("web page", f"{base}/")
+        table.add_row("API (OpenAPI)", f"{base}/docs   {base}/openapi.json")
+        table.add_row("chain", f"{net.rpc_url} (chain id {net.chain_id}, network '{net.name}')")
+        for name, entry in deployment.contracts.items():
+            table.add_row(name, entry["address"])
+        table.add_row("store", cfg.db_url)
+        table.add_row("data", str(cfg.data_dir))
+        table.add_row("logs", str(logs))
+        out.print(table)
+        if net.devnet:
+            out.print("Wallet: add the network above (chain id 31337) and import a devnet citizen key "
+                      "(`cityledger accounts`, accounts 6-9). CLI: `cityledger datasets`, `cityledger status`.")
+        out.print("Ctrl-C stops the indexer, the API" + ("" if keep_devnet or not started_devnet else " and the devnet") + ".")
+        if ready_file:
+            ready_file.write_text(json.dumps({
+                "api": base, "rpc_url": net.rpc_url, "chain_id": net.chain_id,
+                "contracts": {n: e["address"] for n, e in deployment.contracts.items()},
+            }))
+
+        # Supervise: a child that dies is restarted (with its log saying why), at most once a second.
+        while True:
+            time.sleep(1)
+            for name, proc in list(children.items()):
+                if proc.poll() is not None:
+                    out.print(f"[yellow]{name} exited ({proc.returncode}); restarting (log: {logs / (name + '.log')})")
+                    fh = (logs / f"{name}.log").open("a")
+                    children[name] = subprocess.Popen(proc.args, stdout=fh, stderr=subprocess.STDOUT,
+                                                      start_new_session=True)
+    except KeyboardInterrupt:
+        out.print("stopping...")
+    finally:
+        # A second Ctrl-C or SIGTERM must not cut the clean-up short (anvil must dump its state).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for proc in children.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in children.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if started_devnet and not keep_devnet:
+            devnet_stop(cfg)  # anvil dumps its state on exit: the next `up` resumes it
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("up")(up_cmd)

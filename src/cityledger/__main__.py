@@ -1,0 +1,5 @@
+"""`python -m cityledger` is the `cityledger` command."""
+
+from .cli import main
+
+main()
