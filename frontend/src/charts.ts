@@ -54,9 +54,9 @@ export function barChart(title: string, data: { label: string; value: number }[]
     ? `${total} in all. ` + data.map((d) => `${d.label}: ${d.value}`).join("; ") + "."
     : "No data yet.";
   const { fig, svg } = frame(title, summary);
-  const rowH = 26;
+  const rowH = 30;
   const labelW = 150;
-  const width = 480;
+  const width = 400;
   const height = Math.max(1, data.length) * rowH + 10;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   const max = niceMax(Math.max(0, ...data.map((d) => d.value)));
@@ -81,9 +81,9 @@ export function timelineChart(title: string, rows: { day: string; grants: number
     ? `${g} grants and ${r} revocations over ${rows.length} day(s), from ${rows[0].day} to ${rows[rows.length - 1].day}.`
     : "No consent activity yet.";
   const { fig, svg } = frame(title, summary);
-  const width = 480;
-  const height = 220;
-  const pad = { l: 36, r: 8, t: 26, b: 40 };
+  const width = 400;
+  const height = 230;
+  const pad = { l: 36, r: 8, t: 30, b: 40 };
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   const max = niceMax(Math.max(0, ...rows.map((x) => Math.max(x.grants, x.revocations))));
   const plotW = width - pad.l - pad.r;
@@ -95,7 +95,7 @@ export function timelineChart(title: string, rows: { day: string; grants: number
   }
   const slot = plotW / Math.max(1, rows.length);
   const bw = Math.min(18, slot / 2.6);
-  const every = Math.ceil(rows.length / 6);
+  const every = Math.ceil(rows.length / 5);
   rows.forEach((row, i) => {
     const x0 = pad.l + i * slot + slot / 2;
     svg.append(s("rect", { x: x0 - bw, y: y(row.grants), width: bw, height: y(0) - y(row.grants), class: "bar grant" }));
@@ -106,8 +106,8 @@ export function timelineChart(title: string, rows: { day: string; grants: number
   // Legend: colour is not the only cue (the text names each series).
   svg.append(s("rect", { x: pad.l, y: 6, width: 12, height: 12, class: "bar grant" }));
   svg.append(s("text", { x: pad.l + 16, y: 16, class: "chart-label" }, `Grants (${g})`));
-  svg.append(s("rect", { x: pad.l + 130, y: 6, width: 12, height: 12, class: "bar revoke" }));
-  svg.append(s("text", { x: pad.l + 146, y: 16, class: "chart-label" }, `Revocations (${r})`));
+  svg.append(s("rect", { x: pad.l + 140, y: 6, width: 12, height: 12, class: "bar revoke" }));
+  svg.append(s("text", { x: pad.l + 156, y: 16, class: "chart-label" }, `Revocations (${r})`));
   fig.append(table(title, ["Day", "Grants", "Revocations"], rows.map((x) => [x.day, x.grants, x.revocations])));
   return fig;
 }

@@ -172,9 +172,9 @@ async function bySignature(action: "grant" | "revoke", c: ConsentArgs, expiry: b
 // ---------------------------------------------------------------- the view
 
 export async function renderCitizen(main: HTMLElement): Promise<void> {
-  clear(main, h("h1", {}, "My data"));
+  const title = h("h1", {}, "My data");
   if (!wallet.account || !onRightChain()) {
-    main.append(connectPanel());
+    clear(main, title, connectPanel());
     return;
   }
   const me = wallet.account;
@@ -184,10 +184,15 @@ export async function renderCitizen(main: HTMLElement): Promise<void> {
   const refreshAll = async () => {
     await Promise.all([loadConsents(consents, me, refreshAll), loadUsed(used, me), loadRights(rights, me)]);
   };
-  main.append(
+  const form = await grantForm(refreshAll);
+  // Replace the whole view at once: a wallet event may start a second render meanwhile,
+  // and the last one to finish must win rather than both appending.
+  clear(
+    main,
+    title,
     h("p", { class: "muted" }, "Connected as ", h("code", { class: "hash" }, me), ". Only this pseudonymous address is on the ledger."),
     consents,
-    await grantForm(refreshAll),
+    form,
     used,
     rights,
     rightsForm(refreshAll),

@@ -21,6 +21,7 @@ async function route(focus = true): Promise<void> {
     if (here) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
+  main.setAttribute("aria-busy", "true");
   try {
     switch (parts[0]) {
       case "dataset":
@@ -41,6 +42,7 @@ async function route(focus = true): Promise<void> {
   } catch (e: any) {
     if (seq === routeSeq) clear(main, h("p", { class: "error", role: "alert" }, `Something went wrong: ${e?.message ?? e}`));
   }
+  if (seq === routeSeq) main.removeAttribute("aria-busy");
   const title = main.querySelector("h1")?.textContent;
   document.title = title ? `${title} · CityLedger` : "CityLedger";
   // Move focus to the new content so keyboard and screen-reader users land on it.

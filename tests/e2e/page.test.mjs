@@ -204,7 +204,7 @@ describe("public pages", () => {
     for (const [hash, name] of [["#/catalogue", "phone-catalogue"], [`#/dataset/${stack.datasets.trips_v2}`, "phone-dataset"], ["#/stats", "phone-statistics"]]) {
       await page.goto(`${stack.api}/${hash}`);
       await page.locator("main h1").waitFor();
-      await page.waitForLoadState("networkidle");
+      await page.locator("#main:not([aria-busy])").waitFor();
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `${hash} is ${width}px wide on a 390px screen`);
       await shot(page, name);
