@@ -9,7 +9,9 @@ Prints ONE JSON line on stdout when everything answers:
 or {"error": "<why>"} (exit 1) when something does not start.
 Tears everything down when stdin closes or on SIGTERM/SIGINT. Logs go to stderr.
 
-Usage: .venv/bin/python tests/e2e/stack.py
+Usage: .venv/bin/python tests/e2e/stack.py [--demo]
+  --demo: seed the project's demo (cityledger.demo, real sample datasets) instead of the small
+          known data set, to look at the page with realistic data (the tests do not use it).
 """
 
 from __future__ import annotations
@@ -154,7 +156,13 @@ def main() -> int:
     try:
         anvil.start()
         chain = build_devnet(anvil, folder, load_config(ROOT))
-        info = seed(chain, folder)
+        if "--demo" in sys.argv[1:]:
+            from cityledger.demo.seed import seed_demo
+
+            summary = seed_demo(chain.w3, chain.deployment, chain.accounts, chain.cfg.data_dir, cfg=chain.cfg)
+            info = {"datasets": summary.datasets}
+        else:
+            info = seed(chain, folder)
         env = {
             **os.environ,
             **chain.env,
