@@ -41,11 +41,10 @@ export function scopeIdOf(kind: number, value: string): Hex {
   return pad(toHex(BigInt(n)));
 }
 
-function describeScope(kind: number, id: string, label?: string): string {
-  if (label) return label;
+function describeScope(kind: number, id: string): string | Node {
   if (!id) return SCOPES[kind] ?? "?";
   const n = BigInt(id);
-  if (kind === SCOPE_DATASET) return `Dataset ${n}`;
+  if (kind === SCOPE_DATASET) return h("a", { href: `#/dataset/${n}` }, `Dataset ${n}`);
   if (kind === SCOPE_DOMAIN) return `Domain: ${domainLabel(Number(n))}`;
   if (kind === SCOPE_PUBLISHER) return `Publisher ${shortHex(getAddress(`0x${id.slice(-40)}`))}`;
   return id;

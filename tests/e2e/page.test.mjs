@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { createPublicClient, createWalletClient, http, keccak256, toHex } from "viem";
 import { ensureBuilt, injectWallet, launchBrowser, shot, startStack, watchErrors } from "./harness.mjs";
 
 let stack;
@@ -379,6 +380,28 @@ describe("citizen with a wallet", () => {
     assert.match(await card.innerText(), /Answer due by .*\(30 days left\)/);
     assert.deepEqual(errors, []);
     await shot(page, "citizen-rights");
+  });
+
+  test("the publisher's answer shows on the citizen's request", { timeout: 60_000 }, async () => {
+    // The agency answers from its own (unlocked devnet) account, outside the page.
+    const { contracts } = await (await fetch(`${stack.api}/api/deployment`)).json();
+    const rights = contracts.RightsRegistry;
+    const publisher = createWalletClient({ account: stack.agency, transport: http(stack.rpc) });
+    const chain = createPublicClient({ transport: http(stack.rpc) });
+    const hash = await publisher.writeContract({
+      address: rights.address, abi: rights.abi, functionName: "answer_request", chain: null,
+      args: [1n, true, keccak256(toHex("export sent"))],
+    });
+    const receipt = await chain.waitForTransactionReceipt({ hash });
+    assert.equal(receipt.status, "success");
+    await page.waitForFunction(async (block) => {
+      const s = await (await fetch("/api/status")).json();
+      return s.last_indexed_block >= block;
+    }, Number(receipt.blockNumber));
+    await page.reload();
+    const card = page.locator("#rights .card", { hasText: "Erasure request" });
+    await card.locator(".badge", { hasText: /fulfilled/i }).waitFor();
+    assert.match(await card.innerText(), /answer hash 0x/);
   });
 
   test("phone-sized citizen page", { timeout: 30_000 }, async () => {
