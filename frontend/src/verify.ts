@@ -3,6 +3,8 @@
 import { api } from "./api";
 import { clear, errorBox, h } from "./dom";
 
+const MAX_BROWSER_BYTES = 1024 * 1024 * 1024;
+
 export async function sha256Hex(buf: ArrayBuffer): Promise<`0x${string}`> {
   if (!crypto?.subtle) throw new Error("This browser cannot hash files here (the page must be served over https or from localhost).");
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
@@ -21,6 +23,12 @@ export function renderVerify(main: HTMLElement): void {
     h("p", { class: "muted" }, "The file is hashed (SHA-256) in your browser; only the hash is sent."),
   );
   const check = async (file: File) => {
+    if (file.size > MAX_BROWSER_BYTES) {
+      // WebCrypto hashes a whole buffer at once: past this size the browser may run out of memory.
+      clear(result, errorBox(`${file.name} is too large to hash in the browser (${(file.size / 2 ** 30).toFixed(1)} GiB). ` +
+        "Use the command line instead: cityledger verify <file>."));
+      return;
+    }
     clear(result, h("p", { class: "muted", "aria-busy": "true" }, `Hashing ${file.name}…`));
     try {
       const hash = await sha256Hex(await file.arrayBuffer());
