@@ -154,21 +154,6 @@ def topic0(name: str, inputs: list[tuple[str, str, bool]]) -> str:
     return "0x" + keccak(text=signature(name, inputs)).hex()
 
 
-def _word(typ: str) -> Callable[[str], object]:
-    """Converter of one 64-hex-char ABI word (lowercase, no 0x) of a static type."""
-    if typ == "address":
-        return lambda w: "0x" + w[24:]
-    if typ == "bytes32":
-        return lambda w: "0x" + w
-    if typ == "bool":
-        return lambda w: w[-1] != "0"
-    if typ == "uint64":
-        return lambda w: min(int(w, 16), INT63)
-    if typ.startswith("uint"):
-        return lambda w: int(w, 16)
-    raise ValueError(f"no word decoder for {typ}")
-
-
 def _value(typ: str, v: object) -> object:
     """An eth_abi-decoded value in store conventions."""
     if typ == "address":
@@ -188,28 +173,49 @@ class EventDecoder:
     decode: Callable[[list[str], str], dict]  # (topics, data hex) -> args
 
 
+def _expr(typ: str, word: str) -> str:
+    """Python source converting one ABI word to a store value; `word` is an expression giving the
+    64 hex chars (topics: the 0x-prefixed topic string with an offset of 2)."""
+    if typ == "address":
+        return f"'0x' + {word}[24:]"
+    if typ == "bytes32":
+        return f"'0x' + {word}"
+    if typ == "bool":
+        return f"{word}[-1] != '0'"
+    if typ == "uint64":
+        return f"min(int({word}, 16), {INT63})"
+    if typ.startswith("uint"):
+        return f"int({word}, 16)"
+    raise ValueError(f"no word decoder for {typ}")
+
+
 def _make_decoder(contract: str, name: str, inputs: list[tuple[str, str, bool]]) -> EventDecoder:
-    indexed = [(n, _word(t)) for n, t, ix in inputs if ix]
+    """One generated function per event: a dict literal of slices, no loop or ABI call per log."""
+    indexed = [(n, t) for n, t, ix in inputs if ix]
     data_inputs = [(n, t) for n, t, ix in inputs if not ix]
+    items = []
+    for i, (n, t) in enumerate(indexed):
+        # A topic is "0x" + 64 hex chars; bytes32 can be taken whole.
+        items.append(f"{n!r}: topics[{i + 1}]" if t == "bytes32" else f"{n!r}: " + _expr(t, f"topics[{i + 1}][2:]"))
     static = all(t != "string" for _, t in data_inputs)
     if static:
-        data_conv = [(n, _word(t), 2 + 64 * i) for i, (n, t) in enumerate(data_inputs)]
+        for i, (n, t) in enumerate(data_inputs):
+            items.append(f"{n!r}: " + _expr(t, f"data[{2 + 64 * i}:{66 + 64 * i}]"))
+        src = "def decode(topics, data):\n    return {" + ", ".join(items) + "}\n"
+        scope: dict = {}
+        exec(src, scope)  # noqa: S102 (source built above from the fixed SPECS only)
+        return EventDecoder(contract, name, topic0(name, inputs), scope["decode"])
+    src = "def indexed(topics):\n    return {" + ", ".join(items) + "}\n"
+    scope = {}
+    exec(src, scope)  # noqa: S102
+    head = scope["indexed"]
+    types = [t for _, t in data_inputs]
 
-        def decode(topics: list[str], data: str) -> dict:
-            args = {n: conv(topics[i + 1][2:]) for i, (n, conv) in enumerate(indexed)}
-            for n, conv, at in data_conv:
-                args[n] = conv(data[at : at + 64])
-            return args
-
-    else:
-        types = [t for _, t in data_inputs]
-
-        def decode(topics: list[str], data: str) -> dict:
-            args = {n: conv(topics[i + 1][2:]) for i, (n, conv) in enumerate(indexed)}
-            values = abi_decode(types, bytes.fromhex(data[2:]))
-            for (n, t), v in zip(data_inputs, values):
-                args[n] = _value(t, v)
-            return args
+    def decode(topics: list[str], data: str) -> dict:
+        args = head(topics)
+        for (n, t), v in zip(data_inputs, abi_decode(types, bytes.fromhex(data[2:]))):
+            args[n] = _value(t, v)
+        return args
 
     return EventDecoder(contract, name, topic0(name, inputs), decode)
 

@@ -11,6 +11,7 @@ blocks.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -195,12 +196,13 @@ class Indexer:
             return self._handle_reorg(head)
         return self._apply(frm, to, head, logs, headers)
 
-    def _fetch_logs(self, frm: int, to: int) -> tuple[list[dict], int]:
+    def _fetch_logs(self, frm: int, to: int, rpc: Rpc | None = None) -> tuple[list[dict], int]:
         """The logs of [frm, to'] and to' (<= to: the range shrinks when the node refuses or it is too dense)."""
         addrs = list(self.addresses.values())
+        rpc = rpc or self.rpc
         while True:
             try:
-                logs = self.rpc.get_logs(addrs, frm, to)
+                logs = rpc.get_logs(addrs, frm, to)
             except RangeTooLarge:
                 if to == frm:
                     raise RpcUnavailable(f"eth_getLogs refuses even the single block {frm}") from None
@@ -341,7 +343,7 @@ class Indexer:
 
     def catch_up(self, progress: Callable[[StepResult], None] | None = None) -> int:
         """Index up to the current head; returns the number of events applied."""
-        total = 0
+        total = self._catch_up_deep(progress)
         while not self.stop_event.is_set():
             r = self.step()
             total += r.events
@@ -349,6 +351,62 @@ class Indexer:
                 progress(r)
             if r.reorg_to is None and r.to_block >= r.head:
                 break
+        return total
+
+    def _catch_up_deep(self, progress: Callable[[StepResult], None] | None) -> int:
+        """Blocks deeper than the reorg window: fetched by a prefetch thread (its own HTTP session)
+        while this thread writes, so RPC and store work overlap. Their headers are not chained (a
+        reorg that deep is out of scope: keep_blocks), only the last block's hash is kept."""
+        cp = self.checkpoint()[0]
+        head = self.rpc.block_number()
+        self.head = head
+        deep_end = head - self.keep_blocks
+        if deep_end <= cp:
+            return 0
+        q: queue.Queue = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def fetch() -> None:
+            rpc = Rpc(self.rpc.url, timeout=self.rpc.timeout, retries=self.rpc.retries)
+            frm = cp + 1
+            try:
+                while frm <= deep_end and not stop.is_set():
+                    logs, to = self._fetch_logs(frm, min(deep_end, frm + self.span - 1), rpc)
+                    need = sorted({to} | {int(lg["blockNumber"], 16) for lg in logs if "blockTimestamp" not in lg})
+                    headers = dict(zip(need, rpc.headers(need)))
+                    if any(h is None for h in headers.values()):
+                        raise RpcUnavailable(f"blocks {need} not all on chain")
+                    while not stop.is_set():
+                        try:
+                            q.put((frm, to, logs, headers), timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    frm = to + 1
+                q.put(None)
+            except Exception as exc:  # handed to the writer thread, which raises it
+                q.put(exc)
+            finally:
+                rpc.close()
+
+        thread = threading.Thread(target=fetch, name="cityledger-prefetch", daemon=True)
+        thread.start()
+        total = 0
+        try:
+            while not self.stop_event.is_set():
+                item = q.get()
+                if item is None:
+                    break
+                if isinstance(item, Exception):
+                    raise item
+                frm, to, logs, headers = item
+                r = self._apply(frm, to, head, logs, headers)
+                total += r.events
+                if progress:
+                    progress(r)
+        finally:
+            stop.set()
+            thread.join(timeout=30)
         return total
 
     def follow(self, progress: Callable[[StepResult], None] | None = None, on_error: Callable[[Exception], None] | None = None) -> None:

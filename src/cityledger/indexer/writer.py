@@ -5,6 +5,7 @@ checkpoint, so a batch is stored entirely or not at all."""
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 
 from sqlalchemy import Connection, Table, and_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,7 +24,7 @@ class MergeError(Exception):
 def _merge(prev: tuple[str, dict] | None, op: Op) -> tuple[str, dict] | None:
     """The single op equivalent to `prev` followed by `op` on the same row (None: nothing to do)."""
     if prev is None:
-        return op.kind, dict(op.row)
+        return op.kind, op.row  # merging below builds new dicts, so the reducer's row is never mutated
     pkind, prow = prev
     if op.kind == DELETE:
         # An insert (row new in this batch) then delete: the row never reaches the store.
@@ -31,7 +32,7 @@ def _merge(prev: tuple[str, dict] | None, op: Op) -> tuple[str, dict] | None:
     if pkind == DELETE:
         if op.kind == UPDATE:
             raise MergeError(f"update of a deleted row in {op.table} {op.key}")
-        return UPSERT, dict(op.row)
+        return UPSERT, op.row
     if op.kind == INSERT:
         raise MergeError(f"second insert of {op.table} {op.key}")
     merged = prow | op.row
@@ -48,16 +49,18 @@ class Batch:
         self.events = 0
 
     def add(self, ops: list[Op]) -> None:
+        rows = self.rows
         for op in ops:
-            table = self.rows[op.table]
-            table[op.key] = _merge(table.get(op.key), op)
+            table = rows[op.table]
+            prev = table.get(op.key)
+            table[op.key] = (op.kind, op.row) if prev is None else _merge(prev, op)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self.rows.values())
 
     def flush(self, conn: Connection) -> None:
         for name, entries in self.rows.items():
-            groups: dict[tuple[str, frozenset], list[dict]] = defaultdict(list)
+            groups: dict[tuple, list[dict]] = defaultdict(list)
             deletes: list[tuple] = []
             for key, entry in entries.items():
                 if entry is None:
@@ -66,13 +69,15 @@ class Batch:
                 if kind == DELETE:
                     deletes.append(key)
                     continue
-                full = dict(zip(PK[name], key)) | row
-                groups[(kind, frozenset(full))].append(full)
+                # insert/upsert rows carry their key columns; an update's row is only the new values.
+                full = dict(zip(PK[name], key)) | row if kind == UPDATE else row
+                groups[(kind, *full)].append(full)
             if deletes:
                 _delete(conn, name, deletes)
-            for (kind, _), rows in sorted(groups.items(), key=lambda g: _ORDER[g[0][0]]):
+            for gkey, rows in sorted(groups.items(), key=lambda g: _ORDER[g[0][0]]):
+                kind = gkey[0]
                 if kind == INSERT:
-                    conn.execute(TABLES[name].insert(), rows)
+                    _insert(conn, name, rows)
                 elif kind == UPSERT:
                     _upsert(conn, name, rows)
                 else:
@@ -82,32 +87,63 @@ class Batch:
 
 
 _ORDER = {INSERT: 0, UPSERT: 1, UPDATE: 2}
+_SQL_CACHE: dict[tuple, tuple[str, list[str] | None]] = {}
+
+
+def _executemany(conn: Connection, cache_key: tuple, build, rows: list[dict]) -> None:
+    """executemany of a statement compiled once per (dialect, shape), straight on the DBAPI cursor:
+    SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself."""
+    key = (conn.dialect.name, *cache_key)
+    compiled = _SQL_CACHE.get(key)
+    if compiled is None:
+        c = build().compile(dialect=conn.dialect)
+        compiled = _SQL_CACHE[key] = (c.string, list(c.positiontup) if c.positional else None)
+    sql, order = compiled
+    if order is not None:
+        get = itemgetter(*order)
+        params = [get(r) for r in rows] if len(order) > 1 else [(get(r),) for r in rows]
+    else:
+        params = rows
+    conn.exec_driver_sql(sql, params)
 
 
 def _delete(conn: Connection, name: str, keys: list[tuple]) -> None:
     table = TABLES[name]
     pk = PK[name]
-    stmt = table.delete().where(and_(*(table.c[c] == bindparam("k_" + c) for c in pk)))
-    conn.execute(stmt, [{"k_" + c: v for c, v in zip(pk, key)} for key in keys])
+    rows = [{"k_" + c: v for c, v in zip(pk, key)} for key in keys]
+    _executemany(conn, ("delete", name), lambda: table.delete().where(and_(*(table.c[c] == bindparam("k_" + c) for c in pk))), rows)
+
+
+def _insert(conn: Connection, name: str, rows: list[dict]) -> None:
+    table = TABLES[name]
+    cols = list(rows[0])
+    _executemany(conn, ("insert", name, *cols), lambda: table.insert().values({c: bindparam(c) for c in cols}), rows)
 
 
 def _upsert(conn: Connection, name: str, rows: list[dict]) -> None:
     table = TABLES[name]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    cols = [c for c in rows[0] if c not in PK[name]]
-    stmt = stmt.on_conflict_do_update(index_elements=list(PK[name]), set_={c: stmt.excluded[c] for c in cols})
-    conn.execute(stmt, rows)
+    cols = list(rows[0])
+
+    def build():
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(table).values({c: bindparam(c) for c in cols})
+        rest = [c for c in cols if c not in PK[name]]
+        return stmt.on_conflict_do_update(index_elements=list(PK[name]), set_={c: stmt.excluded[c] for c in rest})
+
+    _executemany(conn, ("upsert", name, *cols), build, rows)
 
 
 def _update(conn: Connection, name: str, rows: list[dict]) -> None:
     table = TABLES[name]
     pk = PK[name]
     cols = [c for c in rows[0] if c not in pk]
-    stmt = (
-        table.update()
-        .where(and_(*(table.c[c] == bindparam("k_" + c) for c in pk)))
-        .values({c: bindparam("v_" + c) for c in cols})
-    )
+
+    def build():
+        return (
+            table.update()
+            .where(and_(*(table.c[c] == bindparam("k_" + c) for c in pk)))
+            .values({c: bindparam("v_" + c) for c in cols})
+        )
+
     params = [{**{"k_" + c: r[c] for c in pk}, **{"v_" + c: r[c] for c in cols}} for r in rows]
-    conn.execute(stmt, params)
+    _executemany(conn, ("update", name, *cols), build, params)
