@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml
 
 $(NODE_STAMP): package.json $(wildcard package-lock.json)
 	@command -v npm >/dev/null || { echo "node and npm (20+) are required"; exit 1; }
-	npm install --no-audit --no-fund --loglevel=error
+	@# From the lock file exactly when there is one (fresh machines, CI); `npm install` adds no surprises.
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
 	touch $(NODE_STAMP)
 
 frontend: $(NODE_STAMP)
