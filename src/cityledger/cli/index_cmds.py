@@ -33,6 +33,7 @@ def index_cmd(
     db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
     reset: Annotated[bool, typer.Option("--reset", help="Forget the store's indexed data and re-index from the deployment block")] = False,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between head polls while following")] = 0.1,
+    batch_logs: Annotated[int, typer.Option("--batch-logs", help="Logs aimed at per block range / transaction")] = 10_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Index the deployed contracts' events into the store: catch up from the deployment block, then follow."""
@@ -43,7 +44,9 @@ def index_cmd(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if poll <= 0:
         raise CityLedgerError("--poll must be positive")
-    ix, net, url = _indexer(network, db, poll_interval=poll)
+    if batch_logs < 1:
+        raise CityLedgerError("--batch-logs must be at least 1")
+    ix, net, url = _indexer(network, db, poll_interval=poll, target_logs=batch_logs)
     # SIGTERM (e.g. `cityledger up` stopping us) ends the loop after the current transaction.
     signal.signal(signal.SIGTERM, lambda *_: ix.stop_event.set())
     try:

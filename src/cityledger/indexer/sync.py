@@ -415,7 +415,8 @@ class Indexer:
         while not self.stop_event.is_set():
             try:
                 r = self.step()
-            except RpcUnavailable as exc:
+            except (RpcUnavailable, ReorgTooDeep) as exc:
+                # Reported (status + log) and waited out: the node may come back, or come back right.
                 if self._rpc_down_since is None:
                     self._rpc_down_since = time.monotonic()
                     log.error("%s; retrying", exc)

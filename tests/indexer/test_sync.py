@@ -1,0 +1,262 @@
+"""The indexer against a real anvil: catch-up, follow, reorgs, crashes, RPC outages and restarts.
+
+In every case the store must equal a fresh full re-index of the canonical chain, table by table."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+from sqlalchemy import select
+
+from cityledger.chain.accounts import AGENCY, CITIZENS, RELAYER
+from cityledger.chain.tx import transact
+from cityledger.codes import ANY_RESEARCHER, SCOPE_DATASET, SCOPE_DOMAIN, purpose_hash
+from cityledger.indexer.compare import compare_stores, dump_table, row_counts
+from cityledger.indexer.loadgen import BulkGranter, mixed_activity
+from cityledger.indexer.models import Checkpoint, Consent, Dataset
+from cityledger.indexer.store import make_engine
+from cityledger.indexer.sync import Indexer
+
+ROOT = Path(__file__).resolve().parents[2]
+P = purpose_hash("ScientificResearch")
+
+
+def make_indexer(chain, url: str, **kw) -> Indexer:
+    kw.setdefault("poll_interval", 0.05)
+    return Indexer.from_deployment(url, chain.rpc_url, chain.deployment, **kw)
+
+
+def fresh_index(chain, stores) -> str:
+    url = stores("fresh")
+    ix = make_indexer(chain, url)
+    ix.catch_up()
+    ix.close()
+    return url
+
+
+def assert_equals_fresh(chain, stores, url: str) -> None:
+    assert compare_stores(url, fresh_index(chain, stores)) == []
+
+
+def checkpoint(url: str) -> dict:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(select(Checkpoint)).mappings().first()
+    engine.dispose()
+    return dict(row) if row else {}
+
+
+def bulk(chain, events: int, seed: int = 1) -> None:
+    BulkGranter(chain.rpc_url, chain.network.chain_id, chain.deployment.address("ConsentRegistry"), chain.accounts[RELAYER].address, citizens=32, seed=seed).submit(events)
+
+
+def chain_log_count(chain, name: str) -> int:
+    return len(chain.w3.eth.get_logs({"fromBlock": chain.deployment.start_block, "toBlock": "latest", "address": chain.contract(name).address}))
+
+
+def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_catch_up_indexes_every_event_and_batching_does_not_matter(devnet, stores):
+    mixed_activity(devnet, rounds=1)
+    bulk(devnet, 400)
+    url = stores("main")
+    ix = make_indexer(devnet, url)
+    ix.catch_up()
+    head = devnet.w3.eth.block_number
+    cp = checkpoint(url)
+    assert cp["block_number"] == head and cp["head_block"] == head and cp["finalized_block"] == head - ix.confirmations
+    ix.close()
+    counts = row_counts(url)
+    assert counts["consent_events"] == chain_log_count(devnet, "ConsentRegistry")
+    assert counts["releases"] == 1 and counts["rights_requests"] == 3 and counts["access"] == 3
+    # Tiny ranges and a tiny reorg window: many transactions and the prefetching deep path.
+    small = stores("small")
+    ix = make_indexer(devnet, small, target_logs=5, keep_blocks=4)
+    ix.catch_up()
+    ix.close()
+    assert compare_stores(url, small) == []
+    # What the contracts say, the store says.
+    ds = devnet.contract("DatasetRegistry")
+    for row in dump_table(make_engine(url), "datasets"):
+        on_chain = ds.functions.dataset(row[0]).call()
+        assert (on_chain[5], on_chain[7] or None) == (row[11], row[9])  # status, successor
+    consent = devnet.contract("ConsentRegistry")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Consent.key, Consent.expiry, Consent.nonce)).all()
+    engine.dispose()
+    for key, expiry, nonce in rows[:50]:
+        assert consent.functions.consent(bytes.fromhex(key[2:])).call()[:2] == [expiry, nonce]
+
+
+def test_follow_sees_a_new_transaction(devnet, stores):
+    url = stores()
+    ix = make_indexer(devnet, url)
+    ix.catch_up()
+    thread = threading.Thread(target=ix.follow, daemon=True)
+    thread.start()
+    try:
+        citizen = devnet.accounts[CITIZENS[0]]
+        now = devnet.w3.eth.get_block("latest")["timestamp"]
+        receipt = transact(devnet.w3, citizen, devnet.contract("ConsentRegistry").functions.grant(P, SCOPE_DOMAIN, (5).to_bytes(32, "big"), ANY_RESEARCHER, now + 3600))
+        engine = make_engine(url)
+
+        def seen():
+            with engine.connect() as conn:
+                return conn.execute(select(Consent).where(Consent.granted_tx == receipt["transactionHash"].to_0x_hex())).first()
+
+        wait_for(seen, what="the grant in the store")
+        assert checkpoint(url)["block_number"] >= receipt["blockNumber"]
+        engine.dispose()
+    finally:
+        ix.stop_event.set()
+        thread.join(10)
+        ix.close()
+    assert not thread.is_alive()
+
+
+def _branch(chain, label: str, txs: int, revoke: bool) -> None:
+    """Different transactions on each side of a fork."""
+    w3 = chain.w3
+    consent, ds = chain.contract("ConsentRegistry"), chain.contract("DatasetRegistry")
+    now = w3.eth.get_block("latest")["timestamp"]
+    for i in range(txs):
+        c = chain.accounts[CITIZENS[i % 4]]
+        transact(w3, c, consent.functions.grant(P, SCOPE_DOMAIN, (i % 12 + 1).to_bytes(32, "big"), ANY_RESEARCHER, now + 7200 + i))
+    if revoke:
+        transact(w3, chain.accounts[CITIZENS[0]], consent.functions.revoke(P, SCOPE_DATASET, (2).to_bytes(32, "big"), ANY_RESEARCHER))
+    transact(w3, chain.accounts[AGENCY], ds.functions.register(keccak(text=label), keccak(text=label + "m"), f"ipfs://{label}", 1, False, 0))
+
+
+@pytest.mark.parametrize("new_branch_txs", [1, 8], ids=["shorter", "longer"])
+def test_reorg_rolls_back_to_the_common_ancestor(devnet, stores, new_branch_txs):
+    mixed_activity(devnet, rounds=1)  # citizen 0 holds an active consent on dataset 2
+    url = stores()
+    ix = make_indexer(devnet, url, confirmations=3)
+    ix.catch_up()
+    snapshot = devnet.snapshot()
+    _branch(devnet, "A", txs=4, revoke=True)
+    ix.catch_up()
+    key = devnet.contract("ConsentRegistry").functions.consent_key(devnet.accounts[CITIZENS[0]].address, P, SCOPE_DATASET, (2).to_bytes(32, "big"), ANY_RESEARCHER).call()
+    key = "0x" + key.hex()
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(Consent.expiry).where(Consent.key == key)).scalar_one() == 0
+    devnet.revert(snapshot)
+    _branch(devnet, "B", txs=new_branch_txs, revoke=False)
+    ix.catch_up()
+    ix.close()
+    cp = checkpoint(url)
+    assert cp["reorgs"] == 1 and cp["block_number"] == devnet.w3.eth.block_number
+    with engine.connect() as conn:
+        # The revocation only happened on the abandoned branch: the consent is active again.
+        assert conn.execute(select(Consent.expiry, Consent.revoked_at).where(Consent.key == key)).one()[0] > 0
+        uris = set(conn.execute(select(Dataset.metadata_uri)).scalars())
+    engine.dispose()
+    assert "ipfs://B" in uris and "ipfs://A" not in uris
+    assert_equals_fresh(devnet, stores, url)
+
+
+def test_crash_between_reduce_and_commit_loses_and_duplicates_nothing(devnet, stores):
+    mixed_activity(devnet, rounds=1)
+    bulk(devnet, 600)
+    url = stores()
+    ix = make_indexer(devnet, url, target_logs=40, keep_blocks=4)
+    calls = {"n": 0}
+
+    def crash(result) -> None:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("injected crash before commit")
+
+    ix.before_commit = crash
+    with pytest.raises(RuntimeError, match="injected"):
+        ix.catch_up()
+    ix.close()
+    stopped_at = checkpoint(url)["block_number"]
+    assert devnet.deployment.start_block <= stopped_at < devnet.w3.eth.block_number
+    ix = make_indexer(devnet, url, target_logs=40)
+    ix.catch_up()
+    ix.close()
+    assert_equals_fresh(devnet, stores, url)
+
+
+def test_sigkill_mid_catch_up_then_restart(devnet, stores):
+    bulk(devnet, 3000)
+    url = stores()
+    head = devnet.w3.eth.block_number
+    env = os.environ | devnet.env | {"PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-c", "from cityledger.cli import main; main()", "index", "--once", "--db", url, "--batch-logs", "10", "-q"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        def midway():
+            try:
+                n = checkpoint(url).get("block_number")
+            except Exception:  # the store is still being created
+                return None
+            return n is not None and devnet.deployment.start_block < n < head
+
+        wait_for(midway, timeout=60, what="the indexer to be mid catch-up")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    killed_at = checkpoint(url)["block_number"]
+    assert killed_at < head
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert checkpoint(url)["block_number"] == head
+    assert_equals_fresh(devnet, stores, url)
+
+
+def test_rpc_outage_is_reported_and_a_restarted_anvil_is_followed(tmp_path, stores):
+    from cityledger.chain.accounts import DEFAULT_MNEMONIC
+    from cityledger.chain.devnet import Anvil
+    from cityledger.config import load_config
+    from cityledger.testing import build_devnet
+
+    state = tmp_path / "anvil-state.json"
+    node = Anvil(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config(), state_path=state).start()
+    try:
+        chain = build_devnet(node, tmp_path / "chain")
+        url = stores()
+        ix = make_indexer(chain, url, rpc_retries=1, rpc_timeout=2)
+        ix.catch_up()
+        errors: list[Exception] = []
+        thread = threading.Thread(target=ix.follow, kwargs={"on_error": errors.append}, daemon=True)
+        thread.start()
+        port = node.port
+        node.stop()  # SIGTERM: anvil dumps its state
+        wait_for(lambda: checkpoint(url).get("rpc_error"), what="the outage in the status")
+        assert thread.is_alive() and errors
+        node = Anvil(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config(), state_path=state, port=port).start()
+        transact(chain.w3, chain.accounts[AGENCY], chain.contract("DatasetRegistry").functions.register(keccak(text="after"), keccak(text="m"), "ipfs://after", 2, False, 0))
+        head = chain.w3.eth.block_number
+        wait_for(lambda: (cp := checkpoint(url))["block_number"] == head and cp["rpc_error"] is None, what="catching up after the restart")
+        ix.stop_event.set()
+        thread.join(10)
+        ix.close()
+        fresh = stores("fresh")
+        ix = make_indexer(chain, fresh)
+        ix.catch_up()
+        ix.close()
+        assert compare_stores(url, fresh) == []
+        assert row_counts(url)["datasets"] == 1
+    finally:
+        node.stop()
