@@ -7,6 +7,8 @@
 """
 
 MAGIC: constant(bytes4) = 0x1626BA7E
+# Like OpenZeppelin's ECDSA, the wallet refuses the high-s twin of a signature.
+HALF_N: constant(uint256) = 57896044618658097711785492504343953926418782139537452191302581570759080747168
 
 owner: public(address)
 approve_all: public(bool)
@@ -46,6 +48,8 @@ def isValidSignature(digest: bytes32, signature: Bytes[65]) -> bytes4:
     r: uint256 = extract32(signature, 0, output_type=uint256)
     s: uint256 = extract32(signature, 32, output_type=uint256)
     v: uint256 = convert(slice(signature, 64, 1), uint256)
+    if s > HALF_N:
+        return 0xFFFFFFFF
     if ecrecover(digest, v, r, s) == self.owner:
         return MAGIC
     return 0xFFFFFFFF

@@ -1,0 +1,373 @@
+"""Hypothesis state machines over a live CityLedger system in titanoboa, each with a Python
+model of what the contracts must do. Every rule predicts success or revert from the model and
+checks the contract agrees; invariants compare the whole observable state after every step.
+
+Used by test_stateful.py (quick, a few hundred steps) and by the long mode (>= 10,000 steps)."""
+
+from __future__ import annotations
+
+import boa
+from boa.contracts.base_evm_contract import BoaError
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from contracts_kit import (
+    ANY_RESEARCHER, DAY, KIND_AGENCY, KIND_BUSINESS, ROLE_AUDITOR, ROLE_PUBLISHER, ROLE_RESEARCHER, SCOPE_DOMAIN,
+    account, deploy_system, deployer, h, high_s, mock_wallet_deployer, purpose, word,
+)
+
+STEPS = {"count": 0}
+PURPOSES = [purpose("ScientificResearch"), purpose("Marketing")]
+
+
+def attempt(expected_ok: bool, fn, *args, **kwargs):
+    """Call; fail the run if the outcome differs from the model's prediction."""
+    try:
+        result = fn(*args, **kwargs)
+    except BoaError as exc:
+        assert not expected_ok, f"model expected success, contract reverted: {exc}"
+        return None
+    assert expected_ok, f"model expected a revert, contract accepted {fn}"
+    return result
+
+
+class AnchoredMachine(RuleBasedStateMachine):
+    """Each run starts from a fresh deployment inside a boa anchor, discarded at teardown."""
+
+    def __init__(self):
+        super().__init__()
+        self._anchor = boa.env.anchor()
+        self._anchor.__enter__()
+
+    def teardown(self):
+        self._anchor.__exit__(None, None, None)
+
+    def step(self):
+        STEPS["count"] += 1
+
+    @rule(seconds=st.integers(1, 40 * DAY))
+    def time_passes(self, seconds):
+        self.step()
+        boa.env.time_travel(seconds=seconds)
+
+
+class ConsentMachine(AnchoredMachine):
+    """Invariant: a consent is active iff granted, not revoked and not expired; a signature is
+    usable once, on one chain, for one contract, by its signer, before its deadline."""
+
+    VARIANTS = ["good", "good", "good", "wrong_chain", "wrong_contract", "wrong_signer", "used_nonce",
+                "future_nonce", "past_deadline", "high_s", "other_expiry"]
+
+    @initialize()
+    def deploy(self):
+        self.s = deploy_system()
+        self.other = deployer("ConsentRegistry").deploy(self.s.roles.address, self.s.datasets.address)
+        self.owner = account("wallet-owner")
+        wallet = mock_wallet_deployer().deploy(self.owner.address)
+        # (address, signing account): two EOAs and one ERC-1271 wallet.
+        self.citizens = [(c.address, c) for c in self.s.citizens[:2]] + [(wallet.address, self.owner)]
+        self.model: dict[tuple, list[int]] = {}   # (citizen, p, scope, grantee) -> [expiry, nonce]
+        self.used: list[tuple] = []               # successful signed calls, for replays
+
+    def key(self, ci, pi, domain, gi):
+        grantee = ANY_RESEARCHER if gi == 0 else self.s.researcher.address
+        return (self.citizens[ci][0], PURPOSES[pi], domain, grantee)
+
+    def state(self, k):
+        return self.model.setdefault(k, [0, 0])
+
+    def active(self, k):
+        return self.state(k)[0] > boa.env.timestamp
+
+    def chain(self):
+        return boa.env.evm.patch.chain_id
+
+    keys = dict(ci=st.integers(0, 2), pi=st.integers(0, 1), domain=st.integers(1, 2), gi=st.integers(0, 1))
+
+    @rule(**keys, expiry_delta=st.integers(-5, 400 * DAY))
+    def grant_direct(self, ci, pi, domain, gi, expiry_delta):
+        self.step()
+        k = self.key(ci, pi, domain, gi)
+        expiry = max(0, boa.env.timestamp + expiry_delta)
+        ok = expiry > boa.env.timestamp
+        out = attempt(ok, self.s.consent.grant, k[1], SCOPE_DOMAIN, word(domain), k[3], expiry, sender=k[0])
+        if ok:
+            assert out == self.s.consent.consent_key(k[0], k[1], SCOPE_DOMAIN, word(domain), k[3])
+            self.state(k)[:] = [expiry, self.state(k)[1] + 1]
+
+    @rule(**keys)
+    def revoke_direct(self, ci, pi, domain, gi):
+        self.step()
+        k = self.key(ci, pi, domain, gi)
+        ok = self.active(k)
+        attempt(ok, self.s.consent.revoke, k[1], SCOPE_DOMAIN, word(domain), k[3], sender=k[0])
+        if ok:
+            self.state(k)[:] = [0, self.state(k)[1] + 1]
+
+    def _signed(self, kind, k, variant, expiry, nonce_override=None):
+        """A signature of the `kind` message for key k, spoiled as `variant` says; returns (deadline, sig)."""
+        citizen, signer = k[0], next(sig for addr, sig in self.citizens if addr == k[0])
+        nonce = self.state(k)[1] if nonce_override is None else nonce_override
+        deadline = boa.env.timestamp + DAY
+        kw = dict(citizen=citizen, p=k[1], scope_kind=SCOPE_DOMAIN, scope_id=word(k[2]), grantee=k[3], nonce=nonce,
+                  deadline=deadline)
+        if variant == "wrong_chain":
+            kw["chain_id"] = self.chain() + 1
+        elif variant == "wrong_contract":
+            kw["contract"] = self.other.address
+        elif variant == "wrong_signer":
+            signer = self.s.citizens[3]
+        elif variant == "used_nonce":
+            kw["nonce"] = nonce - 1 if nonce > 0 else nonce + 2
+        elif variant == "future_nonce":
+            kw["nonce"] = nonce + 1
+        elif variant == "past_deadline":
+            kw["deadline"] = deadline = boa.env.timestamp - 1
+        if kind == "grant":
+            sig = self.s.sign_grant(signer, expiry=expiry + (1 if variant == "other_expiry" else 0), **kw)
+        else:
+            sig = self.s.sign_revoke(signer, **kw)
+        if variant == "high_s":
+            sig = high_s(sig)
+        return deadline, sig
+
+    @rule(**keys, variant=st.sampled_from(VARIANTS), expiry_delta=st.integers(-5, 400 * DAY))
+    def grant_signed(self, ci, pi, domain, gi, variant, expiry_delta):
+        self.step()
+        k = self.key(ci, pi, domain, gi)
+        expiry = max(0, boa.env.timestamp + expiry_delta)
+        deadline, sig = self._signed("grant", k, variant, expiry)
+        ok = variant == "good" and expiry > boa.env.timestamp
+        call = (k[0], k[1], SCOPE_DOMAIN, word(domain), k[3], expiry, deadline, sig)
+        attempt(ok, self.s.consent.grant_by_sig, *call, sender=self.s.researcher.address)
+        if ok:
+            self.state(k)[:] = [expiry, self.state(k)[1] + 1]
+            self.used.append(("grant", call))
+
+    @rule(**keys, variant=st.sampled_from(VARIANTS))
+    def revoke_signed(self, ci, pi, domain, gi, variant):
+        self.step()
+        k = self.key(ci, pi, domain, gi)
+        deadline, sig = self._signed("revoke", k, variant, 0)
+        ok = variant in ("good", "other_expiry") and self.active(k)
+        call = (k[0], k[1], SCOPE_DOMAIN, word(domain), k[3], deadline, sig)
+        attempt(ok, self.s.consent.revoke_by_sig, *call)
+        if ok:
+            self.state(k)[:] = [0, self.state(k)[1] + 1]
+            self.used.append(("revoke", call))
+
+    @precondition(lambda self: self.used)
+    @rule(i=st.integers(0, 10_000), chain_shift=st.booleans())
+    def replay_used_signature(self, i, chain_shift):
+        """A used signature never works again: not here, not on another chain id, not on another contract."""
+        self.step()
+        kind, call = self.used[i % len(self.used)]
+        for target in (self.s.consent, self.other):
+            fn = target.grant_by_sig if kind == "grant" else target.revoke_by_sig
+            if chain_shift:
+                old = boa.env.evm.patch.chain_id
+                boa.env.evm.patch.chain_id = old + 7
+                try:
+                    attempt(False, fn, *call)
+                finally:
+                    boa.env.evm.patch.chain_id = old
+            else:
+                attempt(False, fn, *call)
+
+    @rule(entries=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1), st.integers(1, 2), st.integers(0, 1),
+                                     st.sampled_from(VARIANTS)), min_size=1, max_size=4))
+    def batch(self, entries):
+        self.step()
+        pending: dict[tuple, int] = {}
+        grants, ok = [], True
+        expiry = boa.env.timestamp + 30 * DAY
+        for ci, pi, domain, gi, variant in entries:
+            k = self.key(ci, pi, domain, gi)
+            nonce = self.state(k)[1] + pending.get(k, 0)
+            deadline, sig = self._signed("grant", k, variant, expiry, nonce_override=nonce)
+            grants.append((k[0], k[1], SCOPE_DOMAIN, word(domain), k[3], expiry, deadline, sig))
+            pending[k] = pending.get(k, 0) + 1
+            ok = ok and variant == "good"
+        attempt(ok, self.s.consent.grant_batch_by_sig, grants)
+        if ok:
+            for k, n in pending.items():
+                self.state(k)[:] = [expiry, self.state(k)[1] + n]
+
+    @invariant()
+    def consent_matches_model(self):
+        if not hasattr(self, "s"):
+            return
+        now = boa.env.timestamp
+        for (citizen, p, domain, grantee), (expiry, nonce) in self.model.items():
+            args = (citizen, p, SCOPE_DOMAIN, word(domain), grantee)
+            assert self.s.consent.is_active(*args) == (expiry > now)
+            assert self.s.consent.nonce_of(self.s.consent.consent_key(*args)) == nonce
+
+
+ACTORS = 6  # actor 0 is the admin
+
+
+class GovernanceMachine(AnchoredMachine):
+    """Invariants: roles change only by the admin; only publishers register, only a version's
+    publisher supersedes or withdraws it, only auditors attest, only researchers/publishers get
+    access, and a release needs a live access."""
+
+    @initialize()
+    def deploy(self):
+        self.s = deploy_system(grant_roles=False)
+        self.actors = [self.s.admin.address] + [account(f"actor{i}").address for i in range(1, ACTORS)]
+        self.roles = [0] * ACTORS                  # bitmask | kind << 8
+        # A realistic start (two publishers, an auditor, a researcher, one outsider); rules change it.
+        for i, role, kind in [(1, ROLE_PUBLISHER, KIND_AGENCY), (2, ROLE_PUBLISHER, KIND_BUSINESS),
+                              (3, ROLE_AUDITOR, 0), (4, ROLE_RESEARCHER, 0)]:
+            self.s.roles.grant_role(self.actors[i], role, kind, sender=self.actors[0])
+            self.roles[i] = role | (kind << 8)
+        self.datasets: list[dict] = []             # index = id - 1
+        self.accesses: list[dict] = []
+
+    def has(self, i, bit):
+        return self.roles[i] & bit != 0
+
+    @rule(i=st.integers(1, ACTORS - 1), role=st.sampled_from([0, 1, 2, 3, 4, 8]), kind=st.integers(0, 3))
+    def admin_grants(self, i, role, kind):
+        self.step()
+        valid = role in (1, 2, 4) and (kind in (1, 2) if role == 1 else kind == 0) and not self.has(i, role)
+        attempt(valid, self.s.roles.grant_role, self.actors[i], role, kind, sender=self.actors[0])
+        if valid:
+            self.roles[i] |= role | (kind << 8)
+
+    @rule(i=st.integers(1, ACTORS - 1), role=st.sampled_from([1, 2, 4]))
+    def admin_revokes(self, i, role):
+        self.step()
+        valid = self.has(i, role)
+        attempt(valid, self.s.roles.revoke_role, self.actors[i], role, sender=self.actors[0])
+        if valid:
+            self.roles[i] &= ~role
+            if role == ROLE_PUBLISHER:
+                self.roles[i] &= 0xFF
+
+    @rule(caller=st.integers(1, ACTORS - 1), who=st.integers(0, ACTORS - 1), role=st.sampled_from([1, 2, 4]),
+          revoke=st.booleans())
+    def escalation_fails(self, caller, who, role, revoke):
+        self.step()
+        if revoke:
+            attempt(False, self.s.roles.revoke_role, self.actors[who], role, sender=self.actors[caller])
+        else:
+            kind = KIND_AGENCY if role == ROLE_PUBLISHER else 0
+            attempt(False, self.s.roles.grant_role, self.actors[who], role, kind, sender=self.actors[caller])
+        attempt(False, self.s.roles.transfer_ownership, self.actors[caller], sender=self.actors[caller])
+
+    @rule(i=st.integers(0, ACTORS - 1), sup=st.integers(0, 8), domain=st.integers(0, 13))
+    def register(self, i, sup, domain):
+        self.step()
+        supersedes = sup if sup <= len(self.datasets) else 0
+        prev = self.datasets[supersedes - 1] if supersedes else None
+        ok = (self.has(i, ROLE_PUBLISHER) and 1 <= domain <= 12
+              and (prev is None or (prev["publisher"] == i and prev["successor"] == 0)))
+        label = f"content-{len(self.datasets)}-{STEPS['count']}"
+        new_id = attempt(ok, self.s.datasets.register, h(label), h("m"), "ipfs://m", domain, True, supersedes,
+                         sender=self.actors[i])
+        if ok:
+            assert new_id == len(self.datasets) + 1
+            self.datasets.append({"publisher": i, "active": True, "successor": 0,
+                                  "lineage": prev["lineage"] if prev else new_id})
+            if prev:
+                prev["successor"] = new_id
+
+    @precondition(lambda self: self.datasets)
+    @rule(i=st.integers(0, ACTORS - 1), d=st.integers(0, 100))
+    def withdraw(self, i, d):
+        self.step()
+        ds = self.datasets[d % len(self.datasets)]
+        ok = ds["publisher"] == i and ds["active"]
+        attempt(ok, self.s.datasets.withdraw, d % len(self.datasets) + 1, h("why"), sender=self.actors[i])
+        if ok:
+            ds["active"] = False
+
+    @precondition(lambda self: self.datasets)
+    @rule(i=st.integers(0, ACTORS - 1), d=st.integers(0, 100), kind=st.integers(0, 5))
+    def attest(self, i, d, kind):
+        self.step()
+        ds = self.datasets[d % len(self.datasets)]
+        ok = self.has(i, ROLE_AUDITOR) and ds["active"] and 1 <= kind <= 4
+        attempt(ok, self.s.datasets.attest, d % len(self.datasets) + 1, kind, h("report"), sender=self.actors[i])
+
+    @precondition(lambda self: self.datasets)
+    @rule(i=st.integers(0, ACTORS - 1), d=st.integers(0, 100))
+    def request_access(self, i, d):
+        self.step()
+        did = d % len(self.datasets) + 1
+        ok = (self.has(i, ROLE_RESEARCHER) or self.has(i, ROLE_PUBLISHER)) and self.datasets[did - 1]["active"]
+        aid = attempt(ok, self.s.access.request_access, did, PURPOSES[0], h("terms"), sender=self.actors[i])
+        if ok:
+            assert aid == len(self.accesses) + 1
+            self.accesses.append({"dataset": did, "requester": i, "status": 1, "expiry": 0})
+
+    @precondition(lambda self: self.accesses)
+    @rule(i=st.integers(0, ACTORS - 1), a=st.integers(0, 100), days=st.integers(0, 60), refuse=st.booleans())
+    def decide_access(self, i, a, days, refuse):
+        self.step()
+        acc = self.accesses[a % len(self.accesses)]
+        aid = a % len(self.accesses) + 1
+        ds = self.datasets[acc["dataset"] - 1]
+        mine = ds["publisher"] == i and acc["status"] == 1
+        if refuse:
+            attempt(mine, self.s.access.refuse_access, aid, h("no"), sender=self.actors[i])
+            if mine:
+                acc["status"] = 3
+            return
+        expiry = boa.env.timestamp + days * DAY
+        r = acc["requester"]
+        ok = (mine and days > 0 and ds["active"]
+              and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER)))
+        attempt(ok, self.s.access.grant_access, aid, expiry, sender=self.actors[i])
+        if ok:
+            acc["status"], acc["expiry"] = 2, expiry
+
+    @precondition(lambda self: self.accesses)
+    @rule(i=st.integers(0, ACTORS - 1), a=st.integers(0, 100))
+    def end_access(self, i, a):
+        self.step()
+        acc = self.accesses[a % len(self.accesses)]
+        ok = acc["status"] == 2 and i in (acc["requester"], self.datasets[acc["dataset"] - 1]["publisher"])
+        attempt(ok, self.s.access.end_access, a % len(self.accesses) + 1, sender=self.actors[i])
+        if ok:
+            acc["status"] = 4
+
+    @precondition(lambda self: self.accesses)
+    @rule(i=st.integers(0, ACTORS - 1), a=st.integers(0, 100), d=st.integers(0, 100), count=st.integers(0, 3))
+    def log_release(self, i, a, d, count):
+        self.step()
+        acc = self.accesses[a % len(self.accesses)]
+        granted = acc["dataset"]
+        did = granted if d % 2 == 0 else d % len(self.datasets) + 1
+        g, ds = self.datasets[granted - 1], self.datasets[did - 1]
+        live = acc["status"] == 2 and acc["expiry"] > boa.env.timestamp
+        r = acc["requester"]
+        ok = (g["publisher"] == i and live and ds["active"] and ds["lineage"] == g["lineage"] and did >= granted
+              and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER)))
+        attempt(ok, self.s.access.log_release, a % len(self.accesses) + 1, did, count, h("root"),
+                boa.env.evm.patch.block_number, h("release"), sender=self.actors[i])
+
+    @invariant()
+    def state_matches_model(self):
+        if not hasattr(self, "s"):
+            return
+        s = self.s
+        assert s.roles.owner() == self.actors[0]
+        for i, addr in enumerate(self.actors):
+            assert s.roles.roles_of(addr) == (self.roles[i] if i else 0)
+        assert s.datasets.dataset_count() == len(self.datasets)
+        for n, ds in enumerate(self.datasets, start=1):
+            _, publisher, _, _, _, status, _, successor = s.datasets.dataset(n)
+            assert (publisher, status, successor) == (self.actors[ds["publisher"]], 1 if ds["active"] else 2,
+                                                      ds["successor"])
+            assert s.datasets.lineage_of(n) == ds["lineage"]
+        assert s.access.access_count() == len(self.accesses)
+        for n, acc in enumerate(self.accesses, start=1):
+            rec = s.access.access(n)
+            assert (rec[0], rec[1], rec[3]) == (acc["dataset"], self.actors[acc["requester"]], acc["status"])
+            assert s.access.is_live(n) == (acc["status"] == 2 and acc["expiry"] > boa.env.timestamp)
+
+
+__all__ = ["ConsentMachine", "GovernanceMachine", "STEPS"]
