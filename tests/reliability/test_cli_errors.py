@@ -1,0 +1,176 @@
+"""Every CLI command given bad input (malformed addresses, hashes and ids, missing files, an
+unknown network, an unreachable RPC, a wrong keystore password): exit code non-zero, one clear
+line on stderr, no traceback, and nothing written (data dir, deployments dir, store, work folder).
+
+The command list comes from the Typer app itself, so a new command without a bad-input case here
+fails test_every_command_has_a_bad_input_case."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import typer
+from eth_account import Account
+
+from cityledger.cli import app
+from cityledger.indexer.store import migrate
+
+MISSING = "/nonexistent/cityledger/file.csv"
+BAD_ADDR = "0xZZ12"
+DEAD_RPC = {"CITYLEDGER_RPC_URL": "http://127.0.0.1:9"}
+
+# (command words..., args) -> extra environment
+CASES: list[tuple[list[str], dict]] = [
+    (["up", "--network", "nosuch"], {}),
+    (["deploy", "--network", "nosuch"], {}),
+    (["deploy"], DEAD_RPC),
+    (["deploy", "--network", "devnet"], {"CITYLEDGER_CHAIN_ID": "1"}),  # the RPC is another chain
+    (["accounts", "--network", "nosuch"], {}),
+    (["run", "/nonexistent/script.py"], {}),
+    (["console", "--network", "nosuch"], {}),
+    (["fingerprint", MISSING], {}),
+    (["publish", MISSING, "--title", "t", "--domain", "health"], {}),
+    (["publish", "{csv}", "--title", "t", "--domain", "nosuchdomain"], {}),
+    (["publish", "{csv}", "--title", "t", "--domain", "health", "--from-account", BAD_ADDR], {}),
+    (["publish", "{csv}", "--title", "t", "--domain", "health"], DEAD_RPC),
+    (["withdraw", "notanid", "--reason", "x"], {}),
+    (["withdraw", "1", "--reason", "x", "--from-account", BAD_ADDR], {}),
+    (["withdraw", "1", "--reason", "x"], DEAD_RPC),
+    (["attest", "1", "--kind", "nosuchkind", "--report", "{csv}"], {}),
+    (["attest", "1", "--kind", "quality", "--report", MISSING], {}),
+    (["verify", MISSING], {}),
+    (["verify", "{csv}", "--network", "nosuch"], {}),
+    (["prove", MISSING, "--row", "1"], {}),
+    (["prove", "{csv}", "--row", "999999"], {}),
+    (["verify-row", "/nonexistent/proof.json"], {}),
+    (["verify-row", "{csv}"], {}),  # not a proof file
+    (["index", "--once", "--network", "nosuch"], {}),
+    (["index", "--once", "--db", "nosuchscheme://x"], {}),
+    (["index", "--once"], DEAD_RPC),
+    (["index-status", "--db", "sqlite:///{tmp}/never/created.db"], {}),
+    (["datasets", "--publisher", BAD_ADDR], {}),
+    (["datasets", "--page-size", "100000"], {}),
+    (["dataset", "0x1234"], {}),
+    (["consents", BAD_ADDR], {}),
+    (["consent-check", "--citizen", BAD_ADDR, "--purpose", "ScientificResearch", "--scope-kind", "3", "--scope-id", "1"], {}),
+    (["consent-check", "--citizen", "0x" + "11" * 20, "--purpose", "0x12", "--scope-kind", "9", "--scope-id", "1"], {}),
+    (["access", "--grantee", BAD_ADDR], {}),
+    (["releases", "--grantee", BAD_ADDR], {}),
+    (["rights", "--publisher", BAD_ADDR], {}),
+    (["used-my-data", BAD_ADDR], {}),
+    (["status", "--network", "nosuch"], {}),
+    (["release", "1", MISSING, "--purpose", "ScientificResearch"], {}),
+    (["release", "1", "{csv}", "--purpose", "NoSuchPurpose"], {}),
+    (["serve", "--network", "nosuch"], {}),
+    (["devnet", "start", "--network", "nosuch"], {}),
+    (["devnet", "status", "--network", "nosuch"], {}),
+]
+# Commands without a bad input to give: no arguments, or nothing to get wrong.
+NO_BAD_INPUT = {"compile", "networks", "gas", "devnet stop"}
+
+
+def leaf_commands() -> set[str]:
+    out = set()
+
+    def walk(c, prefix):
+        if hasattr(c, "commands"):
+            for name, sub in c.commands.items():
+                walk(sub, [*prefix, name])
+        else:
+            out.add(" ".join(prefix))
+
+    walk(typer.main.get_command(app), [])
+    return out
+
+
+def test_every_command_has_a_bad_input_case():
+    covered = set()
+    leaves = leaf_commands()
+    for argv, _ in CASES:
+        for n in (2, 1):
+            if " ".join(argv[:n]) in leaves:
+                covered.add(" ".join(argv[:n]))
+                break
+    assert leaves - covered - NO_BAD_INPUT == set()
+
+
+def snapshot(*folders) -> dict:
+    out = {}
+    for folder in folders:
+        for dirpath, _dirs, files in os.walk(folder):
+            out[dirpath] = "dir"
+            for f in files:
+                st = os.stat(os.path.join(dirpath, f))
+                out[os.path.join(dirpath, f)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+@pytest.fixture
+def world(devnet, tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    csv = work / "rows.csv"
+    csv.write_text("id,value\n1,a\n2,b\n")
+    store = tmp_path / "store" / "index.db"
+    migrate(f"sqlite:///{store}")
+    monkeypatch.setenv("CITYLEDGER_DB_URL", f"sqlite:///{store}")
+    monkeypatch.chdir(work)
+    return {"csv": str(csv), "tmp": str(tmp_path), "folders": (devnet.cfg.data_dir, devnet.cfg.deployments_dir, store.parent, work, tmp_path)}
+
+
+TRACEBACK_BUG = (
+    "src/cityledger/cli/__init__.py main(): typer 0.2x vendors click (typer._click), so a bad int parameter "
+    "raises typer._click.exceptions.BadParameter, which is not a click.ClickException: main() re-raises it "
+    "and the user gets a pydantic/click traceback instead of a one-line usage error"
+)
+XFAIL = {
+    "withdraw notanid --reason x": TRACEBACK_BUG,
+    "withdraw 1 --reason x --from-account 0xZZ12": TRACEBACK_BUG,
+    "publish {csv} --title t --domain health --from-account 0xZZ12": TRACEBACK_BUG,
+    "datasets --page-size 100000": TRACEBACK_BUG,
+    "index-status --db sqlite:///{tmp}/never/created.db": (
+        "src/cityledger/cli/index_cmds.py status_cmd: make_engine() creates the folder and migrate() creates the "
+        "store before the 'has not indexed anything yet' error, so a mistyped --db leaves a new empty store behind"
+    ),
+}
+
+
+def _params():
+    for argv, env in CASES:
+        name = " ".join(argv)
+        marks = [pytest.mark.xfail(strict=True, reason=XFAIL[name])] if name in XFAIL else []
+        yield pytest.param(argv, env, id=name[:60], marks=marks)
+
+
+@pytest.mark.parametrize("argv,env", list(_params()))
+def test_bad_input_is_one_clear_line(cli, world, monkeypatch, argv, env):
+    args = [a.format(csv=world["csv"], tmp=world["tmp"]) for a in argv]
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    before = snapshot(*world["folders"])
+    code, out, err = cli(*args)
+    after = snapshot(*world["folders"])
+    assert code != 0, f"exit 0 for {args}: {out[-300:]}"
+    assert "Traceback" not in out + err, err[-1000:]
+    assert err.strip(), f"no message on stderr (stdout: {out[-300:]})"
+    assert "error" in err.lower() or "usage" in err.lower() or "invalid" in err.lower(), err
+    assert len(err) < 600, f"not one short message: {err}"
+    changed = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
+    assert not changed, f"{args} wrote {sorted(changed)}"
+
+
+def test_wrong_keystore_password(cli, devnet, tmp_path, monkeypatch):
+    """A non-devnet network with an encrypted keystore and the wrong password: refused, nothing written."""
+    ks = tmp_path / "key.json"
+    ks.write_text(json.dumps(Account.encrypt(Account.create().key, "right horse battery")))
+    monkeypatch.setenv("CITYLEDGER_NETWORK", "sepolia")
+    monkeypatch.setenv("CITYLEDGER_RPC_URL", devnet.rpc_url)
+    monkeypatch.setenv("CITYLEDGER_CHAIN_ID", "31337")
+    monkeypatch.setenv("CITYLEDGER_KEYSTORE", str(ks))
+    monkeypatch.setenv("CITYLEDGER_KEYSTORE_PASSWORD", "wrong")
+    before = snapshot(devnet.cfg.deployments_dir, devnet.cfg.data_dir, tmp_path)
+    code, out, err = cli("deploy", "--network", "sepolia")
+    assert code != 0 and "Traceback" not in err and "password" in err.lower(), err
+    assert snapshot(devnet.cfg.deployments_dir, devnet.cfg.data_dir, tmp_path) == before
