@@ -2,6 +2,10 @@
 model of what the contracts must do. Every rule predicts success or revert from the model and
 checks the contract agrees; invariants compare the whole observable state after every step.
 
+Each machine also rebuilds the state from the events of the successful calls alone (as the
+indexer does) and checks it equals the contracts' views: every state change emits what is
+needed to rebuild it.
+
 Used by test_stateful.py (quick, a few hundred steps) and by the long mode (>= 10,000 steps)."""
 
 from __future__ import annotations
@@ -45,6 +49,17 @@ class AnchoredMachine(RuleBasedStateMachine):
     def step(self):
         STEPS["count"] += 1
 
+    def attempt(self, expected_ok: bool, fn, *args, **kwargs):
+        """`attempt`, then feed the events of a successful call to the event-only rebuild."""
+        result = attempt(expected_ok, fn, *args, **kwargs)
+        if expected_ok:
+            for ev in fn.contract.get_logs():
+                self.absorb(type(ev).__name__, ev)
+        return result
+
+    def absorb(self, name: str, ev) -> None:
+        raise NotImplementedError
+
     @rule(seconds=st.integers(1, 40 * DAY))
     def time_passes(self, seconds):
         self.step()
@@ -68,6 +83,17 @@ class ConsentMachine(AnchoredMachine):
         self.citizens = [(c.address, c) for c in self.s.citizens[:2]] + [(wallet.address, self.owner)]
         self.model: dict[tuple, list[int]] = {}   # (citizen, p, scope, grantee) -> [expiry, nonce]
         self.used: list[tuple] = []               # successful signed calls, for replays
+        self.rebuilt: dict[bytes, tuple] = {}     # key -> (expiry, nonce, granted_at), from events only
+
+    def absorb(self, name, ev):
+        key = bytes(ev.key)
+        assert key == self.s.consent.consent_key(ev.citizen, ev.purpose, ev.scope_kind, ev.scope_id, ev.grantee)
+        if name == "ConsentGranted":
+            self.rebuilt[key] = (ev.expiry, ev.nonce, boa.env.timestamp)
+        elif name == "ConsentRevoked":
+            self.rebuilt[key] = (0, ev.nonce, self.rebuilt[key][2])
+        else:
+            raise AssertionError(f"unexpected event {name}")
 
     def key(self, ci, pi, domain, gi):
         grantee = ANY_RESEARCHER if gi == 0 else self.s.researcher.address
@@ -90,7 +116,7 @@ class ConsentMachine(AnchoredMachine):
         k = self.key(ci, pi, domain, gi)
         expiry = max(0, boa.env.timestamp + expiry_delta)
         ok = expiry > boa.env.timestamp
-        out = attempt(ok, self.s.consent.grant, k[1], SCOPE_DOMAIN, word(domain), k[3], expiry, sender=k[0])
+        out = self.attempt(ok, self.s.consent.grant, k[1], SCOPE_DOMAIN, word(domain), k[3], expiry, sender=k[0])
         if ok:
             assert out == self.s.consent.consent_key(k[0], k[1], SCOPE_DOMAIN, word(domain), k[3])
             self.state(k)[:] = [expiry, self.state(k)[1] + 1]
@@ -100,7 +126,7 @@ class ConsentMachine(AnchoredMachine):
         self.step()
         k = self.key(ci, pi, domain, gi)
         ok = self.active(k)
-        attempt(ok, self.s.consent.revoke, k[1], SCOPE_DOMAIN, word(domain), k[3], sender=k[0])
+        self.attempt(ok, self.s.consent.revoke, k[1], SCOPE_DOMAIN, word(domain), k[3], sender=k[0])
         if ok:
             self.state(k)[:] = [0, self.state(k)[1] + 1]
 
@@ -139,7 +165,7 @@ class ConsentMachine(AnchoredMachine):
         deadline, sig = self._signed("grant", k, variant, expiry)
         ok = variant == "good" and expiry > boa.env.timestamp
         call = (k[0], k[1], SCOPE_DOMAIN, word(domain), k[3], expiry, deadline, sig)
-        attempt(ok, self.s.consent.grant_by_sig, *call, sender=self.s.researcher.address)
+        self.attempt(ok, self.s.consent.grant_by_sig, *call, sender=self.s.researcher.address)
         if ok:
             self.state(k)[:] = [expiry, self.state(k)[1] + 1]
             self.used.append(("grant", call))
@@ -151,7 +177,7 @@ class ConsentMachine(AnchoredMachine):
         deadline, sig = self._signed("revoke", k, variant, 0)
         ok = variant in ("good", "other_expiry") and self.active(k)
         call = (k[0], k[1], SCOPE_DOMAIN, word(domain), k[3], deadline, sig)
-        attempt(ok, self.s.consent.revoke_by_sig, *call)
+        self.attempt(ok, self.s.consent.revoke_by_sig, *call)
         if ok:
             self.state(k)[:] = [0, self.state(k)[1] + 1]
             self.used.append(("revoke", call))
@@ -168,11 +194,11 @@ class ConsentMachine(AnchoredMachine):
                 old = boa.env.evm.patch.chain_id
                 boa.env.evm.patch.chain_id = old + 7
                 try:
-                    attempt(False, fn, *call)
+                    self.attempt(False, fn, *call)
                 finally:
                     boa.env.evm.patch.chain_id = old
             else:
-                attempt(False, fn, *call)
+                self.attempt(False, fn, *call)
 
     @rule(entries=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1), st.integers(1, 2), st.integers(0, 1),
                                      st.sampled_from(VARIANTS)), min_size=1, max_size=4))
@@ -188,7 +214,7 @@ class ConsentMachine(AnchoredMachine):
             grants.append((k[0], k[1], SCOPE_DOMAIN, word(domain), k[3], expiry, deadline, sig))
             pending[k] = pending.get(k, 0) + 1
             ok = ok and variant == "good"
-        attempt(ok, self.s.consent.grant_batch_by_sig, grants)
+        self.attempt(ok, self.s.consent.grant_batch_by_sig, grants)
         if ok:
             for k, n in pending.items():
                 self.state(k)[:] = [expiry, self.state(k)[1] + n]
@@ -203,8 +229,16 @@ class ConsentMachine(AnchoredMachine):
             assert self.s.consent.is_active(*args) == (expiry > now)
             assert self.s.consent.nonce_of(self.s.consent.consent_key(*args)) == nonce
 
+    @invariant()
+    def events_rebuild_consents(self):
+        if not hasattr(self, "s"):
+            return
+        for key, record in self.rebuilt.items():
+            assert self.s.consent.consent(key) == record
+
 
 ACTORS = 6  # actor 0 is the admin
+ACTOR = st.integers(-4, ACTORS - 1)  # negative: the rule's natural actor
 
 
 class GovernanceMachine(AnchoredMachine):
@@ -217,22 +251,55 @@ class GovernanceMachine(AnchoredMachine):
         self.s = deploy_system(grant_roles=False)
         self.actors = [self.s.admin.address] + [account(f"actor{i}").address for i in range(1, ACTORS)]
         self.roles = [0] * ACTORS                  # bitmask | kind << 8
+        self.datasets: list[dict] = []             # index = id - 1
+        self.accesses: list[dict] = []
+        # Rebuilt from events only: roles word per address, dataset -> [publisher, status, supersedes,
+        # successor], access -> [dataset, requester, status, expiry], release count.
+        self.ev_roles: dict[str, int] = {}
+        self.ev_datasets: dict[int, list] = {}
+        self.ev_access: dict[int, list] = {}
+        self.ev_releases = 0
         # A realistic start (two publishers, an auditor, a researcher, one outsider); rules change it.
         for i, role, kind in [(1, ROLE_PUBLISHER, KIND_AGENCY), (2, ROLE_PUBLISHER, KIND_BUSINESS),
                               (3, ROLE_AUDITOR, 0), (4, ROLE_RESEARCHER, 0)]:
-            self.s.roles.grant_role(self.actors[i], role, kind, sender=self.actors[0])
+            self.attempt(True, self.s.roles.grant_role, self.actors[i], role, kind, sender=self.actors[0])
             self.roles[i] = role | (kind << 8)
-        self.datasets: list[dict] = []             # index = id - 1
-        self.accesses: list[dict] = []
 
     def has(self, i, bit):
         return self.roles[i] & bit != 0
+
+    def absorb(self, name, ev):
+        if name == "RoleGranted":
+            self.ev_roles[ev.account] = self.ev_roles.get(ev.account, 0) | ev.role | (ev.kind << 8)
+        elif name == "RoleRevoked":
+            word_ = self.ev_roles[ev.account] & ~ev.role
+            self.ev_roles[ev.account] = word_ & 0xFF if ev.role == ROLE_PUBLISHER else word_
+        elif name == "DatasetRegistered":
+            self.ev_datasets[ev.dataset_id] = [ev.publisher, 1, ev.supersedes, 0]
+            if ev.supersedes:
+                self.ev_datasets[ev.supersedes][3] = ev.dataset_id
+        elif name == "DatasetWithdrawn":
+            self.ev_datasets[ev.dataset_id][1] = 2
+        elif name == "AccessRequested":
+            self.ev_access[ev.access_id] = [ev.dataset_id, ev.requester, 1, 0]
+        elif name == "AccessGranted":
+            self.ev_access[ev.access_id][2:] = [2, ev.expiry]
+        elif name == "AccessRefused":
+            self.ev_access[ev.access_id][2] = 3
+        elif name == "AccessEnded":
+            self.ev_access[ev.access_id][2] = 4
+        elif name == "ReleaseLogged":
+            self.ev_releases += 1
+            assert ev.release_id == self.ev_releases
+            assert ev.grantee == self.ev_access[ev.access_id][1]
+        elif name not in ("AttestationAdded",):
+            raise AssertionError(f"unexpected event {name}")
 
     @rule(i=st.integers(1, ACTORS - 1), role=st.sampled_from([0, 1, 2, 3, 4, 8]), kind=st.integers(0, 3))
     def admin_grants(self, i, role, kind):
         self.step()
         valid = role in (1, 2, 4) and (kind in (1, 2) if role == 1 else kind == 0) and not self.has(i, role)
-        attempt(valid, self.s.roles.grant_role, self.actors[i], role, kind, sender=self.actors[0])
+        self.attempt(valid, self.s.roles.grant_role, self.actors[i], role, kind, sender=self.actors[0])
         if valid:
             self.roles[i] |= role | (kind << 8)
 
@@ -240,7 +307,7 @@ class GovernanceMachine(AnchoredMachine):
     def admin_revokes(self, i, role):
         self.step()
         valid = self.has(i, role)
-        attempt(valid, self.s.roles.revoke_role, self.actors[i], role, sender=self.actors[0])
+        self.attempt(valid, self.s.roles.revoke_role, self.actors[i], role, sender=self.actors[0])
         if valid:
             self.roles[i] &= ~role
             if role == ROLE_PUBLISHER:
@@ -251,21 +318,37 @@ class GovernanceMachine(AnchoredMachine):
     def escalation_fails(self, caller, who, role, revoke):
         self.step()
         if revoke:
-            attempt(False, self.s.roles.revoke_role, self.actors[who], role, sender=self.actors[caller])
+            self.attempt(False, self.s.roles.revoke_role, self.actors[who], role, sender=self.actors[caller])
         else:
             kind = KIND_AGENCY if role == ROLE_PUBLISHER else 0
-            attempt(False, self.s.roles.grant_role, self.actors[who], role, kind, sender=self.actors[caller])
-        attempt(False, self.s.roles.transfer_ownership, self.actors[caller], sender=self.actors[caller])
+            self.attempt(False, self.s.roles.grant_role, self.actors[who], role, kind, sender=self.actors[caller])
+        self.attempt(False, self.s.roles.transfer_ownership, self.actors[caller], sender=self.actors[caller])
 
-    @rule(i=st.integers(0, ACTORS - 1), sup=st.integers(0, 8), domain=st.integers(0, 13))
+    def who(self, i: int, natural: int | None) -> int:
+        """A negative draw means the actor the rule naturally expects (so successes are common)."""
+        if i >= 0 or natural is None:
+            return abs(i) % ACTORS
+        return natural
+
+    def first_with(self, *bits) -> int | None:
+        return next((j for j in range(1, ACTORS) if any(self.has(j, b) for b in bits)), None)
+
+    @rule(i=ACTOR, sup=st.integers(-8, 8), domain=st.integers(1, 14))
     def register(self, i, sup, domain):
+        """sup: 0 a new dataset, > 0 that id (maybe already superseded), < 0 a latest version."""
         self.step()
-        supersedes = sup if sup <= len(self.datasets) else 0
+        domain = {13: 0, 14: 13}.get(domain, domain)
+        heads = [n for n, ds in enumerate(self.datasets, start=1) if ds["successor"] == 0]
+        if sup < 0 and heads:
+            supersedes = heads[sup % len(heads)]
+        else:
+            supersedes = sup if 0 < sup <= len(self.datasets) else 0
         prev = self.datasets[supersedes - 1] if supersedes else None
+        i = self.who(i, prev["publisher"] if prev else self.first_with(ROLE_PUBLISHER))
         ok = (self.has(i, ROLE_PUBLISHER) and 1 <= domain <= 12
               and (prev is None or (prev["publisher"] == i and prev["successor"] == 0)))
         label = f"content-{len(self.datasets)}-{STEPS['count']}"
-        new_id = attempt(ok, self.s.datasets.register, h(label), h("m"), "ipfs://m", domain, True, supersedes,
+        new_id = self.attempt(ok, self.s.datasets.register, h(label), h("m"), "ipfs://m", domain, True, supersedes,
                          sender=self.actors[i])
         if ok:
             assert new_id == len(self.datasets) + 1
@@ -275,44 +358,48 @@ class GovernanceMachine(AnchoredMachine):
                 prev["successor"] = new_id
 
     @precondition(lambda self: self.datasets)
-    @rule(i=st.integers(0, ACTORS - 1), d=st.integers(0, 100))
+    @rule(i=ACTOR, d=st.integers(0, 100))
     def withdraw(self, i, d):
         self.step()
         ds = self.datasets[d % len(self.datasets)]
+        i = self.who(i, ds["publisher"])
         ok = ds["publisher"] == i and ds["active"]
-        attempt(ok, self.s.datasets.withdraw, d % len(self.datasets) + 1, h("why"), sender=self.actors[i])
+        self.attempt(ok, self.s.datasets.withdraw, d % len(self.datasets) + 1, h("why"), sender=self.actors[i])
         if ok:
             ds["active"] = False
 
     @precondition(lambda self: self.datasets)
-    @rule(i=st.integers(0, ACTORS - 1), d=st.integers(0, 100), kind=st.integers(0, 5))
+    @rule(i=ACTOR, d=st.integers(0, 100), kind=st.integers(0, 5))
     def attest(self, i, d, kind):
         self.step()
+        i = self.who(i, self.first_with(ROLE_AUDITOR))
         ds = self.datasets[d % len(self.datasets)]
         ok = self.has(i, ROLE_AUDITOR) and ds["active"] and 1 <= kind <= 4
-        attempt(ok, self.s.datasets.attest, d % len(self.datasets) + 1, kind, h("report"), sender=self.actors[i])
+        self.attempt(ok, self.s.datasets.attest, d % len(self.datasets) + 1, kind, h("report"), sender=self.actors[i])
 
     @precondition(lambda self: self.datasets)
-    @rule(i=st.integers(0, ACTORS - 1), d=st.integers(0, 100))
+    @rule(i=ACTOR, d=st.integers(0, 100))
     def request_access(self, i, d):
         self.step()
+        i = self.who(i, self.first_with(ROLE_RESEARCHER, ROLE_PUBLISHER))
         did = d % len(self.datasets) + 1
         ok = (self.has(i, ROLE_RESEARCHER) or self.has(i, ROLE_PUBLISHER)) and self.datasets[did - 1]["active"]
-        aid = attempt(ok, self.s.access.request_access, did, PURPOSES[0], h("terms"), sender=self.actors[i])
+        aid = self.attempt(ok, self.s.access.request_access, did, PURPOSES[0], h("terms"), sender=self.actors[i])
         if ok:
             assert aid == len(self.accesses) + 1
             self.accesses.append({"dataset": did, "requester": i, "status": 1, "expiry": 0})
 
     @precondition(lambda self: self.accesses)
-    @rule(i=st.integers(0, ACTORS - 1), a=st.integers(0, 100), days=st.integers(0, 60), refuse=st.booleans())
+    @rule(i=ACTOR, a=st.integers(0, 100), days=st.integers(0, 60), refuse=st.booleans())
     def decide_access(self, i, a, days, refuse):
         self.step()
         acc = self.accesses[a % len(self.accesses)]
         aid = a % len(self.accesses) + 1
         ds = self.datasets[acc["dataset"] - 1]
+        i = self.who(i, ds["publisher"])
         mine = ds["publisher"] == i and acc["status"] == 1
         if refuse:
-            attempt(mine, self.s.access.refuse_access, aid, h("no"), sender=self.actors[i])
+            self.attempt(mine, self.s.access.refuse_access, aid, h("no"), sender=self.actors[i])
             if mine:
                 acc["status"] = 3
             return
@@ -320,34 +407,50 @@ class GovernanceMachine(AnchoredMachine):
         r = acc["requester"]
         ok = (mine and days > 0 and ds["active"]
               and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER)))
-        attempt(ok, self.s.access.grant_access, aid, expiry, sender=self.actors[i])
+        self.attempt(ok, self.s.access.grant_access, aid, expiry, sender=self.actors[i])
         if ok:
             acc["status"], acc["expiry"] = 2, expiry
 
     @precondition(lambda self: self.accesses)
-    @rule(i=st.integers(0, ACTORS - 1), a=st.integers(0, 100))
+    @rule(i=ACTOR, a=st.integers(0, 100))
     def end_access(self, i, a):
         self.step()
         acc = self.accesses[a % len(self.accesses)]
+        i = self.who(i, acc["requester"] if a % 2 else self.datasets[acc["dataset"] - 1]["publisher"])
         ok = acc["status"] == 2 and i in (acc["requester"], self.datasets[acc["dataset"] - 1]["publisher"])
-        attempt(ok, self.s.access.end_access, a % len(self.accesses) + 1, sender=self.actors[i])
+        self.attempt(ok, self.s.access.end_access, a % len(self.accesses) + 1, sender=self.actors[i])
         if ok:
             acc["status"] = 4
 
     @precondition(lambda self: self.accesses)
-    @rule(i=st.integers(0, ACTORS - 1), a=st.integers(0, 100), d=st.integers(0, 100), count=st.integers(0, 3))
+    @rule(i=ACTOR, a=st.integers(0, 100), d=st.integers(0, 100), count=st.integers(0, 3))
     def log_release(self, i, a, d, count):
         self.step()
         acc = self.accesses[a % len(self.accesses)]
         granted = acc["dataset"]
+        i = self.who(i, self.datasets[granted - 1]["publisher"])
         did = granted if d % 2 == 0 else d % len(self.datasets) + 1
         g, ds = self.datasets[granted - 1], self.datasets[did - 1]
         live = acc["status"] == 2 and acc["expiry"] > boa.env.timestamp
         r = acc["requester"]
         ok = (g["publisher"] == i and live and ds["active"] and ds["lineage"] == g["lineage"] and did >= granted
               and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER)))
-        attempt(ok, self.s.access.log_release, a % len(self.accesses) + 1, did, count, h("root"),
+        self.attempt(ok, self.s.access.log_release, a % len(self.accesses) + 1, did, count, h("root"),
                 boa.env.evm.patch.block_number, h("release"), sender=self.actors[i])
+
+    @precondition(lambda self: self.datasets)
+    @rule(d=st.integers(0, 100), days=st.integers(1, 60), count=st.integers(0, 3), end=st.booleans())
+    def access_flow(self, d, days, count, end):
+        """The usual path in one rule (request, grant, release, maybe end) by the natural actors,
+        so long runs reach deep states; each step is still predicted by the model."""
+        before = len(self.accesses)
+        self.request_access(-1, d)
+        if len(self.accesses) > before:
+            a = len(self.accesses) - 1
+            self.decide_access(-1, a, days, False)
+            self.log_release(-1, a, 0, count)
+            if end:
+                self.end_access(-1, a)
 
     @invariant()
     def state_matches_model(self):
@@ -368,6 +471,23 @@ class GovernanceMachine(AnchoredMachine):
             rec = s.access.access(n)
             assert (rec[0], rec[1], rec[3]) == (acc["dataset"], self.actors[acc["requester"]], acc["status"])
             assert s.access.is_live(n) == (acc["status"] == 2 and acc["expiry"] > boa.env.timestamp)
+
+    @invariant()
+    def events_rebuild_state(self):
+        if not hasattr(self, "s"):
+            return
+        s = self.s
+        for addr, roles_word in self.ev_roles.items():
+            assert s.roles.roles_of(addr) == roles_word
+        assert len(self.ev_datasets) == s.datasets.dataset_count()
+        for n, (publisher, status, supersedes, successor) in self.ev_datasets.items():
+            rec = s.datasets.dataset(n)
+            assert (rec[1], rec[5], rec[6], rec[7]) == (publisher, status, supersedes, successor)
+        assert len(self.ev_access) == s.access.access_count()
+        for n, (dataset, requester, status, expiry) in self.ev_access.items():
+            rec = s.access.access(n)
+            assert (rec[0], rec[1], rec[3], rec[4]) == (dataset, requester, status, expiry)
+        assert self.ev_releases == s.access.release_count()
 
 
 __all__ = ["ConsentMachine", "GovernanceMachine", "STEPS"]
