@@ -69,7 +69,7 @@ class Indexer:
         confirmations: int = 2,
         keep_blocks: int = 128,
         poll_interval: float = 0.1,
-        target_logs: int = 10_000,
+        target_logs: int = 5_000,
         max_span: int = 100_000,
         rpc_timeout: float = 30.0,
         rpc_retries: int = 5,
@@ -91,7 +91,7 @@ class Indexer:
         self.poll_interval = poll_interval
         self.target_logs = target_logs
         self.max_span = max_span
-        self.span = 1000
+        self.span = 100  # blocks; adapted to the log density after every range
         self.events_total = 0
         self.head = -1
         self._cp: tuple[int, str] | None = None
@@ -213,7 +213,7 @@ class Indexer:
             span = to - frm + 1
             wanted = span * self.target_logs // max(len(logs), 1)
             self.span = max(1, min(self.max_span, span * 8, max(span // 8, wanted)))
-            if len(logs) > self.target_logs * 4 and span > 1:
+            if len(logs) > self.target_logs * 2 and span > 1:
                 # Far too many for one transaction (memory): cut the range and refetch.
                 to = frm + max(1, self.span) - 1
                 continue
@@ -363,7 +363,7 @@ class Indexer:
         deep_end = head - self.keep_blocks
         if deep_end <= cp:
             return 0
-        q: queue.Queue = queue.Queue(maxsize=2)
+        q: queue.Queue = queue.Queue(maxsize=1)  # bounded: at most ~3 ranges of logs in memory
         stop = threading.Event()
 
         def fetch() -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 01:50:03.367912
+Create Date: 2026-11-25 02:13:19.878621
 """
 
 from alembic import op
@@ -107,7 +107,8 @@ def upgrade() -> None:
     sa.Column('expiry', sa.BigInteger(), nullable=False),
     sa.Column('nonce', sa.BigInteger(), nullable=False),
     sa.Column('submitted_by', sa.String(length=42), nullable=False),
-    sa.PrimaryKeyConstraint('block_number', 'log_index', name=op.f('pk_consent_events'))
+    sa.PrimaryKeyConstraint('block_number', 'log_index', name=op.f('pk_consent_events')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('consent_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consent_events_citizen_block_number'), ['citizen', 'block_number'], unique=False)
@@ -132,11 +133,11 @@ def upgrade() -> None:
     sa.Column('revoked_tx', sa.String(length=66), nullable=True),
     sa.Column('submitted_by', sa.String(length=42), nullable=False),
     sa.Column('updated_block', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_consents'))
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_consents')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consents_citizen'), ['citizen'], unique=False)
-        batch_op.create_index(batch_op.f('ix_consents_grantee'), ['grantee'], unique=False)
         batch_op.create_index(batch_op.f('ix_consents_purpose_scope_kind_scope_id'), ['purpose', 'scope_kind', 'scope_id'], unique=False)
 
     op.create_table('datasets',
@@ -176,7 +177,8 @@ def upgrade() -> None:
     sa.Column('event', sa.String(length=40), nullable=False),
     sa.Column('previous_owner', sa.String(length=42), nullable=False),
     sa.Column('new_owner', sa.String(length=42), nullable=False),
-    sa.PrimaryKeyConstraint('block_number', 'log_index', name=op.f('pk_ownership_events'))
+    sa.PrimaryKeyConstraint('block_number', 'log_index', name=op.f('pk_ownership_events')),
+    sqlite_with_rowid=False
     )
     op.create_table('releases',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
@@ -237,7 +239,8 @@ def upgrade() -> None:
     sa.Column('role', sa.BigInteger(), nullable=False),
     sa.Column('kind', sa.Integer(), nullable=False),
     sa.Column('actor', sa.String(length=42), nullable=False),
-    sa.PrimaryKeyConstraint('block_number', 'log_index', name=op.f('pk_role_events'))
+    sa.PrimaryKeyConstraint('block_number', 'log_index', name=op.f('pk_role_events')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('role_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_role_events_account'), ['account'], unique=False)
@@ -250,7 +253,8 @@ def upgrade() -> None:
     sa.Column('block_number', sa.BigInteger(), nullable=False),
     sa.Column('timestamp', sa.BigInteger(), nullable=False),
     sa.Column('tx_hash', sa.String(length=66), nullable=False),
-    sa.PrimaryKeyConstraint('account', 'role', name=op.f('pk_roles'))
+    sa.PrimaryKeyConstraint('account', 'role', name=op.f('pk_roles')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('roles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_roles_role'), ['role'], unique=False)
@@ -291,7 +295,6 @@ def downgrade() -> None:
     op.drop_table('datasets')
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_consents_purpose_scope_kind_scope_id'))
-        batch_op.drop_index(batch_op.f('ix_consents_grantee'))
         batch_op.drop_index(batch_op.f('ix_consents_citizen'))
 
     op.drop_table('consents')
