@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 AREA = "api"
 TITLE = "Query API: point-query latency (50 concurrent clients)"
-CLIENTS = 50
+CLIENTS = int(os.environ.get("BENCH_API_CLIENTS", "50"))
 INTERVAL = 0.2  # seconds between one client's requests: 50 clients -> 250 requests/s offered
 KINDS = ("dataset_by_hash", "consent_active", "citizen_consents")
 P50_TARGET_MS, P99_TARGET_MS = 5.0, 25.0

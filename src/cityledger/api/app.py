@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -178,11 +179,21 @@ def create_app(
 
     # ------------------------------------------------------------ dependencies
 
-    def conn():
+    # Point queries run on the event loop: a SQLite lookup takes well under a millisecond, and a
+    # thread hop per request (plus GIL hand-offs between pool threads) costs more than the query
+    # and makes the tail latency. Scans and anything that may call the node use the thread pool.
+    async def conn():
         with engine.connect() as c:
             yield c
 
     Conn = Annotated[object, Depends(conn)]
+
+    async def maybe_slow(as_of_block, fn, *args, **kwargs):
+        """As of an older block the answer replays history and may ask the node for a block's
+        timestamp: that runs in the thread pool; the latest-block answer is a point lookup."""
+        if as_of_block is None:
+            return fn(*args, **kwargs)
+        return await run_in_threadpool(fn, *args, **kwargs)
 
     def rpc_ts(block: int) -> int:
         return chain.timestamp(block)
@@ -254,7 +265,7 @@ def create_app(
         }
 
     @app.get("/api/purposes", response_model=list[s.Purpose], tags=["status"])
-    def purposes():
+    async def purposes():
         return [
             {"name": n, "label": label, "iri": codes.DPV + n, "hash": "0x" + codes.purpose_hash(n).hex()}
             for n, label in codes.PURPOSES.items()
@@ -292,29 +303,29 @@ def create_app(
     DatasetRef = Annotated[str, PathParam(description="dataset id or 0x content hash")]
 
     @app.get("/api/datasets/{ref}", response_model=s.DatasetDetail, tags=["datasets"], responses=ERRORS)
-    def dataset(c: Conn, ref: DatasetRef):
+    async def dataset(c: Conn, ref: DatasetRef):
         return queries.dataset(c, dataset_ref(ref), metadata_loader)
 
     @app.get("/api/datasets/{ref}/versions", response_model=list[s.Dataset], tags=["datasets"], responses=ERRORS)
-    def dataset_versions(c: Conn, ref: DatasetRef):
+    async def dataset_versions(c: Conn, ref: DatasetRef):
         return queries.versions(c, dataset_ref(ref))
 
     @app.get("/api/datasets/{ref}/attestations", response_model=list[s.Attestation], tags=["datasets"], responses=ERRORS)
-    def dataset_attestations(c: Conn, ref: DatasetRef):
+    async def dataset_attestations(c: Conn, ref: DatasetRef):
         return queries.attestations(c, dataset_ref(ref))
 
     @app.get("/api/datasets/{ref}/consent-counts", response_model=s.ConsentCounts, tags=["consent"], responses=ERRORS)
-    def consent_counts(c: Conn, ref: DatasetRef, as_of_block: AsOf = None):
-        return queries.dataset_consent_counts(c, dataset_ref(ref), as_of_block, rpc_ts)
+    async def consent_counts(c: Conn, ref: DatasetRef, as_of_block: AsOf = None):
+        return await maybe_slow(as_of_block, queries.dataset_consent_counts, c, dataset_ref(ref), as_of_block, rpc_ts)
 
     @app.get("/api/verify/{content_hash}", response_model=s.Verification, tags=["datasets"], responses=ERRORS)
-    def verify(c: Conn, content_hash: str):
+    async def verify(c: Conn, content_hash: str):
         return queries.verify(c, v.hash32(content_hash, "content_hash"))
 
     # ------------------------------------------------------------ citizens and consent
 
     @app.get("/api/citizens/{address}/consents", response_model=s.Page[s.Consent], tags=["consent"], responses=ERRORS)
-    def citizen_consents(
+    async def citizen_consents(
         c: Conn,
         address: str,
         state: Annotated[str | None, Query(description="active | expired | revoked | all")] = None,
@@ -323,22 +334,22 @@ def create_app(
         page_size: PageSize = 100,
     ):
         st = v.choice(state, ("active", "expired", "revoked", "all"), "state")
-        out = queries.citizen_consents(
-            c, v.address(address, "citizen"), state=st, block=as_of_block, rpc_timestamp=rpc_ts,
-            page=page, page_size=page_size,
+        out = await maybe_slow(
+            as_of_block, queries.citizen_consents, c, v.address(address, "citizen"), state=st, block=as_of_block,
+            rpc_timestamp=rpc_ts, page=page, page_size=page_size,
         )
         return paged(out)
 
     @app.get("/api/citizens/{address}/used", response_model=list[s.UsedRelease], tags=["consent"], responses=ERRORS)
-    def citizen_used(c: Conn, address: str):
+    async def citizen_used(c: Conn, address: str):
         return queries.used_by(c, snapshots, v.address(address, "citizen"))
 
     @app.get("/api/citizens/{address}/rights", response_model=s.Page[s.RightsRequest], tags=["rights"], responses=ERRORS)
-    def citizen_rights(c: Conn, address: str, page: PageNo = 1, page_size: PageSize = 100):
+    async def citizen_rights(c: Conn, address: str, page: PageNo = 1, page_size: PageSize = 100):
         return paged(queries.list_rights(c, citizen=v.address(address, "citizen"), page=page, page_size=page_size))
 
     @app.get("/api/consents/check", response_model=s.ConsentCheck, tags=["consent"], responses=ERRORS)
-    def consent_check(
+    async def consent_check(
         c: Conn,
         citizen: Annotated[str, Query(description="citizen address")],
         purpose: Annotated[str, Query(description="DPV purpose name or 0x hash")],
@@ -353,12 +364,12 @@ def create_app(
         key = consent_key_hex(
             v.address(citizen, "citizen"), v.purpose(purpose), kind, v.scope_id(kind, scope_id), v.address(grantee, "grantee")
         )
-        return queries.consent_check(c, key=key, block=as_of_block, rpc_timestamp=rpc_ts)
+        return await maybe_slow(as_of_block, queries.consent_check, c, key=key, block=as_of_block, rpc_timestamp=rpc_ts)
 
     # ------------------------------------------------------------ access, releases, rights, stats
 
     @app.get("/api/access", response_model=s.Page[s.Access], tags=["access"], responses=ERRORS)
-    def access(
+    async def access(
         c: Conn,
         dataset_id: Annotated[int | None, Query(ge=1, le=v.ID_MAX)] = None,
         grantee: str | None = None,
@@ -378,7 +389,7 @@ def create_app(
         )
 
     @app.get("/api/releases", response_model=s.Page[s.Release], tags=["access"], responses=ERRORS)
-    def releases(
+    async def releases(
         c: Conn,
         dataset_id: Annotated[int | None, Query(ge=1, le=v.ID_MAX)] = None,
         grantee: str | None = None,
@@ -393,7 +404,7 @@ def create_app(
         )
 
     @app.get("/api/rights", response_model=s.Page[s.RightsRequest], tags=["rights"], responses=ERRORS)
-    def rights(
+    async def rights(
         c: Conn,
         publisher: str | None = None,
         status: Annotated[str | None, Query(description="open | fulfilled | refused | withdrawn")] = None,

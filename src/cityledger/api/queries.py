@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from .. import codes
@@ -33,6 +33,17 @@ RE = m.RoleEvent.__table__
 ROLES = m.Role.__table__
 CP = m.Checkpoint.__table__
 B = m.Block.__table__
+
+# Hot statements built once: SQLAlchemy then reuses their cache keys and compiled forms, which is
+# most of the cost of a point query (the SQLite lookup itself takes tens of microseconds).
+_CHECKPOINT = select(CP).where(CP.c.id == 1)
+_LAST_BLOCK = select(CP.c.block_number).where(CP.c.id == 1)
+_BLOCK_TS = select(B.c.timestamp).where(B.c.number == bindparam("n"))
+_DATASET_BY_ID = select(D).where(D.c.id == bindparam("ref"))
+_DATASET_BY_HASH = select(D).where(D.c.content_hash == bindparam("ref"))
+_ATTESTATIONS = select(A).where(A.c.dataset_id == bindparam("ds")).order_by(A.c.id)
+_CONSENTS_OF = select(C).where(C.c.citizen == bindparam("citizen")).order_by(C.c.granted_block.desc())
+_CONSENT_BY_KEY = select(C.c.expiry, C.c.revoked_block).where(C.c.key == bindparam("key"))
 
 SCOPE_NAMES = {v_: k for k, v_ in codes.SCOPES.items()}
 ATTESTATION_NAMES = {v_: k for k, v_ in codes.ATTESTATION_KINDS.items()}
@@ -56,7 +67,7 @@ def _paged(conn: Connection, query, order, page: int, page_size: int) -> dict:
 
 
 def checkpoint(conn: Connection) -> dict | None:
-    row = conn.execute(select(CP).where(CP.c.id == 1)).mappings().first()
+    row = conn.execute(_CHECKPOINT).mappings().first()
     return dict(row) if row else None
 
 
@@ -90,7 +101,7 @@ def index_status(conn: Connection, head: int | None, network, confirmations: int
 def block_timestamp(conn: Connection, block: int, rpc_timestamp=None) -> int:
     """The timestamp of an indexed block: the blocks table (recent window), else the node
     (`rpc_timestamp(block)`), else the latest indexed event at or before it (a lower bound)."""
-    ts = conn.execute(select(B.c.timestamp).where(B.c.number == block)).scalar()
+    ts = conn.execute(_BLOCK_TS, {"n": block}).scalar()
     if ts is not None:
         return ts
     if rpc_timestamp is not None:
@@ -112,17 +123,22 @@ def block_timestamp(conn: Connection, block: int, rpc_timestamp=None) -> int:
 def resolve_block(conn: Connection, block: int | None, rpc_timestamp=None) -> tuple[int, int]:
     """(block, timestamp) for an "as of" query: the last indexed block by default; a block past
     the index is refused (the answer would be a guess)."""
-    cp = checkpoint(conn)
-    if cp is None:
+    block, ts, _ = _resolve(conn, block, rpc_timestamp)
+    return block, ts
+
+
+def _resolve(conn: Connection, block: int | None, rpc_timestamp=None) -> tuple[int, int, bool]:
+    """(block, timestamp, whether it is the last indexed block: the current-state tables answer)."""
+    last = conn.execute(_LAST_BLOCK).scalar()
+    if last is None:
         if block is None:
-            return 0, int(time.time())
+            return 0, int(time.time()), True
         raise BadInput("the index is empty: no block can be queried yet")
-    last = cp["block_number"]
     if block is None:
         block = last
     elif block > last:
         raise BadInput(f"as_of_block {block} is past the last indexed block {last}; retry when the indexer has caught up")
-    return block, block_timestamp(conn, block, rpc_timestamp)
+    return block, block_timestamp(conn, block, rpc_timestamp), block == last
 
 
 # ---------------------------------------------------------------- datasets
@@ -215,10 +231,10 @@ def list_datasets(
 def _dataset_row(conn: Connection, ref: int | str):
     """A dataset row by id (int) or by content hash (0x str); NotFound otherwise."""
     if isinstance(ref, str):
-        row = conn.execute(select(D).where(D.c.content_hash == ref)).mappings().first()
+        row = conn.execute(_DATASET_BY_HASH, {"ref": ref}).mappings().first()
         what = f"content hash {ref}"
     else:
-        row = conn.execute(select(D).where(D.c.id == ref)).mappings().first()
+        row = conn.execute(_DATASET_BY_ID, {"ref": ref}).mappings().first()
         what = f"id {ref}"
     if row is None:
         raise NotFound(f"no dataset with {what} in the index")
@@ -241,16 +257,13 @@ def attestation_out(row) -> dict:
 
 def attestations(conn: Connection, ref: int | str) -> list[dict]:
     row = _dataset_row(conn, ref)
-    rows = conn.execute(select(A).where(A.c.dataset_id == row["id"]).order_by(A.c.id)).mappings().all()
-    return [attestation_out(r) for r in rows]
+    return [attestation_out(r) for r in conn.execute(_ATTESTATIONS, {"ds": row["id"]}).mappings()]
 
 
 def dataset(conn: Connection, ref: int | str, metadata_loader=None) -> dict:
     row = _dataset_row(conn, ref)
     out = dataset_out(row)
-    out["attestations"] = [
-        attestation_out(r) for r in conn.execute(select(A).where(A.c.dataset_id == row["id"]).order_by(A.c.id)).mappings()
-    ]
+    out["attestations"] = [attestation_out(r) for r in conn.execute(_ATTESTATIONS, {"ds": row["id"]}).mappings()]
     out["metadata"] = metadata_loader(row) if metadata_loader else None
     return out
 
@@ -352,9 +365,9 @@ def consent_out(row, state: str, block_number: int, granted_at: int | None) -> d
 def dataset_consent_counts(conn: Connection, ref: int | str, block: int | None, rpc_timestamp=None) -> dict:
     """Citizens with at least one active consent covering the dataset, per purpose, as of a block."""
     row = _dataset_row(conn, ref)
-    block, now = resolve_block(conn, block, rpc_timestamp)
+    block, now, latest = _resolve(conn, block, rpc_timestamp)
     scopes = covering_scopes(row)
-    if block == _last_block(conn):
+    if latest:
         query = (
             select(C.c.purpose, func.count(func.distinct(C.c.citizen)))
             .where(_scope_filter(C, scopes), C.c.expiry > now)
@@ -375,16 +388,16 @@ def dataset_consent_counts(conn: Connection, ref: int | str, block: int | None, 
 
 
 def _last_block(conn: Connection) -> int | None:
-    return conn.execute(select(CP.c.block_number).where(CP.c.id == 1)).scalar()
+    return conn.execute(_LAST_BLOCK).scalar()
 
 
 def citizen_consents(
     conn: Connection, citizen: str, *, state: str | None = None, block: int | None = None, rpc_timestamp=None,
     page: int = 1, page_size: int = 100,
 ) -> dict:
-    block, now = resolve_block(conn, block, rpc_timestamp)
-    if block == _last_block(conn):
-        rows = conn.execute(select(C).where(C.c.citizen == citizen).order_by(C.c.granted_block.desc())).mappings().all()
+    block, now, latest = _resolve(conn, block, rpc_timestamp)
+    if latest:
+        rows = conn.execute(_CONSENTS_OF, {"citizen": citizen}).mappings().all()
         items = [
             consent_out(r, consent_state("revoke" if r["revoked_block"] is not None and r["expiry"] == 0 else "grant",
                                          r["expiry"], now), r["updated_block"], r["granted_at"])
@@ -413,9 +426,9 @@ def consent_check(
     conn: Connection, *, key: str, block: int | None = None, rpc_timestamp=None
 ) -> dict:
     """Is the consent with this key active as of a block (the contract's is_active, from the index)."""
-    block, now = resolve_block(conn, block, rpc_timestamp)
-    if block == _last_block(conn):
-        row = conn.execute(select(C.c.expiry, C.c.revoked_block).where(C.c.key == key)).first()
+    block, now, latest = _resolve(conn, block, rpc_timestamp)
+    if latest:
+        row = conn.execute(_CONSENT_BY_KEY, {"key": key}).first()
         action = None if row is None else ("revoke" if row.expiry == 0 else "grant")
         expiry = None if row is None else row.expiry
     else:
