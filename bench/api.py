@@ -148,6 +148,10 @@ def serve(url: str, port: int, data_dir: str) -> None:
     logging.disable(logging.WARNING)
     os.environ["CITYLEDGER_RPC_URL"] = "http://127.0.0.1:9"  # no node: the queries never need one
     app = create_app(load_config(ROOT), db_url=url, data_dir=Path(data_dir), rpc_timeout=0.2)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # as `cityledger serve` does
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
