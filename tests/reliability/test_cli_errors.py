@@ -120,16 +120,7 @@ def world(devnet, tmp_path, monkeypatch):
     return {"csv": str(csv), "tmp": str(tmp_path), "folders": (devnet.cfg.data_dir, devnet.cfg.deployments_dir, store.parent, work, tmp_path)}
 
 
-TRACEBACK_BUG = (
-    "src/cityledger/cli/__init__.py main(): typer 0.2x vendors click (typer._click), so a bad int parameter "
-    "raises typer._click.exceptions.BadParameter, which is not a click.ClickException: main() re-raises it "
-    "and the user gets a pydantic/click traceback instead of a one-line usage error"
-)
 XFAIL = {
-    "withdraw notanid --reason x": TRACEBACK_BUG,
-    "withdraw 1 --reason x --from-account 0xZZ12": TRACEBACK_BUG,
-    "publish {csv} --title t --domain health --from-account 0xZZ12": TRACEBACK_BUG,
-    "datasets --page-size 100000": TRACEBACK_BUG,
     "index-status --db sqlite:///{tmp}/never/created.db": (
         "src/cityledger/cli/index_cmds.py status_cmd: make_engine() creates the folder and migrate() creates the "
         "store before the 'has not indexed anything yet' error, so a mistyped --db leaves a new empty store behind"

@@ -27,21 +27,12 @@ for _module in (up_cmds, chain_cmds, dataset_cmds, index_cmds, query_cmds, relea
 
 
 def main() -> None:
-    """Entry point: a CityLedgerError is one line on stderr and exit code 1, never a traceback."""
+    """Entry point: a CityLedgerError is one line on stderr and exit code 1, never a traceback.
+
+    Typer runs in standalone mode, so its own usage errors (a bad option value, a missing argument)
+    print the usage and exit 2 as click does; ours pass through it and are caught here."""
     try:
-        app(standalone_mode=False)
+        app()
     except CityLedgerError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
