@@ -6,7 +6,8 @@
         it. The publisher logs every release of data under a live access: the version
         released, how many subjects were included, the Merkle root of the consenting
         subjects' set and the block that consent snapshot was taken at.
-@dev Access: `requester | status << 160 | expiry << 168`, the dataset id, the purpose.
+@dev Access: `requester | status << 160 | expiry << 168 | dataset_id << 208` (expiry 40 bits,
+     good to the year 36812; dataset ids 48 bits), and the purpose.
      Release: `access_id | dataset_id << 64 | subject_count << 128 | snapshot_block << 160`,
      the consent root, the release hash.
 """
@@ -24,7 +25,11 @@ REFUSED: constant(uint256) = 3
 ENDED: constant(uint256) = 4
 SHIFT_STATUS: constant(uint256) = 160
 SHIFT_EXPIRY: constant(uint256) = 168
-ACCESS_MASK: constant(uint256) = 2**160 - 1
+SHIFT_DATASET: constant(uint256) = 208
+MASK40: constant(uint256) = 2**40 - 1
+MAX_DATASET: constant(uint256) = 2**48 - 1
+# Keeps requester and dataset id; clears status and expiry.
+KEEP_MASK: constant(uint256) = (2**160 - 1) | ((2**48 - 1) << 208)
 # Requesters and grantees: researchers or publishers (businesses, agencies).
 REQUESTER_ROLES: constant(uint256) = 5
 MAX_ID: constant(uint256) = 2**64 - 1
@@ -73,7 +78,6 @@ event ReleaseLogged:
 
 datasets: public(immutable(IDatasetRegistry))
 _access: HashMap[uint256, uint256]
-_access_dataset: HashMap[uint256, uint256]
 _access_purpose: HashMap[uint256, bytes32]
 _access_count: uint256
 _release: HashMap[uint256, uint256]
@@ -119,12 +123,11 @@ def request_access(dataset_id: uint256, purpose: bytes32, terms_hash: bytes32) -
     """
     assert role_gate._has_any(msg.sender, REQUESTER_ROLES), "access: caller is not a researcher or publisher"
     assert purpose != empty(bytes32), "access: empty purpose"
-    assert staticcall datasets.is_active(dataset_id), "access: dataset is not active"
+    assert dataset_id <= MAX_DATASET and staticcall datasets.is_active(dataset_id), "access: dataset is not active"
     access_id: uint256 = self._access_count + 1
     assert access_id <= MAX_ID, "access: id space exhausted"
     self._access_count = access_id
-    self._access[access_id] = convert(msg.sender, uint256) | (REQUESTED << SHIFT_STATUS)
-    self._access_dataset[access_id] = dataset_id
+    self._access[access_id] = convert(msg.sender, uint256) | (REQUESTED << SHIFT_STATUS) | (dataset_id << SHIFT_DATASET)
     self._access_purpose[access_id] = purpose
     log AccessRequested(
         access_id=access_id, dataset_id=dataset_id, requester=msg.sender, purpose=purpose, terms_hash=terms_hash
@@ -142,14 +145,15 @@ def grant_access(access_id: uint256, expiry: uint64):
     @param expiry Unix time the access ends; must be in the future.
     """
     word: uint256 = self._load(access_id)
-    dataset_id: uint256 = self._access_dataset[access_id]
+    dataset_id: uint256 = word >> SHIFT_DATASET
     self._require_publisher(dataset_id)
     assert (word >> SHIFT_STATUS) & packing.MASK8 == REQUESTED, "access: access is not in requested state"
     assert convert(expiry, uint256) > block.timestamp, "access: expiry is in the past"
+    assert convert(expiry, uint256) <= MASK40, "access: expiry too far in the future"
     requester: address = packing._addr(word)
     assert role_gate._has_any(requester, REQUESTER_ROLES), "access: requester no longer holds a role"
     assert staticcall datasets.is_active(dataset_id), "access: dataset is not active"
-    self._access[access_id] = (word & ACCESS_MASK) | (GRANTED << SHIFT_STATUS) | (convert(expiry, uint256) << SHIFT_EXPIRY)
+    self._access[access_id] = (word & KEEP_MASK) | (GRANTED << SHIFT_STATUS) | (convert(expiry, uint256) << SHIFT_EXPIRY)
     log AccessGranted(
         access_id=access_id,
         dataset_id=dataset_id,
@@ -167,10 +171,10 @@ def refuse_access(access_id: uint256, reason_hash: bytes32):
     @param reason_hash Hash of the published reason.
     """
     word: uint256 = self._load(access_id)
-    dataset_id: uint256 = self._access_dataset[access_id]
+    dataset_id: uint256 = word >> SHIFT_DATASET
     self._require_publisher(dataset_id)
     assert (word >> SHIFT_STATUS) & packing.MASK8 == REQUESTED, "access: access is not in requested state"
-    self._access[access_id] = (word & ACCESS_MASK) | (REFUSED << SHIFT_STATUS)
+    self._access[access_id] = (word & KEEP_MASK) | (REFUSED << SHIFT_STATUS)
     log AccessRefused(access_id=access_id, dataset_id=dataset_id, requester=packing._addr(word), reason_hash=reason_hash)
 
 
@@ -181,7 +185,7 @@ def end_access(access_id: uint256):
     @param access_id The access id.
     """
     word: uint256 = self._load(access_id)
-    dataset_id: uint256 = self._access_dataset[access_id]
+    dataset_id: uint256 = word >> SHIFT_DATASET
     assert (word >> SHIFT_STATUS) & packing.MASK8 == GRANTED, "access: access is not granted"
     if packing._addr(word) != msg.sender:
         self._require_publisher(dataset_id)
@@ -193,7 +197,7 @@ def end_access(access_id: uint256):
 @internal
 @view
 def _is_live(word: uint256) -> bool:
-    return (word >> SHIFT_STATUS) & packing.MASK8 == GRANTED and (word >> SHIFT_EXPIRY) & packing.MASK64 > block.timestamp
+    return (word >> SHIFT_STATUS) & packing.MASK8 == GRANTED and (word >> SHIFT_EXPIRY) & MASK40 > block.timestamp
 
 
 @external
@@ -219,7 +223,7 @@ def log_release(
     @return uint256 The release id.
     """
     word: uint256 = self._load(access_id)
-    granted_id: uint256 = self._access_dataset[access_id]
+    granted_id: uint256 = word >> SHIFT_DATASET
     self._require_publisher(granted_id)
     assert self._is_live(word), "access: access is not live"
     assert release_hash != empty(bytes32), "access: empty release hash"
@@ -267,11 +271,11 @@ def access(access_id: uint256) -> (uint256, address, bytes32, uint8, uint64):
     """
     word: uint256 = self._access[access_id]
     return (
-        self._access_dataset[access_id],
+        word >> SHIFT_DATASET,
         packing._addr(word),
         self._access_purpose[access_id],
         packing._u8(word, SHIFT_STATUS),
-        packing._u64(word, SHIFT_EXPIRY),
+        convert((word >> SHIFT_EXPIRY) & MASK40, uint64),
     )
 
 

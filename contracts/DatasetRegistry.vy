@@ -5,10 +5,11 @@
         version names the id it supersedes; only that version's publisher may supersede
         or withdraw it; history is linear. A content hash (SHA-256 of the file) can be
         registered once, ever. Auditors attach attestations to active versions.
-@dev Storage per version: the content hash, one packed word
-     `publisher | version << 160 | domain << 192 | status << 200 | personal << 208 | supersedes << 216`
-     and, for versions in a lineage of more than one, a links word
-     `successor | lineage << 128`. The metadata hash and URI live in the event only.
+@dev Storage per version: the content hash; one packed word
+     `publisher | version << 160 | domain << 176 | status << 184 | personal << 188 | supersedes << 192 | successor << 224`;
+     and the content-hash index word `dataset_id | lineage << 128`. A new version so costs
+     three new slots and one changed slot (the predecessor's successor). The metadata hash
+     and URI live in the event only.
 """
 
 from .modules import role_gate
@@ -21,15 +22,19 @@ MAX_DOMAIN: constant(uint8) = 12
 MAX_ATTESTATION_KIND: constant(uint8) = 4
 STATUS_ACTIVE: constant(uint256) = 1
 STATUS_WITHDRAWN: constant(uint256) = 2
-# Ids must fit the 40-bit `supersedes` field of the packed word.
-MAX_ID: constant(uint256) = 2**40 - 1
+# Ids fit the 32-bit `supersedes` and `successor` fields, versions the 16-bit field.
+MAX_ID: constant(uint256) = 2**32 - 1
+MAX_VERSION: constant(uint256) = 2**16 - 1
+MASK4: constant(uint256) = 15
+MASK16: constant(uint256) = 2**16 - 1
 
 SHIFT_VERSION: constant(uint256) = 160
-SHIFT_DOMAIN: constant(uint256) = 192
-SHIFT_STATUS: constant(uint256) = 200
-SHIFT_PERSONAL: constant(uint256) = 208
-SHIFT_SUPERSEDES: constant(uint256) = 216
-STATUS_MASK: constant(uint256) = 255 << 200
+SHIFT_DOMAIN: constant(uint256) = 176
+SHIFT_STATUS: constant(uint256) = 184
+SHIFT_PERSONAL: constant(uint256) = 188
+SHIFT_SUPERSEDES: constant(uint256) = 192
+SHIFT_SUCCESSOR: constant(uint256) = 224
+STATUS_MASK: constant(uint256) = 15 << 184
 
 SHIFT_ATT_KIND: constant(uint256) = 160
 SHIFT_ATT_ACTIVE: constant(uint256) = 168
@@ -68,10 +73,10 @@ event AttestationRevoked:
     auditor: indexed(address)
 
 
-dataset_id_of: public(HashMap[bytes32, uint256])
+# content hash -> dataset_id | lineage << 128
+_index: HashMap[bytes32, uint256]
 _content: HashMap[uint256, bytes32]
 _meta: HashMap[uint256, uint256]
-_links: HashMap[uint256, uint256]
 _count: uint256
 # auditor | kind << 160 | active << 168 | dataset_id << 176
 _attestations: HashMap[uint256, uint256]
@@ -112,27 +117,25 @@ def register(
     assert content_hash != empty(bytes32), "datasets: empty content hash"
     assert metadata_hash != empty(bytes32), "datasets: empty metadata hash"
     assert domain >= 1 and domain <= MAX_DOMAIN, "datasets: unknown domain"
-    assert self.dataset_id_of[content_hash] == 0, "datasets: content hash already registered"
+    assert self._index[content_hash] == 0, "datasets: content hash already registered"
 
     new_id: uint256 = self._count + 1
     assert new_id <= MAX_ID, "datasets: id space exhausted"
     version: uint256 = 1
+    lineage: uint256 = new_id
     if supersedes != 0:
         prev: uint256 = self._meta[supersedes]
         assert prev != 0, "datasets: unknown dataset"
         assert packing._addr(prev) == msg.sender, "datasets: caller is not the dataset's publisher"
-        prev_links: uint256 = self._links[supersedes]
-        assert prev_links & packing.MASK128 == 0, "datasets: version already superseded"
-        version = ((prev >> SHIFT_VERSION) & packing.MASK32) + 1
-        lineage: uint256 = prev_links >> 128
-        if lineage == 0:
-            lineage = supersedes
-        self._links[supersedes] = prev_links | new_id
-        self._links[new_id] = lineage << 128
+        assert prev >> SHIFT_SUCCESSOR == 0, "datasets: version already superseded"
+        version = ((prev >> SHIFT_VERSION) & MASK16) + 1
+        assert version <= MAX_VERSION, "datasets: too many versions"
+        lineage = self._index[self._content[supersedes]] >> 128
+        self._meta[supersedes] = prev | (new_id << SHIFT_SUCCESSOR)
 
     self._count = new_id
     self._content[new_id] = content_hash
-    self.dataset_id_of[content_hash] = new_id
+    self._index[content_hash] = new_id | (lineage << 128)
     self._meta[new_id] = (
         convert(msg.sender, uint256)
         | (version << SHIFT_VERSION)
@@ -165,7 +168,7 @@ def withdraw(dataset_id: uint256, reason_hash: bytes32):
     meta: uint256 = self._meta[dataset_id]
     assert meta != 0, "datasets: unknown dataset"
     assert packing._addr(meta) == msg.sender, "datasets: caller is not the dataset's publisher"
-    assert (meta >> SHIFT_STATUS) & packing.MASK8 == STATUS_ACTIVE, "datasets: dataset already withdrawn"
+    assert (meta >> SHIFT_STATUS) & MASK4 == STATUS_ACTIVE, "datasets: dataset already withdrawn"
     self._meta[dataset_id] = (meta & ~STATUS_MASK) | (STATUS_WITHDRAWN << SHIFT_STATUS)
     log DatasetWithdrawn(dataset_id=dataset_id, publisher=msg.sender, reason_hash=reason_hash)
 
@@ -217,7 +220,7 @@ def revoke_attestation(attestation_id: uint256):
 @view
 def _is_active(dataset_id: uint256) -> bool:
     meta: uint256 = self._meta[dataset_id]
-    return meta != 0 and (meta >> SHIFT_STATUS) & packing.MASK8 == STATUS_ACTIVE
+    return meta != 0 and (meta >> SHIFT_STATUS) & MASK4 == STATUS_ACTIVE
 
 
 @external
@@ -234,13 +237,24 @@ def dataset(dataset_id: uint256) -> (bytes32, address, uint32, uint8, bool, uint
     return (
         self._content[dataset_id],
         packing._addr(meta),
-        packing._u32(meta, SHIFT_VERSION),
+        convert((meta >> SHIFT_VERSION) & MASK16, uint32),
         packing._u8(meta, SHIFT_DOMAIN),
-        packing._u8(meta, SHIFT_PERSONAL) == 1,
-        packing._u8(meta, SHIFT_STATUS),
-        meta >> SHIFT_SUPERSEDES,
-        self._links[dataset_id] & packing.MASK128,
+        (meta >> SHIFT_PERSONAL) & MASK4 == 1,
+        convert((meta >> SHIFT_STATUS) & MASK4, uint8),
+        (meta >> SHIFT_SUPERSEDES) & packing.MASK32,
+        meta >> SHIFT_SUCCESSOR,
     )
+
+
+@external
+@view
+def dataset_id_of(content_hash: bytes32) -> uint256:
+    """
+    @notice The id of the version registered with `content_hash`; 0 if none.
+    @param content_hash SHA-256 of the file's bytes.
+    @return uint256 The dataset version id.
+    """
+    return self._index[content_hash] & packing.MASK128
 
 
 @external
@@ -287,10 +301,7 @@ def lineage_of(dataset_id: uint256) -> uint256:
     """
     if self._meta[dataset_id] == 0:
         return 0
-    lineage: uint256 = self._links[dataset_id] >> 128
-    if lineage == 0:
-        return dataset_id
-    return lineage
+    return self._index[self._content[dataset_id]] >> 128
 
 
 @external

@@ -7,7 +7,8 @@
         (fulfilled or refused, with a hash of the reasoning or of the export).
         Whether a request is overdue is readable on chain.
 @dev Request: `citizen | kind << 160 | target_kind << 168 | status << 176 | deadline << 184`,
-     the publisher, the target, the details hash.
+     `publisher | dataset_id << 160` (the target is the publisher itself or that dataset id, so
+     it needs no slot of its own), and the details hash.
 """
 
 from .modules import role_gate
@@ -60,8 +61,8 @@ event RightsRequestWithdrawn:
 
 datasets: public(immutable(IDatasetRegistry))
 _request: HashMap[uint256, uint256]
-_publisher: HashMap[uint256, address]
-_target: HashMap[uint256, bytes32]
+# publisher | dataset_id << 160 (dataset_id 0 for a publisher target)
+_party: HashMap[uint256, uint256]
 _details: HashMap[uint256, bytes32]
 _count: uint256
 
@@ -121,8 +122,11 @@ def file_request(kind: uint8, target_kind: uint8, target: bytes32, details_hash:
         | (OPEN << SHIFT_STATUS)
         | (deadline << SHIFT_DEADLINE)
     )
-    self._publisher[request_id] = publisher
-    self._target[request_id] = target
+    party: uint256 = convert(publisher, uint256)
+    if target_kind == TARGET_DATASET:
+        # A registered id is below 2**32 (DatasetRegistry), so it fits the 96 bits left.
+        party |= convert(target, uint256) << 160
+    self._party[request_id] = party
     self._details[request_id] = details_hash
     log RightsRequestFiled(
         request_id=request_id,
@@ -146,7 +150,7 @@ def answer_request(request_id: uint256, fulfilled: bool, answer_hash: bytes32):
     @param answer_hash Hash of the reasoning or of the delivered export.
     """
     word: uint256 = self._load_open(request_id)
-    publisher: address = self._publisher[request_id]
+    publisher: address = packing._addr(self._party[request_id])
     assert publisher == msg.sender, "rights: caller is not the responsible publisher"
     assert answer_hash != empty(bytes32), "rights: empty answer hash"
     outcome: uint256 = REFUSED
@@ -172,7 +176,7 @@ def withdraw_request(request_id: uint256):
     word: uint256 = self._load_open(request_id)
     assert packing._addr(word) == msg.sender, "rights: caller is not the citizen"
     self._request[request_id] = (word & ~STATUS_MASK) | (WITHDRAWN << SHIFT_STATUS)
-    log RightsRequestWithdrawn(request_id=request_id, citizen=msg.sender, publisher=self._publisher[request_id])
+    log RightsRequestWithdrawn(request_id=request_id, citizen=msg.sender, publisher=packing._addr(self._party[request_id]))
 
 
 @external
@@ -185,12 +189,16 @@ def request(request_id: uint256) -> (address, address, uint8, uint8, bytes32, by
             (1 open, 2 fulfilled, 3 refused, 4 withdrawn), deadline.
     """
     word: uint256 = self._request[request_id]
+    party: uint256 = self._party[request_id]
+    target: uint256 = party & packing.MASK160
+    if (word >> SHIFT_TARGET_KIND) & packing.MASK8 == convert(TARGET_DATASET, uint256):
+        target = party >> 160
     return (
         packing._addr(word),
-        self._publisher[request_id],
+        packing._addr(party),
         packing._u8(word, SHIFT_KIND),
         packing._u8(word, SHIFT_TARGET_KIND),
-        self._target[request_id],
+        convert(target, bytes32),
         self._details[request_id],
         packing._u8(word, SHIFT_STATUS),
         packing._u64(word, SHIFT_DEADLINE),

@@ -85,6 +85,8 @@ def test_grant_rejects(system):
         s.access.grant_access(aid, boa.env.timestamp + DAY)
     with s.as_(s.agency), boa.reverts("access: expiry is in the past"):
         s.access.grant_access(aid, boa.env.timestamp)
+    with s.as_(s.agency), boa.reverts("access: expiry too far in the future"):
+        s.access.grant_access(aid, 2**40)
     with s.as_(s.agency), boa.reverts("access: unknown access"):
         s.access.grant_access(aid + 1, boa.env.timestamp + DAY)
     with s.as_(s.admin):

@@ -34,7 +34,12 @@ def test_file_against_dataset_routes_to_its_publisher(system):
     s, c = system, system.citizens[0]
     did = s.register(s.business, "meters")
     rid = _file(s, c, kind=1, target_kind=2, target=word(did))
-    assert s.rights.request(rid)[1] == s.business.address
+    deadline = boa.env.timestamp + RESPONSE
+    assert s.rights.request(rid) == (c.address, s.business.address, 1, 2, word(did), h("d"), 1, deadline)
+    with s.as_(s.business):
+        s.rights.answer_request(rid, True, h("export"))
+    assert s.rights.request(rid)[4:7] == (word(did), h("d"), 2)
+    assert s.rights.request(rid + 1) == ("0x" + "00" * 20, "0x" + "00" * 20, 0, 0, b"\0" * 32, b"\0" * 32, 0, 0)
 
 
 @pytest.mark.parametrize("kind,tk,target,details,reason", [
