@@ -351,7 +351,47 @@ def is_active(citizen: address, purpose: bytes32, scope_kind: uint8, scope_id: b
             address the user must also hold ROLE_RESEARCHER at the time of use.
     @return bool True iff granted, not revoked and not expired.
     """
+    return self._active(citizen, purpose, scope_kind, scope_id, grantee)
+
+
+@internal
+@view
+def _active(citizen: address, purpose: bytes32, scope_kind: uint8, scope_id: bytes32, grantee: address) -> bool:
     return self._consents[self._key(citizen, purpose, scope_kind, scope_id, grantee)] & packing.MASK64 > block.timestamp
+
+
+@internal
+@view
+def _active_any_grantee(citizen: address, purpose: bytes32, scope_kind: uint8, scope_id: bytes32, user: address, researcher: bool) -> bool:
+    if user != empty(address) and self._active(citizen, purpose, scope_kind, scope_id, user):
+        return True
+    return researcher and self._active(citizen, purpose, scope_kind, scope_id, empty(address))
+
+
+@external
+@view
+def is_covered(citizen: address, purpose: bytes32, dataset_id: uint256, user: address) -> bool:
+    """
+    @notice Whether `user` may use `citizen`'s data in dataset version `dataset_id` for
+            `purpose` now: an active consent at dataset, publisher or domain scope, granted
+            to `user` itself or to any researcher while `user` holds ROLE_RESEARCHER.
+    @dev At most six consent SLOADs plus three role/dataset reads; no loop.
+    @param citizen The data subject.
+    @param purpose keccak256 of a DPV purpose IRI.
+    @param dataset_id The dataset version (scope 1 matches this exact id).
+    @param user The would-be user of the data.
+    @return bool True if some active consent covers the use; False for an unknown dataset.
+    """
+    publisher: address = staticcall datasets.publisher_of(dataset_id)
+    if publisher == empty(address):
+        return False
+    researcher: bool = role_gate._has_any(user, role_gate.ROLE_RESEARCHER)
+    if self._active_any_grantee(citizen, purpose, SCOPE_DATASET, convert(dataset_id, bytes32), user, researcher):
+        return True
+    if self._active_any_grantee(citizen, purpose, SCOPE_PUBLISHER, convert(convert(convert(publisher, uint160), uint256), bytes32), user, researcher):
+        return True
+    domain: uint256 = convert(staticcall datasets.domain_of(dataset_id), uint256)
+    return self._active_any_grantee(citizen, purpose, SCOPE_DOMAIN, convert(domain, bytes32), user, researcher)
 
 
 @external

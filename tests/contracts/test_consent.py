@@ -332,3 +332,33 @@ def test_batch_limits(system):
     g = _signed(s, s.citizens[0])
     with pytest.raises(Exception):  # 129 entries do not fit the ABI type
         s.consent.grant_batch_by_sig([g] * 129)
+
+
+def test_is_covered_across_scopes_and_grantees(system):
+    s, c = system, system.citizens[0]
+    did = s.register(s.agency, "census", domain=7)
+    other = s.register(s.business, "meters", domain=4)
+    outsider = account("outsider").address
+    later = boa.env.timestamp + 10 * DAY
+    assert not s.consent.is_covered(c.address, P, did, s.researcher.address)
+    with s.as_(c):
+        s.consent.grant(P, SCOPE_DOMAIN, word(7), ANY_RESEARCHER, later)
+    assert s.consent.is_covered(c.address, P, did, s.researcher.address)
+    assert not s.consent.is_covered(c.address, P, did, s.business.address)  # not a researcher
+    assert not s.consent.is_covered(c.address, P, did, outsider)
+    assert not s.consent.is_covered(c.address, P, other, s.researcher.address)  # other domain
+    assert not s.consent.is_covered(c.address, purpose("Marketing"), did, s.researcher.address)
+    assert not s.consent.is_covered(c.address, P, 99, s.researcher.address)  # unknown dataset
+    with s.as_(s.admin):
+        s.roles.revoke_role(s.researcher.address, 4)
+    assert not s.consent.is_covered(c.address, P, did, s.researcher.address)
+    with s.as_(c):
+        s.consent.grant(P, SCOPE_PUBLISHER, word(s.business.address), s.business.address, later)
+        s.consent.grant(P, SCOPE_DATASET, word(did), outsider, later)
+    assert s.consent.is_covered(c.address, P, other, s.business.address)
+    assert not s.consent.is_covered(c.address, P, did, s.business.address)
+    assert s.consent.is_covered(c.address, P, did, outsider)
+    assert not s.consent.is_covered(c.address, P, other, outsider)
+    boa.env.time_travel(seconds=10 * DAY)
+    assert not s.consent.is_covered(c.address, P, did, outsider)
+    assert not s.consent.is_covered(c.address, P, other, s.business.address)
