@@ -87,7 +87,7 @@ def test_catch_up_indexes_every_event_and_batching_does_not_matter(devnet, store
     assert counts["releases"] == 1 and counts["rights_requests"] == 3 and counts["access"] == 3
     # Tiny ranges and a tiny reorg window: many transactions and the prefetching deep path.
     small = stores("small")
-    ix = make_indexer(devnet, small, target_logs=5, keep_blocks=4)
+    ix = make_indexer(devnet, small, target_logs=5, keep_blocks=4, commit_events=50)
     ix.catch_up()
     ix.close()
     assert compare_stores(url, small) == []
@@ -177,12 +177,12 @@ def test_crash_between_reduce_and_commit_loses_and_duplicates_nothing(devnet, st
     mixed_activity(devnet, rounds=1)
     bulk(devnet, 600)
     url = stores()
-    ix = make_indexer(devnet, url, target_logs=40, keep_blocks=4)
+    ix = make_indexer(devnet, url, target_logs=40, keep_blocks=4, commit_events=100)
     calls = {"n": 0}
 
     def crash(result) -> None:
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == 4:  # the deep (prefetching, several ranges per commit) path
             raise RuntimeError("injected crash before commit")
 
     ix.before_commit = crash

@@ -69,7 +69,8 @@ class Indexer:
         confirmations: int = 2,
         keep_blocks: int = 128,
         poll_interval: float = 0.1,
-        target_logs: int = 5_000,
+        target_logs: int = 10_000,
+        commit_events: int = 25_000,
         max_span: int = 100_000,
         rpc_timeout: float = 30.0,
         rpc_retries: int = 5,
@@ -90,8 +91,9 @@ class Indexer:
         self.keep_blocks = max(keep_blocks, confirmations + 2)
         self.poll_interval = poll_interval
         self.target_logs = target_logs
+        self.commit_events = max(commit_events, 1)
         self.max_span = max_span
-        self.span = 100  # blocks; adapted to the log density after every range
+        self.span = 10  # blocks; adapted to the log density after every range (up to 8x per step)
         self.events_total = 0
         self.head = -1
         self._cp: tuple[int, str] | None = None
@@ -246,23 +248,40 @@ class Indexer:
                 raise ChainMoved("logs and headers disagree")
         return headers
 
-    def _apply(self, frm: int, to: int, head: int, logs: list[dict], headers: dict[int, dict]) -> StepResult:
-        batch = Batch()
+    def _reduce(self, logs: list[dict], headers: dict[int, dict], batch: Batch) -> int:
+        """Decode and reduce a range's logs into `batch`; returns how many were ours."""
         contract_of = self.contract_of
         count = 0
         for lg in logs:
             topics = lg["topics"]
             if not topics:
                 continue
-            dec = DECODERS.get(topics[0].lower())
-            if dec is None or contract_of.get(lg["address"].lower()) != dec.contract:
-                continue  # not one of ours (e.g. an event another version added)
+            dec = DECODERS.get(topics[0])
+            data = lg["data"]
+            if dec is None:
+                dec = DECODERS.get(topics[0].lower())
+                if dec is None:
+                    continue  # not one of ours (e.g. an event another version added)
+                # A node that answers in upper-case hex (nodes normally do not): normalise this log.
+                topics, data = [t.lower() for t in topics], data.lower()
+            if contract_of.get(lg["address"].lower()) != dec.contract:
+                continue
             bn = int(lg["blockNumber"], 16)
             ts = lg.get("blockTimestamp")
             ts = int(ts, 16) if ts is not None else int(headers[bn]["timestamp"], 16)
-            args = dec.decode([t.lower() for t in topics], lg["data"].lower())
-            batch.add(REDUCERS[dec.name](args, Ctx(bn, int(lg["logIndex"], 16), lg["transactionHash"].lower(), ts)))
+            batch.add(REDUCERS[dec.name](dec.decode(topics, data), Ctx(bn, int(lg["logIndex"], 16), lg["transactionHash"].lower(), ts)))
             count += 1
+        batch.events += count
+        return count
+
+    def _apply(self, frm: int, to: int, head: int, logs: list[dict], headers: dict[int, dict]) -> StepResult:
+        batch = Batch()
+        self._reduce(logs, headers, batch)
+        return self._commit(batch, frm, to, head, headers)
+
+    def _commit(self, batch: Batch, frm: int, to: int, head: int, headers: dict[int, dict]) -> StepResult:
+        """Write the batch, the recent headers and the checkpoint `to` in one transaction."""
+        count = batch.events
         result = StepResult(frm, to, count, head)
         to_hash = headers[to]["hash"]
         window = [_block_row(h) for n, h in headers.items() if n > to - self.keep_blocks]
@@ -392,6 +411,7 @@ class Indexer:
         thread = threading.Thread(target=fetch, name="cityledger-prefetch", daemon=True)
         thread.start()
         total = 0
+        batch, first, to, headers = Batch(), cp + 1, cp, {}
         try:
             while not self.stop_event.is_set():
                 item = q.get()
@@ -400,7 +420,18 @@ class Indexer:
                 if isinstance(item, Exception):
                     raise item
                 frm, to, logs, headers = item
-                r = self._apply(frm, to, head, logs, headers)
+                self._reduce(logs, headers, batch)
+                del item, logs
+                # Several fetched ranges per transaction: fewer, larger commits write each hot
+                # index page once (the logs themselves are already freed, only rows are held).
+                if batch.events >= self.commit_events or q.empty() and to >= deep_end:
+                    r = self._commit(batch, first, to, head, headers)
+                    batch, first = Batch(), to + 1
+                    total += r.events
+                    if progress:
+                        progress(r)
+            if first <= to:  # stopped between commits: keep what is reduced
+                r = self._commit(batch, first, to, head, headers)
                 total += r.events
                 if progress:
                     progress(r)
