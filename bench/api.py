@@ -294,7 +294,8 @@ def run(quick: bool) -> dict:
                 except subprocess.TimeoutExpired:
                     proc.kill()
             notes.append(f"store of {n_ds:,} datasets and {n_cons:,} consents bulk-loaded in {build_s:.1f} s "
-                         f"({(tmp / f'store-{n_cons}.db').stat().st_size / 1e6:.0f} MB)")
+                         f"({(tmp / f'store-{n_cons}.db').stat().st_size / 1e6:.0f} MB); machine load average "
+                         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores after its runs (p99 follows other processes' load)")
     for kind in KINDS:
         (small, p50s, _), (big, p50b, _) = series[kind][0], series[kind][-1]
         notes.append(f"{kind}: p50 {p50s:.2f} ms at {small:,} consents -> {p50b:.2f} ms at {big:,} ({big // small}x the rows)")
