@@ -33,7 +33,7 @@ def index_cmd(
     db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
     reset: Annotated[bool, typer.Option("--reset", help="Forget the store's indexed data and re-index from the deployment block")] = False,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between head polls while following")] = 0.1,
-    batch_logs: Annotated[int, typer.Option("--batch-logs", help="Logs aimed at per block range (catch-up commits about 25,000 events per transaction)")] = 10_000,
+    batch_logs: Annotated[int, typer.Option("--batch-logs", help="Logs aimed at per block range (catch-up commits about twice that per transaction)")] = 10_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Index the deployed contracts' events into the store: catch up from the deployment block, then follow."""

@@ -70,7 +70,7 @@ class Indexer:
         keep_blocks: int = 128,
         poll_interval: float = 0.1,
         target_logs: int = 10_000,
-        commit_events: int = 25_000,
+        commit_events: int | None = None,
         max_span: int = 100_000,
         rpc_timeout: float = 30.0,
         rpc_retries: int = 5,
@@ -91,7 +91,8 @@ class Indexer:
         self.keep_blocks = max(keep_blocks, confirmations + 2)
         self.poll_interval = poll_interval
         self.target_logs = target_logs
-        self.commit_events = max(commit_events, 1)
+        # Deep catch-up commits about this many events per transaction (default: two ranges' worth).
+        self.commit_events = max(commit_events if commit_events is not None else 2 * target_logs, 1)
         self.max_span = max_span
         self.span = 10  # blocks; adapted to the log density after every range (up to 8x per step)
         self.events_total = 0
