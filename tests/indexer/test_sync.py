@@ -260,3 +260,30 @@ def test_rpc_outage_is_reported_and_a_restarted_anvil_is_followed(tmp_path, stor
         assert row_counts(url)["datasets"] == 1
     finally:
         node.stop()
+
+
+def test_cli_once_status_and_refusals(devnet, tmp_path):
+    from typer.testing import CliRunner
+
+    from cityledger.cli import app
+    from cityledger.errors import CityLedgerError
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    done = runner.invoke(app, ["index", "--once", "--db", url, "-q"])
+    assert done.exit_code == 0, done.output
+    assert checkpoint(url)["block_number"] == devnet.w3.eth.block_number
+    status = runner.invoke(app, ["index-status", "--db", url])
+    assert status.exit_code == 0 and "roles" in status.output and "finalized_block" in status.output
+    bad = runner.invoke(app, ["index", "--once", "--db", url, "--poll", "0"])
+    assert isinstance(bad.exception, CityLedgerError) and "--poll" in str(bad.exception)
+    # A store remembers its contracts: another deployment is refused, nothing written.
+    other = dict(devnet.deployment.contracts)
+    other["CityRoles"] = dict(other["CityRoles"], address="0x" + "11" * 20)
+    before = checkpoint(url)
+    ix = Indexer(url, devnet.rpc_url, chain_id=devnet.network.chain_id,
+                 addresses={n: c["address"] for n, c in other.items()}, start_block=devnet.deployment.start_block)  # fmt: skip
+    with pytest.raises(CityLedgerError, match="other contract addresses"):
+        ix.catch_up()
+    ix.close()
+    assert checkpoint(url) == before
