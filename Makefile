@@ -54,7 +54,7 @@ bench-quick: install postgres-deps
 	$(PY) bench/run.py --quick
 
 reliability-long: install postgres-deps
-	.venv/bin/pytest tests/reliability -m long -p no:cacheprovider
+	.venv/bin/pytest tests/reliability tests/contracts -m long -p no:cacheprovider
 
 clean:
 	rm -rf build .cityledger frontend/dist
