@@ -226,10 +226,12 @@ def run(quick: bool) -> dict:
         gen_seconds = 0.0
         for size in p["sizes"]:
             t0 = time.perf_counter()
+            print(f"generating up to {size:,} events", file=sys.stderr, flush=True)
             granter.submit(size - generated)
             gen_seconds += time.perf_counter() - t0
             generated = size
             runs = p["runs"] if size == p["headline"] else 1
+            print(f"indexing {size:,} events x{runs}", file=sys.stderr, flush=True)
             results = [run_child(spec | {"db": f"sqlite:///{work / f'ix-{size}-{i}.db'}"}) for i in range(runs)]
             for i in range(runs):
                 (work / f"ix-{size}-{i}.db").unlink(missing_ok=True)

@@ -87,7 +87,7 @@ class BulkGranter:
         digest = grant_digest(self.separator, citizen, purpose, SCOPE_DOMAIN, scope_id, ANY_RESEARCHER, expiry, nonce, deadline)
         return (citizen, purpose, SCOPE_DOMAIN, scope_id, ANY_RESEARCHER, expiry, deadline, sign_digest(self.keys[i], digest))
 
-    def submit(self, events: int, per_tx: int = MAX_BATCH, txs_per_request: int = 4) -> list[str]:
+    def submit(self, events: int, per_tx: int = MAX_BATCH, txs_per_request: int = 4, backpressure_txs: int = 100) -> list[str]:
         """Submit `events` grants (per_tx per transaction); returns the tx hashes (all mined on return)."""
         now = int(self.rpc.header(self.rpc.block_number())["timestamp"], 16)
         # Explicit sender nonces: the node may handle the calls of one HTTP batch in any order, and
@@ -107,7 +107,10 @@ class BulkGranter:
             if len(pending) >= txs_per_request or left == 0:
                 hashes += self.rpc.batch(pending)
                 pending = []
-        self._check([hashes[0], hashes[-1]] if hashes else [])
+                if len(hashes) % backpressure_txs < txs_per_request:
+                    # Let the node mine what it has before sending more (its pool is bounded).
+                    self._check(hashes[-1:])
+        self._check(hashes[-1:])  # one sender, consecutive nonces: the last mined means all mined
         return hashes
 
     def _check(self, hashes: list[str], timeout: float = 120) -> None:
