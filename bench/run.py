@@ -27,6 +27,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
+PLOTS = BENCH / "plots"
 AREAS = ["gas", "fingerprint", "indexer", "api", "lag"]
 
 
@@ -59,6 +60,18 @@ def load_area(area: str):
     return module
 
 
+def keep_plot(path: str) -> str:
+    """Plots live in bench/plots/ (tracked), whatever folder an area wrote them to."""
+    import shutil
+
+    src = Path(path).resolve()
+    PLOTS.mkdir(exist_ok=True)
+    dest = PLOTS / src.name
+    if src != dest:
+        shutil.copyfile(src, dest)
+    return str(dest.relative_to(ROOT))
+
+
 def run_area(area: str, quick: bool) -> dict:
     module = load_area(area)
     if module is None:
@@ -70,6 +83,7 @@ def run_area(area: str, quick: bool) -> dict:
         result = {"area": area, "title": area, "rows": [], "plots": [], "notes": [],
                   "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
     result.setdefault("area", area)
+    result["plots"] = [keep_plot(p) for p in result.get("plots") or [] if Path(p).is_file()]
     result["seconds"] = round(time.monotonic() - started, 1)
     result["quick"] = quick
     result["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
