@@ -120,3 +120,17 @@ export async function waitForIndexer(block: bigint | number, timeoutMs = 60_000)
   }
   return false;
 }
+
+/** Every item of a paged list route ({items, page, page_size, total}; at most 100 a page), read
+ *  page by page up to `maxPages` (a lineage or a citizen's releases rarely needs more than one). */
+export async function allPages<T = any>(path: string, maxPages = 20): Promise<T[]> {
+  const sep = path.includes("?") ? "&" : "?";
+  const out: T[] = [];
+  for (let page = 1; page <= maxPages; page++) {
+    const body = await api(`${path}${sep}page=${page}&page_size=100`);
+    const got = items<T>(body);
+    out.push(...got);
+    if (!got.length || typeof body?.total !== "number" || out.length >= body.total) break;
+  }
+  return out;
+}

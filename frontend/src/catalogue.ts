@@ -1,5 +1,5 @@
 // Researcher / public view: the catalogue (search, filters) and one dataset's page.
-import { api, items, purposeLabel } from "./api";
+import { allPages, api, items, purposeLabel } from "./api";
 import { ATTESTATION_KINDS, DOMAINS, domainLabel, codeOf } from "./codes";
 import { clear, errorBox, field, fmtTime, h, loading, select, shortHex } from "./dom";
 
@@ -140,8 +140,11 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
     return;
   }
   const [versions, attestations, counts] = await Promise.all([
-    api(`/api/datasets/${id}/versions`).then((b) => items(b)).catch(() => null),
-    d.attestations ? Promise.resolve(items(d.attestations)) : api(`/api/datasets/${id}/attestations`).then((b) => items(b)).catch(() => null),
+    allPages(`/api/datasets/${id}/versions`).catch(() => null),
+    // The detail carries the first 100 attestations; more are read from the paged route.
+    Array.isArray(d.attestations) && (d.attestations_total ?? 0) <= d.attestations.length
+      ? Promise.resolve(d.attestations)
+      : allPages(`/api/datasets/${id}/attestations`).catch(() => null),
     api(`/api/datasets/${id}/consent-counts`).catch(() => null),
   ]);
   const facts: [string, Node | string][] = [

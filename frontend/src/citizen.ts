@@ -9,7 +9,7 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { api, contractInfo, deployment, items, postJson, purposes, purposeLabel, type Purpose } from "./api";
+import { allPages, api, contractInfo, deployment, items, postJson, purposes, purposeLabel, type Purpose } from "./api";
 import {
   ANY_RESEARCHER,
   DOMAINS,
@@ -374,7 +374,7 @@ async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
   clear(section, head, loading("data releases"));
   let rows: any[];
   try {
-    rows = items(await api(`/api/citizens/${me}/used`));
+    rows = await allPages(`/api/citizens/${me}/used`);
   } catch (e: any) {
     clear(section, head, errorBox(`Could not load the releases: ${e.message}`));
     return;

@@ -86,13 +86,13 @@ def test_index_query_release_and_proof(devnet, tmp_path, monkeypatch):
     w3.provider.make_request("anvil_mine", [1])
     index(devnet, url)
 
-    used = c.get(f"/api/citizens/{citizens[0].address}/used").json()
+    used = c.get(f"/api/citizens/{citizens[0].address}/used").json()["items"]
     assert len(used) == 1 and used[0]["consent_root"] == "0x" + release[3].hex()
     assert verify_consent_proof(release[3], citizens[0].address, used[0]["proof"])
-    assert len(c.get(f"/api/citizens/{citizens[1].address}/used").json()) == 1
+    assert c.get(f"/api/citizens/{citizens[1].address}/used").json()["total"] == 1
     # Revoked before the snapshot block, or consented to another purpose: not in the release.
-    assert c.get(f"/api/citizens/{citizens[2].address}/used").json() == []
-    assert c.get(f"/api/citizens/{citizens[3].address}/used").json() == []
+    assert c.get(f"/api/citizens/{citizens[2].address}/used").json()["items"] == []
+    assert c.get(f"/api/citizens/{citizens[3].address}/used").json()["items"] == []
 
     # The CLI reads the same store.
     out = runner.invoke(cli_app, ["used-my-data", citizens[0].address, "--json"])

@@ -131,17 +131,36 @@ def test_malformed_fields_are_refused(relay):
     _rejected(relay, {k: v for k, v in good.items() if k != "expiry"}, "validation_error")
 
 
-def test_rate_limit_per_citizen(devnet, tmp_path):
+def test_rate_limits_valid_per_citizen_invalid_per_client(devnet, tmp_path):
     app = create_app(devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=2, relay_burst=2)
-    c = TestClient(app)
-    body = {"citizen": devnet.accounts[6].address, "purpose": "ScientificResearch", "scope_kind": 3, "scope_id": HEALTH,
-            "grantee": ANY, "expiry": 2**40, "deadline": 2**40, "signature": "0x" + "11" * 65}
-    codes_seen = [c.post("/api/relay/grant", json=body).status_code for _ in range(3)]
-    assert codes_seen[:2] != [429, 429] and codes_seen[2] == 429
-    resp = c.post("/api/relay/grant", json=body)
-    assert resp.json()["error"]["code"] == "rate_limited" and int(resp.headers["retry-after"]) >= 1
-    other = {**body, "citizen": devnet.accounts[7].address}
-    assert c.post("/api/relay/grant", json=other).status_code != 429
+    consent = devnet.contract("ConsentRegistry")
+    past = devnet.w3.eth.get_block("latest")["timestamp"] - 1
+
+    def body(citizen, **over):
+        f = {"citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": HEALTH, "grantee": ANY,
+             "expiry": 2**40, "deadline": past, **over}
+        nonce = consent.functions.nonce_of(consent.functions.consent_key(
+            citizen.address, bytes.fromhex(SCI[2:]), 3, bytes.fromhex(HEALTH[2:]), ANY).call()).call()
+        return {**f, "signature": sign(citizen, "grant", f, chain_id=devnet.w3.eth.chain_id, contract=consent.address,
+                                       nonce=nonce)}
+
+    # Validly signed (then refused for the past deadline): charged to the citizen, from any client.
+    alice, bob = devnet.accounts[6], devnet.accounts[7]
+    seen = [TestClient(app, client=(f"10.0.0.{i}", 1)).post("/api/relay/grant", json=body(alice)) for i in range(3)]
+    assert [r.status_code for r in seen] == [422, 422, 429], [r.text for r in seen]
+    assert seen[2].json()["error"]["code"] == "rate_limited" and int(seen[2].headers["retry-after"]) >= 1
+    assert seen[0].json()["error"]["code"] == "expired"
+    assert TestClient(app, client=("10.0.0.1", 1)).post("/api/relay/grant", json=body(bob)).status_code == 422
+    # Junk signatures: charged to the client that sends them, whatever citizen they name.
+    junk = TestClient(app, client=("10.9.9.9", 1))
+    codes_seen = [junk.post("/api/relay/grant", json={**body(bob), "signature": "0x" + "11" * 65}).status_code
+                  for _ in range(3)]
+    assert codes_seen == [422, 422, 429]
+    assert "invalid relay requests" in junk.post("/api/relay/grant", json={**body(bob), "signature": "0x" + "11" * 65}).text
+    other = TestClient(app, client=("10.9.9.8", 1)).post("/api/relay/grant", json={**body(bob), "signature": "0x" + "11" * 65})
+    assert other.json()["error"]["code"] == "bad_signature"
+    # ...and never to the citizen: bob's own valid request still gets its check.
+    assert TestClient(app, client=("10.9.9.9", 1)).post("/api/relay/grant", json=body(bob)).json()["error"]["code"] == "expired"
 
 
 def test_token_bucket_refills():

@@ -70,8 +70,10 @@ def test_dataset_by_id_and_by_content_hash(client):
 
 def test_versions_oldest_first_from_any_version(client):
     for ref in (1, 2):
-        assert [d["dataset_id"] for d in client.get(f"/api/datasets/{ref}/versions").json()] == [1, 2]
-    assert [a["attestation_id"] for a in client.get("/api/datasets/2/attestations").json()] == [1]
+        assert [d["dataset_id"] for d in client.get(f"/api/datasets/{ref}/versions").json()["items"]] == [1, 2]
+    second = client.get("/api/datasets/2/versions", params={"page_size": 1, "page": 2}).json()
+    assert second["total"] == 2 and [d["dataset_id"] for d in second["items"]] == [2]
+    assert [a["attestation_id"] for a in client.get("/api/datasets/2/attestations").json()["items"]] == [1]
 
 
 def test_unknown_ids_are_404(client):
@@ -166,14 +168,16 @@ def test_access_releases_rights(client):
 
 
 def test_who_used_my_data_with_a_verifiable_proof(client, seeded):
-    used = client.get(f"/api/citizens/{C1}/used").json()
+    page = client.get(f"/api/citizens/{C1}/used").json()
+    assert page["total"] == 1 and page["page_size"] == 100
+    used = page["items"]
     assert [u["release_id"] for u in used] == [1]
     assert used[0]["consent_root"] == seeded.release_root
     assert verify_consent_proof(used[0]["consent_root"], C1, used[0]["proof"])
     assert not verify_consent_proof(used[0]["consent_root"], C3, used[0]["proof"])
     # C3 revoked before the snapshot and C5 never consented: not in it.
-    assert client.get(f"/api/citizens/{C3}/used").json() == []
-    assert client.get(f"/api/citizens/{C5}/used").json() == []
+    assert client.get(f"/api/citizens/{C3}/used").json()["items"] == []
+    assert client.get(f"/api/citizens/{C5}/used").json()["items"] == []
 
 
 def test_stats(client):

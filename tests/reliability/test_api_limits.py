@@ -14,10 +14,12 @@ from cityledger import codes
 from cityledger.api.app import create_app
 from cityledger.api.relayer import GRANT_TYPES
 from cityledger.api.validate import MAX_PAGE_SIZE
+from cityledger.fingerprint.consent_tree import ConsentTree
 from cityledger.indexer.models import Checkpoint
 from cityledger.indexer.reducers import Ctx, reduce
 from cityledger.indexer.store import make_engine, migrate
 from cityledger.indexer.writer import Batch
+from cityledger.release.snapshots import write_snapshot
 
 N = MAX_PAGE_SIZE + 30  # more rows than one page of every list
 PAGE_ORIGIN = "http://127.0.0.1:8000"
@@ -36,6 +38,8 @@ def store(tmp_path_factory):
     url = f"sqlite:///{folder / 'index.db'}"
     migrate(url)
     batch, block = Batch(), [0]
+    # One consent snapshot holding the citizen, shared by every release: N entries in the citizen's "used" list.
+    root = write_snapshot(folder, ConsentTree.build([CIT]), {"snapshot_block": 1}).stem
 
     def ev(name, **args):
         block[0] += 1
@@ -54,7 +58,7 @@ def store(tmp_path_factory):
         ev("AccessRequested", access_id=i, dataset_id=N, requester=RES, purpose=SCI, terms_hash=h(i, "t"))
         ev("AccessGranted", access_id=i, dataset_id=N, grantee=RES, purpose=SCI, expiry=2_000_000_000)
         ev("ReleaseLogged", release_id=i, access_id=i, grantee=RES, dataset_id=N, purpose=SCI, subject_count=0,
-           consent_root="0x" + "00" * 32, snapshot_block=block[0], release_hash=h(i, "rel"))  # fmt: skip
+           consent_root=root, snapshot_block=block[0], release_hash=h(i, "rel"))  # fmt: skip
         ev("RightsRequestFiled", request_id=i, citizen=CIT, publisher=PUB, kind=1, target_kind=1,
            target="0x" + PUB[2:].rjust(64, "0"), details_hash=h(i, "d"), deadline=2_000_000_000)  # fmt: skip
     engine = make_engine(url)
@@ -131,12 +135,6 @@ def test_bounded_array_routes(client):
     assert client.get("/api/stats/consent-timeline", params={"days": 3651}).status_code == 422
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lists without pagination: /api/datasets/{ref}/versions and /api/datasets/{ref}/attestations return "
-    "every row (130 here, max page size 100) and /api/citizens/{address}/used has no page_size either; "
-    "src/cityledger/api/app.py routes take no page/page_size (API engineer to paginate or cap them)",
-)
 def test_every_other_array_route_is_capped(client):
     _, arrays = list_routes(client)
     unbounded = [p for p in arrays if p not in BOUNDED_BY_CODE and p != "/api/stats/consent-timeline"]
@@ -197,12 +195,6 @@ def test_relayer_spends_nothing_on_bad_or_replayed_signatures(devnet, tmp_path):
     assert devnet.w3.eth.get_transaction_count(relayer, "pending") == sent + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="relayer DoS: Relayer.relay (src/cityledger/api/relayer.py) takes the per-citizen token before checking "
-    "the signature, so anyone posting junk signatures with a victim's address exhausts the victim's quota and "
-    "the victim's genuine signed grant is refused with 429",
-)
 def test_junk_for_a_citizen_does_not_lock_the_citizen_out(devnet, tmp_path):
     app = create_app(devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=2, relay_burst=2)
     c = TestClient(app, raise_server_exceptions=False)

@@ -6,14 +6,11 @@ Errors are always {"error": {"code", "message"}}: 400 bad input, 404 unknown id 
 """
 
 
-import hashlib
-import json
 import logging
 import threading
 import time
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import unquote, urlparse
 
 from fastapi import Body, Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +29,7 @@ from ..release.snapshots import SnapshotIndex
 from . import queries, schemas as s
 from . import validate as v
 from .errors import ApiError, BadInput, NotFound, Unavailable
+from .metadata import MetadataLoader
 from .relayer import Relayer, parse_request, relayer_account
 
 log = logging.getLogger("cityledger.api")
@@ -206,30 +204,7 @@ def create_app(
             return v.hash32(ref, "content hash")
         raise BadInput(f"dataset must be an id (1, 2, ...) or a 0x content hash, got {ref[:80]!r}")
 
-    def metadata_loader(row) -> dict | None:
-        """The DCAT JSON when the URI is a local file whose hash is the registered metadata hash."""
-        uri = row["metadata_uri"] or ""
-        parsed = urlparse(uri)
-        if parsed.scheme not in ("", "file"):
-            return None
-        path = Path(unquote(parsed.path if parsed.scheme == "file" else uri))
-        if not path.is_absolute():
-            path = cfg.root / path
-        try:
-            if not path.is_file() or path.stat().st_size > 1 << 20:
-                return None
-            data = path.read_bytes()
-        except OSError:
-            return None
-        from eth_utils import keccak
-
-        if row["metadata_hash"] not in ("0x" + hashlib.sha256(data).hexdigest(), "0x" + keccak(data).hex()):
-            return None
-        try:
-            out = json.loads(data)
-        except ValueError:
-            return None
-        return out if isinstance(out, dict) else None
+    metadata_loader = MetadataLoader(data_dir, cfg.root)
 
     def paged(out: dict) -> dict:
         return {k: out[k] for k in ("items", "page", "page_size", "total")}
@@ -306,13 +281,13 @@ def create_app(
     async def dataset(c: Conn, ref: DatasetRef):
         return queries.dataset(c, dataset_ref(ref), metadata_loader)
 
-    @app.get("/api/datasets/{ref}/versions", response_model=list[s.Dataset], tags=["datasets"], responses=ERRORS)
-    async def dataset_versions(c: Conn, ref: DatasetRef):
-        return queries.versions(c, dataset_ref(ref))
+    @app.get("/api/datasets/{ref}/versions", response_model=s.Page[s.Dataset], tags=["datasets"], responses=ERRORS)
+    async def dataset_versions(c: Conn, ref: DatasetRef, page: PageNo = 1, page_size: PageSize = 100):
+        return queries.page_of(queries.versions(c, dataset_ref(ref)), page, page_size)
 
-    @app.get("/api/datasets/{ref}/attestations", response_model=list[s.Attestation], tags=["datasets"], responses=ERRORS)
-    async def dataset_attestations(c: Conn, ref: DatasetRef):
-        return queries.attestations(c, dataset_ref(ref))
+    @app.get("/api/datasets/{ref}/attestations", response_model=s.Page[s.Attestation], tags=["datasets"], responses=ERRORS)
+    async def dataset_attestations(c: Conn, ref: DatasetRef, page: PageNo = 1, page_size: PageSize = 100):
+        return paged(queries.attestations(c, dataset_ref(ref), page=page, page_size=page_size))
 
     @app.get("/api/datasets/{ref}/consent-counts", response_model=s.ConsentCounts, tags=["consent"], responses=ERRORS)
     async def consent_counts(c: Conn, ref: DatasetRef, as_of_block: AsOf = None):
@@ -340,9 +315,9 @@ def create_app(
         )
         return paged(out)
 
-    @app.get("/api/citizens/{address}/used", response_model=list[s.UsedRelease], tags=["consent"], responses=ERRORS)
-    async def citizen_used(c: Conn, address: str):
-        return queries.used_by(c, snapshots, v.address(address, "citizen"))
+    @app.get("/api/citizens/{address}/used", response_model=s.Page[s.UsedRelease], tags=["consent"], responses=ERRORS)
+    async def citizen_used(c: Conn, address: str, page: PageNo = 1, page_size: PageSize = 100):
+        return queries.used_by(c, snapshots, v.address(address, "citizen"), page=page, page_size=page_size)
 
     @app.get("/api/citizens/{address}/rights", response_model=s.Page[s.RightsRequest], tags=["rights"], responses=ERRORS)
     async def citizen_rights(c: Conn, address: str, page: PageNo = 1, page_size: PageSize = 100):
@@ -459,17 +434,21 @@ def create_app(
                 )
             return relay_state["relayer"]
 
+    def client_host(request: Request) -> str:
+        # The peer address: behind a reverse proxy every client shares it (see docs/API.md).
+        return request.client.host if request.client else "unknown"
+
     RELAY_ERRORS = {**ERRORS, 429: {"model": s.ErrorBody}, 503: {"model": s.ErrorBody}}
 
     @app.post("/api/relay/grant", response_model=s.RelayResult, tags=["relayer"], responses=RELAY_ERRORS)
-    def relay_grant(body: Annotated[s.RelayGrant, Body()]):
+    def relay_grant(request: Request, body: Annotated[s.RelayGrant, Body()]):
         req = parse_request("grant", body.model_dump())
-        return {"tx_hash": get_relayer().relay(req)}
+        return {"tx_hash": get_relayer().relay(req, client_host(request))}
 
     @app.post("/api/relay/revoke", response_model=s.RelayResult, tags=["relayer"], responses=RELAY_ERRORS)
-    def relay_revoke(body: Annotated[s.RelayRevoke, Body()]):
+    def relay_revoke(request: Request, body: Annotated[s.RelayRevoke, Body()]):
         req = parse_request("revoke", body.model_dump())
-        return {"tx_hash": get_relayer().relay(req)}
+        return {"tx_hash": get_relayer().relay(req, client_host(request))}
 
     # ------------------------------------------------------------ the web page
 

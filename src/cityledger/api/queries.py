@@ -21,6 +21,7 @@ from .. import codes
 from ..indexer import models as m
 from . import validate as v
 from .errors import BadInput, NotFound
+from .metadata import summary
 
 D = m.Dataset.__table__
 A = m.Attestation.__table__
@@ -41,7 +42,6 @@ _LAST_BLOCK = select(CP.c.block_number).where(CP.c.id == 1)
 _BLOCK_TS = select(B.c.timestamp).where(B.c.number == bindparam("n"))
 _DATASET_BY_ID = select(D).where(D.c.id == bindparam("ref"))
 _DATASET_BY_HASH = select(D).where(D.c.content_hash == bindparam("ref"))
-_ATTESTATIONS = select(A).where(A.c.dataset_id == bindparam("ds")).order_by(A.c.id)
 _CONSENTS_OF = select(C).where(C.c.citizen == bindparam("citizen")).order_by(C.c.granted_block.desc())
 _CONSENT_BY_KEY = select(C.c.expiry, C.c.revoked_block).where(C.c.key == bindparam("key"))
 
@@ -55,6 +55,12 @@ def pad32(value: int | str) -> str:
     if isinstance(value, int):
         return "0x" + format(value, "064x")
     return "0x" + value.removeprefix("0x").lower().rjust(64, "0")
+
+
+def page_of(items: list, page: int, page_size: int) -> dict:
+    """One page of a list already built in Python (lineages, snapshot proofs)."""
+    start = (page - 1) * page_size
+    return {"items": items[start : start + page_size], "page": page, "page_size": page_size, "total": len(items)}
 
 
 def _paged(conn: Connection, query, order, page: int, page_size: int) -> dict:
@@ -168,6 +174,7 @@ def dataset_out(row) -> dict:
         "registered_block": row["registered_block"],
         "registered_at": row["registered_at"],
         "tx_hash": row["registered_tx"],
+        "title": row.get("title"),  # present when the query joined the DCAT summary
     }
 
 
@@ -255,16 +262,23 @@ def attestation_out(row) -> dict:
     }
 
 
-def attestations(conn: Connection, ref: int | str) -> list[dict]:
+def attestations(conn: Connection, ref: int | str, page: int = 1, page_size: int = 100) -> dict:
+    """A page of the attestations of one version, oldest first."""
     row = _dataset_row(conn, ref)
-    return [attestation_out(r) for r in conn.execute(_ATTESTATIONS, {"ds": row["id"]}).mappings()]
+    out = _paged(conn, select(A).where(A.c.dataset_id == row["id"]), [A.c.id], page, page_size)
+    out["items"] = [attestation_out(r) for r in out.pop("rows")]
+    return out
 
 
 def dataset(conn: Connection, ref: int | str, metadata_loader=None) -> dict:
     row = _dataset_row(conn, ref)
     out = dataset_out(row)
-    out["attestations"] = [attestation_out(r) for r in conn.execute(_ATTESTATIONS, {"ds": row["id"]}).mappings()]
-    out["metadata"] = metadata_loader(row) if metadata_loader else None
+    # The first page only: /attestations pages through the rest.
+    first = attestations(conn, row["id"], page=1, page_size=v.MAX_PAGE_SIZE)
+    out["attestations"], out["attestations_total"] = first["items"], first["total"]
+    doc = metadata_loader(row) if metadata_loader else None
+    info = summary(doc)
+    out["metadata"], out["title"], out["description"] = doc, info["title"], info["description"]
     return out
 
 
@@ -410,10 +424,7 @@ def citizen_consents(
                              _granted_at(conn, r["key"], block)) for r in rows]
     if state and state != "all":
         items = [i for i in items if i["state"] == state]
-    total = len(items)
-    start = (page - 1) * page_size
-    return {"items": items[start : start + page_size], "page": page, "page_size": page_size, "total": total,
-            "as_of_block": block}
+    return {**page_of(items, page, page_size), "as_of_block": block}
 
 
 def _granted_at(conn: Connection, key: str, block: int) -> int | None:
@@ -570,13 +581,14 @@ def releases_with_roots(conn: Connection, roots) -> list[dict]:
     return [release_out(r) for r in rows]
 
 
-def used_by(conn: Connection, snapshots, citizen: str) -> list[dict]:
+def used_by(conn: Connection, snapshots, citizen: str, page: int = 1, page_size: int | None = None) -> list[dict] | dict:
     """Releases whose consent snapshot (files on disk, see release/snapshots.py) holds the citizen,
-    each with the citizen's leaf and Merkle proof against the on-chain consent_root."""
-    out = []
-    for rel in releases_with_roots(conn, snapshots.roots_of(citizen)):
-        leaf, proof = snapshots.proof(rel["consent_root"], citizen)
-        out.append({**rel, "leaf": leaf, "proof": proof})
+    newest first, each with the citizen's leaf and Merkle proof against the on-chain consent_root.
+    With a page_size: one page {items, page, page_size, total}, proofs built for that page only."""
+    releases = releases_with_roots(conn, snapshots.roots_of(citizen))
+    out = releases if page_size is None else page_of(releases, page, page_size)
+    for rel in out if page_size is None else out["items"]:
+        rel["leaf"], rel["proof"] = snapshots.proof(rel["consent_root"], citizen)
     return out
 
 

@@ -182,6 +182,13 @@ class TokenBucket:
                 del self._buckets[key]
 
 
+def _charge(bucket: TokenBucket, key: str, message: str) -> None:
+    """Take a token from `key`'s bucket or refuse with 429 and Retry-After."""
+    wait = bucket.take(key)
+    if wait:
+        raise RateLimited(f"{message}; retry in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
+
+
 def relayer_account(network):
     """Devnet: account 5 of the mnemonic; otherwise the key in CITYLEDGER_RELAYER_KEY; else None."""
     key = os.environ.get("CITYLEDGER_RELAYER_KEY")
@@ -198,38 +205,52 @@ def relayer_account(network):
 
 
 class Relayer:
-    """Checks and submits signed grants and revokes from one relayer account."""
+    """Checks and submits signed grants and revokes from one relayer account.
 
-    def __init__(self, w3, consent_contract, account, *, per_minute: float = 6, burst: int | None = None):
+    Two rate limits: a valid signature is charged to its citizen (`per_minute`, `burst`); an
+    invalid submission is charged to the client that sent it (`invalid_per_minute`,
+    `invalid_burst`, by default the same figures). So junk naming a victim never uses up the
+    victim's quota, and a client sending junk is answered 429 after its burst."""
+
+    def __init__(
+        self, w3, consent_contract, account, *, per_minute: float = 6, burst: int | None = None,
+        invalid_per_minute: float | None = None, invalid_burst: int | None = None,
+    ):
         self.w3 = w3
         self.contract = consent_contract
         self.account = account
         self.chain_id = w3.eth.chain_id
         self.limiter = TokenBucket(per_minute, burst)
+        self.invalid_limiter = TokenBucket(
+            per_minute if invalid_per_minute is None else invalid_per_minute,
+            burst if invalid_burst is None else invalid_burst,
+        )
         self._send_lock = threading.Lock()
 
-    def relay(self, req: SignedRequest) -> str:
-        wait = self.limiter.take(req.citizen)
-        if wait:
-            raise RateLimited(
-                f"too many relay requests for {req.citizen}; retry in {wait:.0f} s",
-                headers={"Retry-After": str(max(1, round(wait)))},
-            )
-        fn = self.check(req)
+    def relay(self, req: SignedRequest, client: str | None = None) -> str:
+        """Check and submit; `client` (the sender's IP address) is charged for an invalid signature."""
+        try:
+            self.check_signature(req)
+        except Rejected:
+            _charge(self.invalid_limiter, client or "unknown", "too many invalid relay requests from this client")
+            raise
+        _charge(self.limiter, req.citizen, f"too many relay requests for {req.citizen}")
+        fn = self.check_submission(req)
         return self._submit(fn)
 
     def check(self, req: SignedRequest):
         """Everything the contract checks, locally and by eth_call; returns the contract call."""
+        self.check_signature(req)
+        return self.check_submission(req)
+
+    def check_signature(self, req: SignedRequest) -> None:
+        """Is the signature the citizen's for this request at the key's current nonce, this chain
+        and this contract? One nonce read (and a code read) from the node, the rest local."""
         if req.chain_id is not None and int(req.chain_id) != self.chain_id:
             raise Rejected(
                 f"signed for chain {req.chain_id} but this relayer submits to chain {self.chain_id}",
                 code="wrong_chain",
             )
-        head = self.w3.eth.get_block("latest")
-        if req.deadline <= head["timestamp"]:
-            raise Rejected(f"deadline {req.deadline} has passed (chain time {head['timestamp']})", code="expired")
-        if req.action == "grant" and req.expiry <= head["timestamp"]:
-            raise Rejected("expiry must be in the future", code="bad_request")
         nonce = self.contract.functions.nonce_of(consent_key(req)).call()
         if req.nonce is not None and req.nonce != nonce:
             raise Rejected(
@@ -248,6 +269,14 @@ class Relayer:
                     "wrong signer, replayed, or signed for another chain or contract",
                     code="bad_signature",
                 )
+
+    def check_submission(self, req: SignedRequest):
+        """For a validly signed request: deadline, expiry, and an eth_call of the contract function."""
+        head = self.w3.eth.get_block("latest")
+        if req.deadline <= head["timestamp"]:
+            raise Rejected(f"deadline {req.deadline} has passed (chain time {head['timestamp']})", code="expired")
+        if req.action == "grant" and req.expiry <= head["timestamp"]:
+            raise Rejected("expiry must be in the future", code="bad_request")
         fn = self._call(req)
         try:
             fn.call({"from": self.account.address})

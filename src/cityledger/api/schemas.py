@@ -90,11 +90,16 @@ class Dataset(BaseModel):
     registered_block: int
     registered_at: int | None = Field(None, description="unix time of the registration block")
     tx_hash: Hash | None = None
+    title: str | None = Field(None, description="dct:title of the verified DCAT document, when known")
 
 
 class DatasetDetail(Dataset):
-    metadata: dict | None = Field(None, description="the DCAT metadata, when the index holds it")
-    attestations: list[Attestation] = []
+    description: str | None = Field(None, description="dct:description of the verified DCAT document")
+    metadata: dict | None = Field(
+        None, description="the DCAT document, when it is in the local metadata store and hashes to metadata_hash"
+    )
+    attestations: list[Attestation] = Field([], description="the first 100 (see /attestations for the rest)")
+    attestations_total: int = 0
 
 
 class PurposeCount(BaseModel):

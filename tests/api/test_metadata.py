@@ -1,0 +1,100 @@
+"""DCAT documents behind `cityledger://metadata/<hash>` URIs: served from the content-addressed
+store only when their bytes hash to the metadata hash registered on chain."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cityledger.api.app import create_app
+from cityledger.api.metadata import summary
+from cityledger.config import load_config
+from cityledger.datasets import DatasetInfo, MetadataStore, build_metadata, default_uri
+from cityledger.indexer import models as m
+from cityledger.indexer.reducers import Ctx, reduce
+from cityledger.indexer.store import make_engine, migrate
+from cityledger.indexer.writer import Batch
+
+from .conftest import CLOSED_RPC, P1, h
+
+
+def doc(title: str, n: int) -> dict:
+    info = DatasetInfo(title=title, description=f"Daily counts, part {n}", publisher=P1, domain="transport",
+                       license="CC-BY-4.0", keywords=("bicycles", "counters"))
+    return build_metadata(info, file_name=f"f{n}.csv", content_hash=bytes([n]) * 32, byte_size=10, media="text/csv",
+                          record_count=365)
+
+
+@pytest.fixture(scope="module")
+def app_and_store(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("meta")
+    data_dir = folder / "data"
+    store = MetadataStore(data_dir / "metadata")
+    good, _ = store.put(doc("Bicycle counters", 1))
+    tampered, _ = store.put(doc("Harbour tides", 2))
+    store.path_of(tampered).write_bytes(store.path_of(tampered).read_bytes().replace(b"Harbour", b"Harb0ur"))
+    other, _ = store.put(doc("Library loans", 3))
+    rows = [  # (id, metadata hash on chain, metadata URI)
+        (1, good, default_uri(good)),
+        (2, tampered, default_uri(tampered)),
+        (3, good, default_uri(other)),  # the URI names another document than the registered hash
+        (4, other, "ipfs://bafy/whatever.json"),  # not local: not fetched
+        (5, h("absent"), "cityledger://metadata/" + h("absent")[2:]),  # not in this machine's store
+    ]
+    url = f"sqlite:///{folder / 'index.db'}"
+    migrate(url)
+    batch = Batch()
+    for i, mhash, uri in rows:
+        mh = mhash if isinstance(mhash, str) else "0x" + mhash.hex()
+        batch.add(reduce("DatasetRegistered", dict(
+            dataset_id=i, publisher=P1, content_hash=h(f"c{i}"), metadata_hash=mh, metadata_uri=uri, domain=7,
+            personal_data=False, version=1, supersedes=0), Ctx(i, 0, h(f"tx{i}"), 1_700_000_000 + i)))
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        batch.flush(conn)
+        conn.execute(m.Checkpoint.__table__.insert(), {
+            "id": 1, "chain_id": 31337, "block_number": 9, "block_hash": h("b9"), "start_block": 1, "head_block": 9,
+            "finalized_block": 9, "confirmations": 2, "reorgs": 0,
+            **{c: "0x" + format(k + 1, "040x") for k, c in enumerate(
+                ("roles_address", "datasets_address", "consents_address", "access_address", "rights_address"))}})
+    engine.dispose()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CITYLEDGER_RPC_URL", CLOSED_RPC)
+    mp.delenv("CITYLEDGER_METADATA_DIR", raising=False)
+    try:
+        app = create_app(load_config(), db_url=url, data_dir=data_dir, rpc_timeout=0.2)
+    finally:
+        mp.undo()
+    return TestClient(app), store
+
+
+def test_a_stored_document_is_served_with_title_and_description(app_and_store):
+    client, _ = app_and_store
+    d = client.get("/api/datasets/1").json()
+    assert d["title"] == "Bicycle counters" and d["description"] == "Daily counts, part 1"
+    assert d["metadata"]["dcat:keyword"] == ["bicycles", "counters"]
+
+
+@pytest.mark.parametrize("ref", [2, 3, 4, 5])
+def test_tampered_mismatched_remote_or_missing_documents_are_not_served(app_and_store, ref):
+    client, _ = app_and_store
+    d = client.get(f"/api/datasets/{ref}").json()
+    assert d["metadata"] is None and d["title"] is None and d["description"] is None, d
+
+
+def test_metadata_dir_env_moves_the_store(tmp_path, monkeypatch, app_and_store):
+    from cityledger.api.metadata import MetadataLoader
+
+    _, store = app_and_store
+    monkeypatch.setenv("CITYLEDGER_METADATA_DIR", str(store.root))
+    loader = MetadataLoader(tmp_path / "elsewhere", tmp_path)
+    digest = next(p for p in store.root.glob("*.json") if "Bicycle" in p.read_text()).stem
+    row = {"metadata_hash": "0x" + digest, "metadata_uri": "cityledger://metadata/" + digest}
+    assert loader(row)["dct:title"] == "Bicycle counters"
+
+
+def test_summary_reads_the_dcat_fields():
+    s = summary(doc("Bicycle counters", 1))
+    assert s["title"] == "Bicycle counters" and s["keywords"] == ["bicycles", "counters"]
+    assert s["license"] == "CC-BY-4.0" and s["record_count"] == 365
+    assert summary(None)["title"] is None and summary({"dct:title": {"@value": "X"}})["title"] == "X"
