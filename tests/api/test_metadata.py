@@ -98,3 +98,23 @@ def test_summary_reads_the_dcat_fields():
     assert s["title"] == "Bicycle counters" and s["keywords"] == ["bicycles", "counters"]
     assert s["license"] == "CC-BY-4.0" and s["record_count"] == 365
     assert summary(None)["title"] is None and summary({"dct:title": {"@value": "X"}})["title"] == "X"
+
+
+def test_cli_dataset_shows_the_title(app_and_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cityledger.cli import app as cli_app
+    from cityledger.config import config
+
+    client, store = app_and_store
+    url = str(client.app.state.engine.url)
+    monkeypatch.setenv("CITYLEDGER_METADATA_DIR", str(store.root))
+    monkeypatch.setenv("CITYLEDGER_RPC_URL", CLOSED_RPC)
+    config.cache_clear()
+    try:
+        shown = CliRunner().invoke(cli_app, ["dataset", "1", "--db", url])
+        tampered = CliRunner().invoke(cli_app, ["dataset", "2", "--db", url])
+    finally:
+        config.cache_clear()
+    assert shown.exit_code == 0 and "Bicycle counters" in shown.output, shown.output
+    assert tampered.exit_code == 0 and "no verified DCAT document" in tampered.output and "Harb" not in tampered.output

@@ -84,6 +84,7 @@ def page_footer(res: dict) -> str:
 
 DATASET_COLUMNS = [
     ("id", lambda d: d["dataset_id"]),
+    ("title", lambda d: (d.get("title") or "")[:40]),
     ("v", lambda d: d["version"]),
     ("domain", lambda d: d["domain"]),
     ("publisher", lambda d: short(d["publisher"], 4)),
@@ -150,9 +151,12 @@ def dataset_cmd(
     from ..api import queries
     from ..api import validate as v
 
+    from ..api.metadata import MetadataLoader
+    from ..config import config
+
     key = v.positive_id(ref, "dataset id") if ref.strip().isdigit() else v.hash32(ref, "content hash")
     with store(db) as conn:
-        d = queries.dataset(conn, key)
+        d = queries.dataset(conn, key, MetadataLoader(config().data_dir, config().root))
         lineage = queries.versions(conn, key)
         counts = queries.dataset_consent_counts(conn, key, None)
     if as_json:
@@ -160,6 +164,7 @@ def dataset_cmd(
         return
     for label, value in (
         ("dataset", f"{d['dataset_id']} (version {d['version']}, {d['status']})"),
+        ("title", d["title"] or "(no verified DCAT document in the local store)"),
         ("publisher", d["publisher"]),
         ("domain", d["domain"]),
         ("personal data", "yes" if d["personal_data"] else "no"),
