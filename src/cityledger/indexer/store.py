@@ -37,8 +37,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")  # readers (the API) and the writer share the file
     cur.execute("PRAGMA foreign_keys=OFF")
-    # Random hash keys make index inserts cache-bound: 64 MB of page cache (within the memory budget).
-    cur.execute("PRAGMA cache_size=-65536")
+    # Random hash keys make index inserts cache-bound: 48 MB of page cache (within the 300 MB budget).
+    cur.execute("PRAGMA cache_size=-49152")
     cur.execute("PRAGMA temp_store=MEMORY")
     # Fewer, larger WAL checkpoints while catching up (each one syncs the file).
     cur.execute("PRAGMA wal_autocheckpoint=16384")

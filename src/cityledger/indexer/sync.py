@@ -91,8 +91,9 @@ class Indexer:
         self.keep_blocks = max(keep_blocks, confirmations + 2)
         self.poll_interval = poll_interval
         self.target_logs = target_logs
-        # Deep catch-up commits about this many events per transaction (default: two ranges' worth).
-        self.commit_events = max(commit_events if commit_events is not None else 2 * target_logs, 1)
+        # Deep catch-up commits about this many events per transaction (default: 1.5 ranges' worth;
+        # the reduced rows of a transaction are the largest part of the memory while catching up).
+        self.commit_events = max(commit_events if commit_events is not None else target_logs * 3 // 2, 1)
         self.max_span = max_span
         self.span = 10  # blocks; adapted to the log density after every range (up to 8x per step)
         self.events_total = 0
