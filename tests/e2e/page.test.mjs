@@ -316,11 +316,11 @@ describe("citizen with a wallet", () => {
 
   test("a tampered proof from the server is caught by the page", { timeout: 30_000 }, async () => {
     // The page must not trust the API: flip one byte of the first proof element.
-    await page.route("**/api/citizens/*/used", async (route) => {
+    await page.route("**/api/citizens/*/used?*", async (route) => {
       const response = await route.fetch();
       const body = await response.json();
-      const p = body[0].proof[0];
-      body[0].proof[0] = p.slice(0, -1) + (p.endsWith("0") ? "1" : "0");
+      const p = body.items[0].proof[0];
+      body.items[0].proof[0] = p.slice(0, -1) + (p.endsWith("0") ? "1" : "0");
       await route.fulfill({ response, json: body });
     });
     try {
@@ -330,7 +330,7 @@ describe("citizen with a wallet", () => {
       assert.equal(await release.getAttribute("data-verified"), "false");
       assert.match(await release.innerText(), /does not match the root logged on chain/);
     } finally {
-      await page.unroute("**/api/citizens/*/used");
+      await page.unroute("**/api/citizens/*/used?*");
       await page.reload();
       await page.locator("#used .card[data-verified=true]").waitFor();
     }
