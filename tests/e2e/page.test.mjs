@@ -178,6 +178,8 @@ describe("public pages", () => {
     const { page, context } = await newPage();
     await page.goto(`${stack.api}/#/catalogue`);
     await page.locator("#results .card").first().waitFor();
+    // The view may still be loading (e.g. further pages); a re-render would move the focus.
+    await page.locator("#main:not([aria-busy])").waitFor();
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
     await page.keyboard.press("Enter");
@@ -187,9 +189,9 @@ describe("public pages", () => {
     const ring = await page.evaluate(() => {
       const el = document.activeElement;
       const style = getComputedStyle(el);
-      return { name: el.getAttribute("name"), outline: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+      return { name: el.getAttribute("name"), html: el.outerHTML.slice(0, 120), outline: style.outlineStyle, width: parseFloat(style.outlineWidth) };
     });
-    assert.equal(ring.name, "q");
+    assert.equal(ring.name, "q", `focus went to ${ring.html}`);
     assert.notEqual(ring.outline, "none");
     assert.ok(ring.width >= 2, `focus ring ${ring.width}px`);
     // Every form control on the page has a label that names it.
