@@ -104,6 +104,8 @@ class Indexer:
         self.stop_event = threading.Event()
         # Test hook: called between reducing a batch and committing it (crash injection).
         self.before_commit: Callable[[StepResult], None] | None = None
+        # Called after each committed batch, outside its transaction (metadata enrichment).
+        self.after_commit: Callable[[StepResult], None] | None = None
 
     @classmethod
     def from_deployment(cls, db_url: str, rpc_url: str, deployment, **kw) -> Indexer:
@@ -302,6 +304,8 @@ class Indexer:
             )
         self._cp = (to, to_hash)
         self.events_total += count
+        if self.after_commit:
+            self.after_commit(result)
         return result
 
     def _status_values(self, head: int) -> dict:
