@@ -31,6 +31,7 @@ from cityledger.chain.devnet import Anvil  # noqa: E402
 from cityledger.chain.tx import transact  # noqa: E402
 from cityledger.codes import purpose_hash  # noqa: E402
 from cityledger.config import load_config  # noqa: E402
+from cityledger.signing import grant_message, sign  # noqa: E402
 
 AREA = "gas"
 TITLE = "Contract gas per operation (anvil receipts) vs physical floor"
@@ -42,19 +43,6 @@ METADATA_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbz
 G_TX, G_ZERO, G_NONZERO = 21_000, 4, 16
 G_LOG, G_TOPIC, G_LOGBYTE = 375, 375, 8
 G_NEW_SLOT, G_CHANGED_SLOT = 22_100, 5_000
-
-GRANT_TYPES = {
-    "Grant": [
-        {"name": "citizen", "type": "address"},
-        {"name": "purpose", "type": "bytes32"},
-        {"name": "scopeKind", "type": "uint8"},
-        {"name": "scopeId", "type": "bytes32"},
-        {"name": "grantee", "type": "address"},
-        {"name": "expiry", "type": "uint64"},
-        {"name": "nonce", "type": "uint64"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
 
 # (metric, target description, test on the measured figure or ratio)
 TARGETS = {
@@ -150,11 +138,8 @@ class Bench:
         consent = self.c["ConsentRegistry"]
         key = consent.functions.consent_key(citizen.address, purpose, SCOPE_DOMAIN, scope_id, ANY).call()
         nonce = consent.functions.nonce_of(key).call()
-        domain = {"name": "CityLedger Consent", "version": "1", "chainId": self.w3.eth.chain_id,
-                  "verifyingContract": consent.address}
-        message = {"citizen": citizen.address, "purpose": purpose, "scopeKind": SCOPE_DOMAIN, "scopeId": scope_id,
-                   "grantee": ANY, "expiry": expiry, "nonce": nonce, "deadline": deadline}
-        return bytes(citizen.sign_typed_data(domain, GRANT_TYPES, message).signature)
+        message = grant_message(citizen.address, purpose, SCOPE_DOMAIN, scope_id, ANY, expiry, nonce, deadline)
+        return sign(citizen, self.w3.eth.chain_id, consent.address, message)
 
 
 def measure(quick: bool) -> dict[str, list[tuple[int, Floor, int]]]:

@@ -13,6 +13,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
+from cityledger.signing import GRANT_TYPES, REVOKE_TYPES, SECP256K1_N, domain
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"
 NAMES = ["CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry"]
@@ -21,22 +23,8 @@ ROLE_PUBLISHER, ROLE_AUDITOR, ROLE_RESEARCHER = 1, 2, 4
 KIND_AGENCY, KIND_BUSINESS = 1, 2
 SCOPE_DATASET, SCOPE_PUBLISHER, SCOPE_DOMAIN = 1, 2, 3
 ANY_RESEARCHER = "0x" + "00" * 20
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 DAY = 24 * 3600
 
-GRANT_TYPES = {
-    "Grant": [
-        {"name": "citizen", "type": "address"},
-        {"name": "purpose", "type": "bytes32"},
-        {"name": "scopeKind", "type": "uint8"},
-        {"name": "scopeId", "type": "bytes32"},
-        {"name": "grantee", "type": "address"},
-        {"name": "expiry", "type": "uint64"},
-        {"name": "nonce", "type": "uint64"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
-REVOKE_TYPES = {"Revoke": [f for f in GRANT_TYPES["Grant"] if f["name"] != "expiry"]}
 
 
 @functools.cache
@@ -126,8 +114,7 @@ def grant_message(citizen, p, scope_kind, scope_id, grantee, expiry, nonce, dead
 
 def sign_typed(signer: LocalAccount, types: dict, message: dict, chain_id: int, contract: str) -> bytes:
     """Sign as a wallet does (eth_signTypedData_v4 through eth_account)."""
-    domain = {"name": "CityLedger Consent", "version": "1", "chainId": chain_id, "verifyingContract": str(contract)}
-    return bytes(signer.sign_typed_data(domain, types, message).signature)
+    return bytes(signer.sign_typed_data(domain(chain_id, contract), types, message).signature)
 
 
 def high_s(signature: bytes) -> bytes:

@@ -6,13 +6,11 @@ CORS only for the page's origin on every route, and the relayer's abuse limits.
 from __future__ import annotations
 
 import pytest
-from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from cityledger import codes
 from cityledger.api.app import create_app
-from cityledger.api.relayer import GRANT_TYPES
 from cityledger.api.validate import MAX_PAGE_SIZE
 from cityledger.fingerprint.consent_tree import ConsentTree
 from cityledger.indexer.models import Checkpoint
@@ -20,6 +18,7 @@ from cityledger.indexer.reducers import Ctx, reduce
 from cityledger.indexer.store import make_engine, migrate
 from cityledger.indexer.writer import Batch
 from cityledger.release.snapshots import write_snapshot
+from cityledger.signing import grant_message, sign
 
 N = MAX_PAGE_SIZE + 30  # more rows than one page of every list
 PAGE_ORIGIN = "http://127.0.0.1:8000"
@@ -166,11 +165,8 @@ def _signed_body(devnet, citizen, nonce: int, *, signer=None) -> dict:
     health = "0x" + format(1, "064x")
     fields = {"citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": health, "grantee": codes.ANY_RESEARCHER,
               "expiry": now + 86400 * 365, "deadline": now + 3600}  # fmt: skip
-    domain = {"name": "CityLedger Consent", "version": "1", "chainId": devnet.w3.eth.chain_id, "verifyingContract": consent.address}
-    msg = {"citizen": citizen.address, "purpose": bytes.fromhex(SCI[2:]), "scopeKind": 3, "scopeId": bytes.fromhex(health[2:]),
-           "grantee": codes.ANY_RESEARCHER, "expiry": fields["expiry"], "nonce": nonce, "deadline": fields["deadline"]}  # fmt: skip
-    sig = Account.sign_typed_data((signer or citizen).key, domain, GRANT_TYPES, msg).signature.hex()
-    return {**fields, "signature": "0x" + sig.removeprefix("0x")}
+    msg = grant_message(citizen.address, SCI, 3, health, codes.ANY_RESEARCHER, fields["expiry"], nonce, fields["deadline"])
+    return {**fields, "signature": "0x" + sign(signer or citizen, devnet.w3.eth.chain_id, consent.address, msg).hex()}
 
 
 def test_relayer_spends_nothing_on_bad_or_replayed_signatures(devnet, tmp_path):

@@ -34,6 +34,7 @@ from ..datasets.metadata import DatasetInfo
 from ..datasets.registry import attest, publish
 from ..datasets.store import MetadataStore
 from ..fingerprint import rows_root, sha256_file
+from ..signing import grant_message, sign
 from . import catalog
 
 ADMIN, AGENCY, BUSINESS, AUDITOR, RESEARCHER, RELAYER = range(6)
@@ -122,10 +123,8 @@ def _quality_report(path: Path) -> bytes:
 def _sign_grant(w3, consents, citizen: LocalAccount, purpose, scope_kind, scope_id, grantee, expiry, deadline):
     key = consents.functions.consent_key(citizen.address, purpose, scope_kind, scope_id, grantee).call()
     nonce = consents.functions.nonce_of(key).call()
-    digest = consents.functions.grant_digest(
-        citizen.address, purpose, scope_kind, scope_id, grantee, expiry, nonce, deadline
-    ).call()
-    return citizen.unsafe_sign_hash(digest).signature
+    message = grant_message(citizen.address, purpose, scope_kind, scope_id, grantee, expiry, nonce, deadline)
+    return sign(citizen, w3.eth.chain_id, consents.address, message)  # as the citizen's wallet would
 
 
 def _consents(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log, cfg=None) -> None:
