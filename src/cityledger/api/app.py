@@ -251,7 +251,7 @@ def create_app(
     @app.get("/api/datasets", response_model=s.Page[s.Dataset], tags=["datasets"], responses=ERRORS)
     def datasets(
         c: Conn,
-        q: Annotated[str | None, Query(max_length=200, description="text (metadata URI) or a 0x content-hash prefix")] = None,
+        q: Annotated[str | None, Query(max_length=200, description="words of the DCAT title, description or keywords (case-insensitive), text of the metadata URI, or a 0x content-hash prefix")] = None,
         domain: Annotated[str | None, Query(description="domain name (health, ...) or code 1..12")] = None,
         publisher: Annotated[str | None, Query(description="publisher address")] = None,
         status: Annotated[str | None, Query(description="active | superseded | withdrawn | all")] = None,

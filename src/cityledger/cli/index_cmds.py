@@ -27,6 +27,16 @@ def _indexer(network: str | None, db: str | None, **kw):
     return Indexer.from_deployment(url, net.rpc_url, deployment, confirmations=cfg.confirmations, **kw), net, url
 
 
+def _enricher(ix):
+    """DCAT summaries of new datasets after every committed batch (docs/INDEXER.md, Metadata)."""
+    from ..indexer.metadata import Enricher, store_dir
+
+    cfg = config()
+    enricher = Enricher(ix.engine, store_dir(cfg.data_dir), cfg.root)
+    ix.after_commit = enricher
+    return enricher
+
+
 def index_cmd(
     once: Annotated[bool, typer.Option("--once", help="Catch up to the head and exit")] = False,
     network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")] = None,
@@ -52,6 +62,8 @@ def index_cmd(
     try:
         if reset:
             ix.reset()
+        enricher = _enricher(ix)
+        enricher.run()  # backfill: datasets indexed before, documents copied into the store since
         start = ix.checkpoint()[0]
         t0 = time.monotonic()
         try:
@@ -75,7 +87,8 @@ def index_cmd(
         dt = time.monotonic() - t0
         out.print(
             f"indexed {ix.events_total:,} events, blocks {start + 1}..{cp} in {dt:.1f}s "
-            f"(head {ix.head}, finalized {ix.finalized()}) into {_safe(url)}"
+            f"(head {ix.head}, finalized {ix.finalized()}) into {_safe(url)}; "
+            f"{enricher.added} DCAT summaries added"
         )
         if once:
             return
@@ -92,32 +105,61 @@ def status_cmd(
     db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
 ) -> None:
     """Show the indexer's checkpoint: last indexed, head and finalized block, row counts, last RPC error."""
-    from rich.table import Table
+    from sqlalchemy import func, inspect, select
+    from sqlalchemy.exc import SQLAlchemyError
 
     from ..indexer.compare import row_counts
-    from ..indexer.store import make_engine, migrate
+    from ..indexer.models import Checkpoint, DatasetMetadata
+    from ..indexer.store import make_engine
 
     cfg = config()
     url = db or cfg.db_url
+    _require_existing_sqlite(url)  # read-only: a mistyped --db must not leave a new store behind
     engine = make_engine(url)
-    migrate(engine)
-    from sqlalchemy import select
+    try:
+        try:
+            with engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+                row = conn.execute(select(Checkpoint)).mappings().first() if "checkpoint" in tables else None
+                summaries = conn.execute(select(func.count()).select_from(DatasetMetadata)).scalar_one() if "dataset_metadata" in tables else None
+        except SQLAlchemyError as exc:
+            raise CityLedgerError(f"cannot read the store {_safe(url)}: {getattr(exc, 'orig', None) or exc}") from None
+        if row is None:
+            raise CityLedgerError(f"{_safe(url)} has not indexed anything yet: run `cityledger index`")
+        _status_table(url, row, row_counts(engine), summaries)
+    finally:
+        engine.dispose()
 
-    from ..indexer.models import Checkpoint
 
-    with engine.connect() as conn:
-        row = conn.execute(select(Checkpoint)).mappings().first()
-    if row is None:
-        raise CityLedgerError(f"{_safe(url)} has not indexed anything yet: run `cityledger index`")
+def _require_existing_sqlite(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from ..indexer.store import normalise_url
+
+    try:
+        parsed = make_url(normalise_url(url))
+    except Exception:
+        return  # make_engine words the error
+    db = parsed.database
+    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
+        from pathlib import Path
+
+        if not Path(db).is_file():
+            raise CityLedgerError(f"no index store at {db}: run `cityledger index` first, or check --db")
+
+
+def _status_table(url: str, row, counts: dict, summaries: int | None) -> None:
+    from rich.table import Table
+
     table = Table(title=f"index {_safe(url)}", title_justify="left", show_header=False)
     for key in ("chain_id", "block_number", "head_block", "finalized_block", "confirmations", "reorgs", "rpc_error"):
         table.add_row(key, str(row[key]))
     lag = (row["head_block"] - row["block_number"]) if row["head_block"] is not None else None
     table.add_row("lag (blocks)", str(lag))
-    for name, n in row_counts(engine).items():
+    for name, n in counts.items():
         table.add_row(name, f"{n:,}")
+    table.add_row("dataset_metadata", "(store not migrated: run `cityledger index`)" if summaries is None else f"{summaries:,}")
     Console(highlight=False).print(table)
-    engine.dispose()
 
 
 def _safe(url: str) -> str:

@@ -19,7 +19,10 @@ def dump_table(engine: Engine, name: str) -> list[tuple]:
 def compare_stores(a: str | Engine, b: str | Engine, tables: tuple[str, ...] = DATA_TABLES) -> list[str]:
     """Differences between the indexed data of two stores (empty list: identical, table by table).
 
-    Compares every data table (not the sync state: checkpoint, blocks) row by row, all columns."""
+    Compares every data table (not the sync state: checkpoint, blocks) row by row, all columns.
+    `dataset_metadata` is not chain data and is left out on purpose: it is content-addressed (a row
+    is right for its metadata hash whatever the branch), so it survives rollbacks and `--reset`, and
+    its `fetched_at` and which documents this machine holds differ between stores of the same chain."""
     ea = make_engine(a) if isinstance(a, str) else a
     eb = make_engine(b) if isinstance(b, str) else b
     diffs: list[str] = []

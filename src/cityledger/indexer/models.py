@@ -145,13 +145,36 @@ class Dataset(Base):
     successor: Mapped[int | None] = mapped_column(BigInteger)  # NULL until superseded
     successor_block: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[int] = mapped_column(Integer)  # 1 active, 2 withdrawn
-    registered_block: Mapped[int] = mapped_column(BigInteger)
+    # Indexed for the metadata enrichment after each commit (the datasets a block range registered).
+    registered_block: Mapped[int] = mapped_column(BigInteger, index=True)
     registered_at: Mapped[int] = mapped_column(BigInteger, index=True)
     registered_tx: Mapped[str] = mapped_column(Hash)
     withdrawn_block: Mapped[int | None] = mapped_column(BigInteger)
     withdrawn_at: Mapped[int | None] = mapped_column(BigInteger)
     withdrawn_tx: Mapped[str | None] = mapped_column(Hash)
     withdrawn_reason: Mapped[str | None] = mapped_column(Hash)  # reason_hash
+
+
+class DatasetMetadata(Base):
+    """The searchable fields of a verified DCAT document (indexer/metadata.py), by metadata hash.
+
+    Not chain data: content-addressed (the row is right for every dataset registering that hash, on
+    any branch), so reorg rollbacks and `--reset` leave it alone and compare_stores ignores it."""
+
+    __tablename__ = "dataset_metadata"
+    metadata_hash: Mapped[str] = mapped_column(Hash, primary_key=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[str | None] = mapped_column(Text)  # one keyword per line
+    license: Mapped[str | None] = mapped_column(Text)
+    temporal: Mapped[str | None] = mapped_column(Text)  # "start/end" (either may be empty)
+    spatial: Mapped[str | None] = mapped_column(Text)
+    record_count: Mapped[int | None] = mapped_column(BigInteger)
+    # title, description and keywords casefolded (Unicode-aware, unlike SQLite's lower()): what q searches.
+    search_text: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[int] = mapped_column(BigInteger)  # unix seconds
+
+    __table_args__ = (NO_ROWID,)
 
 
 class Attestation(Base):
@@ -297,7 +320,8 @@ class RightsRequest(Base):
     withdrawn_tx: Mapped[str | None] = mapped_column(Hash)
 
 
-# The tables holding indexed chain data (compare_stores compares these; `blocks`/`checkpoint` are sync state).
+# The tables holding indexed chain data (compare_stores compares these; `blocks`/`checkpoint` are sync
+# state; `dataset_metadata` is content-addressed off-chain data, kept across rollbacks and resets).
 DATA_TABLES = (
     "role_events",
     "roles",

@@ -1,0 +1,260 @@
+"""DCAT summaries of the indexed datasets: the one implementation of "the verified DCAT document of a
+dataset version" (used here by the indexer and by the API, which imports it; never the reverse).
+
+A document counts only when its bytes hash to the `metadata_hash` registered on chain. It is read
+from the content-addressed metadata store (`cityledger://metadata/<hash>` URIs, what `cityledger
+publish` registers) or from a local file path; `s3://`, `ipfs://` and `https://` locations are not
+fetched (no outbound requests): their datasets have no summary until the document is copied into the
+local store (picked up by the next `cityledger index` start).
+
+`enrich(engine, metadata_dir)` writes the searchable fields of every newly verified document into
+`dataset_metadata`, keyed by the metadata hash. Content-addressed: a row is true for every dataset
+with that hash on any branch, so reorg rollbacks leave the table alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from sqlalchemy import Engine, and_, exists, select
+
+from ..datasets.store import URI_PREFIX, MetadataStore
+from ..errors import CityLedgerError
+from ..fingerprint.hashing import parse_hash
+from .models import Dataset, DatasetMetadata
+
+log = logging.getLogger("cityledger.metadata")
+
+MAX_FILE_BYTES = 1 << 20
+# Bounds of the stored text (the full document stays in the metadata store).
+MAX_TITLE = 500
+MAX_TEXT = 4000
+
+
+def store_dir(data_dir: Path) -> Path:
+    """`<data_dir>/metadata`, or CITYLEDGER_METADATA_DIR (as `cityledger publish` writes it)."""
+    env = os.environ.get("CITYLEDGER_METADATA_DIR")
+    return Path(env) if env else Path(data_dir) / "metadata"
+
+
+# ---------------------------------------------------------------- verified loading
+
+
+def load_verified(uri: str, want: str, store: MetadataStore, project_root: Path) -> dict | None:
+    """The DCAT dict behind `uri` if its bytes hash to `want` (the registered 0x metadata hash), else
+    None: missing, altered, not JSON, or not local (s3://, ipfs://, https:// are not fetched)."""
+    want = (want or "").lower()
+    uri = uri or ""
+    if uri.startswith(URI_PREFIX):
+        return _from_store(uri, want, store)
+    parsed = urlparse(uri)
+    if parsed.scheme in ("", "file"):
+        return _from_file(Path(unquote(parsed.path if parsed.scheme == "file" else uri)), want, Path(project_root))
+    return None
+
+
+def _from_store(uri: str, want: str, store: MetadataStore) -> dict | None:
+    try:
+        digest = parse_hash(uri[len(URI_PREFIX):], "metadata hash")
+    except CityLedgerError:
+        return None
+    if "0x" + digest.hex() != want:
+        log.warning("metadata URI %s names another hash than the registered %s: not used", uri, want)
+        return None
+    try:
+        doc = store.get(digest)  # checks the bytes against the hash
+    except CityLedgerError as exc:
+        if store.has(digest):  # present but altered (missing is normal: another machine published)
+            log.warning("%s", exc)
+        return None
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _from_file(path: Path, want: str, project_root: Path) -> dict | None:
+    """A local path (the registered hash may be the file's SHA-256 or keccak)."""
+    if not path.is_absolute():
+        path = project_root / path
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    from eth_utils import keccak
+
+    if want not in ("0x" + hashlib.sha256(data).hexdigest(), "0x" + keccak(data).hex()):
+        return None
+    try:
+        out = json.loads(data)
+    except ValueError:
+        return None
+    return out if isinstance(out, dict) else None
+
+
+# ---------------------------------------------------------------- summary
+
+
+def _text(value) -> str | None:
+    """A DCAT literal: a string, or a JSON-LD value object / language map (first string found)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for key in ("@value", "rdfs:label", "en"):
+            if isinstance(value.get(key), str):
+                return value[key]
+    if isinstance(value, list):
+        for item in value:
+            text = _text(item)
+            if text:
+                return text
+    return None
+
+
+def summary(doc: dict | None) -> dict:
+    """The searchable and displayed fields of a DCAT document (all None when there is none)."""
+    doc = doc if isinstance(doc, dict) else {}
+    keywords = doc.get("dcat:keyword")
+    if isinstance(keywords, str):
+        keywords = [keywords]
+    temporal = doc.get("dct:temporal") if isinstance(doc.get("dct:temporal"), dict) else {}
+    start, end = temporal.get("dcat:startDate"), temporal.get("dcat:endDate")
+    count = doc.get("cl:recordCount")
+    return {
+        "title": _text(doc.get("dct:title")),
+        "description": _text(doc.get("dct:description")),
+        "keywords": [k for k in keywords if isinstance(k, str)] if isinstance(keywords, list) else [],
+        "license": _text(doc.get("dct:license")),
+        "temporal": f"{start or ''}/{end or ''}" if (start or end) else None,
+        "spatial": _text(doc.get("dct:spatial")),
+        "record_count": count if isinstance(count, int) and not isinstance(count, bool) else None,
+    }
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    return text[:limit] if isinstance(text, str) else None
+
+
+def search_text(title: str | None, description: str | None, keywords: str | None) -> str:
+    """What `q` is matched against: title, description and keywords, casefolded in Python (SQLite's
+    lower() folds ASCII only; the query casefolds `q` the same way)."""
+    return "\n".join(t for t in (title, description, keywords) if t).casefold()
+
+
+def metadata_row(metadata_hash: str, doc: dict, now: int | None = None) -> dict:
+    """The `dataset_metadata` row of a verified document."""
+    info = summary(doc)
+    title, description = _clip(info["title"], MAX_TITLE), _clip(info["description"], MAX_TEXT)
+    # One keyword per line (a keyword may hold commas; line breaks inside one become spaces).
+    keywords = "\n".join(" ".join(k.split()) for k in info["keywords"])[:MAX_TEXT] or None
+    count = info["record_count"]
+    return {
+        "metadata_hash": metadata_hash.lower(),
+        "title": title,
+        "description": description,
+        "keywords": keywords,
+        "license": _clip(info["license"], MAX_TITLE),
+        "temporal": _clip(info["temporal"], MAX_TITLE),
+        "spatial": _clip(info["spatial"], MAX_TITLE),
+        "record_count": count if count is not None and 0 <= count < 2**63 else None,
+        "search_text": search_text(title, description, keywords),
+        "fetched_at": int(time.time()) if now is None else now,
+    }
+
+
+# ---------------------------------------------------------------- enrichment
+
+
+@dataclass
+class EnrichResult:
+    candidates: int = 0  # (hash, URI) pairs without a row that were looked at
+    added: int = 0  # rows written
+    skipped: list[str] = field(default_factory=list)  # URIs with no verified local document
+
+
+def enrich(
+    engine: Engine,
+    metadata_dir: Path | str,
+    *,
+    project_root: Path | str | None = None,
+    blocks: tuple[int, int] | None = None,
+) -> EnrichResult:
+    """Summarise the verified documents of indexed datasets whose metadata hash has no row yet.
+
+    `blocks=(first, last)` limits the look to datasets registered in those blocks (the after-commit
+    hook: an index range scan, nothing to do when the batch registered nothing); without it every
+    dataset is considered (the backfill at start, which also retries documents missing before)."""
+    store = MetadataStore(Path(metadata_dir))
+    root = Path(project_root) if project_root is not None else Path.cwd()
+    D, M = Dataset.__table__, DatasetMetadata.__table__
+    query = select(D.c.metadata_hash, D.c.metadata_uri).where(~exists().where(M.c.metadata_hash == D.c.metadata_hash)).distinct()
+    if blocks is not None:
+        query = query.where(and_(D.c.registered_block >= blocks[0], D.c.registered_block <= blocks[1]))
+    with engine.connect() as conn:
+        candidates = conn.execute(query).all()
+    out = EnrichResult(candidates=len(candidates))
+    rows: dict[str, dict] = {}
+    for mhash, uri in candidates:
+        if mhash in rows:
+            continue  # another URI of the same document already verified
+        doc = load_verified(uri, mhash, store, root)
+        if doc is None:
+            out.skipped.append(uri)
+            continue
+        rows[mhash] = metadata_row(mhash, doc)
+    if rows:
+        out.added = _insert_new(engine, list(rows.values()))
+    return out
+
+
+def _insert_new(engine: Engine, rows: list[dict]) -> int:
+    """Insert rows whose hash is not there yet (another writer may have added one meanwhile)."""
+    M = DatasetMetadata.__table__
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - make_engine accepts only these two
+        raise CityLedgerError(f"unsupported database {engine.dialect.name!r}")
+    stmt = insert(M).on_conflict_do_nothing(index_elements=[M.c.metadata_hash])
+    with engine.begin() as conn:
+        result = conn.execute(stmt, rows)
+    return max(result.rowcount, 0) if result.rowcount is not None else len(rows)
+
+
+class Enricher:
+    """The indexer's `after_commit` hook: summarises the documents of the datasets a committed batch
+    registered. Outside the indexing transaction, and never fatal to indexing: a failure is logged
+    and the next call looks at every dataset again."""
+
+    def __init__(self, engine: Engine, metadata_dir: Path | str, project_root: Path | str | None = None):
+        self.engine = engine
+        self.metadata_dir = Path(metadata_dir)
+        self.project_root = project_root
+        self.backfill_due = True
+        self.added = 0
+
+    def run(self, blocks: tuple[int, int] | None = None) -> EnrichResult | None:
+        try:
+            res = enrich(self.engine, self.metadata_dir, project_root=self.project_root, blocks=None if self.backfill_due else blocks)
+        except Exception as exc:  # the index itself is committed; summaries can wait
+            log.warning("metadata enrichment failed (will retry over all datasets): %s", exc)
+            self.backfill_due = True
+            return None
+        self.backfill_due = False
+        self.added += res.added
+        if res.added:
+            log.info("metadata: %d DCAT summaries added", res.added)
+        return res
+
+    def __call__(self, result) -> None:
+        if result.to_block >= result.from_block:
+            self.run((result.from_block, result.to_block))
