@@ -177,7 +177,7 @@ def metadata_row(metadata_hash: str, doc: dict, now: int | None = None) -> dict:
 class EnrichResult:
     candidates: int = 0  # (hash, URI) pairs without a row that were looked at
     added: int = 0  # rows written
-    skipped: list[str] = field(default_factory=list)  # URIs with no verified local document
+    skipped: list[str] = field(default_factory=list)  # URIs of hashes left without a verified local document
 
 
 def enrich(
@@ -206,10 +206,9 @@ def enrich(
         if mhash in rows:
             continue  # another URI of the same document already verified
         doc = load_verified(uri, mhash, store, root)
-        if doc is None:
-            out.skipped.append(uri)
-            continue
-        rows[mhash] = metadata_row(mhash, doc)
+        if doc is not None:
+            rows[mhash] = metadata_row(mhash, doc)
+    out.skipped = [uri for mhash, uri in candidates if mhash not in rows]
     if rows:
         out.added = _insert_new(engine, list(rows.values()))
     return out
@@ -224,10 +223,10 @@ def _insert_new(engine: Engine, rows: list[dict]) -> int:
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - make_engine accepts only these two
         raise CityLedgerError(f"unsupported database {engine.dialect.name!r}")
-    stmt = insert(M).on_conflict_do_nothing(index_elements=[M.c.metadata_hash])
+    # RETURNING counts what was written (executemany rowcounts are unreliable across drivers).
+    stmt = insert(M).on_conflict_do_nothing(index_elements=[M.c.metadata_hash]).returning(M.c.metadata_hash)
     with engine.begin() as conn:
-        result = conn.execute(stmt, rows)
-    return max(result.rowcount, 0) if result.rowcount is not None else len(rows)
+        return len(conn.execute(stmt, rows).all())
 
 
 class Enricher:
