@@ -54,7 +54,7 @@ export async function renderCatalogue(main: HTMLElement, params: URLSearchParams
   const form = h(
     "form",
     { class: "filters", role: "search", "aria-label": "Search the catalogue" },
-    field("Search", q, "A content hash (0x…) or part of the metadata address"),
+    field("Search", q, "Words of the title, description or keywords (any case), part of the metadata address, or a content hash (0x…)"),
     field("Domain", domain),
     field("Publisher address", publisher, "Optional"),
     h("button", { type: "submit" }, "Search"),

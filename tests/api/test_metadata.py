@@ -3,6 +3,8 @@ store only when their bytes hash to the metadata hash registered on chain."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -118,3 +120,39 @@ def test_cli_dataset_shows_the_title(app_and_store, monkeypatch):
         config.cache_clear()
     assert shown.exit_code == 0 and "Bicycle counters" in shown.output, shown.output
     assert tampered.exit_code == 0 and "no verified DCAT document" in tampered.output and "Harb" not in tampered.output
+
+
+def test_q_searches_the_indexed_titles_descriptions_and_keywords(app_and_store, tmp_path):
+    """With the indexer's DCAT summaries (indexer.metadata.enrich) the list carries titles and `q`
+    matches title, description and keywords in any case; unsummarised rows keep URI/hash search."""
+    from cityledger.indexer.metadata import enrich
+
+    client, store = app_and_store
+    # A copy of the module's store, which the other tests expect without summaries.
+    url = f"sqlite:///{tmp_path / 'copy.db'}"
+    shutil.copy(client.app.state.engine.url.database, tmp_path / "copy.db")
+    copy = make_engine(url)
+    assert enrich(copy, store.root).added == 1  # only the good document: 2 tampered, 4 remote, 5 absent
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CITYLEDGER_RPC_URL", CLOSED_RPC)
+    mp.setenv("CITYLEDGER_METADATA_DIR", str(tmp_path / "empty"))  # documents gone: titles from the index
+    try:
+        api = TestClient(create_app(load_config(), db_url=url, data_dir=tmp_path, rpc_timeout=0.2))
+    finally:
+        mp.undo()
+
+    def ids(q):
+        body = api.get("/api/datasets", params={"q": q}).json()
+        return sorted(d["dataset_id"] for d in body["items"]), body
+
+    # Datasets 1 and 3 register the same metadata hash: the summary belongs to both.
+    assert ids("BICYCLE")[0] == [1, 3] and ids("daily counts, PART 1")[0] == [1, 3] and ids("Counters")[0] == [1, 3]
+    assert ids("harbour")[0] == [] and ids("harb0ur")[0] == []  # the tampered document is not indexed
+    assert ids("ipfs://bafy")[0] == [4]  # URI search still works
+    assert ids("%")[0] == [] and ids("_")[0] == []  # LIKE wildcards are literal
+    listed = {d["dataset_id"]: d["title"] for d in api.get("/api/datasets").json()["items"]}
+    assert listed == {1: "Bicycle counters", 2: None, 3: "Bicycle counters", 4: None, 5: None}
+    d = api.get("/api/datasets/1").json()
+    assert d["metadata"] is None and d["title"] == "Bicycle counters" and d["description"] == "Daily counts, part 1"
+    assert api.get("/api/datasets/1/versions").json()["items"][0]["title"] == "Bicycle counters"
+    copy.dispose()

@@ -160,7 +160,7 @@ def create_app(
     @app.exception_handler(ProgrammingError)
     async def _store_down(_req: Request, exc: Exception):
         log.warning("store unavailable: %s", getattr(exc, "orig", exc))
-        return _error(503, "store_unavailable", "the index store cannot be read now (not created yet, or locked); retry")
+        return _error(503, "store_unavailable", "the index store cannot be read now (not created yet, not yet migrated by the indexer, or locked); retry")
 
     @app.exception_handler(NetworkError)
     async def _node_down(_req: Request, exc: NetworkError):
