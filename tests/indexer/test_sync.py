@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 from eth_utils import keccak
-from sqlalchemy import select
+from sqlalchemy import func, inspect, select
 
 from cityledger.chain.accounts import AGENCY, CITIZENS, RELAYER
 from cityledger.chain.tx import transact
 from cityledger.codes import ANY_RESEARCHER, SCOPE_DATASET, SCOPE_DOMAIN, purpose_hash
 from cityledger.indexer.compare import compare_stores, dump_table, row_counts
 from cityledger.indexer.loadgen import BulkGranter, mixed_activity
-from cityledger.indexer.models import Checkpoint, Consent, Dataset
-from cityledger.indexer.store import make_engine
+from cityledger.indexer.models import Checkpoint, Consent, ConsentEvent, Dataset
+from cityledger.indexer.store import DEFERRABLE_TABLES, deferrable_indexes, make_engine
 from cityledger.indexer.sync import Indexer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -287,3 +287,102 @@ def test_cli_once_status_and_refusals(devnet, tmp_path):
         ix.catch_up()
     ix.close()
     assert checkpoint(url) == before
+
+
+# ---------------------------------------------------------------- deferred secondary indexes
+
+DEFERRED = {ix.name for ix in deferrable_indexes()}
+
+
+def index_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        names = {i["name"] for t in DEFERRABLE_TABLES for i in inspect(conn).get_indexes(t)}
+    engine.dispose()
+    return names
+
+
+def many_blocks(chain, blocks: int, per_block: int) -> None:
+    for seed in range(blocks):  # a granter per block: own citizens, so its signing nonces hold
+        bulk(chain, per_block, seed=100 + seed)
+
+
+def test_long_catch_up_defers_the_consent_indexes_and_builds_them_at_the_end(devnet, stores):
+    mixed_activity(devnet, rounds=1)
+    many_blocks(devnet, 16, 40)
+    url = stores()
+    # defer_indexes=1: any deep catch-up counts as long; the default only defers from 50,000 events.
+    ix = make_indexer(devnet, url, target_logs=40, keep_blocks=4, commit_events=100, defer_indexes=1)
+    seen: list[set[str]] = []
+    ix.before_commit = lambda r: seen.append(index_names(url))
+    ix.catch_up()
+    ix.close()
+    assert len(seen) > 3 and DEFERRED.isdisjoint(seen[0]) and DEFERRED <= seen[-1]  # deep commits, then window steps
+    assert DEFERRED <= index_names(url)
+    assert_equals_fresh(devnet, stores, url)
+    # An exception mid catch-up (index deferred) still leaves the indexes built.
+    url2 = stores("crashed")
+    ix = make_indexer(devnet, url2, target_logs=40, keep_blocks=4, commit_events=100, defer_indexes=1)
+    calls = {"n": 0}
+
+    def crash(result) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            assert DEFERRED.isdisjoint(index_names(url2))
+            raise RuntimeError("injected crash before commit")
+
+    ix.before_commit = crash
+    with pytest.raises(RuntimeError, match="injected"):
+        ix.catch_up()
+    ix.close()
+    assert DEFERRED <= index_names(url2)
+
+
+CHILD = """
+import json, sys, time
+from cityledger.indexer.sync import Indexer
+a = json.loads(sys.argv[1])
+ix = Indexer(a["url"], a["rpc"], chain_id=a["chain_id"], addresses=a["addresses"], start_block=a["start"],
+             target_logs=20, keep_blocks=4, commit_events=40, defer_indexes=1)
+ix.before_commit = lambda r: time.sleep(0.05)
+ix.catch_up()
+"""
+
+
+def test_sigkill_while_indexes_are_deferred_then_restart(devnet, stores):
+    import json
+
+    from cityledger.indexer.events import CONTRACTS
+
+    many_blocks(devnet, 30, 40)
+    url = stores()
+    head = devnet.w3.eth.block_number
+    args = {"url": url, "rpc": devnet.rpc_url, "chain_id": devnet.network.chain_id, "start": devnet.deployment.start_block,
+            "addresses": {n: devnet.deployment.address(n) for n in CONTRACTS}}  # fmt: skip
+    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        def midway():
+            try:
+                n = checkpoint(url).get("block_number")
+                return n is not None and devnet.deployment.start_block < n < head - 4 and DEFERRED.isdisjoint(index_names(url))
+            except Exception:  # the store is still being created
+                return False
+
+        wait_for(midway, timeout=60, what="the indexer to be mid catch-up with its indexes deferred")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    assert DEFERRED.isdisjoint(index_names(url))
+    # The store still answers (without the indexes), and a restart (not deferring) builds them.
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ConsentEvent).where(ConsentEvent.citizen != "")).scalar_one() > 0
+    engine.dispose()
+    ix = make_indexer(devnet, url)
+    ix.catch_up()
+    ix.close()
+    assert DEFERRED <= index_names(url)
+    assert checkpoint(url)["block_number"] == head
+    assert_equals_fresh(devnet, stores, url)

@@ -102,3 +102,46 @@ def migrate(url: str | Engine, revision: str = "head") -> None:
     finally:
         if isinstance(url, str):
             engine.dispose()
+
+
+# ---------------------------------------------------------------- deferred secondary indexes
+
+# The tables that grow by one row (or touch one random row) per consent event. Their non-unique
+# secondary indexes are keyed by random hashes (consent key, citizen): maintaining them costs a
+# random B-tree insert per row and per index, and each commit rewrites a large share of their pages.
+# A long catch-up drops them and builds them once at its end (a sort), which is several times
+# cheaper. Primary keys and unique constraints stay: the upserts rely on them.
+DEFERRABLE_TABLES = ("consent_events", "consents")
+
+
+def deferrable_indexes() -> list:
+    """The droppable indexes (SQLAlchemy Index objects of models.py), in a stable order."""
+    from .models import Base
+
+    return [
+        ix
+        for name in DEFERRABLE_TABLES
+        for ix in sorted(Base.metadata.tables[name].indexes, key=lambda i: i.name)
+        if not ix.unique
+    ]
+
+
+def drop_deferrable_indexes(conn) -> None:
+    """Drop the deferrable indexes (inside the caller's transaction; DDL is transactional in both
+    SQLite and PostgreSQL). A store without them answers every query, only slower."""
+    for ix in deferrable_indexes():
+        ix.drop(conn, checkfirst=True)
+
+
+def restore_indexes(conn) -> list[str]:
+    """Create whichever deferrable indexes are missing (after a deferred catch-up, or a crash during
+    one); returns their names."""
+    from sqlalchemy import inspect
+
+    present = {name: {i["name"] for i in inspect(conn).get_indexes(name)} for name in DEFERRABLE_TABLES}
+    created = []
+    for ix in deferrable_indexes():
+        if ix.name not in present[ix.table.name]:
+            ix.create(conn)
+            created.append(ix.name)
+    return created

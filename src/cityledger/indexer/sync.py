@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from ..errors import CityLedgerError
 from .events import CONTRACTS, DECODERS
@@ -25,7 +25,7 @@ from .models import Block, Checkpoint
 from .reducers import REDUCERS, Ctx
 from .reorg import rollback_to
 from .rpc import RangeTooLarge, Rpc, RpcUnavailable
-from .store import make_engine, migrate
+from .store import drop_deferrable_indexes, make_engine, migrate, restore_indexes
 from .writer import Batch
 
 log = logging.getLogger("cityledger.indexer")
@@ -75,6 +75,7 @@ class Indexer:
         rpc_timeout: float = 30.0,
         rpc_retries: int = 5,
         migrate_store: bool = True,
+        defer_indexes: int | None = 50_000,
     ):
         missing = [c for c in CONTRACTS if c not in addresses]
         if missing:
@@ -95,6 +96,11 @@ class Indexer:
         # the reduced rows of a transaction are the largest part of the memory while catching up).
         self.commit_events = max(commit_events if commit_events is not None else target_logs * 3 // 2, 1)
         self.max_span = max_span
+        # A deep catch-up expected to add at least this many events (and at least half the consent
+        # events already stored) builds the consent tables' secondary indexes at its end instead of
+        # row by row (store.DEFERRABLE_TABLES); None: never.
+        self.defer_indexes = defer_indexes
+        self._indexes_ok = False  # checked (and restored if a crash left them dropped) once per run
         self.span = 10  # blocks; adapted to the log density after every range (up to 8x per step)
         self.events_total = 0
         self.head = -1
@@ -185,6 +191,7 @@ class Indexer:
     def step(self) -> StepResult:
         """Index the next block range (or detect a reorg). Raises RpcUnavailable if the RPC is down."""
         cp_num, cp_hash = self.checkpoint()
+        self._ensure_indexes()
         head = self.rpc.block_number()
         self.head = head
         if head <= cp_num:
@@ -308,6 +315,32 @@ class Indexer:
             self.after_commit(result)
         return result
 
+    def _ensure_indexes(self) -> None:
+        """Bring back any deferred index (a deferred catch-up ended, or was killed with them dropped)."""
+        if self._indexes_ok:
+            return
+        t0 = time.monotonic()
+        with self.engine.begin() as conn:
+            created = restore_indexes(conn)
+        if created:
+            log.info("built %d deferred indexes in %.1fs", len(created), time.monotonic() - t0)
+        self._indexes_ok = True
+
+    def _should_defer(self, events: int, blocks: int, remaining_blocks: int) -> bool:
+        """Whether the rest of this catch-up is long enough for one index build to beat row-by-row
+        maintenance: the estimate must reach `defer_indexes` events and half the stored rows (the
+        build also re-sorts the rows already stored)."""
+        if self.defer_indexes is None or blocks <= 0:
+            return False
+        expected = events * remaining_blocks // blocks
+        if expected < self.defer_indexes:
+            return False
+        from .models import ConsentEvent
+
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(func.count()).select_from(ConsentEvent)).scalar_one()
+        return expected >= stored // 2
+
     def _status_values(self, head: int) -> dict:
         self._last_status_write = time.monotonic()
         return {"head_block": head, "updated_at": int(time.time()), "rpc_error": None, "rpc_error_at": None, "confirmations": self.confirmations}
@@ -418,6 +451,7 @@ class Indexer:
         thread.start()
         total = 0
         batch, first, to, headers = Batch(), cp + 1, cp, {}
+        decided = False
         try:
             while not self.stop_event.is_set():
                 item = q.get()
@@ -431,6 +465,18 @@ class Indexer:
                 # Several fetched ranges per transaction: fewer, larger commits write each hot
                 # index page once (the logs themselves are already freed, only rows are held).
                 if batch.events >= self.commit_events or q.empty() and to >= deep_end:
+                    if not decided:
+                        # Judged on the density of the first transaction's ranges. Dropping is its
+                        # own transaction: a store without these indexes is complete at any
+                        # checkpoint, and the next run (or the finally below) builds them.
+                        decided = True
+                        if self._should_defer(batch.events, to - cp, deep_end - to):
+                            with self.engine.begin() as conn:
+                                drop_deferrable_indexes(conn)
+                            self._indexes_ok = False
+                            log.info("deep catch-up to block %d: consent indexes deferred to its end", deep_end)
+                        else:
+                            self._ensure_indexes()
                     r = self._commit(batch, first, to, head, headers)
                     batch, first = Batch(), to + 1
                     total += r.events
@@ -444,6 +490,7 @@ class Indexer:
         finally:
             stop.set()
             thread.join(timeout=30)
+            self._ensure_indexes()
         return total
 
     def follow(self, progress: Callable[[StepResult], None] | None = None, on_error: Callable[[Exception], None] | None = None) -> None:
