@@ -70,6 +70,12 @@ onWalletChange(() => {
   if (location.hash.startsWith("#/citizen")) route(false);
 });
 window.addEventListener("hashchange", () => route());
+// The hash belongs to the router: the skip link moves focus without touching it (else "#main" would
+// re-render the page, and leave a dataset page for the catalogue).
+document.querySelector<HTMLAnchorElement>("a.skip")?.addEventListener("click", (e) => {
+  e.preventDefault();
+  main.focus();
+});
 renderWallet();
 restore();
 route(false);

@@ -184,6 +184,8 @@ describe("public pages", () => {
     assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
     await page.keyboard.press("Enter");
     assert.equal(await page.evaluate(() => document.activeElement.id), "main");
+    // The skip link leaves the router's hash alone (it used to re-render the view as "#main").
+    assert.equal(await page.evaluate(() => location.hash), "#/catalogue");
     // The next stops are the search form's controls, each with a visible focus ring.
     await page.keyboard.press("Tab");
     const ring = await page.evaluate(() => {
