@@ -9,7 +9,9 @@ from fastapi.testclient import TestClient
 
 from cityledger import codes
 from cityledger.api.app import create_app
-from cityledger.api.relayer import GRANT_TYPES, REVOKE_TYPES, SECP256K1_N, TokenBucket
+from cityledger.api.relayer import TokenBucket
+from cityledger.signing import SECP256K1_N, grant_message, revoke_message
+from cityledger.signing import sign as sign_typed
 
 SCI = "0x" + codes.purpose_hash("ScientificResearch").hex()
 HEALTH = "0x" + format(codes.DOMAINS["health"], "064x")
@@ -17,16 +19,10 @@ ANY = codes.ANY_RESEARCHER
 
 
 def sign(account, action: str, fields: dict, *, chain_id: int, contract: str, nonce: int) -> str:
-    domain = {"name": "CityLedger Consent", "version": "1", "chainId": chain_id, "verifyingContract": contract}
-    msg = {
-        "citizen": fields["citizen"], "purpose": bytes.fromhex(fields["purpose"][2:]), "scopeKind": fields["scope_kind"],
-        "scopeId": bytes.fromhex(fields["scope_id"][2:]), "grantee": fields["grantee"], "nonce": nonce,
-        "deadline": fields["deadline"],
-    }
-    if action == "grant":
-        msg["expiry"] = fields["expiry"]
-    types = GRANT_TYPES if action == "grant" else REVOKE_TYPES
-    return "0x" + account.sign_typed_data(domain, types, msg).signature.hex()
+    common = (fields["citizen"], fields["purpose"], fields["scope_kind"], fields["scope_id"], fields["grantee"])
+    msg = (grant_message(*common, fields["expiry"], nonce, fields["deadline"]) if action == "grant"
+           else revoke_message(*common, nonce, fields["deadline"]))
+    return "0x" + sign_typed(account, chain_id, contract, msg).hex()
 
 
 def high_s(sig_hex: str) -> str:

@@ -17,33 +17,11 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from ..chain.tx import fees, revert_reason
+from ..signing import GRANT_TYPES, REVOKE_TYPES, SECP256K1_N, domain  # the one EIP-712 definition
 from . import validate as v
 from .errors import BadInput, RateLimited, Rejected, Unavailable
 
 log = logging.getLogger("cityledger.relayer")
-
-# secp256k1 group order; a signature with s above half of it is the malleable twin (EIP-2).
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-ERC1271_MAGIC = bytes.fromhex("1626ba7e")
-DOMAIN_NAME = "CityLedger Consent"
-DOMAIN_VERSION = "1"
-
-_COMMON = [
-    {"name": "citizen", "type": "address"},
-    {"name": "purpose", "type": "bytes32"},
-    {"name": "scopeKind", "type": "uint8"},
-    {"name": "scopeId", "type": "bytes32"},
-    {"name": "grantee", "type": "address"},
-]
-GRANT_TYPES = {
-    "Grant": _COMMON
-    + [
-        {"name": "expiry", "type": "uint64"},
-        {"name": "nonce", "type": "uint64"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
-REVOKE_TYPES = {"Revoke": _COMMON + [{"name": "nonce", "type": "uint64"}, {"name": "deadline", "type": "uint256"}]}
 
 
 @dataclass(frozen=True)
@@ -123,14 +101,8 @@ def typed_digest(req: SignedRequest, *, chain_id: int, contract_address: str, no
     }
     if req.action == "grant":
         message["expiry"] = req.expiry
-    domain = {
-        "name": DOMAIN_NAME,
-        "version": DOMAIN_VERSION,
-        "chainId": chain_id,
-        "verifyingContract": to_checksum_address(contract_address),
-    }
     types = GRANT_TYPES if req.action == "grant" else REVOKE_TYPES
-    return _hash_eip191_message(encode_typed_data(domain, types, message))
+    return _hash_eip191_message(encode_typed_data(domain(chain_id, to_checksum_address(contract_address)), types, message))
 
 
 def recover_signer(digest: bytes, signature: bytes) -> str:

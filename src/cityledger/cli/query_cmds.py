@@ -116,7 +116,7 @@ RELEASE_COLUMNS = [
 
 
 def datasets_cmd(
-    q: Annotated[Optional[str], typer.Option("--q", help="Text in the metadata URI, or a 0x content-hash prefix")] = None,
+    q: Annotated[Optional[str], typer.Option("--q", help="Words of the title, description or keywords (or the metadata URI), or a 0x content-hash prefix")] = None,
     domain: Annotated[Optional[str], typer.Option("--domain", help="health, education, ... or 1..12")] = None,
     publisher: Annotated[Optional[str], typer.Option("--publisher", help="Publisher address")] = None,
     status: Annotated[Optional[str], typer.Option("--status", help="active | superseded | withdrawn | all")] = None,
