@@ -311,7 +311,7 @@ def test_long_catch_up_defers_the_consent_indexes_and_builds_them_at_the_end(dev
     mixed_activity(devnet, rounds=1)
     many_blocks(devnet, 16, 40)
     url = stores()
-    # defer_indexes=1: any deep catch-up counts as long; the default only defers from 50,000 events.
+    # defer_indexes=1: any deep catch-up counts as long; the default only defers from 20,000 events.
     ix = make_indexer(devnet, url, target_logs=40, keep_blocks=4, commit_events=100, defer_indexes=1)
     seen: list[set[str]] = []
     ix.before_commit = lambda r: seen.append(index_names(url))

@@ -147,7 +147,12 @@ def attestation_revoked(a: dict, ctx: Ctx) -> list[Op]:
 
 
 def _consent_event(action: str, a: dict, ctx: Ctx, expiry: int) -> Op:
-    row = _event_row(ctx) | {
+    # One dict literal (the hot path of a catch-up: one per consent event), no merged temporaries.
+    row = {
+        "block_number": ctx.block_number,
+        "log_index": ctx.log_index,
+        "tx_hash": ctx.tx_hash,
+        "timestamp": ctx.timestamp,
         "action": action,
         "key": a["key"],
         "citizen": a["citizen"],

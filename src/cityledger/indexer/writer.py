@@ -101,7 +101,7 @@ def _executemany(conn: Connection, cache_key: tuple, build, rows: list[dict]) ->
     sql, order = compiled
     if order is not None:
         get = itemgetter(*order)
-        params = [get(r) for r in rows] if len(order) > 1 else [(get(r),) for r in rows]
+        params = list(map(get, rows)) if len(order) > 1 else [(get(r),) for r in rows]
     else:
         params = rows
     conn.exec_driver_sql(sql, params)
