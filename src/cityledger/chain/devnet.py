@@ -131,6 +131,10 @@ class Anvil:
             "--chain-id", str(self.chain_id),
             "--mnemonic", self.mnemonic,
             "--accounts", str(self.accounts),
+            # Past its in-memory window anvil writes every block's state to ~/.foundry/anvil/tmp and
+            # never removes it (tens of GB after a 1M-event benchmark filled this disk). Nothing here
+            # reads state that old (reorgs are at most 10 blocks deep), so it is dropped instead.
+            "--max-persisted-states", "0",
         ]  # fmt: skip
         if self.block_time:
             cmd += ["--block-time", str(self.block_time)]
