@@ -309,7 +309,7 @@ def plot_scaling(scaling: list[dict]) -> str | None:
     ax1.legend(lines, labels, loc="lower left", fontsize=8)
     ax1.set_title("CityLedger indexer: catch-up rate and memory by size")
     fig.tight_layout()
-    path = Path(__file__).resolve().parent / "indexer_scaling.png"
+    path = Path(__file__).resolve().parent / "results" / "indexer_scaling.png"  # bench/run.py keeps it in bench/plots
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return str(path.relative_to(ROOT))
