@@ -132,9 +132,9 @@ class Anvil:
             "--mnemonic", self.mnemonic,
             "--accounts", str(self.accounts),
             # Past its in-memory window anvil writes every block's state to ~/.foundry/anvil/tmp and
-            # never removes it (tens of GB after a 1M-event benchmark filled this disk). Nothing here
-            # reads state that old (reorgs are at most 10 blocks deep), so it is dropped instead.
-            "--max-persisted-states", "0",
+            # never removes it (tens of GB after a 1M-event benchmark filled this disk). Keep the
+            # last 512 blocks' states in memory (traces, reorgs, calls at recent blocks) and none on disk.
+            "--prune-history", "512",
         ]  # fmt: skip
         if self.block_time:
             cmd += ["--block-time", str(self.block_time)]
