@@ -121,6 +121,7 @@ def measure(size: int, samples: int, workdir: Path) -> dict:
 
 
 def plot(results: list[dict], path: Path) -> Path | None:
+    path.parent.mkdir(exist_ok=True)
     try:
         import matplotlib
 
@@ -154,7 +155,7 @@ def run(quick: bool) -> dict:
             results.append(measure(size, samples, Path(tmp) / str(size)))
             print(f"  {size:>9,} events in store: p50 {results[-1]['p50_ms']:.0f} ms, p95 {results[-1]['p95_ms']:.0f} ms",
                   flush=True)
-    png = plot(results, ROOT / "bench" / "lag_scaling.png")
+    png = plot(results, ROOT / "bench" / "results" / "lag_scaling.png")  # bench/run.py keeps it in bench/plots
     rows = []
     for r in results:
         rows.append({"metric": f"lag p50, {r['size']:,} events in store", "value": r["p50_ms"], "unit": "ms",
