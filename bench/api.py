@@ -346,9 +346,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    from run import record
+
+    started = time.monotonic()
     result = run(args.quick)
-    (BENCH / "results").mkdir(exist_ok=True)
-    (BENCH / "results" / f"{AREA}.json").write_text(json.dumps(result, indent=2))
+    record(result, args.quick, time.monotonic() - started)  # bench/run.py: one place stamps and saves
     for row in result["rows"]:
         met = "" if row["met"] is None else ("met" if row["met"] else "NOT MET")
         print(f"{row['metric']:<80} {row['value']:>10} {row['unit']:<6} {row['target'] or '':<14} {met}")

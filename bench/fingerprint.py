@@ -180,15 +180,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="128 MiB and 1M rows instead of 1 GiB and 10M rows")
     args = parser.parse_args()
+    from run import record
+
+    started = time.monotonic()
     result = run(args.quick)
+    record(result, args.quick, time.monotonic() - started)  # bench/run.py: one place stamps and saves
     width = max(len(r["metric"]) for r in result["rows"])
     for r in result["rows"]:
         base = f"  vs {r['baseline']}: {r['baseline_value']} (ratio {r['ratio']})" if r["baseline"] else ""
         mark = "" if r["met"] is None else ("  [met]" if r["met"] else "  [NOT MET]")
         print(f"{r['metric']:<{width}}  {r['value']:>12} {r['unit']:<6}{base}  {r['target'] or ''}{mark}")
-    out = ROOT / "bench" / "results" / f"{AREA}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
     return 0
 
 

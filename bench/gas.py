@@ -14,7 +14,6 @@ hashing, signature recovery, cross-contract role reads and the Vyper dispatcher.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -274,16 +273,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    from run import record
+
+    started = time.monotonic()
     result = run(args.quick)
+    record(result, args.quick, time.monotonic() - started)  # bench/run.py: one place stamps and saves
     width = max(len(r["metric"]) for r in result["rows"])
     print(f"{'operation':<{width}}  {'gas':>9}  {'floor':>9}  {'ratio':>6}  target")
     for r in result["rows"]:
         mark = "" if r["met"] is None else ("  met" if r["met"] else "  NOT MET")
         print(f"{r['metric']:<{width}}  {r['value']:>9,}  {r['baseline_value']:>9,}  {r['ratio']:>6.2f}  "
               f"{r['target'] or ''}{mark}")
-    out = ROOT / "bench" / "results" / f"{AREA}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
     return 0
 
 

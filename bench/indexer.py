@@ -329,8 +329,8 @@ if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         child_main(json.loads(sys.argv[2]))
         sys.exit(0)
-    result = run(quick="--quick" in sys.argv)
+    from run import record  # bench/run.py: one place stamps and saves
+
+    started, quick = time.monotonic(), "--quick" in sys.argv
+    result = record(run(quick=quick), quick, time.monotonic() - started)
     print_table(result)
-    out = ROOT / "bench" / "results" / "indexer.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))

@@ -11,7 +11,6 @@ GET /api/consents/check says active. Reported: p50 and p95 per size, and a plot 
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -176,8 +175,9 @@ def run(quick: bool) -> dict:
 
 
 if __name__ == "__main__":
-    result = run("--quick" in sys.argv)
-    (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    (ROOT / "bench" / "results" / "lag.json").write_text(json.dumps(result, indent=2))
+    from run import record  # bench/run.py: one place stamps and saves
+
+    started, quick = time.monotonic(), "--quick" in sys.argv
+    result = record(run(quick), quick, time.monotonic() - started)
     for row in result["rows"]:
         print(f"{row['metric']:<45} {row['value']:>8.1f} {row['unit']}  {row.get('note') or ''}")

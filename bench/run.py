@@ -83,12 +83,18 @@ def run_area(area: str, quick: bool) -> dict:
         result = {"area": area, "title": area, "rows": [], "plots": [], "notes": [],
                   "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
     result.setdefault("area", area)
+    return record(result, quick, time.monotonic() - started)
+
+
+def record(result: dict, quick: bool, seconds: float) -> dict:
+    """Stamp an area's result (mode, date, run time; plots kept in bench/plots) and save it as
+    bench/results/<area>.json. Used by this runner and by each area's standalone run alike."""
     result["plots"] = [keep_plot(p) for p in result.get("plots") or [] if Path(p).is_file()]
-    result["seconds"] = round(time.monotonic() - started, 1)
+    result["seconds"] = round(seconds, 1)
     result["quick"] = quick
     result["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{area}.json").write_text(json.dumps(result, indent=2, default=str))
+    (RESULTS / f"{result['area']}.json").write_text(json.dumps(result, indent=2, default=str))
     return result
 
 
