@@ -22,7 +22,16 @@ from cityledger.codes import ANY_RESEARCHER, SCOPE_DATASET, SCOPE_DOMAIN, purpos
 from cityledger.indexer.compare import compare_stores, dump_table, row_counts
 from cityledger.indexer.loadgen import BulkGranter, mixed_activity
 from cityledger.indexer.models import Checkpoint, Consent, ConsentEvent, Dataset
-from cityledger.indexer.store import DEFERRABLE_TABLES, deferrable_indexes, make_engine
+from cityledger.indexer.store import (
+    BUILD_CACHE_KIB,
+    CACHE_KIB,
+    DEFERRABLE_TABLES,
+    deferrable_indexes,
+    drop_deferrable_indexes,
+    make_engine,
+    migrate,
+    restore_indexes,
+)
 from cityledger.indexer.sync import Indexer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -336,6 +345,34 @@ def test_long_catch_up_defers_the_consent_indexes_and_builds_them_at_the_end(dev
         ix.catch_up()
     ix.close()
     assert DEFERRED <= index_names(url2)
+
+
+def test_an_index_build_runs_on_a_small_cache_and_gives_the_connection_back_as_it_was(tmp_path):
+    # The build lowers the page cache (it also bounds SQLite's in-memory sort: the peak memory of a
+    # long catch-up) and spills its sort to a file; the pooled connection must get its settings back.
+    from sqlalchemy import event
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    migrate(engine)
+    with engine.begin() as conn:
+        drop_deferrable_indexes(conn)
+    seen = []
+
+    def pragmas(cursor) -> tuple:
+        return tuple(cursor.connection.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "temp_store"))
+
+    def before(conn, cursor, statement, *_):
+        if statement.lstrip().startswith("CREATE INDEX"):
+            seen.append(pragmas(cursor))
+
+    event.listen(engine, "before_cursor_execute", before)
+    with engine.begin() as conn:
+        assert sorted(restore_indexes(conn)) == sorted(DEFERRED)
+        after = pragmas(conn.connection.dbapi_connection.cursor())
+    assert len(seen) == len(DEFERRED) and set(seen) == {(-BUILD_CACHE_KIB, 1)}  # temp_store 1: FILE
+    assert after == (-CACHE_KIB, 2)  # 2: MEMORY
+    assert DEFERRED <= {i["name"] for t in DEFERRABLE_TABLES for i in inspect(engine).get_indexes(t)}
+    engine.dispose()
 
 
 CHILD = """

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from ..config import config
 from ..errors import CityLedgerError
+from ..indexer.limits import TARGET_LOGS
 
 out = Console(highlight=False, stderr=True)
 
@@ -43,7 +44,7 @@ def index_cmd(
     db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
     reset: Annotated[bool, typer.Option("--reset", help="Forget the store's indexed data and re-index from the deployment block")] = False,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between head polls while following")] = 0.1,
-    batch_logs: Annotated[int, typer.Option("--batch-logs", help="Logs aimed at per block range (catch-up commits about twice that per transaction)")] = 10_000,
+    batch_logs: Annotated[int, typer.Option("--batch-logs", help="Logs aimed at per block range (catch-up commits about 1.5 times that per transaction; memory grows with it)")] = TARGET_LOGS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Index the deployed contracts' events into the store: catch up from the deployment block, then follow."""

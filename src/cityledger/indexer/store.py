@@ -31,14 +31,23 @@ def is_sqlite(url: str) -> bool:
     return normalise_url(url).startswith("sqlite")
 
 
+# SQLite page cache of every connection, in KiB (negative PRAGMA cache_size = KiB). Random hash keys
+# make index inserts cache-bound, so the indexer wants a large one; it is the biggest fixed part of
+# the indexer's memory (BENCHMARKS.md: peak RSS on 1M events).
+CACHE_KIB = 49_152
+# During a deferred index build. SQLite's sorter holds up to a page cache's worth of keys in memory
+# before spilling a sorted run to a temporary file, on top of the cache itself: the full cache during
+# the build cost ~50 MB of peak RSS on 1M events, this one builds as fast (bench/indexer.py).
+BUILD_CACHE_KIB = 16_384
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")  # readers (the API) and the writer share the file
     cur.execute("PRAGMA foreign_keys=OFF")
-    # Random hash keys make index inserts cache-bound: 48 MB of page cache (within the 300 MB budget).
-    cur.execute("PRAGMA cache_size=-49152")
+    cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cur.execute("PRAGMA temp_store=MEMORY")
     # Fewer, larger WAL checkpoints while catching up (each one syncs the file).
     cur.execute("PRAGMA wal_autocheckpoint=16384")
@@ -142,13 +151,16 @@ def restore_indexes(conn) -> list[str]:
     missing = [ix for ix in deferrable_indexes() if ix.name not in present[ix.table.name]]
     sqlite = conn.dialect.name == "sqlite"
     if missing and sqlite:
-        # The build's sort spills to a temporary file beyond the page cache's worth of memory
-        # (temp_store=MEMORY would hold the whole sort: ~150 MB per million events and index).
+        # The build's sort spills to a temporary file beyond a page cache's worth of keys
+        # (temp_store=MEMORY would hold the whole sort: ~150 MB per million events and index),
+        # and a smaller cache meanwhile bounds both the cache and the in-memory sort.
         conn.exec_driver_sql("PRAGMA temp_store=FILE")
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{BUILD_CACHE_KIB}")
     try:
         for ix in missing:
             ix.create(conn)
     finally:
         if missing and sqlite:
             conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
     return [ix.name for ix in missing]

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 
 from ..errors import CityLedgerError
 from .events import CONTRACTS, DECODERS
+from .limits import TARGET_LOGS
 from .models import Block, Checkpoint
 from .reducers import REDUCERS, Ctx
 from .reorg import rollback_to
@@ -70,7 +71,7 @@ class Indexer:
         confirmations: int = 2,
         keep_blocks: int = 128,
         poll_interval: float = 0.1,
-        target_logs: int = 10_000,
+        target_logs: int = TARGET_LOGS,
         commit_events: int | None = None,
         max_span: int = 100_000,
         rpc_timeout: float = 30.0,
