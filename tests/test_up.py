@@ -82,3 +82,31 @@ def test_up_runs_the_whole_stack_and_resumes(tmp_path):
     finally:
         out_text = stop_up(proc)
     assert "already deployed" in out_text and "already released" in out_text, out_text
+
+
+def test_up_reuses_a_store_only_for_the_deployment_it_indexes(tmp_path):
+    # `up` keeps the index of the same deployment and re-indexes (--reset) one of another chain or
+    # other contracts; the check is the indexer's own (sync.deployment_mismatch).
+    from types import SimpleNamespace
+
+    from sqlalchemy import insert
+
+    from cityledger.cli.up_cmds import store_matches
+    from cityledger.indexer.models import Checkpoint
+    from cityledger.indexer.store import make_engine
+    from cityledger.indexer.sync import CONTRACT_COLUMNS
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    addresses = {name: "0x" + f"{i + 10:02x}".upper() * 20 for i, name in enumerate(CONTRACT_COLUMNS)}  # record: upper-case hex
+    deployment = SimpleNamespace(chain_id=31337, contracts={n: {"address": a} for n, a in addresses.items()})
+    assert store_matches(url, deployment)  # missing store: nothing to reset (and now migrated)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(insert(Checkpoint), {"id": 1, "chain_id": 31337, "block_number": 5, "block_hash": "0x" + "00" * 32, "start_block": 6,
+                                          "confirmations": 2, "reorgs": 0,
+                                          **{col: addresses[n].lower() for n, col in CONTRACT_COLUMNS.items()}})  # fmt: skip
+    engine.dispose()
+    assert store_matches(url, deployment)
+    assert not store_matches(url, SimpleNamespace(chain_id=1, contracts=deployment.contracts))
+    moved = dict(deployment.contracts, RightsRegistry={"address": "0x" + "ee" * 20})
+    assert not store_matches(url, SimpleNamespace(chain_id=31337, contracts=moved))

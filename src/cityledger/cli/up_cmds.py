@@ -84,7 +84,7 @@ def store_matches(db_url: str, deployment) -> bool:
 
     from ..indexer.models import Checkpoint
     from ..indexer.store import make_engine, migrate
-    from ..indexer.sync import CONTRACT_COLUMNS
+    from ..indexer.sync import CONTRACT_COLUMNS, deployment_mismatch
 
     migrate(db_url)
     engine = make_engine(db_url)
@@ -93,11 +93,8 @@ def store_matches(db_url: str, deployment) -> bool:
             row = conn.execute(select(Checkpoint)).mappings().first()
     finally:
         engine.dispose()
-    if row is None:
-        return True
-    wanted = {name: deployment.contracts[name]["address"].lower() for name in CONTRACT_COLUMNS}
-    return row["chain_id"] == deployment.chain_id and all(
-        (row[col] or "").lower() == wanted[name] for name, col in CONTRACT_COLUMNS.items())
+    addresses = {name: deployment.contracts[name]["address"] for name in CONTRACT_COLUMNS}
+    return row is None or deployment_mismatch(row, deployment.chain_id, addresses) is None
 
 
 def up_cmd(

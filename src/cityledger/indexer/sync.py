@@ -42,6 +42,19 @@ CONTRACT_COLUMNS = {
 }
 
 
+def deployment_mismatch(checkpoint_row, chain_id: int, addresses: dict[str, str]) -> str | None:
+    """Why a store (its checkpoint row) indexes another deployment than (chain_id, addresses by
+    contract name); None when it indexes this one."""
+    if checkpoint_row["chain_id"] != chain_id:
+        return f"the store indexes chain {checkpoint_row['chain_id']}, not {chain_id}"
+    stored = {name: (checkpoint_row[col] or "").lower() for name, col in CONTRACT_COLUMNS.items()}
+    wanted = {name: addresses[name].lower() for name in CONTRACT_COLUMNS}
+    if stored != wanted:
+        return ("the store indexes other contract addresses than the deployment record "
+                f"(store CityRoles {stored['CityRoles']}, record {wanted['CityRoles']})")  # fmt: skip
+    return None
+
+
 class ReorgTooDeep(CityLedgerError):
     """The chain no longer contains any block the store remembers."""
 
@@ -135,14 +148,9 @@ class Indexer:
         if row is None:
             self._cp = self._init_checkpoint()
             return self._cp
-        if row["chain_id"] != self.chain_id:
-            raise CityLedgerError(f"the store indexes chain {row['chain_id']}, not {self.chain_id}: use another --db or --reset")
-        stored = {name: row[col] for name, col in CONTRACT_COLUMNS.items()}
-        if stored != self.addresses:
-            raise CityLedgerError(
-                "the store indexes other contract addresses than the deployment record "
-                f"(store CityRoles {stored['CityRoles']}, record {self.addresses['CityRoles']}): use another --db or --reset"
-            )
+        why = deployment_mismatch(row, self.chain_id, self.addresses)
+        if why:
+            raise CityLedgerError(f"{why}: use another --db or --reset")
         self._cp = (row["block_number"], row["block_hash"])
         return self._cp
 
