@@ -1,7 +1,7 @@
 // Researcher / public view: the catalogue (search, filters) and one dataset's page.
 import { allPages, api, items, purposeLabel } from "./api";
 import { ATTESTATION_KINDS, DOMAINS, domainLabel, codeOf } from "./codes";
-import { clear, errorBox, field, fmtTime, h, loading, select, shortHex } from "./dom";
+import { clear, errorBox, field, fmtTime, h, hashCode, loading, select, shortHex } from "./dom";
 
 /** Dataset rows from the API, read leniently (the page shows whatever metadata a row has). */
 export function dsId(d: any): number {
@@ -180,7 +180,7 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
               h("a", { href: `#/dataset/${dsId(v)}`, "aria-current": dsId(v) === dsId(d) ? "page" : null }, `Version ${v.version ?? "?"}`),
               " ", statusBadge(v), " ",
               h("span", { class: "muted" }, fmtTime(v.registered_at)), " ",
-              h("code", { class: "hash", title: v.content_hash }, shortHex(v.content_hash ?? "", 8)),
+              hashCode(v.content_hash),
             ))),
     ),
     h("section", { "aria-labelledby": "att-h" },
@@ -191,9 +191,9 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
           ? h("ul", { class: "plain" }, attestations.map((a: any) =>
               h("li", {},
                 h("strong", {}, ATTESTATION_KINDS[a.kind_code ?? codeOf(a.kind, { quality: 1, coverage: 2, provenance: 3, privacy_review: 4 })] ?? String(a.kind)),
-                " by ", h("code", { class: "hash", title: a.auditor }, shortHex(a.auditor ?? "")),
+                " by ", hashCode(a.auditor, 6),
                 a.active === false || a.revoked ? h("span", { class: "badge badge-withdrawn" }, "revoked") : null,
-                " · report ", h("code", { class: "hash", title: a.report_hash }, shortHex(a.report_hash ?? "", 8)),
+                " · report ", hashCode(a.report_hash),
               )))
           : h("p", { class: "muted" }, "No auditor has attested this version yet."),
     ),

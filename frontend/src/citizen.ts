@@ -25,7 +25,7 @@ import {
   codeOf,
   domainLabel,
 } from "./codes";
-import { clear, errorBox, field, fmtTime, h, loading, nextId, select, shortHex } from "./dom";
+import { clear, errorBox, field, fmtTime, h, hashCode, loading, nextId, select, shortHex } from "./dom";
 import { verifyInclusion } from "./merkle";
 import { runSigned, runTx } from "./tx";
 import { clients, connect, hasWallet, onRightChain, switchChain, wallet } from "./wallet";
@@ -400,7 +400,7 @@ async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
         h("p", { class: ok ? "ok" : "error" },
           ok ? "✔ Proof checked in this page: you were in the consent snapshot (root "
              : "✘ The proof does not match the root logged on chain (root ",
-          h("code", { class: "hash", title: root }, shortHex(root ?? "", 8)), ")."),
+          hashCode(root), ")."),
       ),
     );
   });
@@ -521,7 +521,7 @@ async function loadRights(section: HTMLElement, me: Address): Promise<void> {
         status === "Open"
           ? h("p", {}, `Answer due by ${fmtTime(deadline)}`, overdue ? " — the deadline has passed." : ` (${days} day${days === 1 ? "" : "s"} left).`)
           : h("p", {}, status, r.late ? " (answered late)" : "",
-              r.answer_hash ? h("span", {}, " · answer hash ", h("code", { class: "hash", title: r.answer_hash }, shortHex(r.answer_hash, 8))) : ""),
+              r.answer_hash ? h("span", {}, " · answer hash ", hashCode(r.answer_hash)) : ""),
       ),
     );
   }

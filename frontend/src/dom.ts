@@ -61,6 +61,11 @@ export function shortHex(x: string, keep = 6): string {
   return x && x.length > 2 * keep + 4 ? `${x.slice(0, keep + 2)}…${x.slice(-keep + 2)}` : x;
 }
 
+/** A long hash or address, shortened, with the whole value on hover. */
+export function hashCode(x: string | null | undefined, keep = 8): HTMLElement {
+  return h("code", { class: "hash", title: x }, shortHex(x ?? "", keep));
+}
+
 export function fmtTime(unixSeconds: number | string | null | undefined): string {
   if (unixSeconds === null || unixSeconds === undefined || unixSeconds === "") return "—";
   const n = Number(unixSeconds);

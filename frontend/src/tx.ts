@@ -1,7 +1,7 @@
 // Every transaction shows its states in the transactions panel (an ARIA live region):
 // waiting for the wallet -> pending (hash) -> mined -> indexed, or failed with the contract's reason.
 import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError, type Hash, type PublicClient } from "viem";
-import { h, shortHex } from "./dom";
+import { h, hashCode } from "./dom";
 import { waitForIndexer } from "./api";
 
 export type TxState = "wallet" | "signing" | "relaying" | "pending" | "mined" | "indexed" | "failed";
@@ -60,24 +60,20 @@ export class TxEntry {
   }
 }
 
-function hashNode(hash: Hash): Node {
-  return h("code", { title: hash, class: "hash" }, shortHex(hash, 8));
-}
-
 /** Follow a sent transaction to the index, then refresh the page's data. */
 async function follow(entry: TxEntry, publicClient: PublicClient, hash: Hash, refresh?: () => unknown): Promise<boolean> {
-  entry.set("pending", hashNode(hash));
+  entry.set("pending", hashCode(hash));
   const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 250 });
   if (receipt.status !== "success") {
-    entry.set("failed", h("span", {}, "the transaction reverted on chain (", hashNode(hash), ")"));
+    entry.set("failed", h("span", {}, "the transaction reverted on chain (", hashCode(hash), ")"));
     return false;
   }
-  entry.set("mined", h("span", {}, "block ", String(receipt.blockNumber), " · ", hashNode(hash)));
+  entry.set("mined", h("span", {}, "block ", String(receipt.blockNumber), " · ", hashCode(hash)));
   const caughtUp = await waitForIndexer(receipt.blockNumber);
   if (!caughtUp) {
     entry.set("mined", h("span", {}, "block ", String(receipt.blockNumber), " — the index is behind; refresh later"));
   } else {
-    entry.set("indexed", h("span", {}, "block ", String(receipt.blockNumber), " · ", hashNode(hash)));
+    entry.set("indexed", h("span", {}, "block ", String(receipt.blockNumber), " · ", hashCode(hash)));
   }
   await refresh?.();
   return true;
