@@ -174,3 +174,36 @@ def test_recover_matches_eth_account():
     digest = bytes(range(32))
     sig = acct.unsafe_sign_hash(digest).signature
     assert recover_signer(digest, bytes(sig)) == acct.address
+
+
+def test_contract_wallet_signature_is_checked_by_erc1271():
+    """A citizen with code is a contract wallet: its isValidSignature decides, not ecrecover."""
+    from types import SimpleNamespace
+
+    from cityledger.api.errors import Rejected
+    from cityledger.api.relayer import ERC1271_MAGIC, Relayer, parse_request
+
+    wallet = "0x" + "ab" * 20
+    answer = {"out": ERC1271_MAGIC + bytes(28)}
+    calls = []
+
+    def eth_call(tx):
+        calls.append(tx)
+        return answer["out"]
+
+    eth = SimpleNamespace(chain_id=31337, get_code=lambda addr: b"\x60\x00", call=eth_call)
+    contract = SimpleNamespace(
+        address="0x" + "cd" * 20,
+        functions=SimpleNamespace(nonce_of=lambda key: SimpleNamespace(call=lambda: 0)),
+    )
+    relayer = Relayer(SimpleNamespace(eth=eth), contract, account=None)
+    req = parse_request("grant", {
+        "citizen": wallet, "purpose": SCI, "scope_kind": 3, "scope_id": HEALTH, "grantee": ANY,
+        "expiry": 2**40, "deadline": 2**40, "signature": "0x" + "11" * 65,
+    })
+    relayer.check_signature(req)  # the wallet answers the magic value: accepted
+    assert calls[0]["to"].lower() == wallet and calls[0]["data"][:4] == ERC1271_MAGIC
+    answer["out"] = b"\xff\xff\xff\xff" + bytes(28)
+    with pytest.raises(Rejected) as err:
+        relayer.check_signature(req)
+    assert err.value.code == "bad_signature" and "ERC-1271" in err.value.message

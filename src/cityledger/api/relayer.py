@@ -23,6 +23,9 @@ from .errors import BadInput, RateLimited, Rejected, Unavailable
 
 log = logging.getLogger("cityledger.relayer")
 
+# ERC-1271: the selector of isValidSignature(bytes32,bytes), also the value it returns for a valid signature.
+ERC1271_MAGIC = bytes.fromhex("1626ba7e")
+
 
 @dataclass(frozen=True)
 class SignedRequest:
@@ -257,7 +260,7 @@ class Relayer:
         return fn
 
     def _check_erc1271(self, req: SignedRequest, digest: bytes) -> None:
-        data = bytes.fromhex("1626ba7e") + abi_encode(["bytes32", "bytes"], [digest, req.signature])
+        data = ERC1271_MAGIC + abi_encode(["bytes32", "bytes"], [digest, req.signature])
         try:
             out = self.w3.eth.call({"to": req.citizen, "data": data})
         except Exception:
