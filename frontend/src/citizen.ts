@@ -30,12 +30,15 @@ import { verifyInclusion } from "./merkle";
 import { runSigned, runTx } from "./tx";
 import { clients, connect, hasWallet, onRightChain, switchChain, wallet } from "./wallet";
 
+/** A publisher's 0x address as the bytes32 id the contracts take (consent scope, rights target). */
+function publisherId(value: string): Hex {
+  if (!isAddress(value)) throw new Error("The publisher must be a 0x address (42 characters).");
+  return pad(getAddress(value));
+}
+
 /** The bytes32 scope id the contract expects (left-padded id, address or domain code). */
 export function scopeIdOf(kind: number, value: string): Hex {
-  if (kind === SCOPE_PUBLISHER) {
-    if (!isAddress(value)) throw new Error("The publisher must be a 0x address (42 characters).");
-    return pad(getAddress(value));
-  }
+  if (kind === SCOPE_PUBLISHER) return publisherId(value);
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(kind === SCOPE_DATASET ? "The dataset id must be a positive whole number." : "Choose a domain.");
   return pad(toHex(BigInt(n)));
@@ -444,8 +447,7 @@ function rightsForm(refresh: () => Promise<void>): HTMLElement {
       const t = target.value.trim();
       let targetId: Hex;
       if (tk === TARGET_PUBLISHER) {
-        if (!isAddress(t)) throw new Error("The publisher must be a 0x address (42 characters).");
-        targetId = pad(getAddress(t));
+        targetId = publisherId(t);
       } else {
         if (!/^\d+$/.test(t) || BigInt(t) < 1n) throw new Error("The dataset id must be a positive whole number.");
         targetId = pad(toHex(BigInt(t)));
