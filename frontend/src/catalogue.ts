@@ -39,7 +39,7 @@ export async function renderCatalogue(main: HTMLElement, params: URLSearchParams
   const q = h("input", { type: "search", name: "q", value: params.get("q") ?? "", autocomplete: "off" });
   const domain = select(
     "domain",
-    [["", "All domains"], ...Object.entries(DOMAINS).map(([k, v]) => [k, v] as [string, string])],
+    [["", "All domains"], ...Object.entries(DOMAINS)],
     params.get("domain") ?? "",
   );
   const publisher = h("input", {

@@ -240,7 +240,7 @@ async function grantForm(refresh: () => Promise<void>): Promise<HTMLElement> {
   const scopeKind = select("scope_kind", [["1", "One dataset"], ["2", "One publisher"], ["3", "A whole domain"]], "3");
   const datasetId = h("input", { type: "number", name: "dataset_id", min: "1", step: "1", inputmode: "numeric" });
   const publisher = h("input", { type: "text", name: "publisher", placeholder: "0x…", spellcheck: "false", autocomplete: "off" });
-  const domain = select("domain", Object.entries(DOMAINS).map(([k, v]) => [k, v] as [string, string]), "7");
+  const domain = select("domain", Object.entries(DOMAINS), "7");
   const fDataset = field("Dataset id", datasetId, "The number shown on the dataset's page");
   const fPublisher = field("Publisher address", publisher);
   const fDomain = field("Domain", domain);
@@ -411,7 +411,7 @@ async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
 }
 
 function rightsForm(refresh: () => Promise<void>): HTMLElement {
-  const kind = select("kind", Object.entries(RIGHTS_KINDS).map(([k, v]) => [k, v] as [string, string]), "1");
+  const kind = select("kind", Object.entries(RIGHTS_KINDS), "1");
   const targetKind = select("target_kind", [["1", "A publisher"], ["2", "A dataset"]], "2");
   const target = h("input", { type: "text", name: "target", required: true, spellcheck: "false", autocomplete: "off" });
   const targetField = field("Dataset id", target, "The dataset's number, or the publisher's 0x address");
