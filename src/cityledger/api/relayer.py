@@ -17,7 +17,9 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from ..chain.tx import fees, revert_reason
-from ..signing import GRANT_TYPES, REVOKE_TYPES, SECP256K1_N, domain  # the one EIP-712 definition
+from ..signing import (  # the one EIP-712 definition
+    GRANT_TYPES, REVOKE_TYPES, SECP256K1_N, domain, grant_message, revoke_message,
+)
 from . import validate as v
 from .errors import BadInput, RateLimited, Rejected, Unavailable
 
@@ -93,18 +95,11 @@ def consent_key(req: SignedRequest) -> bytes:
 
 def typed_digest(req: SignedRequest, *, chain_id: int, contract_address: str, nonce: int) -> bytes:
     """The EIP-712 digest the citizen's wallet signed (eth_signTypedData_v4)."""
-    message = {
-        "citizen": req.citizen,
-        "purpose": req.purpose,
-        "scopeKind": req.scope_kind,
-        "scopeId": req.scope_id,
-        "grantee": req.grantee,
-        "nonce": nonce,
-        "deadline": req.deadline,
-    }
+    common = (req.citizen, req.purpose, req.scope_kind, req.scope_id, req.grantee)
     if req.action == "grant":
-        message["expiry"] = req.expiry
-    types = GRANT_TYPES if req.action == "grant" else REVOKE_TYPES
+        message, types = grant_message(*common, req.expiry, nonce, req.deadline), GRANT_TYPES
+    else:
+        message, types = revoke_message(*common, nonce, req.deadline), REVOKE_TYPES
     return _hash_eip191_message(encode_typed_data(domain(chain_id, to_checksum_address(contract_address)), types, message))
 
 
