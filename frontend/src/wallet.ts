@@ -52,10 +52,6 @@ export function onRightChain(): boolean {
   return wallet.chainId !== null && wallet.chainId === wallet.expectedChainId;
 }
 
-export function ready(): boolean {
-  return wallet.account !== null && onRightChain();
-}
-
 let chainCache: Chain | null = null;
 export async function chain(): Promise<Chain> {
   if (chainCache) return chainCache;
