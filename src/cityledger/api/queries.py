@@ -274,8 +274,11 @@ def attestation_out(row) -> dict:
 
 def attestations(conn: Connection, ref: int | str, page: int = 1, page_size: int = 100) -> dict:
     """A page of the attestations of one version, oldest first."""
-    row = _dataset_row(conn, ref)
-    out = _paged(conn, select(A).where(A.c.dataset_id == row["id"]), [A.c.id], page, page_size)
+    return _attestations_of(conn, _dataset_row(conn, ref)["id"], page, page_size)
+
+
+def _attestations_of(conn: Connection, dataset_id: int, page: int, page_size: int) -> dict:
+    out = _paged(conn, select(A).where(A.c.dataset_id == dataset_id), [A.c.id], page, page_size)
     out["items"] = [attestation_out(r) for r in out.pop("rows")]
     return out
 
@@ -284,7 +287,7 @@ def dataset(conn: Connection, ref: int | str, metadata_loader=None) -> dict:
     row = _dataset_row(conn, ref)
     out = dataset_out(row)
     # The first page only: /attestations pages through the rest.
-    first = attestations(conn, row["id"], page=1, page_size=v.MAX_PAGE_SIZE)
+    first = _attestations_of(conn, row["id"], page=1, page_size=v.MAX_PAGE_SIZE)
     out["attestations"], out["attestations_total"] = first["items"], first["total"]
     doc = metadata_loader(row) if metadata_loader else None
     out["metadata"] = doc
