@@ -83,7 +83,8 @@ export async function launchBrowser() {
   });
 }
 
-async function rpc(url, method, params) {
+/** One JSON-RPC call straight to the node; resolves to the whole response ({result} or {error}). */
+export async function rpc(url, method, params) {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { createPublicClient, createWalletClient, http, keccak256, toHex } from "viem";
-import { ensureBuilt, injectWallet, launchBrowser, shot, startStack, watchErrors } from "./harness.mjs";
+import { ensureBuilt, injectWallet, launchBrowser, rpc, shot, startStack, watchErrors } from "./harness.mjs";
 
 let stack;
 let browser;
@@ -290,10 +290,7 @@ describe("citizen with a wallet", () => {
     assert.ok(wallet.calls.includes("eth_signTypedData_v4"));
     // The relayer paid: the transaction is not from the citizen.
     const hash = await entry.locator("code.hash").getAttribute("title");
-    const tx = await (await fetch(stack.rpc, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getTransactionByHash", params: [hash] }),
-    })).json();
+    const tx = await rpc(stack.rpc, "eth_getTransactionByHash", [hash]);
     assert.equal(tx.result.from.toLowerCase(), stack.relayer.toLowerCase());
     const card = page.locator("#consents .card", { hasText: "Academic research" });
     await card.waitFor();
