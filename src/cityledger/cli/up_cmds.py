@@ -120,6 +120,10 @@ def up_cmd(
     started_devnet = False
     children: dict[str, subprocess.Popen] = {}
 
+    def spawn(name: str, args: list[str]) -> None:
+        with (logs / f"{name}.log").open("a") as fh:  # the child keeps its own copy of the handle
+            children[name] = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+
     def shutdown(*_):
         raise KeyboardInterrupt
 
@@ -140,8 +144,7 @@ def up_cmd(
             status.update("deploying")
             w3 = connect(net)
             deployment = deploy_all(w3, deployer_account(net), net, cfg)
-            out.print(f"[green]✓[/] contracts {'already deployed' if getattr(deployment, 'reused', False) else 'deployed'}"
-                      f" ({cfg.deployments_dir / f'{deployment.chain_id}.json'})")
+            out.print(f"[green]✓[/] contracts {'already deployed' if deployment.reused else 'deployed'} ({deployment.path})")
             summary = None
             if net.devnet and demo:
                 from ..demo.seed import seed_demo
@@ -169,8 +172,7 @@ def up_cmd(
                 "indexer": cli_command("index", "--quiet", "--network", net.name),
                 "api": cli_command("serve", "--host", cfg.api_host, "--port", str(cfg.api_port), "--network", net.name),
             }.items():
-                fh = (logs / f"{name}.log").open("a")
-                children[name] = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+                spawn(name, args)
             base = f"http://{cfg.api_host}:{cfg.api_port}"
             if not _wait_http(f"{base}/api/status", 60, children["api"]):
                 raise CityLedgerError(f"the API did not come up on {base}; see {logs / 'api.log'}")
@@ -201,9 +203,7 @@ def up_cmd(
             for name, proc in list(children.items()):
                 if proc.poll() is not None:
                     out.print(f"[yellow]{name} exited ({proc.returncode}); restarting (log: {logs / (name + '.log')})")
-                    fh = (logs / f"{name}.log").open("a")
-                    children[name] = subprocess.Popen(proc.args, stdout=fh, stderr=subprocess.STDOUT,
-                                                      start_new_session=True)
+                    spawn(name, proc.args)
     except KeyboardInterrupt:
         out.print("stopping...")
     finally:
