@@ -59,6 +59,13 @@ async function txStates(page, label) {
   return all.filter((s) => s.startsWith(`${label}:`)).map((s) => s.slice(label.length + 1));
 }
 
+/** The form controls on the page that no label and no aria-label names (as HTML, for the message). */
+function unlabelledControls(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("input, select, textarea")].filter((el) => !el.labels?.length && !el.getAttribute("aria-label")).map((el) => el.outerHTML),
+  );
+}
+
 /** Wait for the newest transaction entry with this label to end (indexed or failed). */
 async function txOutcome(page, label) {
   const entry = page.locator(".tx", { has: page.locator("strong", { hasText: new RegExp(`^${label}$`) }) }).first();
@@ -197,10 +204,7 @@ describe("public pages", () => {
     assert.notEqual(ring.outline, "none");
     assert.ok(ring.width >= 2, `focus ring ${ring.width}px`);
     // Every form control on the page has a label that names it.
-    const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll("input, select, textarea")].filter((el) => !el.labels?.length && !el.getAttribute("aria-label")).map((el) => el.outerHTML),
-    );
-    assert.deepEqual(unlabelled, []);
+    assert.deepEqual(await unlabelledControls(page), []);
     await context.close();
   });
 
@@ -247,10 +251,7 @@ describe("citizen with a wallet", () => {
     await release.waitFor();
     assert.equal(await release.getAttribute("data-verified"), "true");
     assert.match(await release.innerText(), /Proof checked in this page/);
-    const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll("input, select, textarea")].filter((el) => !el.labels?.length && !el.getAttribute("aria-label")).map((el) => el.outerHTML),
-    );
-    assert.deepEqual(unlabelled, []);
+    assert.deepEqual(await unlabelledControls(page), []);
     await shot(page, "citizen");
   });
 
