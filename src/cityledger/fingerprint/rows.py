@@ -26,8 +26,8 @@ from hashlib import sha256
 from pathlib import Path
 
 from ..errors import CityLedgerError
-from .hashing import check_readable_file
-from .merkle import LEAF_PREFIX, RootBuilder, proof_from_leaves, verify_path
+from .hashing import check_readable_file, parse_hash
+from .merkle import LEAF_PREFIX, merkle_root, proof_from_leaves, root_from_path, verify_path
 
 CANONICAL_FORM = "cityledger-rows-v1"
 PROOF_FORMAT = "cityledger-row-proof-v1"
@@ -223,11 +223,8 @@ class RowsFingerprint:
 def rows_root(path: str | os.PathLike, progress: Callable[[int], None] | None = None) -> RowsFingerprint:
     """Merkle root and row count of a CSV/TSV/Parquet file, streamed in O(log n) memory."""
     cols, values = _open_table(check_readable_file(path), progress)
-    builder = RootBuilder()
-    add = builder.add
-    for leaf in _iter_leaves(cols, values):
-        add(leaf)
-    return RowsFingerprint(builder.root(), builder.count, cols.names)
+    root, count = merkle_root(_iter_leaves(cols, values))
+    return RowsFingerprint(root, count, cols.names)
 
 
 def count_rows(path: str | os.PathLike) -> int:
@@ -253,8 +250,6 @@ def prove_row(path: str | os.PathLike, row_number: int) -> dict:
     rows.close()
     if row_leaf(row) != leaf:  # the fast and the readable encoder must agree
         raise CityLedgerError(f"{p}: internal error: canonical encodings disagree on row {row_number}")
-    from .merkle import root_from_path
-
     root = root_from_path(leaf, index, size, path_hashes)
     return {
         "format": PROOF_FORMAT,
@@ -271,8 +266,6 @@ def prove_row(path: str | os.PathLike, row_number: int) -> dict:
 
 
 def _hex32(value: object, what: str) -> bytes:
-    from .hashing import parse_hash
-
     if not isinstance(value, str):
         raise CityLedgerError(f"proof: {what} must be a hex string")
     return parse_hash(value, f"proof {what}")
