@@ -244,10 +244,17 @@ def prove_row(path: str | os.PathLike, row_number: int) -> dict:
     if not 1 <= row_number <= size:
         raise CityLedgerError(f"row {row_number} out of range: {p} has rows 1..{size}")
     index = row_number - 1
-    leaf, path_hashes = proof_from_leaves(_iter_leaves(*_open_table(p, None)), index, size)
-    _, rows = iter_rows(p)
-    row = next(r for i, r in enumerate(rows) if i == index)
-    rows.close()
+    cols, values = _open_table(p, None)
+    row: dict[str, str] = {}
+
+    def picking_row() -> Iterator[tuple[int, list[str]]]:
+        # The proved row as {column: value text}, taken in the same pass as the leaf hashes.
+        for i, item in enumerate(values):
+            if i == index:
+                row.update((name, item[1][j]) for name, j in zip(cols.names, cols.order))
+            yield item
+
+    leaf, path_hashes = proof_from_leaves(_iter_leaves(cols, picking_row()), index, size)
     if row_leaf(row) != leaf:  # the fast and the readable encoder must agree
         raise CityLedgerError(f"{p}: internal error: canonical encodings disagree on row {row_number}")
     root = root_from_path(leaf, index, size, path_hashes)
