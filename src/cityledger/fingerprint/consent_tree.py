@@ -32,7 +32,11 @@ def _address(value: str) -> str:
 
 def consent_leaf(address: str) -> bytes:
     """OpenZeppelin standard leaf of one address: keccak256(keccak256(abi.encode(address)))."""
-    return keccak(keccak(encode(["address"], [_address(address)])))
+    return _leaf(_address(address))
+
+
+def _leaf(checksummed: str) -> bytes:
+    return keccak(keccak(encode(["address"], [checksummed])))
 
 
 def hash_pair(a: bytes, b: bytes) -> bytes:
@@ -61,7 +65,7 @@ class ConsentTree:
 
     @classmethod
     def build(cls, addresses: Iterable[str]) -> ConsentTree:
-        leaves = sorted({(consent_leaf(a), _address(a)) for a in addresses})
+        leaves = sorted((_leaf(a), a) for a in {_address(a) for a in addresses})
         if not leaves:
             return cls((), {})
         n = len(leaves)
