@@ -54,13 +54,6 @@ ATTESTATION_NAMES = {v_: k for k, v_ in codes.ATTESTATION_KINDS.items()}
 ZERO = codes.ANY_RESEARCHER
 
 
-def pad32(value: int | str) -> str:
-    """A uint (dataset id, domain) or an address as the contract's left-padded bytes32."""
-    if isinstance(value, int):
-        return "0x" + format(value, "064x")
-    return "0x" + value.removeprefix("0x").lower().rjust(64, "0")
-
-
 def page_of(items: list, page: int, page_size: int) -> dict:
     """One page of a list already built in Python (lineages, snapshot proofs)."""
     start = (page - 1) * page_size
@@ -342,9 +335,9 @@ def verify(conn: Connection, content_hash: str) -> dict:
 def covering_scopes(ds_row) -> list[tuple[int, str]]:
     """The (scope_kind, scope_id) pairs whose consent covers a dataset version."""
     return [
-        (codes.SCOPE_DATASET, pad32(int(ds_row["id"]))),
-        (codes.SCOPE_PUBLISHER, pad32(ds_row["publisher"])),
-        (codes.SCOPE_DOMAIN, pad32(int(ds_row["domain"]))),
+        (codes.SCOPE_DATASET, v.pad32(int(ds_row["id"]))),
+        (codes.SCOPE_PUBLISHER, v.pad32(ds_row["publisher"])),
+        (codes.SCOPE_DOMAIN, v.pad32(int(ds_row["domain"]))),
     ]
 
 

@@ -115,6 +115,13 @@ def scope_kind(value: str | int | None, name: str = "scope_kind") -> int | None:
     raise BadInput(f"{name} must be dataset, publisher or domain (1, 2 or 3), got {str(value)[:40]!r}")
 
 
+def pad32(value: int | str) -> str:
+    """A uint (dataset id, domain) or an address as the contract's left-padded bytes32."""
+    if isinstance(value, int):
+        return "0x" + format(value, "064x")
+    return "0x" + value.removeprefix("0x").lower().rjust(64, "0")
+
+
 def scope_id(kind: int, value: str, name: str = "scope_id") -> str:
     """The bytes32 scope id: a 0x-hash as is, or for convenience a dataset id / a publisher
     address / a domain name or code, encoded as the contract does (left-padded)."""
@@ -122,11 +129,11 @@ def scope_id(kind: int, value: str, name: str = "scope_id") -> str:
     if _HASH.match(value):
         return value.lower()
     if kind == codes.SCOPE_PUBLISHER:
-        return "0x" + address(value, name)[2:].lower().rjust(64, "0")
+        return pad32(address(value, name))
     if kind == codes.SCOPE_DOMAIN:
-        return "0x" + format(domain(value, name), "064x")
+        return pad32(domain(value, name))
     if kind == codes.SCOPE_DATASET:
-        return "0x" + format(positive_id(value, name), "064x")
+        return pad32(positive_id(value, name))
     raise BadInput(f"scope_kind must be 1, 2 or 3, got {kind}")
 
 
