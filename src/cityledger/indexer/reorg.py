@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, select, update
 
+from ..codes import ACCESS_GRANTED, ACCESS_REQUESTED, RIGHTS_OPEN, STATUS_ACTIVE
 from .models import Access, Attestation, Block, Consent, ConsentEvent, Dataset, OwnershipEvent, Release, RightsRequest, Role, RoleEvent
 from .reducers import replay_consent_event, replay_role_event
 from .writer import Batch
@@ -37,7 +38,7 @@ def rollback_to(conn: Connection, ancestor: int) -> dict[str, int]:
         "datasets_withdrawn",
         update(Dataset)
         .where(Dataset.withdrawn_block > a)
-        .values(status=1, withdrawn_block=None, withdrawn_at=None, withdrawn_tx=None, withdrawn_reason=None),
+        .values(status=STATUS_ACTIVE, withdrawn_block=None, withdrawn_at=None, withdrawn_tx=None, withdrawn_reason=None),
     )
     run("attestations_deleted", delete(Attestation).where(Attestation.added_block > a))
     run(
@@ -46,14 +47,21 @@ def rollback_to(conn: Connection, ancestor: int) -> dict[str, int]:
     )
     # Access: the later stage first (ended implies granted).
     run("access_deleted", delete(Access).where(Access.requested_block > a))
-    run("access_ended", update(Access).where(Access.ended_block > a).values(status=2, ended_block=None, ended_at=None, ended_tx=None, ended_by=None))
+    run(
+        "access_ended",
+        update(Access).where(Access.ended_block > a).values(status=ACCESS_GRANTED, ended_block=None, ended_at=None, ended_tx=None, ended_by=None),
+    )
     run(
         "access_refused",
-        update(Access).where(Access.refused_block > a).values(status=1, refused_block=None, refused_at=None, refused_tx=None, refused_reason=None),
+        update(Access)
+        .where(Access.refused_block > a)
+        .values(status=ACCESS_REQUESTED, refused_block=None, refused_at=None, refused_tx=None, refused_reason=None),
     )
     run(
         "access_granted",
-        update(Access).where(Access.granted_block > a).values(status=1, expiry=None, granted_block=None, granted_at=None, granted_tx=None),
+        update(Access)
+        .where(Access.granted_block > a)
+        .values(status=ACCESS_REQUESTED, expiry=None, granted_block=None, granted_at=None, granted_tx=None),
     )
     run("releases_deleted", delete(Release).where(Release.block_number > a))
     run("rights_deleted", delete(RightsRequest).where(RightsRequest.filed_block > a))
@@ -61,39 +69,26 @@ def rollback_to(conn: Connection, ancestor: int) -> dict[str, int]:
         "rights_answered",
         update(RightsRequest)
         .where(RightsRequest.answered_block > a)
-        .values(status=1, answered_block=None, answered_at=None, answered_tx=None, answer_hash=None, late=None),
+        .values(status=RIGHTS_OPEN, answered_block=None, answered_at=None, answered_tx=None, answer_hash=None, late=None),
     )
     run(
         "rights_withdrawn",
-        update(RightsRequest).where(RightsRequest.withdrawn_block > a).values(status=1, withdrawn_block=None, withdrawn_at=None, withdrawn_tx=None),
+        update(RightsRequest)
+        .where(RightsRequest.withdrawn_block > a)
+        .values(status=RIGHTS_OPEN, withdrawn_block=None, withdrawn_at=None, withdrawn_tx=None),
     )
     run("ownership_deleted", delete(OwnershipEvent).where(OwnershipEvent.block_number > a))
 
-    counts["consents_replayed"] = _replay(
-        conn,
-        events=ConsentEvent,
-        state=Consent,
-        key_col="key",
-        state_key=Consent.key,
-        replay=replay_consent_event,
-        above=a,
-    )
-    counts["roles_replayed"] = _replay(
-        conn,
-        events=RoleEvent,
-        state=Role,
-        key_col="account",
-        state_key=Role.account,
-        replay=replay_role_event,
-        above=a,
-    )
+    counts["consents_replayed"] = _replay(conn, events=ConsentEvent, state=Consent, key_col="key", replay=replay_consent_event, above=a)
+    counts["roles_replayed"] = _replay(conn, events=RoleEvent, state=Role, key_col="account", replay=replay_role_event, above=a)
     run("blocks_deleted", delete(Block).where(Block.number > a))
     return counts
 
 
-def _replay(conn: Connection, *, events, state, key_col, state_key, replay, above: int) -> int:
-    """Delete event rows above `above`; rebuild the state rows of their keys from the remaining events."""
-    ev_key = events.__table__.c[key_col]
+def _replay(conn: Connection, *, events, state, key_col, replay, above: int) -> int:
+    """Delete event rows above `above`; rebuild the state rows of their keys (column `key_col` of both
+    tables) from the remaining events."""
+    ev_key, state_key = events.__table__.c[key_col], state.__table__.c[key_col]
     keys = list(conn.execute(select(ev_key).where(events.block_number > above).distinct()).scalars())
     if not keys:
         return 0
