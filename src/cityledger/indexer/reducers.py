@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from ..codes import ACCESS_ENDED, ACCESS_GRANTED, ACCESS_REFUSED, ACCESS_REQUESTED, RIGHTS_OPEN, RIGHTS_WITHDRAWN
+from ..codes import (
+    ACCESS_ENDED,
+    ACCESS_GRANTED,
+    ACCESS_REFUSED,
+    ACCESS_REQUESTED,
+    RIGHTS_OPEN,
+    RIGHTS_WITHDRAWN,
+    STATUS_ACTIVE,
+    STATUS_WITHDRAWN,
+)
 
 INSERT, UPSERT, UPDATE, DELETE = "insert", "upsert", "update", "delete"
 
@@ -94,7 +103,7 @@ def dataset_registered(a: dict, ctx: Ctx) -> list[Op]:
         "supersedes": supersedes,
         "successor": None,
         "successor_block": None,
-        "status": 1,
+        "status": STATUS_ACTIVE,
         "registered_block": ctx.block_number,
         "registered_at": ctx.timestamp,
         "registered_tx": ctx.tx_hash,
@@ -111,7 +120,7 @@ def dataset_registered(a: dict, ctx: Ctx) -> list[Op]:
 
 def dataset_withdrawn(a: dict, ctx: Ctx) -> list[Op]:
     values = {
-        "status": 2,
+        "status": STATUS_WITHDRAWN,
         "withdrawn_block": ctx.block_number,
         "withdrawn_at": ctx.timestamp,
         "withdrawn_tx": ctx.tx_hash,
