@@ -42,6 +42,7 @@ SCOPES = {"dataset": SCOPE_DATASET, "publisher": SCOPE_PUBLISHER, "domain": SCOP
 ANY_RESEARCHER = "0x0000000000000000000000000000000000000000"
 
 ATTESTATION_KINDS = {"quality": 1, "coverage": 2, "provenance": 3, "privacy_review": 4}
+ATTESTATION_KIND_NAMES = {v: k for k, v in ATTESTATION_KINDS.items()}
 
 ACCESS_REQUESTED, ACCESS_GRANTED, ACCESS_REFUSED, ACCESS_ENDED = 1, 2, 3, 4
 ACCESS_STATUS_NAMES = {1: "requested", 2: "granted", 3: "refused", 4: "ended"}

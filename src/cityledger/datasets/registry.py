@@ -12,10 +12,11 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.logs import DISCARD
 
 from ..chain.deployments import Deployment, contract
 from ..chain.tx import transact
-from ..codes import ATTESTATION_KINDS, DOMAIN_NAMES, STATUS_WITHDRAWN
+from ..codes import ATTESTATION_KIND_NAMES, ATTESTATION_KINDS, DOMAIN_NAMES, STATUS_WITHDRAWN
 from ..errors import CityLedgerError
 from ..fingerprint import sha256_file
 from .fingerprints import FileFingerprint, fingerprint_file
@@ -45,16 +46,10 @@ class PublishResult:
 
 
 def _event(receipt, event) -> dict:
-    logs = event.process_receipt(receipt, errors=_discard())
+    logs = event.process_receipt(receipt, errors=DISCARD)
     if not logs:
         raise CityLedgerError("transaction mined but emitted no event (wrong contract address?)")
     return logs[0]["args"]
-
-
-def _discard():
-    from web3.logs import DISCARD
-
-    return DISCARD
 
 
 def publish(
@@ -78,10 +73,11 @@ def publish(
         check_uri(metadata_uri)
     reg = registry(w3, deployment, cfg)
     fp = fingerprint or fingerprint_file(path, progress)
+    rows_root = "0x" + fp.rows.root.hex() if fp.rows else None
+    record_count = fp.rows.count if fp.rows else None
     existing = reg.functions.dataset_id_of(fp.content_hash).call()
     if existing:
-        return PublishResult(existing, "0x" + fp.content_hash.hex(), "", None,
-                             "0x" + fp.rows.root.hex() if fp.rows else None, fp.rows.count if fp.rows else None,
+        return PublishResult(existing, "0x" + fp.content_hash.hex(), "", None, rows_root, record_count,
                              None, None, None, already_registered=True)
     if info.supersedes:
         _check_supersedable(reg, info.supersedes, account.address)
@@ -91,7 +87,7 @@ def publish(
         content_hash=fp.content_hash,
         byte_size=fp.byte_size,
         media=fp.media_type,
-        record_count=fp.rows.count if fp.rows else None,
+        record_count=record_count,
         rows_root=fp.rows.root if fp.rows else None,
         canonical_form=fp.rows.canonical_form if fp.rows else None,
     )
@@ -112,8 +108,8 @@ def publish(
         content_hash="0x" + fp.content_hash.hex(),
         metadata_hash="0x" + digest.hex(),
         metadata_uri=uri,
-        rows_root="0x" + fp.rows.root.hex() if fp.rows else None,
-        record_count=fp.rows.count if fp.rows else None,
+        rows_root=rows_root,
+        record_count=record_count,
         tx_hash=receipt["transactionHash"].to_0x_hex(),
         block=receipt["blockNumber"],
         version=args["version"],
@@ -138,8 +134,9 @@ def text_hash(text: str) -> bytes:
 
 def withdraw(w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, reason: str, cfg=None) -> dict:
     reg = registry(w3, deployment, cfg)
-    receipt = transact(w3, account, reg.functions.withdraw(int(dataset_id), text_hash(reason)))
-    return {"dataset_id": int(dataset_id), "reason_hash": "0x" + text_hash(reason).hex(),
+    reason_hash = text_hash(reason)
+    receipt = transact(w3, account, reg.functions.withdraw(int(dataset_id), reason_hash))
+    return {"dataset_id": int(dataset_id), "reason_hash": "0x" + reason_hash.hex(),
             "tx_hash": receipt["transactionHash"].to_0x_hex(), "block": receipt["blockNumber"]}
 
 
@@ -183,7 +180,10 @@ class Verification:
 
 def registration(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) -> dict:
     """The DatasetRegistered event of a version (metadata hash and URI live only in the event)."""
-    reg = registry(w3, deployment, cfg)
+    return _registration(registry(w3, deployment, cfg), deployment, dataset_id)
+
+
+def _registration(reg, deployment: Deployment, dataset_id: int) -> dict:
     logs = reg.events.DatasetRegistered().get_logs(
         from_block=deployment.start_block, argument_filters={"dataset_id": int(dataset_id)}
     )
@@ -193,7 +193,11 @@ def registration(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) ->
 
 
 def dataset_record(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) -> dict:
-    reg = registry(w3, deployment, cfg)
+    return _record(registry(w3, deployment, cfg), dataset_id)
+
+
+def _record(reg, dataset_id: int) -> dict:
+    # `reg` is passed in by callers that read several records: each registry() reads the ABI file.
     if dataset_id < 1 or dataset_id > reg.functions.dataset_count().call():
         raise CityLedgerError(f"dataset {dataset_id} is not registered on this chain")
     keys = ("content_hash", "publisher", "version", "domain", "personal_data", "status", "supersedes", "successor")
@@ -207,8 +211,8 @@ def verify_hash(w3: Web3, deployment: Deployment, content_hash: bytes, cfg=None)
     dataset_id = reg.functions.dataset_id_of(content_hash).call()
     if not dataset_id:
         return out
-    rec = dataset_record(w3, deployment, dataset_id, cfg)
-    log = registration(w3, deployment, dataset_id, cfg)
+    rec = _record(reg, dataset_id)
+    log = _registration(reg, deployment, dataset_id)
     block = w3.eth.get_block(log["blockNumber"])
     out.dataset_id = dataset_id
     out.publisher = rec["publisher"]
@@ -225,7 +229,7 @@ def verify_hash(w3: Web3, deployment: Deployment, content_hash: bytes, cfg=None)
     latest, successor = dataset_id, rec["successor"]
     while successor:
         latest = successor
-        successor = dataset_record(w3, deployment, successor, cfg)["successor"]
+        successor = _record(reg, successor)["successor"]
     out.latest = latest
     if rec["status"] == STATUS_WITHDRAWN:
         out.status = "withdrawn"
@@ -238,14 +242,13 @@ def verify_hash(w3: Web3, deployment: Deployment, content_hash: bytes, cfg=None)
         out.status = "superseded"
     else:
         out.status = "registered"
-    kinds = {v: k for k, v in ATTESTATION_KINDS.items()}
     for ev in reg.events.AttestationAdded().get_logs(
         from_block=deployment.start_block, argument_filters={"dataset_id": dataset_id}
     ):
         aid = ev["args"]["attestation_id"]
         _, auditor, kind, active = reg.functions.attestation(aid).call()
-        out.attestations.append({"attestation_id": aid, "auditor": auditor, "kind": kinds.get(kind, str(kind)),
-                                 "active": active, "report_hash": "0x" + ev["args"]["report_hash"].hex(),
+        out.attestations.append({"attestation_id": aid, "auditor": auditor,
+                                 "kind": ATTESTATION_KIND_NAMES.get(kind, str(kind)), "active": active, "report_hash": "0x" + ev["args"]["report_hash"].hex(),
                                  "block": ev["blockNumber"]})
     return out
 
