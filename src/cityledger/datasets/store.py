@@ -22,9 +22,12 @@ URI_SCHEMES = ("cityledger://", "s3://", "ipfs://", "https://", "http://")
 MAX_URI_BYTES = 256  # the contract's String[256]
 
 
-def metadata_dir(cfg: Config | None = None) -> Path:
+def metadata_dir(cfg: Config | None = None, data_dir: Path | None = None) -> Path:
+    """CITYLEDGER_METADATA_DIR, else `<data_dir>/metadata` (data_dir defaults to the configured one)."""
     env = os.environ.get("CITYLEDGER_METADATA_DIR")
-    return Path(env) if env else (cfg or config()).data_dir / "metadata"
+    if env:
+        return Path(env)
+    return (data_dir if data_dir is not None else (cfg or config()).data_dir) / "metadata"
 
 
 def default_uri(digest: bytes) -> str:

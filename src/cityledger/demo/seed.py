@@ -8,8 +8,6 @@ nonce, access or request fields) and skips it if present, so seeding twice dupli
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +29,9 @@ from ..codes import (
     purpose_hash,
 )
 from ..datasets.metadata import DatasetInfo
-from ..datasets.registry import attest, publish
-from ..datasets.store import MetadataStore
-from ..fingerprint import rows_root, sha256_file
+from ..datasets.registry import attest, publish, text_hash
+from ..datasets.store import MetadataStore, metadata_dir
+from ..fingerprint import iter_rows, rows_root, sha256_file
 from ..signing import grant_message, sign
 from . import catalog
 
@@ -55,10 +53,6 @@ class SeedSummary:
         self.created.append(text)
         if log:
             log(text)
-
-
-def _text_hash(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 def _b32(value: int | str) -> bytes:
@@ -97,8 +91,6 @@ def _publish(w3, deployment, account, path, ds: catalog.DemoDataset, store, summ
 def _quality_report(path: Path) -> bytes:
     """An auditor's actual checks of a table: row count, columns, empty values, its root."""
     fp = rows_root(path)
-    from ..fingerprint import iter_rows
-
     names, rows = iter_rows(path)
     empty = dict.fromkeys(names, 0)
     dates = []
@@ -171,7 +163,7 @@ def _access(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log
             summary.access_id = i
             break
     else:
-        terms = _text_hash("Demo terms: mobility study, aggregate results only, delete raw data after 180 days.")
+        terms = text_hash("Demo terms: mobility study, aggregate results only, delete raw data after 180 days.")
         receipt = transact(w3, researcher, access.functions.request_access(citizen_ds, RESEARCH, terms))
         summary.access_id = access.events.AccessRequested().process_receipt(receipt)[0]["args"]["access_id"]
         summary.note(f"researcher requested access {summary.access_id} to dataset {citizen_ds}", log)
@@ -196,17 +188,17 @@ def _rights(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log
         citizen, _, kind, target_kind, target, details, status, _ = rights.functions.request(i).call()
         existing[(citizen, kind, target_kind, target, details)] = (i, status)
     for citizen, kind, target_kind, target, details, answer in wanted:
-        k = (citizen.address, RIGHTS_KINDS[kind], target_kind, target, _text_hash(details))
+        k = (citizen.address, RIGHTS_KINDS[kind], target_kind, target, text_hash(details))
         if k in existing:
             request_id, status = existing[k]
         else:
             receipt = transact(w3, citizen, rights.functions.file_request(RIGHTS_KINDS[kind], target_kind, target,
-                                                                          _text_hash(details)))
+                                                                          text_hash(details)))
             request_id = rights.events.RightsRequestFiled().process_receipt(receipt)[0]["args"]["request_id"]
             status = 1
             summary.note(f"citizen {citizen.address} filed rights request {request_id} ({kind})", log)
         if answer and status == 1:
-            transact(w3, business, rights.functions.answer_request(request_id, True, _text_hash(answer)))
+            transact(w3, business, rights.functions.answer_request(request_id, True, text_hash(answer)))
             summary.note(f"business publisher answered rights request {request_id}", log)
         summary.rights_requests.append(request_id)
 
@@ -228,8 +220,7 @@ def seed_demo(
     access to the citizen dataset (summary.access_id, summary.datasets["citizen-mobility"]) is live
     and consents are in place: the place for the consent-filtered release (api/release service)."""
     data_dir = Path(data_dir)
-    store = MetadataStore(Path(os.environ["CITYLEDGER_METADATA_DIR"]) if os.environ.get("CITYLEDGER_METADATA_DIR")
-                          else data_dir / "metadata")
+    store = MetadataStore(metadata_dir(data_dir=data_dir))
     demo_dir = data_dir / "demo"
     summary = SeedSummary()
 
