@@ -189,6 +189,14 @@ def _expr(typ: str, word: str) -> str:
     raise ValueError(f"no word decoder for {typ}")
 
 
+def _dict_function(params: str, items: list[str]) -> Callable:
+    """A function of `params` returning the dict literal of `items` (source built from the fixed SPECS only)."""
+    src = "def f(" + params + "):\n    return {" + ", ".join(items) + "}\n"
+    scope: dict = {}
+    exec(src, scope)  # noqa: S102
+    return scope["f"]
+
+
 def _make_decoder(contract: str, name: str, inputs: list[tuple[str, str, bool]]) -> EventDecoder:
     """One generated function per event: a dict literal of slices, no loop or ABI call per log."""
     indexed = [(n, t) for n, t, ix in inputs if ix]
@@ -197,18 +205,11 @@ def _make_decoder(contract: str, name: str, inputs: list[tuple[str, str, bool]])
     for i, (n, t) in enumerate(indexed):
         # A topic is "0x" + 64 hex chars; bytes32 can be taken whole.
         items.append(f"{n!r}: topics[{i + 1}]" if t == "bytes32" else f"{n!r}: " + _expr(t, f"topics[{i + 1}][2:]"))
-    static = all(t != "string" for _, t in data_inputs)
-    if static:
+    if all(t != "string" for _, t in data_inputs):
         for i, (n, t) in enumerate(data_inputs):
             items.append(f"{n!r}: " + _expr(t, f"data[{2 + 64 * i}:{66 + 64 * i}]"))
-        src = "def decode(topics, data):\n    return {" + ", ".join(items) + "}\n"
-        scope: dict = {}
-        exec(src, scope)  # noqa: S102 (source built above from the fixed SPECS only)
-        return EventDecoder(contract, name, topic0(name, inputs), scope["decode"])
-    src = "def indexed(topics):\n    return {" + ", ".join(items) + "}\n"
-    scope = {}
-    exec(src, scope)  # noqa: S102
-    head = scope["indexed"]
+        return EventDecoder(contract, name, topic0(name, inputs), _dict_function("topics, data", items))
+    head = _dict_function("topics", items)
     types = [t for _, t in data_inputs]
 
     def decode(topics: list[str], data: str) -> dict:
