@@ -23,12 +23,12 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from ..errors import CityLedgerError
 from .events import CONTRACTS, DECODERS
 from .limits import TARGET_LOGS
-from .models import Block, Checkpoint
+from .models import DATA_TABLES, Block, Checkpoint, ConsentEvent
 from .reducers import REDUCERS, Ctx
 from .reorg import rollback_to
 from .rpc import RangeTooLarge, Rpc, RpcUnavailable
 from .store import drop_deferrable_indexes, make_engine, migrate, restore_indexes
-from .writer import Batch
+from .writer import TABLES, Batch
 
 log = logging.getLogger("cityledger.indexer")
 
@@ -178,9 +178,6 @@ class Indexer:
 
     def reset(self) -> None:
         """Forget everything indexed (a fresh re-index starts at the deployment block)."""
-        from .models import DATA_TABLES
-        from .writer import TABLES
-
         with self.engine.begin() as conn:
             for name in (*DATA_TABLES, "blocks", "checkpoint"):
                 conn.execute(delete(TABLES[name]))
@@ -238,18 +235,14 @@ class Indexer:
             self.span = max(1, min(self.max_span, span * 8, max(span // 8, wanted)))
             if len(logs) > self.target_logs * 2 and span > 1:
                 # Far too many for one transaction (memory): cut the range and refetch.
-                to = frm + max(1, self.span) - 1
+                to = frm + self.span - 1
                 continue
             return logs, to
 
     def _fetch_headers(self, frm: int, to: int, head: int, cp_hash: str, logs: list[dict]) -> dict[int, dict]:
         """Headers to store and check: the whole range inside the reorg window, else the last block only."""
         window_start = max(frm, head - self.keep_blocks + 1)
-        numbers = list(range(window_start, to + 1)) if window_start <= to else [to]
-        if numbers[-1] != to:
-            numbers.append(to)
-        need_ts = {int(lg["blockNumber"], 16) for lg in logs if "blockTimestamp" not in lg}
-        numbers = sorted(set(numbers) | need_ts)
+        numbers = sorted({*range(window_start, to + 1), to} | _untimed_blocks(logs))
         fetched = self.rpc.headers(numbers)
         headers = {}
         for n, h in zip(numbers, fetched):
@@ -358,8 +351,6 @@ class Indexer:
         expected = events * remaining_blocks // blocks
         if expected < self.defer_indexes:
             return False
-        from .models import ConsentEvent
-
         with self.engine.connect() as conn:
             stored = conn.execute(select(func.count()).select_from(ConsentEvent)).scalar_one()
         return expected >= stored // 2
@@ -453,7 +444,7 @@ class Indexer:
             try:
                 while frm <= deep_end and not stop.is_set():
                     logs, to = self._fetch_logs(frm, min(deep_end, frm + self.span - 1), rpc)
-                    need = sorted({to} | {int(lg["blockNumber"], 16) for lg in logs if "blockTimestamp" not in lg})
+                    need = sorted({to} | _untimed_blocks(logs))
                     headers = dict(zip(need, rpc.headers(need)))
                     if any(h is None for h in headers.values()):
                         raise RpcUnavailable(f"blocks {need} not all on chain")
@@ -557,6 +548,12 @@ class Indexer:
 # topic0 -> (contract, decoder, reducer): one lookup per log.
 _PLAN = {t: (d.contract, d.decode, REDUCERS[d.name]) for t, d in DECODERS.items()}
 _new_tuple = tuple.__new__  # Ctx without its Python-level __new__ (one per log)
+
+
+def _untimed_blocks(logs: list[dict]) -> set[int]:
+    """The blocks whose header must be fetched for their logs' timestamp (a node that does not send
+    `blockTimestamp` with each log); _reduce reads it from those headers."""
+    return {int(lg["blockNumber"], 16) for lg in logs if "blockTimestamp" not in lg}
 
 
 def _block_row(h: dict) -> dict:
