@@ -17,7 +17,7 @@ from eth_abi import encode as abi_encode
 from eth_keys import keys
 from eth_utils import keccak
 
-from ..codes import DOMAINS, PURPOSES, SCOPE_DATASET, SCOPE_DOMAIN, SCOPE_PUBLISHER, purpose_hash
+from ..codes import ANY_RESEARCHER, DOMAINS, PURPOSES, SCOPE_DATASET, SCOPE_DOMAIN, SCOPE_PUBLISHER, purpose_hash
 
 GRANT_TYPEHASH = keccak(
     text="Grant(address citizen,bytes32 purpose,uint8 scopeKind,bytes32 scopeId,address grantee,uint64 expiry,uint64 nonce,uint256 deadline)"
@@ -26,7 +26,6 @@ DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 c
 BATCH_SELECTOR = keccak(text="grant_batch_by_sig((address,bytes32,uint8,bytes32,address,uint64,uint256,bytes)[])")[:4]
 SIGNED_GRANT = "(address,bytes32,uint8,bytes32,address,uint64,uint256,bytes)"
 MAX_BATCH = 128
-ANY_RESEARCHER = "0x" + "00" * 20
 
 
 def domain_separator(chain_id: int, consent_address: str) -> bytes:
