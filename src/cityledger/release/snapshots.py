@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from ..chain.util import write_json_atomic
-from ..fingerprint.consent_tree import ConsentTree
+from ..fingerprint.consent_tree import ConsentTree, consent_leaf
 
 log = logging.getLogger("cityledger.release")
 FORMAT = "cityledger-consent-snapshot-v1"
@@ -77,8 +77,6 @@ class SnapshotIndex:
 
     def proof(self, consent_root: str, address: str) -> tuple[str, list[str]]:
         """(leaf, proof) of `address` in the snapshot with this root."""
-        from ..fingerprint.consent_tree import consent_leaf
-
         with self._lock:
             self._refresh()
             tree = self._trees[consent_root.lower()]
