@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from sqlalchemy import Engine, and_, exists, select
 
-from ..datasets.store import URI_PREFIX, MetadataStore
+from ..datasets.store import URI_PREFIX, MetadataStore, metadata_dir
 from ..errors import CityLedgerError
 from ..fingerprint.hashing import parse_hash
 from .models import Dataset, DatasetMetadata
@@ -40,8 +39,7 @@ MAX_TEXT = 4000
 
 def store_dir(data_dir: Path) -> Path:
     """`<data_dir>/metadata`, or CITYLEDGER_METADATA_DIR (as `cityledger publish` writes it)."""
-    env = os.environ.get("CITYLEDGER_METADATA_DIR")
-    return Path(env) if env else Path(data_dir) / "metadata"
+    return metadata_dir(data_dir=Path(data_dir))
 
 
 # ---------------------------------------------------------------- verified loading
