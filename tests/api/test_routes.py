@@ -147,6 +147,7 @@ def test_as_of_block_past_the_index_is_refused(client):
         ("/api/access?status=maybe", "status must be one of"),
         (f"/api/consents/check?citizen={C1}&purpose=Fun&scope_kind=1&scope_id=2", "not a known DPV purpose"),
         (f"/api/consents/check?citizen={C1}&purpose=Marketing&scope_kind=planet&scope_id=2", "dataset, publisher or domain"),
+        (f"/api/consents/check?citizen={C1}&purpose=Marketing&scope_kind=domain&scope_id=", "scope_id must be one of"),
         (f"/api/citizens/{C1}/consents?state=sleeping", "state must be one of"),
     ],
 )

@@ -50,7 +50,6 @@ _CONSENTS_OF = select(C).where(C.c.citizen == bindparam("citizen")).order_by(C.c
 _CONSENT_BY_KEY = select(C.c.expiry, C.c.revoked_block).where(C.c.key == bindparam("key"))
 
 SCOPE_NAMES = {v_: k for k, v_ in codes.SCOPES.items()}
-ATTESTATION_NAMES = {v_: k for k, v_ in codes.ATTESTATION_KINDS.items()}
 ZERO = codes.ANY_RESEARCHER
 
 
@@ -256,7 +255,7 @@ def attestation_out(row) -> dict:
         "attestation_id": row["id"],
         "dataset_id": row["dataset_id"],
         "auditor": row["auditor"],
-        "kind": ATTESTATION_NAMES.get(row["kind"], str(row["kind"])),
+        "kind": codes.ATTESTATION_KIND_NAMES.get(row["kind"], str(row["kind"])),
         "kind_code": row["kind"],
         "report_hash": row["report_hash"],
         "active": bool(row["active"]),

@@ -93,9 +93,14 @@ def positive_id(value: int | str, name: str = "id") -> int:
 
 
 def domain(value: str | int | None, name: str = "domain") -> int | None:
-    """A domain name ('health') or code (1..12)."""
+    """A domain name ('health') or code (1..12); None when not given (an optional filter)."""
     if value is None or value == "":
         return None
+    return domain_code(value, name)
+
+
+def domain_code(value: str | int, name: str = "domain") -> int:
+    """A domain name or code that must be there (e.g. a scope id)."""
     text = str(value).strip().lower()
     if text.isdigit() and int(text) in codes.DOMAIN_NAMES:
         return int(text)
@@ -131,7 +136,7 @@ def scope_id(kind: int, value: str, name: str = "scope_id") -> str:
     if kind == codes.SCOPE_PUBLISHER:
         return pad32(address(value, name))
     if kind == codes.SCOPE_DOMAIN:
-        return pad32(domain(value, name))
+        return pad32(domain_code(value, name))
     if kind == codes.SCOPE_DATASET:
         return pad32(positive_id(value, name))
     raise BadInput(f"scope_kind must be 1, 2 or 3, got {kind}")
