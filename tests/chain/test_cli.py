@@ -96,6 +96,14 @@ def test_non_devnet_keys(project, cli, anvil, monkeypatch, tmp_path):
     assert record["deployer"] == address and record["network"] == "staging"
     assert "granted" not in out  # devnet roles are for the devnet only
 
+    # publish signs with the same keystore: without a password and a terminal, a clear error (not a prompt)
+    monkeypatch.delenv("CITYLEDGER_KEYSTORE_PASSWORD")
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b\n1,2\n")
+    code, _, err = cli("publish", str(data), "--title", "Rows", "--domain", "environment", "--description", "Test rows",
+                       "--license", "CC0-1.0", "--network", "staging")
+    assert_one_error(code, err, "the keystore needs a password", "CITYLEDGER_KEYSTORE_PASSWORD")
+
 
 def test_port_in_use_by_another_program(project, cli):
     with socket.socket() as s:

@@ -22,7 +22,8 @@ NetworkOpt = Annotated[
 ]
 
 
-def _prompt_password(text: str) -> str:
+def prompt_password(text: str) -> str:
+    """The keystore password from the terminal; a clear error, not a hang, when there is none."""
     if not sys.stdin.isatty():
         raise CityLedgerError("the keystore needs a password: set CITYLEDGER_KEYSTORE_PASSWORD (no terminal to ask)")
     return typer.prompt(text, hide_input=True)
@@ -76,7 +77,7 @@ def deploy_cmd(
     cfg = config()
     net = cfg.network(network)
     w3 = connect(net, timeout=5)
-    deployer = deployer_account(net, prompt=_prompt_password)
+    deployer = deployer_account(net, prompt=prompt_password)
     deployment = deploy_all(
         w3, deployer, net, cfg, force=force, progress=lambda name, addr: out.print(f"  deployed {name} at {addr}")
     )
@@ -220,7 +221,7 @@ def script_namespace(network: str | None) -> dict:
         deployed = contracts(w3, deployment, cfg)
     except CityLedgerError:
         deployment, deployed = None, {}
-    accounts = devnet_accounts(net) if net.devnet else [deployer_account(net, prompt=_prompt_password)]
+    accounts = devnet_accounts(net) if net.devnet else [deployer_account(net, prompt=prompt_password)]
     return {
         "w3": w3,
         "network": net,

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from ..errors import CityLedgerError
+from .chain_cmds import prompt_password
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -46,7 +47,7 @@ def _account(net, index: int | None, default: int):
         return accounts[i]
     if index is not None:
         raise CityLedgerError("--from-account is for devnets; on other networks set CITYLEDGER_KEYSTORE")
-    return deployer_account(net, prompt=lambda text: typer.prompt(text, hide_input=True))
+    return deployer_account(net, prompt=prompt_password)
 
 
 @contextmanager
