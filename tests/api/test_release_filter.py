@@ -75,6 +75,17 @@ def test_subject_column_is_required(tmp_path):
         service.read_subject_table(f)
 
 
+def test_a_bad_subject_is_named_by_its_line_in_the_file(tmp_path):
+    # Blank lines are skipped but still counted: the message points at the line an editor shows.
+    f = tmp_path / "x.csv"
+    f.write_text("visit,subject\n1,0x" + "1" * 40 + "\n\n\n2,alice@example.org\n")
+    with pytest.raises(CityLedgerError, match=r"x\.csv:5: subject"):
+        service.read_subject_table(f)
+    f.write_text("visit,subject\n\n1,0x" + "1" * 40 + ",extra\n")
+    with pytest.raises(CityLedgerError, match=r"x\.csv:3: 3 fields, the header has 2"):
+        service.read_subject_table(f)
+
+
 def test_written_files_serve_proofs(conn, seeded, tmp_path):
     p = service.prepare(conn, access_id=1, purpose=SCI, file=seeded.dataset2_file)
     out, snap = service.write(p, tmp_path)

@@ -72,8 +72,9 @@ def _lineage_forward(conn: Connection, start_id: int) -> dict[int, dict]:
     return out
 
 
-def read_subject_table(path: Path) -> tuple[list[str], list[list[str]], str]:
-    """(header, rows, delimiter) of a CSV with a `subject` column; every subject an address."""
+def read_subject_table(path: Path) -> tuple[list[str], list[list[str]], list[str], str]:
+    """(header, rows, each row's subject address, delimiter) of a CSV with a `subject` column; a
+    subject that is not an address is an error naming its line in the file."""
     text = path.read_text(encoding="utf-8-sig")
     delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -83,14 +84,20 @@ def read_subject_table(path: Path) -> tuple[list[str], list[list[str]], str]:
         raise CityLedgerError(f"{path}: empty file (a CSV with a header and a '{SUBJECT_COLUMN}' column is needed)") from None
     if SUBJECT_COLUMN not in header:
         raise CityLedgerError(f"{path}: no '{SUBJECT_COLUMN}' column (columns: {', '.join(header)[:200]})")
-    rows = []
-    for line, row in enumerate(reader, start=2):
+    col = header.index(SUBJECT_COLUMN)
+    rows, subjects = [], []
+    for row in reader:
         if not row:
             continue
+        line = reader.line_num  # the file's line (blank lines skipped above still count)
         if len(row) != len(header):
             raise CityLedgerError(f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
+        try:
+            subjects.append(v.address(row[col], f"{path}:{line}: subject"))
+        except BadInput as exc:
+            raise CityLedgerError(str(exc)) from None
         rows.append(row)
-    return header, rows, delimiter
+    return header, rows, subjects, delimiter
 
 
 def prepare(
@@ -140,14 +147,9 @@ def prepare(
     consenting = queries.consenting_citizens(
         conn, dataset_row=ds, purpose=purpose, grantee=access["requester"], block=snapshot_block, now=at
     )
-    header, rows, delimiter = read_subject_table(path)
-    col = header.index(SUBJECT_COLUMN)
+    header, rows, subjects, delimiter = read_subject_table(path)
     kept, included, excluded = [], set(), set()
-    for line, row in enumerate(rows, start=2):
-        try:
-            subject = v.address(row[col], f"{path}:{line}: subject")
-        except BadInput as exc:
-            raise CityLedgerError(str(exc)) from None
+    for row, subject in zip(rows, subjects):
         if subject in consenting:
             kept.append(row)
             included.add(subject)
