@@ -14,7 +14,7 @@ export class ApiError extends Error {
 export async function api<T = any>(path: string, init?: RequestInit): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, { headers: { accept: "application/json", ...(init?.headers ?? {}) }, ...init });
+    res = await fetch(path, { ...init, headers: { accept: "application/json", ...(init?.headers ?? {}) } });
   } catch {
     throw new ApiError(0, "network", "The CityLedger server cannot be reached.");
   }
