@@ -203,12 +203,10 @@ def attest_cmd(
     as_json: bool = JSON_OUT,
 ) -> None:
     """Attach an auditor's attestation to a dataset version."""
-    from ..codes import ATTESTATION_KINDS
-    from ..datasets.registry import attest
+    from ..datasets.registry import attest, attestation_code
     from ..fingerprint import check_readable_file
 
-    if kind not in ATTESTATION_KINDS:
-        raise CityLedgerError(f"unknown attestation kind '{kind}' (one of: {', '.join(ATTESTATION_KINDS)})")
+    attestation_code(kind)  # bad input fails before the chain is contacted
     check_readable_file(report)
     net, w3, deployment = _chain(network)
     result = attest(w3, deployment, _account(net, from_account, 3), dataset_id, kind, report)

@@ -140,14 +140,20 @@ def withdraw(w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id
             "tx_hash": receipt["transactionHash"].to_0x_hex(), "block": receipt["blockNumber"]}
 
 
+def attestation_code(kind: str) -> int:
+    """The on-chain code of an attestation kind name; a clear error for an unknown one."""
+    if kind not in ATTESTATION_KINDS:
+        raise CityLedgerError(f"unknown attestation kind '{kind}' (one of: {', '.join(ATTESTATION_KINDS)})")
+    return ATTESTATION_KINDS[kind]
+
+
 def attest(w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, kind: str,
            report: str | Path, cfg=None) -> dict:
     """Attach an auditor's attestation; the report file's SHA-256 goes on chain (the report stays off)."""
-    if kind not in ATTESTATION_KINDS:
-        raise CityLedgerError(f"unknown attestation kind '{kind}' (one of: {', '.join(ATTESTATION_KINDS)})")
+    code = attestation_code(kind)
     report_hash = sha256_file(report)
     reg = registry(w3, deployment, cfg)
-    receipt = transact(w3, account, reg.functions.attest(int(dataset_id), ATTESTATION_KINDS[kind], report_hash))
+    receipt = transact(w3, account, reg.functions.attest(int(dataset_id), code, report_hash))
     args = _event(receipt, reg.events.AttestationAdded())
     return {"attestation_id": args["attestation_id"], "dataset_id": int(dataset_id), "kind": kind,
             "report_hash": "0x" + report_hash.hex(), "tx_hash": receipt["transactionHash"].to_0x_hex(),
