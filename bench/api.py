@@ -74,9 +74,27 @@ def build_store(path: Path, n_datasets: int, n_consents: int) -> dict:
 
     def datasets():
         for i in range(1, n_datasets + 1):
-            yield (i, addr(0xA0, i % n_publishers), h32(f"content {i}"), h32(f"meta {i}"), f"https://data.city/ds/{i}.json",
-                   i % 12 + 1, i % 5 == 0, 1, None, None, None, 1, i // 100 + 1, base_ts + i, h32(f"tx {i}"),
-                   None, None, None, None)
+            yield (
+                i,
+                addr(0xA0, i % n_publishers),
+                h32(f"content {i}"),
+                h32(f"meta {i}"),
+                f"https://data.city/ds/{i}.json",
+                i % 12 + 1,
+                i % 5 == 0,
+                1,
+                None,
+                None,
+                None,
+                1,
+                i // 100 + 1,
+                base_ts + i,
+                h32(f"tx {i}"),
+                None,
+                None,
+                None,
+                None,
+            )
 
     db.executemany(f"INSERT INTO datasets VALUES ({','.join('?' * 19)})", datasets())
 
@@ -101,25 +119,77 @@ def build_store(path: Path, n_datasets: int, n_consents: int) -> dict:
         else:
             scope = "0x" + format(1 + j % n_datasets if kind == 1 else j % 12 + 1, "064x")
         grantee = ANY if j % 3 else addr(0xD0, j % 50)
-        key = "0x" + keccak(zero12 + bytes.fromhex(citizen[2:]) + bytes.fromhex(purpose[2:]) + kind.to_bytes(32, "big")
-                            + bytes.fromhex(scope[2:]) + zero12 + bytes.fromhex(grantee[2:])).hex()
+        key = (
+            "0x"
+            + keccak(
+                zero12
+                + bytes.fromhex(citizen[2:])
+                + bytes.fromhex(purpose[2:])
+                + kind.to_bytes(32, "big")
+                + bytes.fromhex(scope[2:])
+                + zero12
+                + bytes.fromhex(grantee[2:])
+            ).hex()
+        )
         expiry = far if j % 10 else 0  # one in ten revoked
         block = j // 100 + 1
         tx = "0x" + format(j, "064x")
-        consents.append((key, citizen, purpose, kind, scope, grantee, expiry, 1 if expiry else 2, base_ts + block,
-                         block, tx, None if expiry else base_ts + block, None if expiry else block, None if expiry else tx,
-                         citizen, block))
-        events.append((block, j % 100, tx, base_ts + block, "grant", key, citizen, purpose, kind, scope, grantee, far, 1, citizen))
+        consents.append(
+            (
+                key,
+                citizen,
+                purpose,
+                kind,
+                scope,
+                grantee,
+                expiry,
+                1 if expiry else 2,
+                base_ts + block,
+                block,
+                tx,
+                None if expiry else base_ts + block,
+                None if expiry else block,
+                None if expiry else tx,
+                citizen,
+                block,
+            )
+        )
+        events.append(
+            (block, j % 100, tx, base_ts + block, "grant", key, citizen, purpose, kind, scope, grantee, far, 1, citizen)
+        )
         if j % 997 == 0 and len(samples) < 2000:
-            samples.append({"citizen": citizen, "purpose": purpose, "scope_kind": kind, "scope_id": scope, "grantee": grantee})
+            samples.append(
+                {"citizen": citizen, "purpose": purpose, "scope_kind": kind, "scope_id": scope, "grantee": grantee}
+            )
         if len(consents) >= 50_000:
             flush()
     flush()
-    db.executemany("INSERT INTO blocks VALUES (?,?,?,?)",
-                   [(b, h32(f"b{b}"), h32(f"b{b - 1}"), base_ts + b) for b in range(max(1, last_block - 127), last_block + 1)])
-    db.execute(f"INSERT INTO checkpoint VALUES ({','.join('?' * 17)})",
-               (1, 31337, last_block, h32(f"b{last_block}"), 1, last_block, last_block - 2, 2, addr(1, 1), addr(1, 2),
-                addr(1, 3), addr(1, 4), addr(1, 5), base_ts, None, None, 0))
+    db.executemany(
+        "INSERT INTO blocks VALUES (?,?,?,?)",
+        [(b, h32(f"b{b}"), h32(f"b{b - 1}"), base_ts + b) for b in range(max(1, last_block - 127), last_block + 1)],
+    )
+    db.execute(
+        f"INSERT INTO checkpoint VALUES ({','.join('?' * 17)})",
+        (
+            1,
+            31337,
+            last_block,
+            h32(f"b{last_block}"),
+            1,
+            last_block,
+            last_block - 2,
+            2,
+            addr(1, 1),
+            addr(1, 2),
+            addr(1, 3),
+            addr(1, 4),
+            addr(1, 5),
+            base_ts,
+            None,
+            None,
+            0,
+        ),
+    )
     db.commit()
     db.execute("ANALYZE")
     db.close()
@@ -230,16 +300,32 @@ def load(port: int, kind: str, samples_file: str, seconds: float, interval: floa
     asyncio.run(_load(port, paths, 1.0, interval, clients))
     res = asyncio.run(_load(port, paths, seconds, interval, clients))
     lat = sorted(res["latencies"])
-    print(json.dumps({
-        "n": len(lat), "errors": len(res["errors"]), "error_codes": sorted(set(res["errors"]))[:5],
-        "p50_ms": 1000 * lat[len(lat) // 2] if lat else None,
-        "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
-        "rps": len(lat) / res["elapsed"],
-    }))
+    print(
+        json.dumps(
+            {
+                "n": len(lat),
+                "errors": len(res["errors"]),
+                "error_codes": sorted(set(res["errors"]))[:5],
+                "p50_ms": 1000 * lat[len(lat) // 2] if lat else None,
+                "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
+                "rps": len(lat) / res["elapsed"],
+            }
+        )
+    )
 
 
 def run_load(port: int, kind: str, samples_file: Path, seconds: float, interval: float) -> dict:
-    cmd = [sys.executable, __file__, "--load", str(port), kind, str(samples_file), str(seconds), str(interval), str(CLIENTS)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--load",
+        str(port),
+        kind,
+        str(samples_file),
+        str(seconds),
+        str(interval),
+        str(CLIENTS),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, cwd=ROOT)
     if out.returncode != 0:
         raise RuntimeError(f"load generator failed: {out.stderr[-500:]}")
@@ -250,8 +336,11 @@ def run_load(port: int, kind: str, samples_file: Path, seconds: float, interval:
 
 
 def run(quick: bool) -> dict:
-    sizes = [(1_000, 10_000), (3_000, 30_000), (10_000, 100_000)] if quick else \
-        [(10_000, 100_000), (30_000, 300_000), (100_000, 1_000_000)]
+    sizes = (
+        [(1_000, 10_000), (3_000, 30_000), (10_000, 100_000)]
+        if quick
+        else [(10_000, 100_000), (30_000, 300_000), (100_000, 1_000_000)]
+    )
     seconds = 4.0 if quick else 10.0
     repeats = 1 if quick else 3
     rows, series, notes = [], {k: [] for k in KINDS}, []
@@ -270,44 +359,77 @@ def run(quick: bool) -> dict:
                     runs = [run_load(port, kind, samples_file, seconds, INTERVAL) for _ in range(repeats)]
                     errors = sum(r["errors"] for r in runs)
                     if errors:
-                        notes.append(f"{kind} at {n_cons:,} consents: {errors} non-200 answers {runs[0]['error_codes']}")
+                        notes.append(
+                            f"{kind} at {n_cons:,} consents: {errors} non-200 answers {runs[0]['error_codes']}"
+                        )
                     p50 = statistics.median(r["p50_ms"] for r in runs)
                     p99 = statistics.median(r["p99_ms"] for r in runs)
                     series[kind].append((n_cons, p50, p99))
                     if (n_ds, n_cons) == largest:
                         label = f"{kind.replace('_', ' ')} ({n_ds:,} datasets, {n_cons:,} consents)"
                         n = sum(r["n"] for r in runs)
-                        rows.append(_row(f"{label} p50", p50, f"p50 < {P50_TARGET_MS:g} ms", p50 < P50_TARGET_MS,
-                                         f"{n:,} requests, {statistics.median(r['rps'] for r in runs):.0f} req/s offered-load answered"))
+                        rows.append(
+                            _row(
+                                f"{label} p50",
+                                p50,
+                                f"p50 < {P50_TARGET_MS:g} ms",
+                                p50 < P50_TARGET_MS,
+                                f"{n:,} requests, {statistics.median(r['rps'] for r in runs):.0f} req/s offered-load answered",
+                            )
+                        )
                         rows.append(_row(f"{label} p99", p99, f"p99 < {P99_TARGET_MS:g} ms", p99 < P99_TARGET_MS, None))
                 if (n_ds, n_cons) == largest:
                     sat = run_load(port, "consent_active", samples_file, seconds, 0.0)
-                    rows.append({"metric": "saturated throughput, is-consent-active (closed loop, 50 clients)",
-                                 "value": round(sat["rps"]), "unit": "req/s", "baseline": None, "baseline_value": None,
-                                 "ratio": None, "target": None, "met": None,
-                                 "note": f"p50 {sat['p50_ms']:.1f} ms, p99 {sat['p99_ms']:.1f} ms when every client "
-                                         "sends without pause (queueing in one process)"})
+                    rows.append(
+                        {
+                            "metric": "saturated throughput, is-consent-active (closed loop, 50 clients)",
+                            "value": round(sat["rps"]),
+                            "unit": "req/s",
+                            "baseline": None,
+                            "baseline_value": None,
+                            "ratio": None,
+                            "target": None,
+                            "met": None,
+                            "note": f"p50 {sat['p50_ms']:.1f} ms, p99 {sat['p99_ms']:.1f} ms when every client "
+                            "sends without pause (queueing in one process)",
+                        }
+                    )
             finally:
                 proc.terminate()
                 try:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-            notes.append(f"store of {n_ds:,} datasets and {n_cons:,} consents bulk-loaded in {build_s:.1f} s "
-                         f"({(tmp / f'store-{n_cons}.db').stat().st_size / 1e6:.0f} MB); machine load average "
-                         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores after its runs (p99 follows other processes' load)")
+            notes.append(
+                f"store of {n_ds:,} datasets and {n_cons:,} consents bulk-loaded in {build_s:.1f} s "
+                f"({(tmp / f'store-{n_cons}.db').stat().st_size / 1e6:.0f} MB); machine load average "
+                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores after its runs (p99 follows other processes' load)"
+            )
     for kind in KINDS:
         (small, p50s, _), (big, p50b, _) = series[kind][0], series[kind][-1]
-        notes.append(f"{kind}: p50 {p50s:.2f} ms at {small:,} consents -> {p50b:.2f} ms at {big:,} ({big // small}x the rows)")
-    notes.append(f"load: {CLIENTS} keep-alive clients, each one request every {INTERVAL:g} s "
-                 f"({CLIENTS / INTERVAL:.0f} req/s offered), {seconds:g} s per query kind after a 1 s warm-up; "
-                 f"medians of {repeats} run(s); server: one uvicorn process; client: a separate process")
+        notes.append(
+            f"{kind}: p50 {p50s:.2f} ms at {small:,} consents -> {p50b:.2f} ms at {big:,} ({big // small}x the rows)"
+        )
+    notes.append(
+        f"load: {CLIENTS} keep-alive clients, each one request every {INTERVAL:g} s "
+        f"({CLIENTS / INTERVAL:.0f} req/s offered), {seconds:g} s per query kind after a 1 s warm-up; "
+        f"medians of {repeats} run(s); server: one uvicorn process; client: a separate process"
+    )
     return {"area": AREA, "title": TITLE, "rows": rows, "plots": [str(plot(series))], "notes": notes}
 
 
 def _row(metric: str, value: float, target: str, met: bool, note: str | None) -> dict:
-    return {"metric": metric, "value": round(value, 2), "unit": "ms", "baseline": None, "baseline_value": None,
-            "ratio": None, "target": target, "met": met, "note": note}
+    return {
+        "metric": metric,
+        "value": round(value, 2),
+        "unit": "ms",
+        "baseline": None,
+        "baseline_value": None,
+        "ratio": None,
+        "target": target,
+        "met": met,
+        "note": note,
+    }
 
 
 def plot(series: dict) -> Path:
@@ -321,7 +443,7 @@ def plot(series: dict) -> Path:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for kind, points in series.items():
         xs = [p[0] for p in points]
-        line, = ax.plot(xs, [p[1] for p in points], marker="o", label=f"{kind} p50")
+        (line,) = ax.plot(xs, [p[1] for p in points], marker="o", label=f"{kind} p50")
         ax.plot(xs, [p[2] for p in points], marker="s", linestyle="--", color=line.get_color(), label=f"{kind} p99")
     ax.axhline(P50_TARGET_MS, color="grey", linewidth=0.8, linestyle=":")
     ax.axhline(P99_TARGET_MS, color="grey", linewidth=0.8, linestyle=":")

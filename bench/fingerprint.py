@@ -28,8 +28,17 @@ MIB = 1 << 20
 
 
 def _row(metric, value, unit, *, baseline=None, baseline_value=None, ratio=None, target=None, met=None, note=None):
-    return {"metric": metric, "value": value, "unit": unit, "baseline": baseline, "baseline_value": baseline_value,
-            "ratio": ratio, "target": target, "met": met, "note": note}
+    return {
+        "metric": metric,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_value": baseline_value,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+        "note": note,
+    }
 
 
 def make_binary(path: Path, size: int) -> None:
@@ -45,10 +54,12 @@ def make_csv(path: Path, rows: int) -> None:
     with open(path, "w", buffering=8 * MIB) as fh:
         fh.write("id,date,station,value,flag\n")
         for start in range(0, rows, 100_000):
-            fh.write("".join(
-                f"{i},2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},ST{i % 97},{(i * 7919) % 100000 / 1000:.3f},{'ok' if i % 3 else ''}\n"
-                for i in range(start, min(rows, start + 100_000))
-            ))
+            fh.write(
+                "".join(
+                    f"{i},2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},ST{i % 97},{(i * 7919) % 100000 / 1000:.3f},{'ok' if i % 3 else ''}\n"
+                    for i in range(start, min(rows, start + 100_000))
+                )
+            )
 
 
 def bench_hashing(tmp: Path, quick: bool) -> list[dict]:
@@ -71,9 +82,19 @@ def bench_hashing(tmp: Path, quick: bool) -> list[dict]:
     path.unlink()
     mine, ref = size / MIB / statistics.median(ours), size / MIB / statistics.median(theirs)
     ratio = mine / ref
-    return [_row(f"SHA-256 of a {size // MIB} MiB file", round(mine, 1), "MiB/s", baseline="sha256sum (coreutils)",
-                 baseline_value=round(ref, 1), ratio=round(ratio, 3), target=">= 0.8 x sha256sum", met=ratio >= 0.8,
-                 note=f"median of {runs} runs each, page-cached file")]
+    return [
+        _row(
+            f"SHA-256 of a {size // MIB} MiB file",
+            round(mine, 1),
+            "MiB/s",
+            baseline="sha256sum (coreutils)",
+            baseline_value=round(ref, 1),
+            ratio=round(ratio, 3),
+            target=">= 0.8 x sha256sum",
+            met=ratio >= 0.8,
+            note=f"median of {runs} runs each, page-cached file",
+        )
+    ]
 
 
 CHILD = r"""
@@ -106,12 +127,23 @@ def bench_merkle(tmp: Path, quick: bool) -> tuple[list[dict], Path, int]:
     assert result["rows"] == n
     peak = result["maxrss_kb"] / 1024
     rows = [
-        _row(f"Merkle root of a {n:,}-row CSV: peak RSS", round(peak, 1), "MiB", baseline="same interpreter, idle",
-             baseline_value=round(idle["maxrss_kb"] / 1024, 1), ratio=round(peak / (idle["maxrss_kb"] / 1024), 2),
-             target="< 300 MB", met=peak * MIB < 300e6,
-             note=f"{path.stat().st_size / MIB:.0f} MiB file; streamed, O(log n) stack of subtree hashes"),
-        _row(f"Merkle root of a {n:,}-row CSV: throughput", round(n / result["seconds"]), "rows/s",
-             note=f"{result['seconds']:.1f} s; CSV parse + canonical JSON + SHA-256 per row, one core"),
+        _row(
+            f"Merkle root of a {n:,}-row CSV: peak RSS",
+            round(peak, 1),
+            "MiB",
+            baseline="same interpreter, idle",
+            baseline_value=round(idle["maxrss_kb"] / 1024, 1),
+            ratio=round(peak / (idle["maxrss_kb"] / 1024), 2),
+            target="< 300 MB",
+            met=peak * MIB < 300e6,
+            note=f"{path.stat().st_size / MIB:.0f} MiB file; streamed, O(log n) stack of subtree hashes",
+        ),
+        _row(
+            f"Merkle root of a {n:,}-row CSV: throughput",
+            round(n / result["seconds"]),
+            "rows/s",
+            note=f"{result['seconds']:.1f} s; CSV parse + canonical JSON + SHA-256 per row, one core",
+        ),
     ]
     return rows, path, n
 
@@ -144,12 +176,28 @@ def bench_proofs(path: Path, n: int, quick: bool) -> list[dict]:
         ctimes.append(time.perf_counter() - t)
     cmed = statistics.median(ctimes) * 1e3
     return [
-        _row(f"row proof verification ({n:,}-row tree)", round(med, 4), "ms", target="< 1 ms", met=med < 1,
-             note=f"median of {reps}; {len(proof['path'])} sibling hashes; parse + leaf + path, no file"),
-        _row(f"row proof generation ({n:,}-row tree)", round(gen, 2), "s",
-             note="two streamed passes over the file (count, then one audit path), O(log n) memory"),
-        _row("consent proof verification (10,000 addresses)", round(cmed, 4), "ms", target="< 1 ms", met=cmed < 1,
-             note=f"OpenZeppelin-compatible keccak tree, {len(cproof)} siblings; median of {reps // 4}"),
+        _row(
+            f"row proof verification ({n:,}-row tree)",
+            round(med, 4),
+            "ms",
+            target="< 1 ms",
+            met=med < 1,
+            note=f"median of {reps}; {len(proof['path'])} sibling hashes; parse + leaf + path, no file",
+        ),
+        _row(
+            f"row proof generation ({n:,}-row tree)",
+            round(gen, 2),
+            "s",
+            note="two streamed passes over the file (count, then one audit path), O(log n) memory",
+        ),
+        _row(
+            "consent proof verification (10,000 addresses)",
+            round(cmed, 4),
+            "ms",
+            target="< 1 ms",
+            met=cmed < 1,
+            note=f"OpenZeppelin-compatible keccak tree, {len(cproof)} siblings; median of {reps // 4}",
+        ),
     ]
 
 

@@ -68,15 +68,19 @@ class Floor:
         self.zero = data.count(0)
         self.nonzero = len(data) - self.zero
         self.calldata = G_ZERO * self.zero + G_NONZERO * self.nonzero
-        self.logs = sum(G_LOG + G_TOPIC * len(lg["topics"]) + G_LOGBYTE * len(bytes(lg["data"])) for lg in receipt["logs"])
+        self.logs = sum(
+            G_LOG + G_TOPIC * len(lg["topics"]) + G_LOGBYTE * len(bytes(lg["data"])) for lg in receipt["logs"]
+        )
         self.new_slots, self.changed_slots = storage_writes(w3, receipt["transactionHash"])
         self.storage = G_NEW_SLOT * self.new_slots + G_CHANGED_SLOT * self.changed_slots
         self.total = G_TX + self.calldata + self.logs + self.storage
 
     def describe(self, per: int = 1) -> str:
-        return (f"floor{'/' + str(per) if per > 1 else ''} = 21000 + calldata {self.calldata} ({self.nonzero} non-zero, "
-                f"{self.zero} zero bytes) + logs {self.logs} + storage {self.storage} ({self.new_slots} new, "
-                f"{self.changed_slots} changed slots)")
+        return (
+            f"floor{'/' + str(per) if per > 1 else ''} = 21000 + calldata {self.calldata} ({self.nonzero} non-zero, "
+            f"{self.zero} zero bytes) + logs {self.logs} + storage {self.storage} ({self.new_slots} new, "
+            f"{self.changed_slots} changed slots)"
+        )
 
 
 def storage_writes(w3, tx_hash) -> tuple[int, int]:
@@ -127,10 +131,12 @@ class Bench:
 
     def register(self, supersedes: int = 0):
         fn = self.c["DatasetRegistry"].functions.register(
-            self.fresh("content"), self.fresh("meta"),
-            METADATA_URI, 7, True, supersedes)
+            self.fresh("content"), self.fresh("meta"), METADATA_URI, 7, True, supersedes
+        )
         receipt, floor = self.send(self.agency, fn)
-        dataset_id = self.c["DatasetRegistry"].events.DatasetRegistered().process_receipt(receipt)[0]["args"]["dataset_id"]
+        dataset_id = (
+            self.c["DatasetRegistry"].events.DatasetRegistered().process_receipt(receipt)[0]["args"]["dataset_id"]
+        )
         return receipt, floor, dataset_id
 
     def sign_grant(self, citizen, purpose, scope_id, expiry, deadline) -> bytes:
@@ -151,11 +157,22 @@ def measure(quick: bool) -> dict[str, list[tuple[int, Floor, int]]]:
 
     with tempfile.TemporaryDirectory() as tmp, Anvil(chain_id=31337, cfg=load_config(ROOT)) as anvil:
         b = Bench(anvil, Path(tmp))
-        ds, consent, access, rights = (b.c[n] for n in ("DatasetRegistry", "ConsentRegistry", "AccessRegistry",
-                                                         "RightsRegistry"))
-        purposes = [purpose_hash(p) for p in ("ScientificResearch", "PublicBenefit", "AcademicResearch",
-                                              "ImproveHealthcare", "ServiceOptimisation", "Marketing",
-                                              "NonCommercialResearch", "CommercialResearch")]
+        ds, consent, access, rights = (
+            b.c[n] for n in ("DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")
+        )
+        purposes = [
+            purpose_hash(p)
+            for p in (
+                "ScientificResearch",
+                "PublicBenefit",
+                "AcademicResearch",
+                "ImproveHealthcare",
+                "ServiceOptimisation",
+                "Marketing",
+                "NonCommercialResearch",
+                "CommercialResearch",
+            )
+        ]
         b.register()  # warm-up: the id counter exists from here on, as in steady use
         for i in range(reps):
             receipt, floor, first = b.register()
@@ -176,8 +193,10 @@ def measure(quick: bool) -> dict[str, list[tuple[int, Floor, int]]]:
             signer = Account.from_key(keccak(text=f"bench-citizen-{i}"))
             deadline = b.now() + DAY
             sig = b.sign_grant(signer, p, scope, expiry, deadline)
-            receipt, floor = b.send(b.relayer, consent.functions.grant_by_sig(
-                signer.address, p, SCOPE_DOMAIN, scope, ANY, expiry, deadline, sig))
+            receipt, floor = b.send(
+                b.relayer,
+                consent.functions.grant_by_sig(signer.address, p, SCOPE_DOMAIN, scope, ANY, expiry, deadline, sig),
+            )
             add("consent grant by signature", receipt, floor)
 
             receipt, floor = b.send(b.researcher, access.functions.request_access(first, p, b.fresh("terms")))
@@ -186,8 +205,10 @@ def measure(quick: bool) -> dict[str, list[tuple[int, Floor, int]]]:
             receipt, floor = b.send(b.agency, access.functions.grant_access(access_id, b.now() + 30 * DAY))
             add("access grant", receipt, floor)
             snap = b.w3.eth.block_number
-            receipt, floor = b.send(b.agency, access.functions.log_release(
-                access_id, first, 1234, b.fresh("root"), snap, b.fresh("release")))
+            receipt, floor = b.send(
+                b.agency,
+                access.functions.log_release(access_id, first, 1234, b.fresh("root"), snap, b.fresh("release")),
+            )
             add("release log", receipt, floor)
 
             receipt, floor = b.send(citizen, rights.functions.file_request(3, 2, word(first), b.fresh("details")))
@@ -202,8 +223,18 @@ def measure(quick: bool) -> dict[str, list[tuple[int, Floor, int]]]:
             for j in range(100):
                 signer = Account.from_key(keccak(text=f"bench-batch-{k}-{j}"))
                 p, scope = purposes[j % len(purposes)], word(1 + j % 12)
-                grants.append((signer.address, p, SCOPE_DOMAIN, scope, ANY, expiry, deadline,
-                               b.sign_grant(signer, p, scope, expiry, deadline)))
+                grants.append(
+                    (
+                        signer.address,
+                        p,
+                        SCOPE_DOMAIN,
+                        scope,
+                        ANY,
+                        expiry,
+                        deadline,
+                        b.sign_grant(signer, p, scope, expiry, deadline),
+                    )
+                )
             receipt, floor = b.send(b.relayer, consent.functions.grant_batch_by_sig(grants))
             add("batch of 100 signed grants, per grant", receipt, floor, per=100)
     return out
@@ -219,12 +250,19 @@ def run(quick: bool = False) -> dict:
         floor = statistics.median(v[1].total for v in values) / per
         ratio = gas / floor
         target, check = TARGETS.get(metric, (None, None))
-        rows.append({
-            "metric": metric, "value": round(gas), "unit": "gas",
-            "baseline": "physical floor", "baseline_value": round(floor), "ratio": round(ratio, 3),
-            "target": target, "met": bool(check(gas, ratio)) if check else None,
-            "note": values[len(values) // 2][1].describe(per) + f"; median of {len(values)}",
-        })
+        rows.append(
+            {
+                "metric": metric,
+                "value": round(gas),
+                "unit": "gas",
+                "baseline": "physical floor",
+                "baseline_value": round(floor),
+                "ratio": round(ratio, 3),
+                "target": target,
+                "met": bool(check(gas, ratio)) if check else None,
+                "note": values[len(values) // 2][1].describe(per) + f"; median of {len(values)}",
+            }
+        )
     notes = [
         "Measured on anvil (its default hardfork) from transaction receipts; every figure is the median of the "
         "repetitions in the note. Storage writes in the floor are read from anvil's prestateTracer diff of the "
@@ -282,8 +320,10 @@ def main() -> int:
     print(f"{'operation':<{width}}  {'gas':>9}  {'floor':>9}  {'ratio':>6}  target")
     for r in result["rows"]:
         mark = "" if r["met"] is None else ("  met" if r["met"] else "  NOT MET")
-        print(f"{r['metric']:<{width}}  {r['value']:>9,}  {r['baseline_value']:>9,}  {r['ratio']:>6.2f}  "
-              f"{r['target'] or ''}{mark}")
+        print(
+            f"{r['metric']:<{width}}  {r['value']:>9,}  {r['baseline_value']:>9,}  {r['ratio']:>6.2f}  "
+            f"{r['target'] or ''}{mark}"
+        )
     return 0
 
 

@@ -27,9 +27,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-FULL = {"sizes": [10_000, 100_000, 200_000, 1_000_000], "headline": 200_000, "runs": 3, "baseline_events": 10_000, "lag_samples": 100}
+FULL = {
+    "sizes": [10_000, 100_000, 200_000, 1_000_000],
+    "headline": 200_000,
+    "runs": 3,
+    "baseline_events": 10_000,
+    "lag_samples": 100,
+}
 QUICK = {"sizes": [5_000, 20_000, 40_000], "headline": 40_000, "runs": 3, "baseline_events": 1_500, "lag_samples": 20}
-PG_URL = os.environ.get("CITYLEDGER_TEST_PG_URL", "postgresql+psycopg://cityledger:cityledger@127.0.0.1:5432/cityledger")
+PG_URL = os.environ.get(
+    "CITYLEDGER_TEST_PG_URL", "postgresql+psycopg://cityledger:cityledger@127.0.0.1:5432/cityledger"
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -66,7 +74,9 @@ def child_main(spec: dict) -> None:
         return created
 
     sync.restore_indexes = timed_restore
-    ix = Indexer(spec["db"], spec["rpc"], chain_id=spec["chain_id"], addresses=spec["addresses"], start_block=spec["start_block"])
+    ix = Indexer(
+        spec["db"], spec["rpc"], chain_id=spec["chain_id"], addresses=spec["addresses"], start_block=spec["start_block"]
+    )
     ix.checkpoint()  # schema + first checkpoint are not part of the rate
     t0, c0 = time.perf_counter(), time.process_time()
     events = ix.catch_up()
@@ -141,13 +151,31 @@ def follow_lag(chain, db_url: str, samples: int) -> list[float]:
 
     migrate(db_url)  # so the store can be polled before the follower's first commit
     env = os.environ | chain.env | {"PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-c", "from cityledger.cli import main; main()", "index", "--quiet", "--poll", "0.1", "--db", db_url]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from cityledger.cli import main; main()",
+        "index",
+        "--quiet",
+        "--poll",
+        "0.1",
+        "--db",
+        db_url,
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     engine = make_engine(db_url)
     rpc = Rpc(chain.rpc_url)
     citizen = chain.accounts[CITIZENS[0]].address
     purpose, scope = purpose_hash("PublicBenefit"), (9).to_bytes(32, "big")
-    key = "0x" + keccak(abi_encode(["address", "bytes32", "uint8", "bytes32", "address"], [citizen, purpose, SCOPE_DOMAIN, scope, "0x" + "00" * 20])).hex()
+    key = (
+        "0x"
+        + keccak(
+            abi_encode(
+                ["address", "bytes32", "uint8", "bytes32", "address"],
+                [citizen, purpose, SCOPE_DOMAIN, scope, "0x" + "00" * 20],
+            )
+        ).hex()
+    )
     consent = chain.contract("ConsentRegistry")
     lags: list[float] = []
     try:
@@ -164,11 +192,17 @@ def follow_lag(chain, db_url: str, samples: int) -> list[float]:
         now = int(rpc.header(rpc.block_number())["timestamp"], 16)
         for i in range(samples):
             data = consent.encode_abi("grant", args=[purpose, SCOPE_DOMAIN, scope, "0x" + "00" * 20, now + 86400 + i])
-            tx_hash = rpc.call("eth_sendTransaction", [{"from": citizen, "to": consent.address, "data": data, "gas": hex(200_000)}])
+            tx_hash = rpc.call(
+                "eth_sendTransaction", [{"from": citizen, "to": consent.address, "data": data, "gas": hex(200_000)}]
+            )
             t0 = time.perf_counter()
             while True:
                 with engine.connect() as conn:
-                    hit = conn.execute(select(ConsentEvent.block_number).where(ConsentEvent.key == key, ConsentEvent.tx_hash == tx_hash)).first()
+                    hit = conn.execute(
+                        select(ConsentEvent.block_number).where(
+                            ConsentEvent.key == key, ConsentEvent.tx_hash == tx_hash
+                        )
+                    ).first()
                 if hit:
                     lags.append(time.perf_counter() - t0)
                     break
@@ -228,7 +262,10 @@ def run(quick: bool) -> dict:
     notes: list[str] = []
     scaling: list[dict] = []
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory() as tmp, Anvil(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config()) as node:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Anvil(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config()) as node,
+    ):
         work = Path(tmp)
         chain = build_devnet(node, work / "chain")
         spec = {
@@ -237,7 +274,9 @@ def run(quick: bool) -> dict:
             "addresses": {n: chain.deployment.address(n) for n in CONTRACTS},
             "start_block": chain.deployment.start_block,
         }
-        granter = BulkGranter(node.rpc_url, 31337, spec["addresses"]["ConsentRegistry"], chain.accounts[RELAYER].address, citizens=512)
+        granter = BulkGranter(
+            node.rpc_url, 31337, spec["addresses"]["ConsentRegistry"], chain.accounts[RELAYER].address, citizens=512
+        )
         generated = 0
         headline: dict = {}
         gen_seconds = 0.0
@@ -257,10 +296,21 @@ def run(quick: bool) -> dict:
             rss = max(r["peak_rss_mb"] for r in results)
             catch_up = [r["catch_up_peak_rss_mb"] for r in results if "catch_up_peak_rss_mb" in r]
             events = results[0]["events"]
-            scaling.append({"size": size, "events": events, "rate": rate, "cpu_rate": cpu_rate, "rss": rss, "catch_up_rss": max(catch_up) if catch_up else None})
+            scaling.append(
+                {
+                    "size": size,
+                    "events": events,
+                    "rate": rate,
+                    "cpu_rate": cpu_rate,
+                    "rss": rss,
+                    "catch_up_rss": max(catch_up) if catch_up else None,
+                }
+            )
             if size == p["headline"]:
                 headline = {"events": events, "rate": rate, "cpu_rate": cpu_rate, "rss": rss}
-        notes.append(f"{generated:,} ConsentGranted events generated in {gen_seconds:.0f} s (grant_batch_by_sig, 128 per tx).")
+        notes.append(
+            f"{generated:,} ConsentGranted events generated in {gen_seconds:.0f} s (grant_batch_by_sig, 128 per tx)."
+        )
 
         base = naive_baseline(chain, f"sqlite:///{work / 'naive.db'}", p["baseline_events"])
         ratio = headline["rate"] / base["rate"]
@@ -300,8 +350,16 @@ def run(quick: bool) -> dict:
                          "baseline": None, "baseline_value": None, "ratio": None, "target": "p95 <= 1000 ms" if q == 95 else None,
                          "met": percentile(lags, q) <= 1.0 if q == 95 else None, "note": f"{len(lags)} grants, 0.1 s head poll"})  # fmt: skip
     plot = plot_scaling(scaling)
-    notes.append(f"Load average when the run started: {load_before:.1f} on {os.cpu_count()} cores (the machine is shared).")
-    return {"area": "indexer", "title": "Indexer: catch-up, memory and follow lag", "rows": rows, "plots": [plot] if plot else [], "notes": notes}
+    notes.append(
+        f"Load average when the run started: {load_before:.1f} on {os.cpu_count()} cores (the machine is shared)."
+    )
+    return {
+        "area": "indexer",
+        "title": "Indexer: catch-up, memory and follow lag",
+        "rows": rows,
+        "plots": [plot] if plot else [],
+        "notes": notes,
+    }
 
 
 def plot_scaling(scaling: list[dict]) -> str | None:

@@ -45,6 +45,8 @@ def wait_until(predicate, timeout: float, what: str) -> None:
 
 
 def measure(size: int, samples: int, workdir: Path) -> dict:
+    from web3 import Web3
+
     from cityledger.chain.accounts import devnet_accounts
     from cityledger.chain.deploy import deploy_all
     from cityledger.chain.deployments import contract
@@ -53,14 +55,17 @@ def measure(size: int, samples: int, workdir: Path) -> dict:
     from cityledger.codes import SCOPE_DATASET, purpose_hash
     from cityledger.config import load_config
     from cityledger.indexer.loadgen import BulkGranter
-    from web3 import Web3
 
     workdir.mkdir(parents=True, exist_ok=True)
     api_port = free_port()
     with Anvil(port=free_port(), log_path=workdir / "anvil.log") as anvil:
-        env = {**os.environ, "CITYLEDGER_RPC_URL": anvil.rpc_url, "CITYLEDGER_DATA_DIR": str(workdir / "data"),
-               "CITYLEDGER_DEPLOYMENTS_DIR": str(workdir / "deployments"),
-               "CITYLEDGER_DB_URL": f"sqlite:///{workdir / 'index.db'}"}
+        env = {
+            **os.environ,
+            "CITYLEDGER_RPC_URL": anvil.rpc_url,
+            "CITYLEDGER_DATA_DIR": str(workdir / "data"),
+            "CITYLEDGER_DEPLOYMENTS_DIR": str(workdir / "deployments"),
+            "CITYLEDGER_DB_URL": f"sqlite:///{workdir / 'index.db'}",
+        }
         os.environ.update({k: v for k, v in env.items() if k.startswith("CITYLEDGER_")})
         cfg = load_config(ROOT)
         net = cfg.network("devnet")
@@ -74,17 +79,28 @@ def measure(size: int, samples: int, workdir: Path) -> dict:
 
         cmd = [sys.executable, "-m", "cityledger"]
         procs = [
-            subprocess.Popen([*cmd, "index", "--quiet"], env=env, stdout=(workdir / "indexer.log").open("w"),
-                             stderr=subprocess.STDOUT),
-            subprocess.Popen([*cmd, "serve", "--port", str(api_port)], env=env,
-                             stdout=(workdir / "api.log").open("w"), stderr=subprocess.STDOUT),
+            subprocess.Popen(
+                [*cmd, "index", "--quiet"],
+                env=env,
+                stdout=(workdir / "indexer.log").open("w"),
+                stderr=subprocess.STDOUT,
+            ),
+            subprocess.Popen(
+                [*cmd, "serve", "--port", str(api_port)],
+                env=env,
+                stdout=(workdir / "api.log").open("w"),
+                stderr=subprocess.STDOUT,
+            ),
         ]
         base = f"http://127.0.0.1:{api_port}"
         try:
             head = w3.eth.block_number
             client = httpx.Client(base_url=base, timeout=5)
-            wait_until(lambda: client.get("/api/status").json().get("last_indexed_block", -1) >= head,
-                       timeout=900, what=f"the indexer to catch up on {size} events")
+            wait_until(
+                lambda: client.get("/api/status").json().get("last_indexed_block", -1) >= head,
+                timeout=900,
+                what=f"the indexer to catch up on {size} events",
+            )
 
             citizen = accounts[6].address
             purpose = purpose_hash("ScientificResearch")
@@ -98,8 +114,13 @@ def measure(size: int, samples: int, workdir: Path) -> dict:
                 data = consents.encode_abi("grant", [purpose, SCOPE_DATASET, scope, accounts[4].address, expiry])
                 w3.eth.send_transaction({"from": citizen, "to": consents.address, "data": data, "gas": 200_000})
                 mined = time.monotonic()  # automine: eth_sendTransaction returns once the block is mined
-                params = {"citizen": citizen, "purpose": "ScientificResearch", "scope_kind": "dataset",
-                          "scope_id": "0x" + scope.hex(), "grantee": accounts[4].address}
+                params = {
+                    "citizen": citizen,
+                    "purpose": "ScientificResearch",
+                    "scope_kind": "dataset",
+                    "scope_id": "0x" + scope.hex(),
+                    "grantee": accounts[4].address,
+                }
                 while True:
                     if client.get("/api/consents/check", params=params).json().get("active"):
                         break
@@ -115,8 +136,13 @@ def measure(size: int, samples: int, workdir: Path) -> dict:
                     p.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     p.kill()
-    return {"size": size, "samples": len(lags), "p50_ms": statistics.median(lags),
-            "p95_ms": percentile(lags, 95), "max_ms": max(lags)}
+    return {
+        "size": size,
+        "samples": len(lags),
+        "p50_ms": statistics.median(lags),
+        "p95_ms": percentile(lags, 95),
+        "max_ms": max(lags),
+    }
 
 
 def plot(results: list[dict], path: Path) -> Path | None:
@@ -152,25 +178,49 @@ def run(quick: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="cityledger-lag-") as tmp:
         for size in sizes:
             results.append(measure(size, samples, Path(tmp) / str(size)))
-            print(f"  {size:>9,} events in store: p50 {results[-1]['p50_ms']:.0f} ms, p95 {results[-1]['p95_ms']:.0f} ms",
-                  flush=True)
+            print(
+                f"  {size:>9,} events in store: p50 {results[-1]['p50_ms']:.0f} ms, p95 {results[-1]['p95_ms']:.0f} ms",
+                flush=True,
+            )
     png = plot(results, ROOT / "bench" / "results" / "lag_scaling.png")  # bench/run.py keeps it in bench/plots
     rows = []
     for r in results:
-        rows.append({"metric": f"lag p50, {r['size']:,} events in store", "value": r["p50_ms"], "unit": "ms",
-                     "baseline": None, "baseline_value": None, "ratio": None, "target": None, "met": None,
-                     "note": f"{r['samples']} grants at {RATE_PER_S}/s"})
-        rows.append({"metric": f"lag p95, {r['size']:,} events in store", "value": r["p95_ms"], "unit": "ms",
-                     "baseline": None, "baseline_value": None, "ratio": None, "target": "< 1000 ms",
-                     "met": r["p95_ms"] < 1000, "note": f"max {r['max_ms']:.0f} ms"})
+        rows.append(
+            {
+                "metric": f"lag p50, {r['size']:,} events in store",
+                "value": r["p50_ms"],
+                "unit": "ms",
+                "baseline": None,
+                "baseline_value": None,
+                "ratio": None,
+                "target": None,
+                "met": None,
+                "note": f"{r['samples']} grants at {RATE_PER_S}/s",
+            }
+        )
+        rows.append(
+            {
+                "metric": f"lag p95, {r['size']:,} events in store",
+                "value": r["p95_ms"],
+                "unit": "ms",
+                "baseline": None,
+                "baseline_value": None,
+                "ratio": None,
+                "target": "< 1000 ms",
+                "met": r["p95_ms"] < 1000,
+                "note": f"max {r['max_ms']:.0f} ms",
+            }
+        )
     return {
         "area": "lag",
         "title": "End-to-end lag: mined transaction to row served by the API",
         "command": f".venv/bin/python bench/lag.py{' --quick' if quick else ''}",
         "rows": rows,
         "plots": [str(png)] if png else [],
-        "notes": ["Indexer (`cityledger index`, 0.1 s head poll) and API (`cityledger serve`) run as separate "
-                  "processes on SQLite, as under `cityledger up`; the load is one citizen sending direct grants."],
+        "notes": [
+            "Indexer (`cityledger index`, 0.1 s head poll) and API (`cityledger serve`) run as separate "
+            "processes on SQLite, as under `cityledger up`; the load is one citizen sending direct grants."
+        ],
     }
 
 

@@ -80,8 +80,15 @@ def run_area(area: str, quick: bool) -> dict:
     try:
         result = module.run(quick)
     except Exception as exc:  # one failing area must not lose the others' figures
-        result = {"area": area, "title": area, "rows": [], "plots": [], "notes": [],
-                  "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        result = {
+            "area": area,
+            "title": area,
+            "rows": [],
+            "plots": [],
+            "notes": [],
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
     result.setdefault("area", area)
     return record(result, quick, time.monotonic() - started)
 
@@ -92,7 +99,7 @@ def record(result: dict, quick: bool, seconds: float) -> dict:
     result["plots"] = [keep_plot(p) for p in result.get("plots") or [] if Path(p).is_file()]
     result["seconds"] = round(seconds, 1)
     result["quick"] = quick
-    result["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    result["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{result['area']}.json").write_text(json.dumps(result, indent=2, default=str))
     return result
@@ -117,7 +124,9 @@ def fmt(value) -> str:
 
 
 def render(results: list[dict], command: str) -> str:
-    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    git = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     lines = [
         "# CityLedger benchmarks",
         "",
@@ -133,10 +142,14 @@ def render(results: list[dict], command: str) -> str:
         "|---|---|---|---|",
     ]
     for r in results:
-        state = "missing" if r.get("missing") else ("FAILED" if r.get("error") else ("quick" if r.get("quick") else "full"))
-        lines.append(f"| [{r.get('title', r['area'])}](#{r['area']}) | {state} | {r.get('date', '')} | {r.get('seconds', '')} |")
+        state = (
+            "missing" if r.get("missing") else ("FAILED" if r.get("error") else ("quick" if r.get("quick") else "full"))
+        )
+        lines.append(
+            f"| [{r.get('title', r['area'])}](#{r['area']}) | {state} | {r.get('date', '')} | {r.get('seconds', '')} |"
+        )
     for r in results:
-        lines += ["", f"<a id=\"{r['area']}\"></a>", f"## {r.get('title', r['area'])}", ""]
+        lines += ["", f'<a id="{r["area"]}"></a>', f"## {r.get('title', r['area'])}", ""]
         if r.get("missing"):
             lines.append(f"bench/{r['area']}.py is not there yet.")
             continue
@@ -146,17 +159,29 @@ def render(results: list[dict], command: str) -> str:
             lines += [f"Alone: `{r['command']}`", ""]
         rows = r.get("rows") or []
         if rows:
-            lines += ["| metric | value | unit | baseline | baseline value | ratio | target | met | note |",
-                      "|---|---|---|---|---|---|---|---|---|"]
+            lines += [
+                "| metric | value | unit | baseline | baseline value | ratio | target | met | note |",
+                "|---|---|---|---|---|---|---|---|---|",
+            ]
             for row in rows:
                 met = row.get("met")
-                lines.append("| " + " | ".join([
-                    str(row.get("metric", "")), fmt(row.get("value")), str(row.get("unit") or ""),
-                    str(row.get("baseline") or ""), fmt(row.get("baseline_value")),
-                    (fmt(row.get("ratio")) + "x") if row.get("ratio") is not None else "",
-                    str(row.get("target") or ""), "" if met is None else ("yes" if met else "**no**"),
-                    str(row.get("note") or "").replace("|", "/"),
-                ]) + " |")
+                lines.append(
+                    "| "
+                    + " | ".join(
+                        [
+                            str(row.get("metric", "")),
+                            fmt(row.get("value")),
+                            str(row.get("unit") or ""),
+                            str(row.get("baseline") or ""),
+                            fmt(row.get("baseline_value")),
+                            (fmt(row.get("ratio")) + "x") if row.get("ratio") is not None else "",
+                            str(row.get("target") or ""),
+                            "" if met is None else ("yes" if met else "**no**"),
+                            str(row.get("note") or "").replace("|", "/"),
+                        ]
+                    )
+                    + " |"
+                )
         for plot in r.get("plots") or []:
             rel = os.path.relpath(Path(plot).resolve(), ROOT) if Path(plot).is_absolute() else plot
             lines += ["", f"![{Path(plot).stem}]({rel})"]
@@ -180,7 +205,10 @@ def main() -> int:
         if area in areas and not args.report_only:
             print(f"== {area} ({'quick' if args.quick else 'full'})", flush=True)
             result = run_area(area, args.quick)
-            print(f"   {'FAILED: ' + result['error'] if result.get('error') else 'done'} in {result['seconds']} s", flush=True)
+            print(
+                f"   {'FAILED: ' + result['error'] if result.get('error') else 'done'} in {result['seconds']} s",
+                flush=True,
+            )
         else:
             saved = RESULTS / f"{area}.json"
             result = json.loads(saved.read_text()) if saved.is_file() else {"area": area, "missing": True}

@@ -23,8 +23,9 @@ def main() -> int:
         cfg = config()
         net = cfg.network(args.network)
         w3 = connect(net)
-        summary = seed_demo(w3, load_deployment(net.chain_id, cfg), devnet_accounts(net), cfg.data_dir, cfg=cfg,
-                            log=print)
+        summary = seed_demo(
+            w3, load_deployment(net.chain_id, cfg), devnet_accounts(net), cfg.data_dir, cfg=cfg, log=print
+        )
     except CityLedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

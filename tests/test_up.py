@@ -23,8 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def start_up(env: dict, ready: Path) -> subprocess.Popen:
     ready.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, "-m", "cityledger", "up", "--ready-file", str(ready)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cityledger", "up", "--ready-file", str(ready)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while not ready.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -42,11 +48,13 @@ def stop_up(proc: subprocess.Popen) -> str:
 
 def test_up_runs_the_whole_stack_and_resumes(tmp_path):
     rpc_port, api_port = free_port(), free_port()
-    env = {**os.environ,
-           "CITYLEDGER_DATA_DIR": str(tmp_path / "data"),
-           "CITYLEDGER_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
-           "CITYLEDGER_RPC_URL": f"http://127.0.0.1:{rpc_port}",
-           "CITYLEDGER_API_PORT": str(api_port)}
+    env = {
+        **os.environ,
+        "CITYLEDGER_DATA_DIR": str(tmp_path / "data"),
+        "CITYLEDGER_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
+        "CITYLEDGER_RPC_URL": f"http://127.0.0.1:{rpc_port}",
+        "CITYLEDGER_API_PORT": str(api_port),
+    }
     env.pop("CITYLEDGER_DB_URL", None)
     ready = tmp_path / "ready.json"
     proc = start_up(env, ready)
@@ -97,7 +105,9 @@ def test_up_reuses_a_store_only_for_the_deployment_it_indexes(tmp_path):
     from cityledger.indexer.sync import CONTRACT_COLUMNS
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    addresses = {name: "0x" + f"{i + 10:02x}".upper() * 20 for i, name in enumerate(CONTRACT_COLUMNS)}  # record: upper-case hex
+    addresses = {
+        name: "0x" + f"{i + 10:02x}".upper() * 20 for i, name in enumerate(CONTRACT_COLUMNS)
+    }  # record: upper-case hex
     deployment = SimpleNamespace(chain_id=31337, contracts={n: {"address": a} for n, a in addresses.items()})
     assert store_matches(url, deployment)  # missing store: nothing to reset (and now migrated)
     engine = make_engine(url)

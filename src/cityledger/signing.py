@@ -19,7 +19,8 @@ _CONSENT = [
     {"name": "grantee", "type": "address"},
 ]
 GRANT_TYPES = {
-    "Grant": _CONSENT + [
+    "Grant": _CONSENT
+    + [
         {"name": "expiry", "type": "uint64"},
         {"name": "nonce", "type": "uint64"},
         {"name": "deadline", "type": "uint256"},
@@ -36,15 +37,31 @@ def _bytes32(value: bytes | str) -> bytes:
     return bytes.fromhex(value[2:] if value.startswith("0x") else value) if isinstance(value, str) else bytes(value)
 
 
-def grant_message(citizen: str, purpose, scope_kind: int, scope_id, grantee: str, expiry: int, nonce: int,
-                  deadline: int) -> dict:
-    return {"citizen": citizen, "purpose": _bytes32(purpose), "scopeKind": scope_kind, "scopeId": _bytes32(scope_id),
-            "grantee": grantee, "expiry": expiry, "nonce": nonce, "deadline": deadline}
+def grant_message(
+    citizen: str, purpose, scope_kind: int, scope_id, grantee: str, expiry: int, nonce: int, deadline: int
+) -> dict:
+    return {
+        "citizen": citizen,
+        "purpose": _bytes32(purpose),
+        "scopeKind": scope_kind,
+        "scopeId": _bytes32(scope_id),
+        "grantee": grantee,
+        "expiry": expiry,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
 
 
 def revoke_message(citizen: str, purpose, scope_kind: int, scope_id, grantee: str, nonce: int, deadline: int) -> dict:
-    return {"citizen": citizen, "purpose": _bytes32(purpose), "scopeKind": scope_kind, "scopeId": _bytes32(scope_id),
-            "grantee": grantee, "nonce": nonce, "deadline": deadline}
+    return {
+        "citizen": citizen,
+        "purpose": _bytes32(purpose),
+        "scopeKind": scope_kind,
+        "scopeId": _bytes32(scope_id),
+        "grantee": grantee,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
 
 
 def sign(key, chain_id: int, contract: str, message: dict) -> bytes:

@@ -26,13 +26,13 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from .config import Config, Network, load_config
-from .config import config as cached_config
 from .chain.accounts import DEFAULT_MNEMONIC, devnet_accounts
 from .chain.deploy import deploy_all
 from .chain.deployments import Deployment, contract
 from .chain.devnet import Anvil
 from .chain.roles import seed_devnet_roles
+from .config import Config, Network, load_config
+from .config import config as cached_config
 
 CHAIN_ID = 31337
 ANVIL_FIXTURES = {"anvil", "anvil_session", "devnet", "devnet_session"}

@@ -106,9 +106,19 @@ def seed_store(folder: Path) -> Seeded:
         ev(2, "RoleGranted", account=account, role=role, kind=kind, granted_by=addr(0xAD))
 
     def register(block, did, pub, chash, domain, personal, version, supersedes):
-        ev(block, "DatasetRegistered", dataset_id=did, publisher=pub, content_hash=chash, metadata_hash=h(f"meta{did}"),
-           metadata_uri=f"ipfs://meta/{did}/clinic-visits.json" if domain == 1 else f"https://data.city/{did}.json",
-           domain=domain, personal_data=personal, version=version, supersedes=supersedes)
+        ev(
+            block,
+            "DatasetRegistered",
+            dataset_id=did,
+            publisher=pub,
+            content_hash=chash,
+            metadata_hash=h(f"meta{did}"),
+            metadata_uri=f"ipfs://meta/{did}/clinic-visits.json" if domain == 1 else f"https://data.city/{did}.json",
+            domain=domain,
+            personal_data=personal,
+            version=version,
+            supersedes=supersedes,
+        )
 
     register(3, 1, P1, h("clinic v1"), 1, True, 1, 0)
     register(4, 2, P1, ds2_hash, 1, True, 2, 1)
@@ -127,10 +137,31 @@ def seed_store(folder: Path) -> Seeded:
     for block, citizen, purpose, kind, scope, grantee, expiry in consents:
         key = consent_key(citizen, purpose, kind, scope, grantee)
         seeded.keys[citizen] = key
-        ev(block, "ConsentGranted", key=key, citizen=citizen, purpose=purpose, scope_kind=kind, scope_id=scope,
-           grantee=grantee, expiry=expiry, nonce=1, submitted_by=citizen)
-    ev(20, "ConsentRevoked", key=seeded.keys[C3], citizen=C3, purpose=SCI, scope_kind=3, scope_id=pad(1), grantee=ANY,
-       nonce=2, submitted_by=addr(0x5E1A))
+        ev(
+            block,
+            "ConsentGranted",
+            key=key,
+            citizen=citizen,
+            purpose=purpose,
+            scope_kind=kind,
+            scope_id=scope,
+            grantee=grantee,
+            expiry=expiry,
+            nonce=1,
+            submitted_by=citizen,
+        )
+    ev(
+        20,
+        "ConsentRevoked",
+        key=seeded.keys[C3],
+        citizen=C3,
+        purpose=SCI,
+        scope_kind=3,
+        scope_id=pad(1),
+        grantee=ANY,
+        nonce=2,
+        submitted_by=addr(0x5E1A),
+    )
 
     ev(14, "AccessRequested", access_id=1, dataset_id=2, requester=RS, purpose=SCI, terms_hash=h("terms"))
     ev(15, "AccessGranted", access_id=1, dataset_id=2, grantee=RS, purpose=SCI, expiry=far)
@@ -140,28 +171,82 @@ def seed_store(folder: Path) -> Seeded:
     tree = ConsentTree.build([C1, C2])
     seeded.release_root = "0x" + tree.root.hex()
     write_snapshot(data_dir, tree, {"snapshot_block": 22, "dataset_id": 2, "access_id": 1})
-    ev(25, "ReleaseLogged", release_id=1, access_id=1, grantee=RS, dataset_id=2, purpose=SCI, subject_count=2,
-       consent_root=seeded.release_root, snapshot_block=22, release_hash=h("release file"))
+    ev(
+        25,
+        "ReleaseLogged",
+        release_id=1,
+        access_id=1,
+        grantee=RS,
+        dataset_id=2,
+        purpose=SCI,
+        subject_count=2,
+        consent_root=seeded.release_root,
+        snapshot_block=22,
+        release_hash=h("release file"),
+    )
 
-    ev(16, "RightsRequestFiled", request_id=1, citizen=C1, publisher=P1, kind=3, target_kind=1, target=pad(P1),
-       details_hash=h("erase me"), deadline=ts_of(16) + 30 * 24 * 3600)
-    ev(18, "RightsRequestFiled", request_id=2, citizen=C2, publisher=P2, kind=1, target_kind=2, target=pad(3),
-       details_hash=h("my data"), deadline=ts_of(18) + 30 * 24 * 3600)
-    ev(19, "RightsRequestAnswered", request_id=2, citizen=C2, publisher=P2, outcome=2, answer_hash=h("export"), late=False)
+    ev(
+        16,
+        "RightsRequestFiled",
+        request_id=1,
+        citizen=C1,
+        publisher=P1,
+        kind=3,
+        target_kind=1,
+        target=pad(P1),
+        details_hash=h("erase me"),
+        deadline=ts_of(16) + 30 * 24 * 3600,
+    )
+    ev(
+        18,
+        "RightsRequestFiled",
+        request_id=2,
+        citizen=C2,
+        publisher=P2,
+        kind=1,
+        target_kind=2,
+        target=pad(3),
+        details_hash=h("my data"),
+        deadline=ts_of(18) + 30 * 24 * 3600,
+    )
+    ev(
+        19,
+        "RightsRequestAnswered",
+        request_id=2,
+        citizen=C2,
+        publisher=P2,
+        outcome=2,
+        answer_hash=h("export"),
+        late=False,
+    )
 
     with engine.begin() as conn:
         batch.flush(conn)
         conn.execute(
             m.Block.__table__.insert(),
-            [{"number": n, "hash": h(f"b{n}"), "parent_hash": h(f"b{n - 1}"), "timestamp": ts_of(n)} for n in range(1, LAST_BLOCK + 1)],
+            [
+                {"number": n, "hash": h(f"b{n}"), "parent_hash": h(f"b{n - 1}"), "timestamp": ts_of(n)}
+                for n in range(1, LAST_BLOCK + 1)
+            ],
         )
         conn.execute(
             m.Checkpoint.__table__.insert(),
             {
-                "id": 1, "chain_id": 31337, "block_number": LAST_BLOCK, "block_hash": h(f"b{LAST_BLOCK}"), "start_block": 1,
-                "head_block": LAST_BLOCK + 2, "finalized_block": FINALIZED, "confirmations": 2,
-                "roles_address": addr(1), "datasets_address": addr(2), "consents_address": addr(3),
-                "access_address": addr(4), "rights_address": addr(5), "updated_at": ts_of(LAST_BLOCK), "reorgs": 0,
+                "id": 1,
+                "chain_id": 31337,
+                "block_number": LAST_BLOCK,
+                "block_hash": h(f"b{LAST_BLOCK}"),
+                "start_block": 1,
+                "head_block": LAST_BLOCK + 2,
+                "finalized_block": FINALIZED,
+                "confirmations": 2,
+                "roles_address": addr(1),
+                "datasets_address": addr(2),
+                "consents_address": addr(3),
+                "access_address": addr(4),
+                "rights_address": addr(5),
+                "updated_at": ts_of(LAST_BLOCK),
+                "reorgs": 0,
             },
         )
     engine.dispose()
@@ -184,8 +269,13 @@ def client(seeded):
     mp = pytest.MonkeyPatch()
     mp.setenv("CITYLEDGER_RPC_URL", CLOSED_RPC)
     try:
-        app = create_app(load_config(), db_url=seeded.url, data_dir=seeded.data_dir,
-                         cors_origins=["http://127.0.0.1:8000"], rpc_timeout=0.2)
+        app = create_app(
+            load_config(),
+            db_url=seeded.url,
+            data_dir=seeded.data_dir,
+            cors_origins=["http://127.0.0.1:8000"],
+            rpc_timeout=0.2,
+        )
     finally:
         mp.undo()
     with TestClient(app) as c:

@@ -15,7 +15,7 @@ from cityledger.api.app import create_app
 from cityledger.cli import app as cli_app
 from cityledger.errors import CityLedgerError
 
-from .conftest import C1, C3, P1
+from .conftest import C1, C3
 
 
 @pytest.fixture
@@ -41,8 +41,20 @@ def test_json_output_matches_the_api(run, client):
     assert [d["dataset_id"] for d in json.loads(res.output)["items"]] == [2, 1]
     consents = json.loads(run("consents", C3, "--block", "15", "--json").output)
     assert [c["state"] for c in consents["items"]] == ["active"]
-    check = json.loads(run("consent-check", "--citizen", C3, "--purpose", "ScientificResearch", "--scope-kind", "domain",
-                           "--scope-id", "health", "--json").output)
+    check = json.loads(
+        run(
+            "consent-check",
+            "--citizen",
+            C3,
+            "--purpose",
+            "ScientificResearch",
+            "--scope-kind",
+            "domain",
+            "--scope-id",
+            "health",
+            "--json",
+        ).output
+    )
     assert check["state"] == "revoked"
     used = json.loads(run("used-my-data", C1, "--json").output)
     assert [u["release_id"] for u in used] == [1] and used[0]["proof_verified"] is True
@@ -61,14 +73,17 @@ def test_tables_are_readable(run):
     assert res.exit_code == 0 and "live" in res.output
 
 
-@pytest.mark.parametrize("args, needle", [
-    (("consents", "0x12"), "20-byte hex address"),
-    (("datasets", "--publisher", "nobody"), "20-byte hex address"),
-    (("datasets", "--domain", "space"), "--domain must be one of"),
-    (("dataset", "0xabc"), "64 hex digits"),
-    (("dataset", "77"), "no dataset with id 77"),
-    (("consents", C1, "--block", "999"), "past the last indexed block"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("consents", "0x12"), "20-byte hex address"),
+        (("datasets", "--publisher", "nobody"), "20-byte hex address"),
+        (("datasets", "--domain", "space"), "--domain must be one of"),
+        (("dataset", "0xabc"), "64 hex digits"),
+        (("dataset", "77"), "no dataset with id 77"),
+        (("consents", C1, "--block", "999"), "past the last indexed block"),
+    ],
+)
 def test_bad_input_is_a_clear_error(run, args, needle):
     res = run(*args)
     assert isinstance(res.exception, CityLedgerError) and needle in str(res.exception)
@@ -76,7 +91,9 @@ def test_bad_input_is_a_clear_error(run, args, needle):
 
 def test_missing_store_is_a_clear_error(tmp_path):
     cli = Path(sys.executable).parent / "cityledger"
-    out = subprocess.run([str(cli), "datasets", "--db", f"sqlite:///{tmp_path / 'no.db'}"], capture_output=True, text=True)
+    out = subprocess.run(
+        [str(cli), "datasets", "--db", f"sqlite:///{tmp_path / 'no.db'}"], capture_output=True, text=True
+    )
     assert out.returncode == 1 and "run `cityledger index --once` first" in out.stderr
     assert not (tmp_path / "no.db").exists()
 

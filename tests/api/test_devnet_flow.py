@@ -40,8 +40,18 @@ def test_index_query_release_and_proof(devnet, tmp_path, monkeypatch):
     data = tmp_path / "visits.csv"
     stranger = "0x" + "ab" * 20
     content_hash = write_subject_csv(data, [c.address.lower() for c in citizens] + [stranger])
-    transact(w3, publisher, datasets.functions.register(bytes.fromhex(content_hash[2:]), hashlib.sha256(b"m").digest(),
-                                                        "ipfs://visits-meta", codes.DOMAINS["health"], True, 0))
+    transact(
+        w3,
+        publisher,
+        datasets.functions.register(
+            bytes.fromhex(content_hash[2:]),
+            hashlib.sha256(b"m").digest(),
+            "ipfs://visits-meta",
+            codes.DOMAINS["health"],
+            True,
+            0,
+        ),
+    )
     dataset_id = datasets.functions.dataset_id_of(bytes.fromhex(content_hash[2:])).call()
     far = w3.eth.get_block("latest")["timestamp"] + 365 * 86400
     health = codes.DOMAINS["health"].to_bytes(32, "big")
@@ -53,7 +63,9 @@ def test_index_query_release_and_proof(devnet, tmp_path, monkeypatch):
     transact(w3, citizens[2], consent.functions.grant(SCI, 3, health, codes.ANY_RESEARCHER, far))
     granted_block = w3.eth.block_number
     transact(w3, citizens[2], consent.functions.revoke(SCI, 3, health, codes.ANY_RESEARCHER))
-    transact(w3, citizens[3], consent.functions.grant(codes.purpose_hash("Marketing"), 3, health, codes.ANY_RESEARCHER, far))
+    transact(
+        w3, citizens[3], consent.functions.grant(codes.purpose_hash("Marketing"), 3, health, codes.ANY_RESEARCHER, far)
+    )
     transact(w3, researcher, access.functions.request_access(dataset_id, SCI, hashlib.sha256(b"terms").digest()))
     access_id = access.functions.access_count().call()
     transact(w3, publisher, access.functions.grant_access(access_id, far))
@@ -67,7 +79,9 @@ def test_index_query_release_and_proof(devnet, tmp_path, monkeypatch):
     assert st["contracts"]["ConsentRegistry"] == consent.address.lower()
     d = c.get(f"/api/datasets/{content_hash}").json()
     assert d["dataset_id"] == dataset_id and d["publisher"] == publisher.address.lower() and d["personal_data"]
-    counts = {x["purpose_name"]: x["active"] for x in c.get(f"/api/datasets/{dataset_id}/consent-counts").json()["counts"]}
+    counts = {
+        x["purpose_name"]: x["active"] for x in c.get(f"/api/datasets/{dataset_id}/consent-counts").json()["counts"]
+    }
     assert counts == {"ScientificResearch": 2, "Marketing": 1}
     then = c.get(f"/api/datasets/{dataset_id}/consent-counts", params={"as_of_block": granted_block}).json()
     assert {x["purpose_name"]: x["active"] for x in then["counts"]}["ScientificResearch"] == 3

@@ -21,7 +21,9 @@ class LateApp:
 
     def __init__(self):
         # The schema does not depend on the store: a store that is never opened serves it.
-        self.app = create_app(load_config(), db_url=f"sqlite:///{Path(tempfile.gettempdir()) / 'cityledger-schema-only.db'}")
+        self.app = create_app(
+            load_config(), db_url=f"sqlite:///{Path(tempfile.gettempdir()) / 'cityledger-schema-only.db'}"
+        )
 
     async def __call__(self, scope, receive, send):
         await self.app(scope, receive, send)
@@ -34,8 +36,9 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", TARGET)
 @pytest.fixture
 def live_app(devnet, seeded):
     previous = TARGET.app
-    TARGET.app = create_app(devnet.cfg, db_url=seeded.url, data_dir=seeded.data_dir, relay_per_minute=100_000,
-                            relay_burst=100_000)
+    TARGET.app = create_app(
+        devnet.cfg, db_url=seeded.url, data_dir=seeded.data_dir, relay_per_minute=100_000, relay_burst=100_000
+    )
     yield
     TARGET.app = previous
 
@@ -46,7 +49,9 @@ def test_no_server_errors_and_clean_error_bodies(case, devnet, live_app):
     relayer = devnet.accounts[5].address
     sent_before = devnet.w3.eth.get_transaction_count(relayer)
     response = case.call()
-    assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
+    )
     if response.status_code >= 400:
         body = response.json()
         assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body

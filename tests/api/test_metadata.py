@@ -21,10 +21,17 @@ from .conftest import CLOSED_RPC, P1, h
 
 
 def doc(title: str, n: int) -> dict:
-    info = DatasetInfo(title=title, description=f"Daily counts, part {n}", publisher=P1, domain="transport",
-                       license="CC-BY-4.0", keywords=("bicycles", "counters"))
-    return build_metadata(info, file_name=f"f{n}.csv", content_hash=bytes([n]) * 32, byte_size=10, media="text/csv",
-                          record_count=365)
+    info = DatasetInfo(
+        title=title,
+        description=f"Daily counts, part {n}",
+        publisher=P1,
+        domain="transport",
+        license="CC-BY-4.0",
+        keywords=("bicycles", "counters"),
+    )
+    return build_metadata(
+        info, file_name=f"f{n}.csv", content_hash=bytes([n]) * 32, byte_size=10, media="text/csv", record_count=365
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +55,46 @@ def app_and_store(tmp_path_factory):
     batch = Batch()
     for i, mhash, uri in rows:
         mh = mhash if isinstance(mhash, str) else "0x" + mhash.hex()
-        batch.add(reduce("DatasetRegistered", dict(
-            dataset_id=i, publisher=P1, content_hash=h(f"c{i}"), metadata_hash=mh, metadata_uri=uri, domain=7,
-            personal_data=False, version=1, supersedes=0), Ctx(i, 0, h(f"tx{i}"), 1_700_000_000 + i)))
+        batch.add(
+            reduce(
+                "DatasetRegistered",
+                dict(
+                    dataset_id=i,
+                    publisher=P1,
+                    content_hash=h(f"c{i}"),
+                    metadata_hash=mh,
+                    metadata_uri=uri,
+                    domain=7,
+                    personal_data=False,
+                    version=1,
+                    supersedes=0,
+                ),
+                Ctx(i, 0, h(f"tx{i}"), 1_700_000_000 + i),
+            )
+        )
     engine = make_engine(url)
     with engine.begin() as conn:
         batch.flush(conn)
-        conn.execute(m.Checkpoint.__table__.insert(), {
-            "id": 1, "chain_id": 31337, "block_number": 9, "block_hash": h("b9"), "start_block": 1, "head_block": 9,
-            "finalized_block": 9, "confirmations": 2, "reorgs": 0,
-            **{c: "0x" + format(k + 1, "040x") for k, c in enumerate(
-                ("roles_address", "datasets_address", "consents_address", "access_address", "rights_address"))}})
+        conn.execute(
+            m.Checkpoint.__table__.insert(),
+            {
+                "id": 1,
+                "chain_id": 31337,
+                "block_number": 9,
+                "block_hash": h("b9"),
+                "start_block": 1,
+                "head_block": 9,
+                "finalized_block": 9,
+                "confirmations": 2,
+                "reorgs": 0,
+                **{
+                    c: "0x" + format(k + 1, "040x")
+                    for k, c in enumerate(
+                        ("roles_address", "datasets_address", "consents_address", "access_address", "rights_address")
+                    )
+                },
+            },
+        )
     engine.dispose()
     mp = pytest.MonkeyPatch()
     mp.setenv("CITYLEDGER_RPC_URL", CLOSED_RPC)

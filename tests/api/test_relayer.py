@@ -20,8 +20,11 @@ ANY = codes.ANY_RESEARCHER
 
 def sign(account, action: str, fields: dict, *, chain_id: int, contract: str, nonce: int) -> str:
     common = (fields["citizen"], fields["purpose"], fields["scope_kind"], fields["scope_id"], fields["grantee"])
-    msg = (grant_message(*common, fields["expiry"], nonce, fields["deadline"]) if action == "grant"
-           else revoke_message(*common, nonce, fields["deadline"]))
+    msg = (
+        grant_message(*common, fields["expiry"], nonce, fields["deadline"])
+        if action == "grant"
+        else revoke_message(*common, nonce, fields["deadline"])
+    )
     return "0x" + sign_typed(account, chain_id, contract, msg).hex()
 
 
@@ -36,13 +39,19 @@ def high_s(sig_hex: str) -> str:
 def relay(devnet, tmp_path):
     consent = devnet.contract("ConsentRegistry")
     relayer = devnet.accounts[5]
-    app = create_app(devnet.cfg, db_url=f"sqlite:///{tmp_path / 'index.db'}", data_dir=tmp_path, relay_per_minute=60,
-                     relay_burst=20)
+    app = create_app(
+        devnet.cfg, db_url=f"sqlite:///{tmp_path / 'index.db'}", data_dir=tmp_path, relay_per_minute=60, relay_burst=20
+    )
     now = devnet.w3.eth.get_block("latest")["timestamp"]
     citizen = devnet.accounts[6]
     fields = {
-        "citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": HEALTH, "grantee": ANY,
-        "expiry": now + 365 * 86400, "deadline": now + 3600,
+        "citizen": citizen.address,
+        "purpose": SCI,
+        "scope_kind": 3,
+        "scope_id": HEALTH,
+        "grantee": ANY,
+        "expiry": now + 365 * 86400,
+        "deadline": now + 3600,
     }
 
     class R:
@@ -53,16 +62,23 @@ def relay(devnet, tmp_path):
             self.consent, self.relayer, self.citizen, self.fields = consent, relayer, citizen, fields
 
         def nonce_of_key(self):
-            key = consent.functions.consent_key(citizen.address, bytes.fromhex(SCI[2:]), 3, bytes.fromhex(HEALTH[2:]), ANY).call()
+            key = consent.functions.consent_key(
+                citizen.address, bytes.fromhex(SCI[2:]), 3, bytes.fromhex(HEALTH[2:]), ANY
+            ).call()
             return consent.functions.nonce_of(key).call()
 
         def signed(self, action="grant", account=None, chain_id=None, contract=None, nonce=None, **over):
             f = {**fields, **over}
             if action == "revoke":
                 f.pop("expiry", None)
-            f["signature"] = sign(account or citizen, action, f, chain_id=chain_id or devnet.w3.eth.chain_id,
-                                  contract=contract or consent.address,
-                                  nonce=self.nonce_of_key() if nonce is None else nonce)
+            f["signature"] = sign(
+                account or citizen,
+                action,
+                f,
+                chain_id=chain_id or devnet.w3.eth.chain_id,
+                contract=contract or consent.address,
+                nonce=self.nonce_of_key() if nonce is None else nonce,
+            )
             return f
 
         def sent(self) -> int:
@@ -105,12 +121,16 @@ def test_replayed_signature_is_refused_before_sending(relay):
 
 
 def test_bad_signatures_are_refused_before_sending(relay, devnet):
-    _rejected(relay, relay.signed(account=devnet.accounts[7]), "bad_signature")          # wrong signer
-    _rejected(relay, relay.signed(chain_id=1), "bad_signature")                          # another chain
-    _rejected(relay, {**relay.signed(chain_id=1), "chain_id": 1}, "wrong_chain")         # ... stated
-    _rejected(relay, relay.signed(contract=devnet.contract("AccessRegistry").address), "bad_signature")  # another contract
-    assert "high s" in _rejected(relay, {**relay.signed(), "signature": high_s(relay.signed()["signature"])}, "bad_signature")
-    _rejected(relay, relay.signed(nonce=5), "bad_signature")                             # a future nonce
+    _rejected(relay, relay.signed(account=devnet.accounts[7]), "bad_signature")  # wrong signer
+    _rejected(relay, relay.signed(chain_id=1), "bad_signature")  # another chain
+    _rejected(relay, {**relay.signed(chain_id=1), "chain_id": 1}, "wrong_chain")  # ... stated
+    _rejected(
+        relay, relay.signed(contract=devnet.contract("AccessRegistry").address), "bad_signature"
+    )  # another contract
+    assert "high s" in _rejected(
+        relay, {**relay.signed(), "signature": high_s(relay.signed()["signature"])}, "bad_signature"
+    )
+    _rejected(relay, relay.signed(nonce=5), "bad_signature")  # a future nonce
     past = relay.w3.eth.get_block("latest")["timestamp"] - 1
     assert "has passed" in _rejected(relay, relay.signed(deadline=past), "expired")
     # A revoke of a consent that is not active: valid signature, but the contract would revert.
@@ -128,17 +148,34 @@ def test_malformed_fields_are_refused(relay):
 
 
 def test_rate_limits_valid_per_citizen_invalid_per_client(devnet, tmp_path):
-    app = create_app(devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=2, relay_burst=2)
+    app = create_app(
+        devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=2, relay_burst=2
+    )
     consent = devnet.contract("ConsentRegistry")
     past = devnet.w3.eth.get_block("latest")["timestamp"] - 1
 
     def body(citizen, **over):
-        f = {"citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": HEALTH, "grantee": ANY,
-             "expiry": 2**40, "deadline": past, **over}
-        nonce = consent.functions.nonce_of(consent.functions.consent_key(
-            citizen.address, bytes.fromhex(SCI[2:]), 3, bytes.fromhex(HEALTH[2:]), ANY).call()).call()
-        return {**f, "signature": sign(citizen, "grant", f, chain_id=devnet.w3.eth.chain_id, contract=consent.address,
-                                       nonce=nonce)}
+        f = {
+            "citizen": citizen.address,
+            "purpose": SCI,
+            "scope_kind": 3,
+            "scope_id": HEALTH,
+            "grantee": ANY,
+            "expiry": 2**40,
+            "deadline": past,
+            **over,
+        }
+        nonce = consent.functions.nonce_of(
+            consent.functions.consent_key(
+                citizen.address, bytes.fromhex(SCI[2:]), 3, bytes.fromhex(HEALTH[2:]), ANY
+            ).call()
+        ).call()
+        return {
+            **f,
+            "signature": sign(
+                citizen, "grant", f, chain_id=devnet.w3.eth.chain_id, contract=consent.address, nonce=nonce
+            ),
+        }
 
     # Validly signed (then refused for the past deadline): charged to the citizen, from any client.
     alice, bob = devnet.accounts[6], devnet.accounts[7]
@@ -149,14 +186,23 @@ def test_rate_limits_valid_per_citizen_invalid_per_client(devnet, tmp_path):
     assert TestClient(app, client=("10.0.0.1", 1)).post("/api/relay/grant", json=body(bob)).status_code == 422
     # Junk signatures: charged to the client that sends them, whatever citizen they name.
     junk = TestClient(app, client=("10.9.9.9", 1))
-    codes_seen = [junk.post("/api/relay/grant", json={**body(bob), "signature": "0x" + "11" * 65}).status_code
-                  for _ in range(3)]
+    codes_seen = [
+        junk.post("/api/relay/grant", json={**body(bob), "signature": "0x" + "11" * 65}).status_code for _ in range(3)
+    ]
     assert codes_seen == [422, 422, 429]
-    assert "invalid relay requests" in junk.post("/api/relay/grant", json={**body(bob), "signature": "0x" + "11" * 65}).text
-    other = TestClient(app, client=("10.9.9.8", 1)).post("/api/relay/grant", json={**body(bob), "signature": "0x" + "11" * 65})
+    assert (
+        "invalid relay requests"
+        in junk.post("/api/relay/grant", json={**body(bob), "signature": "0x" + "11" * 65}).text
+    )
+    other = TestClient(app, client=("10.9.9.8", 1)).post(
+        "/api/relay/grant", json={**body(bob), "signature": "0x" + "11" * 65}
+    )
     assert other.json()["error"]["code"] == "bad_signature"
     # ...and never to the citizen: bob's own valid request still gets its check.
-    assert TestClient(app, client=("10.9.9.9", 1)).post("/api/relay/grant", json=body(bob)).json()["error"]["code"] == "expired"
+    assert (
+        TestClient(app, client=("10.9.9.9", 1)).post("/api/relay/grant", json=body(bob)).json()["error"]["code"]
+        == "expired"
+    )
 
 
 def test_token_bucket_refills():
@@ -197,10 +243,19 @@ def test_contract_wallet_signature_is_checked_by_erc1271():
         functions=SimpleNamespace(nonce_of=lambda key: SimpleNamespace(call=lambda: 0)),
     )
     relayer = Relayer(SimpleNamespace(eth=eth), contract, account=None)
-    req = parse_request("grant", {
-        "citizen": wallet, "purpose": SCI, "scope_kind": 3, "scope_id": HEALTH, "grantee": ANY,
-        "expiry": 2**40, "deadline": 2**40, "signature": "0x" + "11" * 65,
-    })
+    req = parse_request(
+        "grant",
+        {
+            "citizen": wallet,
+            "purpose": SCI,
+            "scope_kind": 3,
+            "scope_id": HEALTH,
+            "grantee": ANY,
+            "expiry": 2**40,
+            "deadline": 2**40,
+            "signature": "0x" + "11" * 65,
+        },
+    )
     relayer.check_signature(req)  # the wallet answers the magic value: accepted
     assert calls[0]["to"].lower() == wallet and calls[0]["data"][:4] == ERC1271_MAGIC
     answer["out"] = b"\xff\xff\xff\xff" + bytes(28)

@@ -29,7 +29,13 @@ def test_status_reports_index_and_unreachable_node(client):
     st = client.get("/api/status").json()
     assert st["last_indexed_block"] == LAST_BLOCK and st["rpc_reachable"] is False
     assert st["finalized_block"] == FINALIZED and st["lag"] == 2  # head as last seen by the indexer
-    assert set(st["contracts"]) == {"CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry"}
+    assert set(st["contracts"]) == {
+        "CityRoles",
+        "DatasetRegistry",
+        "ConsentRegistry",
+        "AccessRegistry",
+        "RightsRegistry",
+    }
 
 
 def test_purposes_are_dpv_with_hashes(client):
@@ -45,8 +51,10 @@ def test_dataset_list_filters_and_pagination(client):
     assert [d["dataset_id"] for d in client.get("/api/datasets", params={"domain": "health"}).json()["items"]] == [2, 1]
     assert [d["dataset_id"] for d in client.get("/api/datasets", params={"domain": 7}).json()["items"]] == [3]
     assert [d["dataset_id"] for d in client.get("/api/datasets", params={"publisher": P2}).json()["items"]] == [3]
-    statuses = {s: [d["dataset_id"] for d in client.get("/api/datasets", params={"status": s}).json()["items"]]
-                for s in ("active", "superseded", "withdrawn")}
+    statuses = {
+        s: [d["dataset_id"] for d in client.get("/api/datasets", params={"status": s}).json()["items"]]
+        for s in ("active", "superseded", "withdrawn")
+    }
     assert statuses == {"active": [3, 2], "superseded": [1], "withdrawn": [4]}
     assert [d["dataset_id"] for d in client.get("/api/datasets", params={"q": "clinic"}).json()["items"]] == [2, 1]
 
@@ -146,7 +154,10 @@ def test_as_of_block_past_the_index_is_refused(client):
         ("/api/datasets/99999999999999999999999", "below 2^63"),
         ("/api/access?status=maybe", "status must be one of"),
         (f"/api/consents/check?citizen={C1}&purpose=Fun&scope_kind=1&scope_id=2", "not a known DPV purpose"),
-        (f"/api/consents/check?citizen={C1}&purpose=Marketing&scope_kind=planet&scope_id=2", "dataset, publisher or domain"),
+        (
+            f"/api/consents/check?citizen={C1}&purpose=Marketing&scope_kind=planet&scope_id=2",
+            "dataset, publisher or domain",
+        ),
         (f"/api/consents/check?citizen={C1}&purpose=Marketing&scope_kind=domain&scope_id=", "scope_id must be one of"),
         (f"/api/citizens/{C1}/consents?state=sleeping", "state must be one of"),
     ],
@@ -193,7 +204,9 @@ def test_cors_only_for_the_page_origin(client):
     assert ok.headers.get("access-control-allow-origin") == "http://127.0.0.1:8000"
     other = client.get("/api/purposes", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
-    pre = client.options("/api/relay/grant", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    pre = client.options(
+        "/api/relay/grant", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert pre.status_code == 400 and "access-control-allow-origin" not in pre.headers
 
 

@@ -9,7 +9,9 @@ from cityledger.chain.accounts import deployer_account, devnet_accounts
 from cityledger.config import Network
 from cityledger.errors import CityLedgerError
 
-DEVNET = Network("devnet", "http://127.0.0.1:1", 31337, True, "test test test test test test test test test test test junk")
+DEVNET = Network(
+    "devnet", "http://127.0.0.1:1", 31337, True, "test test test test test test test test test test test junk"
+)
 TESTNET = Network("testnet", "http://127.0.0.1:1", 5, False)
 KEY = "0x" + "11" * 32
 

@@ -100,8 +100,20 @@ def test_non_devnet_keys(project, cli, anvil, monkeypatch, tmp_path):
     monkeypatch.delenv("CITYLEDGER_KEYSTORE_PASSWORD")
     data = tmp_path / "rows.csv"
     data.write_text("a,b\n1,2\n")
-    code, _, err = cli("publish", str(data), "--title", "Rows", "--domain", "environment", "--description", "Test rows",
-                       "--license", "CC0-1.0", "--network", "staging")
+    code, _, err = cli(
+        "publish",
+        str(data),
+        "--title",
+        "Rows",
+        "--domain",
+        "environment",
+        "--description",
+        "Test rows",
+        "--license",
+        "CC0-1.0",
+        "--network",
+        "staging",
+    )
     assert_one_error(code, err, "the keystore needs a password", "CITYLEDGER_KEYSTORE_PASSWORD")
 
 

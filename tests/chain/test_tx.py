@@ -18,7 +18,9 @@ def registry(anvil_session, tmp_path_factory):
     art = compile_all(cfg)["DatasetRegistry"]
     w3 = Web3(Web3.HTTPProvider(anvil_session.rpc_url))
     accounts = devnet_accounts(devnet_of(cfg))
-    receipt = transact(w3, accounts[0], w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(accounts[0].address))
+    receipt = transact(
+        w3, accounts[0], w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(accounts[0].address)
+    )
     return w3, accounts, w3.eth.contract(address=receipt["contractAddress"], abi=art.abi)
 
 

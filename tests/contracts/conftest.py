@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import boa
 import pytest
-
 from contracts_kit import deploy_system
 
 

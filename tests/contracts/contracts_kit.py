@@ -26,7 +26,6 @@ ANY_RESEARCHER = "0x" + "00" * 20
 DAY = 24 * 3600
 
 
-
 @functools.cache
 def deployer(name: str):
     """The compiled contract (compiled once per process)."""
@@ -86,13 +85,36 @@ class System:
     def chain_id(self) -> int:
         return boa.env.evm.patch.chain_id
 
-    def sign_grant(self, signer, citizen=None, p=None, scope_kind=SCOPE_DOMAIN, scope_id=None, grantee=ANY_RESEARCHER,
-                   expiry=None, nonce=0, deadline=None, chain_id=None, contract=None) -> bytes:
+    def sign_grant(
+        self,
+        signer,
+        citizen=None,
+        p=None,
+        scope_kind=SCOPE_DOMAIN,
+        scope_id=None,
+        grantee=ANY_RESEARCHER,
+        expiry=None,
+        nonce=0,
+        deadline=None,
+        chain_id=None,
+        contract=None,
+    ) -> bytes:
         msg = grant_message(citizen or signer.address, p, scope_kind, scope_id, grantee, expiry, nonce, deadline)
         return sign_typed(signer, GRANT_TYPES, msg, chain_id or self.chain_id(), contract or self.consent.address)
 
-    def sign_revoke(self, signer, citizen=None, p=None, scope_kind=SCOPE_DOMAIN, scope_id=None, grantee=ANY_RESEARCHER,
-                    nonce=0, deadline=None, chain_id=None, contract=None) -> bytes:
+    def sign_revoke(
+        self,
+        signer,
+        citizen=None,
+        p=None,
+        scope_kind=SCOPE_DOMAIN,
+        scope_id=None,
+        grantee=ANY_RESEARCHER,
+        nonce=0,
+        deadline=None,
+        chain_id=None,
+        contract=None,
+    ) -> bytes:
         msg = grant_message(citizen or signer.address, p, scope_kind, scope_id, grantee, 0, nonce, deadline)
         del msg["expiry"]
         return sign_typed(signer, REVOKE_TYPES, msg, chain_id or self.chain_id(), contract or self.consent.address)
@@ -132,8 +154,16 @@ def deploy_system(grant_roles: bool = True) -> System:
         access = deployer("AccessRegistry").deploy(roles.address, datasets.address)
         rights = deployer("RightsRegistry").deploy(roles.address, datasets.address)
     s = System(
-        roles, datasets, consent, access, rights, admin,
-        account("agency"), account("business"), account("auditor"), account("researcher"),
+        roles,
+        datasets,
+        consent,
+        access,
+        rights,
+        admin,
+        account("agency"),
+        account("business"),
+        account("auditor"),
+        account("researcher"),
         [account(f"citizen{i}") for i in range(4)],
     )
     if grant_roles:

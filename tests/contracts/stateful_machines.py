@@ -12,13 +12,26 @@ from __future__ import annotations
 
 import boa
 from boa.contracts.base_evm_contract import BoaError
+from contracts_kit import (
+    ANY_RESEARCHER,
+    DAY,
+    KIND_AGENCY,
+    KIND_BUSINESS,
+    ROLE_AUDITOR,
+    ROLE_PUBLISHER,
+    ROLE_RESEARCHER,
+    SCOPE_DOMAIN,
+    account,
+    deploy_system,
+    deployer,
+    h,
+    high_s,
+    mock_wallet_deployer,
+    purpose,
+    word,
+)
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-
-from contracts_kit import (
-    ANY_RESEARCHER, DAY, KIND_AGENCY, KIND_BUSINESS, ROLE_AUDITOR, ROLE_PUBLISHER, ROLE_RESEARCHER, SCOPE_DOMAIN,
-    account, deploy_system, deployer, h, high_s, mock_wallet_deployer, purpose, word,
-)
 
 STEPS = {"count": 0}
 PURPOSES = [purpose("ScientificResearch"), purpose("Marketing")]
@@ -70,8 +83,19 @@ class ConsentMachine(AnchoredMachine):
     """Invariant: a consent is active iff granted, not revoked and not expired; a signature is
     usable once, on one chain, for one contract, by its signer, before its deadline."""
 
-    VARIANTS = ["good", "good", "good", "wrong_chain", "wrong_contract", "wrong_signer", "used_nonce",
-                "future_nonce", "past_deadline", "high_s", "other_expiry"]
+    VARIANTS = [
+        "good",
+        "good",
+        "good",
+        "wrong_chain",
+        "wrong_contract",
+        "wrong_signer",
+        "used_nonce",
+        "future_nonce",
+        "past_deadline",
+        "high_s",
+        "other_expiry",
+    ]
 
     @initialize()
     def deploy(self):
@@ -81,9 +105,9 @@ class ConsentMachine(AnchoredMachine):
         wallet = mock_wallet_deployer().deploy(self.owner.address)
         # (address, signing account): two EOAs and one ERC-1271 wallet.
         self.citizens = [(c.address, c) for c in self.s.citizens[:2]] + [(wallet.address, self.owner)]
-        self.model: dict[tuple, list[int]] = {}   # (citizen, p, scope, grantee) -> [expiry, nonce]
-        self.used: list[tuple] = []               # successful signed calls, for replays
-        self.rebuilt: dict[bytes, tuple] = {}     # key -> (expiry, nonce, granted_at), from events only
+        self.model: dict[tuple, list[int]] = {}  # (citizen, p, scope, grantee) -> [expiry, nonce]
+        self.used: list[tuple] = []  # successful signed calls, for replays
+        self.rebuilt: dict[bytes, tuple] = {}  # key -> (expiry, nonce, granted_at), from events only
 
     def absorb(self, name, ev):
         key = bytes(ev.key)
@@ -135,8 +159,15 @@ class ConsentMachine(AnchoredMachine):
         citizen, signer = k[0], next(sig for addr, sig in self.citizens if addr == k[0])
         nonce = self.state(k)[1] if nonce_override is None else nonce_override
         deadline = boa.env.timestamp + DAY
-        kw = dict(citizen=citizen, p=k[1], scope_kind=SCOPE_DOMAIN, scope_id=word(k[2]), grantee=k[3], nonce=nonce,
-                  deadline=deadline)
+        kw = dict(
+            citizen=citizen,
+            p=k[1],
+            scope_kind=SCOPE_DOMAIN,
+            scope_id=word(k[2]),
+            grantee=k[3],
+            nonce=nonce,
+            deadline=deadline,
+        )
         if variant == "wrong_chain":
             kw["chain_id"] = self.chain() + 1
         elif variant == "wrong_contract":
@@ -200,8 +231,15 @@ class ConsentMachine(AnchoredMachine):
             else:
                 self.attempt(False, fn, *call)
 
-    @rule(entries=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1), st.integers(1, 2), st.integers(0, 1),
-                                     st.sampled_from(VARIANTS)), min_size=1, max_size=4))
+    @rule(
+        entries=st.lists(
+            st.tuples(
+                st.integers(0, 2), st.integers(0, 1), st.integers(1, 2), st.integers(0, 1), st.sampled_from(VARIANTS)
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
     def batch(self, entries):
         self.step()
         pending: dict[tuple, int] = {}
@@ -250,8 +288,8 @@ class GovernanceMachine(AnchoredMachine):
     def deploy(self):
         self.s = deploy_system(grant_roles=False)
         self.actors = [self.s.admin.address] + [account(f"actor{i}").address for i in range(1, ACTORS)]
-        self.roles = [0] * ACTORS                  # bitmask | kind << 8
-        self.datasets: list[dict] = []             # index = id - 1
+        self.roles = [0] * ACTORS  # bitmask | kind << 8
+        self.datasets: list[dict] = []  # index = id - 1
         self.accesses: list[dict] = []
         # Rebuilt from events only: roles word per address, dataset -> [publisher, status, supersedes,
         # successor], access -> [dataset, requester, status, expiry], release count.
@@ -260,8 +298,12 @@ class GovernanceMachine(AnchoredMachine):
         self.ev_access: dict[int, list] = {}
         self.ev_releases = 0
         # A realistic start (two publishers, an auditor, a researcher, one outsider); rules change it.
-        for i, role, kind in [(1, ROLE_PUBLISHER, KIND_AGENCY), (2, ROLE_PUBLISHER, KIND_BUSINESS),
-                              (3, ROLE_AUDITOR, 0), (4, ROLE_RESEARCHER, 0)]:
+        for i, role, kind in [
+            (1, ROLE_PUBLISHER, KIND_AGENCY),
+            (2, ROLE_PUBLISHER, KIND_BUSINESS),
+            (3, ROLE_AUDITOR, 0),
+            (4, ROLE_RESEARCHER, 0),
+        ]:
             self.attempt(True, self.s.roles.grant_role, self.actors[i], role, kind, sender=self.actors[0])
             self.roles[i] = role | (kind << 8)
 
@@ -313,8 +355,12 @@ class GovernanceMachine(AnchoredMachine):
             if role == ROLE_PUBLISHER:
                 self.roles[i] &= 0xFF
 
-    @rule(caller=st.integers(1, ACTORS - 1), who=st.integers(0, ACTORS - 1), role=st.sampled_from([1, 2, 4]),
-          revoke=st.booleans())
+    @rule(
+        caller=st.integers(1, ACTORS - 1),
+        who=st.integers(0, ACTORS - 1),
+        role=st.sampled_from([1, 2, 4]),
+        revoke=st.booleans(),
+    )
     def escalation_fails(self, caller, who, role, revoke):
         self.step()
         if revoke:
@@ -345,15 +391,20 @@ class GovernanceMachine(AnchoredMachine):
             supersedes = sup if 0 < sup <= len(self.datasets) else 0
         prev = self.datasets[supersedes - 1] if supersedes else None
         i = self.who(i, prev["publisher"] if prev else self.first_with(ROLE_PUBLISHER))
-        ok = (self.has(i, ROLE_PUBLISHER) and 1 <= domain <= 12
-              and (prev is None or (prev["publisher"] == i and prev["successor"] == 0)))
+        ok = (
+            self.has(i, ROLE_PUBLISHER)
+            and 1 <= domain <= 12
+            and (prev is None or (prev["publisher"] == i and prev["successor"] == 0))
+        )
         label = f"content-{len(self.datasets)}-{STEPS['count']}"
-        new_id = self.attempt(ok, self.s.datasets.register, h(label), h("m"), "ipfs://m", domain, True, supersedes,
-                         sender=self.actors[i])
+        new_id = self.attempt(
+            ok, self.s.datasets.register, h(label), h("m"), "ipfs://m", domain, True, supersedes, sender=self.actors[i]
+        )
         if ok:
             assert new_id == len(self.datasets) + 1
-            self.datasets.append({"publisher": i, "active": True, "successor": 0,
-                                  "lineage": prev["lineage"] if prev else new_id})
+            self.datasets.append(
+                {"publisher": i, "active": True, "successor": 0, "lineage": prev["lineage"] if prev else new_id}
+            )
             if prev:
                 prev["successor"] = new_id
 
@@ -405,8 +456,7 @@ class GovernanceMachine(AnchoredMachine):
             return
         expiry = boa.env.timestamp + days * DAY
         r = acc["requester"]
-        ok = (mine and days > 0 and ds["active"]
-              and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER)))
+        ok = mine and days > 0 and ds["active"] and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER))
         self.attempt(ok, self.s.access.grant_access, aid, expiry, sender=self.actors[i])
         if ok:
             acc["status"], acc["expiry"] = 2, expiry
@@ -433,10 +483,25 @@ class GovernanceMachine(AnchoredMachine):
         g, ds = self.datasets[granted - 1], self.datasets[did - 1]
         live = acc["status"] == 2 and acc["expiry"] > boa.env.timestamp
         r = acc["requester"]
-        ok = (g["publisher"] == i and live and ds["active"] and ds["lineage"] == g["lineage"] and did >= granted
-              and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER)))
-        self.attempt(ok, self.s.access.log_release, a % len(self.accesses) + 1, did, count, h("root"),
-                boa.env.evm.patch.block_number, h("release"), sender=self.actors[i])
+        ok = (
+            g["publisher"] == i
+            and live
+            and ds["active"]
+            and ds["lineage"] == g["lineage"]
+            and did >= granted
+            and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER))
+        )
+        self.attempt(
+            ok,
+            self.s.access.log_release,
+            a % len(self.accesses) + 1,
+            did,
+            count,
+            h("root"),
+            boa.env.evm.patch.block_number,
+            h("release"),
+            sender=self.actors[i],
+        )
 
     @precondition(lambda self: self.datasets)
     @rule(d=st.integers(0, 100), days=st.integers(1, 60), count=st.integers(0, 3), end=st.booleans())
@@ -463,8 +528,11 @@ class GovernanceMachine(AnchoredMachine):
         assert s.datasets.dataset_count() == len(self.datasets)
         for n, ds in enumerate(self.datasets, start=1):
             _, publisher, _, _, _, status, _, successor = s.datasets.dataset(n)
-            assert (publisher, status, successor) == (self.actors[ds["publisher"]], 1 if ds["active"] else 2,
-                                                      ds["successor"])
+            assert (publisher, status, successor) == (
+                self.actors[ds["publisher"]],
+                1 if ds["active"] else 2,
+                ds["successor"],
+            )
             assert s.datasets.lineage_of(n) == ds["lineage"]
         assert s.access.access_count() == len(self.accesses)
         for n, acc in enumerate(self.accesses, start=1):

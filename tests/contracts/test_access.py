@@ -2,7 +2,6 @@
 
 import boa
 import pytest
-
 from contracts_kit import DAY, ROLE_PUBLISHER, ROLE_RESEARCHER, events, h, purpose
 
 P = purpose()
@@ -28,7 +27,12 @@ def test_request_grant_and_views(system):
         aid = s.access.request_access(did, P, h("terms"))
     (ev,) = events(s.access, "AccessRequested")
     assert (ev.access_id, ev.dataset_id, ev.requester, ev.purpose, ev.terms_hash) == (
-        aid, did, s.researcher.address, P, h("terms"))
+        aid,
+        did,
+        s.researcher.address,
+        P,
+        h("terms"),
+    )
     assert s.access.access(aid) == (did, s.researcher.address, P, 1, 0)
     assert not s.access.is_live(aid)
     expiry = boa.env.timestamp + 5 * DAY
@@ -36,7 +40,12 @@ def test_request_grant_and_views(system):
         s.access.grant_access(aid, expiry)
     (ev,) = events(s.access, "AccessGranted")
     assert (ev.access_id, ev.dataset_id, ev.grantee, ev.purpose, ev.expiry) == (
-        aid, did, s.researcher.address, P, expiry)
+        aid,
+        did,
+        s.researcher.address,
+        P,
+        expiry,
+    )
     assert s.access.access(aid) == (did, s.researcher.address, P, 2, expiry)
     assert s.access.is_live(aid)
     assert s.access.access_count() == 1
@@ -143,8 +152,14 @@ def test_end_by_either_side(granted):
 
 def _release(s, aid, did, count=3, root=ROOT, snap=None, rh=None, who=None):
     with s.as_(who or s.agency):
-        return s.access.log_release(aid, did, count, root, boa.env.evm.patch.block_number if snap is None else snap,
-                                    h("release") if rh is None else rh)
+        return s.access.log_release(
+            aid,
+            did,
+            count,
+            root,
+            boa.env.evm.patch.block_number if snap is None else snap,
+            h("release") if rh is None else rh,
+        )
 
 
 def test_log_release(granted):
@@ -152,9 +167,17 @@ def test_log_release(granted):
     snap = boa.env.evm.patch.block_number
     rid = _release(s, aid, did, 42, ROOT, snap)
     (ev,) = events(s.access, "ReleaseLogged")
-    assert (ev.release_id, ev.access_id, ev.grantee, ev.dataset_id, ev.purpose, ev.subject_count, ev.consent_root,
-            ev.snapshot_block, ev.release_hash) == (rid, aid, s.researcher.address, did, P, 42, ROOT, snap,
-                                                    h("release"))
+    assert (
+        ev.release_id,
+        ev.access_id,
+        ev.grantee,
+        ev.dataset_id,
+        ev.purpose,
+        ev.subject_count,
+        ev.consent_root,
+        ev.snapshot_block,
+        ev.release_hash,
+    ) == (rid, aid, s.researcher.address, did, P, 42, ROOT, snap, h("release"))
     assert s.access.release(rid) == (aid, did, 42, ROOT, snap, h("release"))
     assert s.access.release_count() == 1
     # A release without personal subjects needs no root.

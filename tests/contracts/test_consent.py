@@ -3,14 +3,26 @@ replay protection, ERC-1271 wallets, batches."""
 
 import boa
 import pytest
-from eth_account.messages import encode_typed_data
-from eth_utils import keccak
-
 from contracts_kit import (
-    ANY_RESEARCHER, DAY, GRANT_TYPES, REVOKE_TYPES, SCOPE_DATASET, SCOPE_DOMAIN, SCOPE_PUBLISHER, account,
-    deployer, events, grant_message, h, high_s, mock_wallet_deployer, purpose, word,
+    ANY_RESEARCHER,
+    DAY,
+    GRANT_TYPES,
+    REVOKE_TYPES,
+    SCOPE_DATASET,
+    SCOPE_DOMAIN,
+    SCOPE_PUBLISHER,
+    account,
+    deployer,
+    events,
+    grant_message,
+    high_s,
+    mock_wallet_deployer,
+    purpose,
+    word,
 )
 from eth_abi import encode
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
 
 P = purpose()
 
@@ -32,8 +44,17 @@ def test_direct_grant_and_revoke(system):
         key = s.consent.grant(*args(), expiry)
     (ev,) = events(s.consent, "ConsentGranted")
     assert key == key_of(c.address) == s.consent.consent_key(c.address, *args())
-    assert (ev.key, ev.citizen, ev.purpose, ev.scope_kind, ev.scope_id, ev.grantee, ev.expiry, ev.nonce,
-            ev.submitted_by) == (key, c.address, P, SCOPE_DOMAIN, word(1), ANY_RESEARCHER, expiry, 1, c.address)
+    assert (
+        ev.key,
+        ev.citizen,
+        ev.purpose,
+        ev.scope_kind,
+        ev.scope_id,
+        ev.grantee,
+        ev.expiry,
+        ev.nonce,
+        ev.submitted_by,
+    ) == (key, c.address, P, SCOPE_DOMAIN, word(1), ANY_RESEARCHER, expiry, 1, c.address)
     assert s.consent.is_active(c.address, *args())
     assert s.consent.consent(key) == (expiry, 1, boa.env.timestamp)
     with s.as_(c):
@@ -77,17 +98,20 @@ def test_keys_are_distinct(system):
     assert not s.consent.is_active(c.address, *args(kind=SCOPE_DATASET))
 
 
-@pytest.mark.parametrize("p,kind,sid,expiry_delta,reason", [
-    (b"\0" * 32, SCOPE_DOMAIN, word(1), 10, "consent: empty purpose"),
-    (P, 0, word(1), 10, "consent: unknown scope kind"),
-    (P, 4, word(1), 10, "consent: unknown scope kind"),
-    (P, SCOPE_DOMAIN, word(0), 10, "consent: unknown domain"),
-    (P, SCOPE_DOMAIN, word(13), 10, "consent: unknown domain"),
-    (P, SCOPE_DATASET, word(0), 10, "consent: empty dataset scope"),
-    (P, SCOPE_PUBLISHER, word(0), 10, "consent: publisher scope is not an address"),
-    (P, SCOPE_PUBLISHER, b"\1" * 32, 10, "consent: publisher scope is not an address"),
-    (P, SCOPE_DOMAIN, word(1), 0, "consent: expiry is in the past"),
-])
+@pytest.mark.parametrize(
+    "p,kind,sid,expiry_delta,reason",
+    [
+        (b"\0" * 32, SCOPE_DOMAIN, word(1), 10, "consent: empty purpose"),
+        (P, 0, word(1), 10, "consent: unknown scope kind"),
+        (P, 4, word(1), 10, "consent: unknown scope kind"),
+        (P, SCOPE_DOMAIN, word(0), 10, "consent: unknown domain"),
+        (P, SCOPE_DOMAIN, word(13), 10, "consent: unknown domain"),
+        (P, SCOPE_DATASET, word(0), 10, "consent: empty dataset scope"),
+        (P, SCOPE_PUBLISHER, word(0), 10, "consent: publisher scope is not an address"),
+        (P, SCOPE_PUBLISHER, b"\1" * 32, 10, "consent: publisher scope is not an address"),
+        (P, SCOPE_DOMAIN, word(1), 0, "consent: expiry is in the past"),
+    ],
+)
 def test_grant_rejects_bad_terms(system, p, kind, sid, expiry_delta, reason):
     s, c = system, system.citizens[0]
     with s.as_(c), boa.reverts(reason):
@@ -110,15 +134,20 @@ def test_digest_matches_wallet_encoding(system):
     """The contract's digests are exactly what eth_signTypedData_v4 signs."""
     s, c = system, system.citizens[0]
     msg = grant_message(c.address, P, SCOPE_DOMAIN, word(1), ANY_RESEARCHER, 12345, 3, 99999)
-    domain = {"name": "CityLedger Consent", "version": "1", "chainId": s.chain_id(),
-              "verifyingContract": s.consent.address}
+    domain = {
+        "name": "CityLedger Consent",
+        "version": "1",
+        "chainId": s.chain_id(),
+        "verifyingContract": s.consent.address,
+    }
     signable = encode_typed_data(domain, GRANT_TYPES, msg)
     wallet_digest = keccak(b"\x19\x01" + signable.header + signable.body)
     assert s.consent.grant_digest(c.address, P, SCOPE_DOMAIN, word(1), ANY_RESEARCHER, 12345, 3, 99999) == wallet_digest
     rmsg = {k: v for k, v in msg.items() if k != "expiry"}
     signable = encode_typed_data(domain, REVOKE_TYPES, rmsg)
     assert s.consent.revoke_digest(c.address, P, SCOPE_DOMAIN, word(1), ANY_RESEARCHER, 3, 99999) == keccak(
-        b"\x19\x01" + signable.header + signable.body)
+        b"\x19\x01" + signable.header + signable.body
+    )
     d = s.consent.eip712Domain()
     assert (d[1], d[2], d[3], d[4]) == ("CityLedger Consent", "1", s.chain_id(), s.consent.address)
 
@@ -234,8 +263,9 @@ def test_revoke_by_sig(system):
     with boa.reverts("consent: invalid signature"):
         s.consent.revoke_by_sig(c.address, *args(), deadline, stale)
     with boa.reverts("consent: invalid signature"):
-        s.consent.revoke_by_sig(c.address, *args(), deadline, s.sign_revoke(s.citizens[1], citizen=c.address,
-                                                                             nonce=1, deadline=deadline))
+        s.consent.revoke_by_sig(
+            c.address, *args(), deadline, s.sign_revoke(s.citizens[1], citizen=c.address, nonce=1, deadline=deadline)
+        )
     sig = s.sign_revoke(c, nonce=1, deadline=deadline)
     with boa.reverts("ecdsa: invalid signature `s` value"):
         s.consent.revoke_by_sig(c.address, *args(), deadline, high_s(sig))
@@ -284,8 +314,9 @@ def test_erc1271_wallet(system):
 def _signed(s, citizen, nonce=0, sid=1, expiry=None, deadline=None, signer=None):
     expiry = expiry or boa.env.timestamp + 10 * DAY
     deadline = deadline or boa.env.timestamp + DAY
-    sig = s.sign_grant(signer or citizen, citizen=citizen.address, scope_id=word(sid), expiry=expiry,
-                       nonce=nonce, deadline=deadline)
+    sig = s.sign_grant(
+        signer or citizen, citizen=citizen.address, scope_id=word(sid), expiry=expiry, nonce=nonce, deadline=deadline
+    )
     return (citizen.address, P, SCOPE_DOMAIN, word(sid), ANY_RESEARCHER, expiry, deadline, sig)
 
 

@@ -2,7 +2,6 @@
 
 import boa
 import pytest
-
 from contracts_kit import ROLE_PUBLISHER, events, h
 
 ZERO = "0x" + "00" * 20
@@ -15,7 +14,12 @@ def test_register_stores_and_emits(system):
     assert did == 1
     (ev,) = events(s.datasets, "DatasetRegistered")
     assert (ev.dataset_id, ev.publisher, ev.content_hash, ev.metadata_hash, ev.metadata_uri) == (
-        1, s.agency.address, h("file"), h("meta"), "ipfs://bafy/meta.json")
+        1,
+        s.agency.address,
+        h("file"),
+        h("meta"),
+        "ipfs://bafy/meta.json",
+    )
     assert (ev.domain, ev.personal_data, ev.version, ev.supersedes) == (7, False, 1, 0)
     assert s.datasets.dataset(1) == (h("file"), s.agency.address, 1, 7, False, 1, 0, 0)
     assert s.datasets.dataset_id_of(h("file")) == 1
@@ -54,13 +58,16 @@ def test_revoked_publisher_cannot_register(system):
         s.register(s.agency, "x")
 
 
-@pytest.mark.parametrize("args,reason", [
-    ((b"\0" * 32, h("m"), "u", 1, True, 0), "datasets: empty content hash"),
-    ((h("c"), b"\0" * 32, "u", 1, True, 0), "datasets: empty metadata hash"),
-    ((h("c"), h("m"), "u", 0, True, 0), "datasets: unknown domain"),
-    ((h("c"), h("m"), "u", 13, True, 0), "datasets: unknown domain"),
-    ((h("c"), h("m"), "u", 1, True, 9), "datasets: unknown dataset"),
-])
+@pytest.mark.parametrize(
+    "args,reason",
+    [
+        ((b"\0" * 32, h("m"), "u", 1, True, 0), "datasets: empty content hash"),
+        ((h("c"), b"\0" * 32, "u", 1, True, 0), "datasets: empty metadata hash"),
+        ((h("c"), h("m"), "u", 0, True, 0), "datasets: unknown domain"),
+        ((h("c"), h("m"), "u", 13, True, 0), "datasets: unknown domain"),
+        ((h("c"), h("m"), "u", 1, True, 9), "datasets: unknown dataset"),
+    ],
+)
 def test_register_rejects_bad_input(system, args, reason):
     s = system
     with s.as_(s.agency), boa.reverts(reason):
@@ -136,7 +143,12 @@ def test_attest_and_revoke(system):
         att = s.datasets.attest(a, 2, h("report"))
     (ev,) = events(s.datasets, "AttestationAdded")
     assert (ev.attestation_id, ev.dataset_id, ev.auditor, ev.kind, ev.report_hash) == (
-        att, a, s.auditor.address, 2, h("report"))
+        att,
+        a,
+        s.auditor.address,
+        2,
+        h("report"),
+    )
     assert s.datasets.attestation(att) == (a, s.auditor.address, 2, True)
     assert s.datasets.attestation_count() == 1
     with s.as_(s.researcher), boa.reverts("datasets: caller is not the attesting auditor"):
@@ -153,13 +165,16 @@ def test_attest_and_revoke(system):
     assert s.datasets.attestation(99) == (0, ZERO, 0, False)
 
 
-@pytest.mark.parametrize("who,kind,report,reason", [
-    ("agency", 1, "r", "datasets: caller is not an auditor"),
-    ("researcher", 1, "r", "datasets: caller is not an auditor"),
-    ("auditor", 0, "r", "datasets: unknown attestation kind"),
-    ("auditor", 5, "r", "datasets: unknown attestation kind"),
-    ("auditor", 1, None, "datasets: empty report hash"),
-])
+@pytest.mark.parametrize(
+    "who,kind,report,reason",
+    [
+        ("agency", 1, "r", "datasets: caller is not an auditor"),
+        ("researcher", 1, "r", "datasets: caller is not an auditor"),
+        ("auditor", 0, "r", "datasets: unknown attestation kind"),
+        ("auditor", 5, "r", "datasets: unknown attestation kind"),
+        ("auditor", 1, None, "datasets: empty report hash"),
+    ],
+)
 def test_attest_rejects(system, who, kind, report, reason):
     s = system
     a = s.register(s.agency, "v1")

@@ -2,7 +2,6 @@
 
 import boa
 import pytest
-
 from contracts_kit import DAY, h, word
 
 RESPONSE = 30 * DAY
@@ -10,8 +9,12 @@ RESPONSE = 30 * DAY
 
 def _file(s, citizen, kind=3, target_kind=1, target=None, details="d"):
     with s.as_(citizen):
-        return s.rights.file_request(kind, target_kind, word(s.agency.address) if target is None else target,
-                                     h(details) if details else b"\0" * 32)
+        return s.rights.file_request(
+            kind,
+            target_kind,
+            word(s.agency.address) if target is None else target,
+            h(details) if details else b"\0" * 32,
+        )
 
 
 def test_file_against_publisher(system):
@@ -20,8 +23,16 @@ def test_file_against_publisher(system):
     rid = _file(s, c)
     (ev,) = events_of(s)
     deadline = boa.env.timestamp + RESPONSE
-    assert (ev.request_id, ev.citizen, ev.publisher, ev.kind, ev.target_kind, ev.target, ev.details_hash,
-            ev.deadline) == (rid, c.address, s.agency.address, 3, 1, word(s.agency.address), h("d"), deadline)
+    assert (
+        ev.request_id,
+        ev.citizen,
+        ev.publisher,
+        ev.kind,
+        ev.target_kind,
+        ev.target,
+        ev.details_hash,
+        ev.deadline,
+    ) == (rid, c.address, s.agency.address, 3, 1, word(s.agency.address), h("d"), deadline)
     assert s.rights.request(rid) == (c.address, s.agency.address, 3, 1, word(s.agency.address), h("d"), 1, deadline)
     assert s.rights.request_count() == 1
 
@@ -42,16 +53,19 @@ def test_file_against_dataset_routes_to_its_publisher(system):
     assert s.rights.request(rid + 1) == ("0x" + "00" * 20, "0x" + "00" * 20, 0, 0, b"\0" * 32, b"\0" * 32, 0, 0)
 
 
-@pytest.mark.parametrize("kind,tk,target,details,reason", [
-    (0, 1, None, "d", "rights: unknown request kind"),
-    (7, 1, None, "d", "rights: unknown request kind"),
-    (1, 1, None, None, "rights: empty details hash"),
-    (1, 0, None, "d", "rights: unknown target kind"),
-    (1, 3, None, "d", "rights: unknown target kind"),
-    (1, 1, b"\1" * 32, "d", "rights: target is not an address"),
-    (1, 1, "researcher", "d", "rights: target is not a publisher"),
-    (1, 2, 77, "d", "rights: unknown dataset"),
-])
+@pytest.mark.parametrize(
+    "kind,tk,target,details,reason",
+    [
+        (0, 1, None, "d", "rights: unknown request kind"),
+        (7, 1, None, "d", "rights: unknown request kind"),
+        (1, 1, None, None, "rights: empty details hash"),
+        (1, 0, None, "d", "rights: unknown target kind"),
+        (1, 3, None, "d", "rights: unknown target kind"),
+        (1, 1, b"\1" * 32, "d", "rights: target is not an address"),
+        (1, 1, "researcher", "d", "rights: target is not a publisher"),
+        (1, 2, 77, "d", "rights: unknown dataset"),
+    ],
+)
 def test_file_rejects(system, kind, tk, target, details, reason):
     s, c = system, system.citizens[0]
     if target == "researcher":
@@ -77,7 +91,13 @@ def test_answer(system, fulfilled):
         s.rights.answer_request(rid, fulfilled, h("a"))
     (ev,) = events_of(s, "RightsRequestAnswered")
     assert (ev.request_id, ev.citizen, ev.publisher, ev.outcome, ev.answer_hash, ev.late) == (
-        rid, c.address, s.agency.address, 2 if fulfilled else 3, h("a"), False)
+        rid,
+        c.address,
+        s.agency.address,
+        2 if fulfilled else 3,
+        h("a"),
+        False,
+    )
     assert s.rights.request(rid)[6] == (2 if fulfilled else 3)
     with s.as_(s.agency), boa.reverts("rights: request is not open"):
         s.rights.answer_request(rid, True, h("a"))

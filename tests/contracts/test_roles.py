@@ -2,9 +2,15 @@
 
 import boa
 import pytest
-
 from contracts_kit import (
-    KIND_AGENCY, KIND_BUSINESS, ROLE_AUDITOR, ROLE_PUBLISHER, ROLE_RESEARCHER, account, deploy_system, events,
+    KIND_AGENCY,
+    KIND_BUSINESS,
+    ROLE_AUDITOR,
+    ROLE_PUBLISHER,
+    ROLE_RESEARCHER,
+    account,
+    deploy_system,
+    events,
 )
 
 
@@ -20,6 +26,7 @@ def test_deploy_sets_admin_and_no_roles():
 def test_admin_cannot_be_zero():
     with boa.reverts("roles: admin is the zero address"):
         from contracts_kit import deployer
+
         deployer("CityRoles").deploy("0x" + "00" * 20)
 
 
@@ -54,8 +61,11 @@ def test_role_escalation_by_non_admin_fails(system, caller):
     who = s.citizens[0] if caller == "citizen" else getattr(s, caller)
     before = s.roles.roles_of(who.address)
     with s.as_(who), boa.reverts("roles: caller is not the admin"):
-        s.roles.grant_role(who.address, ROLE_AUDITOR if caller != "auditor" else ROLE_PUBLISHER,
-                           0 if caller != "auditor" else KIND_AGENCY)
+        s.roles.grant_role(
+            who.address,
+            ROLE_AUDITOR if caller != "auditor" else ROLE_PUBLISHER,
+            0 if caller != "auditor" else KIND_AGENCY,
+        )
     with s.as_(who), boa.reverts("roles: caller is not the admin"):
         s.roles.revoke_role(s.agency.address, ROLE_PUBLISHER)
     with s.as_(who), boa.reverts("ownable: caller is not the owner"):
@@ -64,16 +74,19 @@ def test_role_escalation_by_non_admin_fails(system, caller):
     assert s.roles.owner() == s.admin.address
 
 
-@pytest.mark.parametrize("role,kind,reason", [
-    (0, 0, "roles: unknown role"),
-    (3, 0, "roles: unknown role"),
-    (8, 0, "roles: unknown role"),
-    (256, 0, "roles: unknown role"),
-    (ROLE_PUBLISHER, 0, "roles: publisher kind must be 1 or 2"),
-    (ROLE_PUBLISHER, 3, "roles: publisher kind must be 1 or 2"),
-    (ROLE_AUDITOR, 1, "roles: kind is only for publishers"),
-    (ROLE_RESEARCHER, 2, "roles: kind is only for publishers"),
-])
+@pytest.mark.parametrize(
+    "role,kind,reason",
+    [
+        (0, 0, "roles: unknown role"),
+        (3, 0, "roles: unknown role"),
+        (8, 0, "roles: unknown role"),
+        (256, 0, "roles: unknown role"),
+        (ROLE_PUBLISHER, 0, "roles: publisher kind must be 1 or 2"),
+        (ROLE_PUBLISHER, 3, "roles: publisher kind must be 1 or 2"),
+        (ROLE_AUDITOR, 1, "roles: kind is only for publishers"),
+        (ROLE_RESEARCHER, 2, "roles: kind is only for publishers"),
+    ],
+)
 def test_grant_rejects_bad_role_or_kind(system, role, kind, reason):
     s = system
     with s.as_(s.admin), boa.reverts(reason):

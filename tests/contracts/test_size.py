@@ -3,7 +3,6 @@
 import re
 
 import pytest
-
 from contracts_kit import CONTRACTS, NAMES, deployer
 
 EIP170 = 24_576

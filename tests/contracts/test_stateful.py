@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
-
 from stateful_machines import STEPS, ConsentMachine, GovernanceMachine
 
 MACHINES = {"consent": ConsentMachine, "governance": GovernanceMachine}
@@ -21,8 +20,14 @@ def run_steps(machine, at_least: int, examples: int, steps: int) -> int:
     before = STEPS["count"]
     # No shrinking: one EVM step costs milliseconds and shrinking a long run would take minutes;
     # the failing run's steps are printed as they were.
-    cfg = settings(max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
-                   suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    cfg = settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
     while STEPS["count"] - before < at_least:
         run_state_machine_as_test(machine, settings=cfg)
     return STEPS["count"] - before

@@ -12,11 +12,18 @@ def test_seed_is_complete_and_idempotent(devnet, tmp_path, monkeypatch):
     monkeypatch.setenv("CITYLEDGER_METADATA_DIR", str(tmp_path / "metadata"))
     w3, dep, accts = devnet.w3, devnet.deployment, devnet.accounts
     released = []
-    first = seed_demo(w3, dep, accts, tmp_path, cfg=devnet.cfg,
-                      release_step=lambda *a: released.append(a[-1].access_id))
+    first = seed_demo(
+        w3, dep, accts, tmp_path, cfg=devnet.cfg, release_step=lambda *a: released.append(a[-1].access_id)
+    )
     ds = first.datasets
-    assert set(ds) == {"seattle-weather", "iowa-electricity", "la-riots", "us-employment", "seattle-weather-v2",
-                       "citizen-mobility"}
+    assert set(ds) == {
+        "seattle-weather",
+        "iowa-electricity",
+        "la-riots",
+        "us-employment",
+        "seattle-weather-v2",
+        "citizen-mobility",
+    }
     reg = devnet.contract("DatasetRegistry")
     assert reg.functions.dataset_count().call() == 6
     v1 = reg.functions.dataset(ds["seattle-weather"]).call()
@@ -28,12 +35,17 @@ def test_seed_is_complete_and_idempotent(devnet, tmp_path, monkeypatch):
     assert reg.functions.attestation(1).call()[:3] == [ds["seattle-weather-v2"], accts[3].address, 1]
 
     # consents: 6, 7, 8 active for research (direct and by signature), 9 revoked
-    assert first.consents == {accts[6].address: "active", accts[7].address: "active",
-                              accts[8].address: "active", accts[9].address: "revoked"}
+    assert first.consents == {
+        accts[6].address: "active",
+        accts[7].address: "active",
+        accts[8].address: "active",
+        accts[9].address: "revoked",
+    }
     consents = devnet.contract("ConsentRegistry")
     scope = ds["citizen-mobility"].to_bytes(32, "big")
-    assert not consents.functions.is_active(accts[9].address, purpose_hash("ScientificResearch"), SCOPE_DATASET,
-                                            scope, ANY_RESEARCHER).call()
+    assert not consents.functions.is_active(
+        accts[9].address, purpose_hash("ScientificResearch"), SCOPE_DATASET, scope, ANY_RESEARCHER
+    ).call()
     grants = consents.events.ConsentGranted().get_logs(from_block=dep.start_block)
     assert {g["args"]["submitted_by"] for g in grants} == {accts[5].address, accts[6].address, accts[8].address}
 

@@ -22,16 +22,29 @@ PUBLISHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
 def info(**kw):
-    base = dict(title="Seattle weather", domain="environment", publisher=PUBLISHER, description="Daily weather",
-                license="CC0-1.0", coverage=Coverage("2012-01-01", "2015-12-31", "Seattle, Washington, USA",
-                                                     not_covered="other stations"))
+    base = dict(
+        title="Seattle weather",
+        domain="environment",
+        publisher=PUBLISHER,
+        description="Daily weather",
+        license="CC0-1.0",
+        coverage=Coverage("2012-01-01", "2015-12-31", "Seattle, Washington, USA", not_covered="other stations"),
+    )
     base.update(kw)
     return DatasetInfo(**base)
 
 
 def doc(**kw):
-    return build_metadata(info(**kw), file_name="w.csv", content_hash=b"\x11" * 32, byte_size=123,
-                          media="text/csv", record_count=2, rows_root=b"\x22" * 32, canonical_form="cityledger-rows-v1")
+    return build_metadata(
+        info(**kw),
+        file_name="w.csv",
+        content_hash=b"\x11" * 32,
+        byte_size=123,
+        media="text/csv",
+        record_count=2,
+        rows_root=b"\x22" * 32,
+        canonical_form="cityledger-rows-v1",
+    )
 
 
 def test_document_fields():

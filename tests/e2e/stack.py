@@ -77,8 +77,14 @@ def seed(chain, folder: Path) -> dict:
 
     def pub(account, path, title, domain, description, supersedes=0, personal=False) -> int:
         info = DatasetInfo(
-            title=title, domain=domain, publisher=account.address, description=description,
-            license="CC-BY-4.0", personal_data=personal, supersedes=supersedes, keywords=[domain],
+            title=title,
+            domain=domain,
+            publisher=account.address,
+            description=description,
+            license="CC-BY-4.0",
+            personal_data=personal,
+            supersedes=supersedes,
+            keywords=[domain],
             coverage=Coverage(temporal_start="2024-01-01", temporal_end="2024-12-31", spatial="CityLedger city"),
         )
         result = publish(w3, chain.deployment, account, path, info, store=store, cfg=cfg)
@@ -90,12 +96,29 @@ def seed(chain, folder: Path) -> dict:
     ids = {
         "trips_v1": pub(agency, trips_v1, "Bus trips per route 2024", "transport", "Daily bus trips per route."),
     }
-    ids["trips_v2"] = pub(agency, trips_v2, "Bus trips per route 2024", "transport",
-                          "Daily bus trips per route (corrected counts).", supersedes=ids["trips_v1"])
-    ids["energy"] = pub(business, csv("grid-load-2024.csv", ["hour,mw", "0,410", "1,395"]),
-                        "Electricity grid load 2024", "energy", "Hourly load on the city grid.")
-    ids["clinics"] = pub(agency, csv("clinic-visits-2024.csv", ["district,visits", "north,5120", "south,4410"]),
-                         "Clinic visits by district 2024", "health", "Visits to public clinics.", personal=True)
+    ids["trips_v2"] = pub(
+        agency,
+        trips_v2,
+        "Bus trips per route 2024",
+        "transport",
+        "Daily bus trips per route (corrected counts).",
+        supersedes=ids["trips_v1"],
+    )
+    ids["energy"] = pub(
+        business,
+        csv("grid-load-2024.csv", ["hour,mw", "0,410", "1,395"]),
+        "Electricity grid load 2024",
+        "energy",
+        "Hourly load on the city grid.",
+    )
+    ids["clinics"] = pub(
+        agency,
+        csv("clinic-visits-2024.csv", ["district,visits", "north,5120", "south,4410"]),
+        "Clinic visits by district 2024",
+        "health",
+        "Visits to public clinics.",
+        personal=True,
+    )
     report = files / "quality-report.txt"
     report.write_text("Row counts checked against the source system.\n")
     attest(w3, chain.deployment, auditor, ids["trips_v2"], "quality", report, cfg)
@@ -108,10 +131,18 @@ def seed(chain, folder: Path) -> dict:
     year = w3.eth.get_block("latest")["timestamp"] + 365 * 86400
     # The test citizen and three others consent to research on the clinic data; one also to public benefit.
     for person in (citizen, *others):
-        transact(w3, person, consents.functions.grant(research, codes.SCOPE_DATASET, clinics_scope,
-                                                      codes.ANY_RESEARCHER, year))
-    transact(w3, others[0], consents.functions.grant(public_benefit, codes.SCOPE_DOMAIN, (8).to_bytes(32, "big"),
-                                                     codes.ANY_RESEARCHER, year))
+        transact(
+            w3,
+            person,
+            consents.functions.grant(research, codes.SCOPE_DATASET, clinics_scope, codes.ANY_RESEARCHER, year),
+        )
+    transact(
+        w3,
+        others[0],
+        consents.functions.grant(
+            public_benefit, codes.SCOPE_DOMAIN, (8).to_bytes(32, "big"), codes.ANY_RESEARCHER, year
+        ),
+    )
     # A researcher obtains the clinic data; the release's consent snapshot includes the test citizen.
     transact(w3, researcher, access.functions.request_access(ids["clinics"], research, keccak(text="terms v1")))
     access_id = access.functions.access_count().call()
@@ -121,12 +152,23 @@ def seed(chain, folder: Path) -> dict:
     tree = ConsentTree.build([citizen.address, *(o.address for o in others)])
     snapshot = w3.eth.block_number
     release_hash = keccak(text="release 1")
-    write_snapshot(cfg.data_dir, tree, {
-        "snapshot_block": snapshot, "dataset_id": ids["clinics"], "access_id": access_id,
-        "grantee": researcher.address, "purpose": "0x" + research.hex(), "release_hash": "0x" + release_hash.hex(),
-    })
-    transact(w3, agency, access.functions.log_release(access_id, ids["clinics"], len(tree.values), tree.root,
-                                                      snapshot, release_hash))
+    write_snapshot(
+        cfg.data_dir,
+        tree,
+        {
+            "snapshot_block": snapshot,
+            "dataset_id": ids["clinics"],
+            "access_id": access_id,
+            "grantee": researcher.address,
+            "purpose": "0x" + research.hex(),
+            "release_hash": "0x" + release_hash.hex(),
+        },
+    )
+    transact(
+        w3,
+        agency,
+        access.functions.log_release(access_id, ids["clinics"], len(tree.values), tree.root, snapshot, release_hash),
+    )
     return {
         "datasets": ids,
         "hashes": {name: hashes[i] for name, i in ids.items()},
@@ -175,8 +217,22 @@ def main() -> int:
         for name, args in (
             ("indexer", [str(venv / "cityledger"), "index", "--poll", "0.1", "--quiet"]),
             # The app factory reads the same environment as the CLI (config() / load_config()).
-            ("api", [str(venv / "python"), "-m", "uvicorn", "--factory", "cityledger.api.app:create_app",
-                     "--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"]),
+            (
+                "api",
+                [
+                    str(venv / "python"),
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "cityledger.api.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(api_port),
+                    "--log-level",
+                    "warning",
+                ],
+            ),
         ):
             out = open(folder / f"{name}.log", "ab")
             procs.append(subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out))
@@ -194,16 +250,22 @@ def main() -> int:
                 raise RuntimeError(f"the indexer did not reach block {head}: {status}")
             time.sleep(0.2)
         citizen = chain.accounts[6]
-        print(json.dumps({
-            "api": api,
-            "rpc": anvil.rpc_url,
-            "chain_id": chain.network.chain_id,
-            "folder": str(folder),
-            "citizen": {"address": citizen.address, "key": citizen.key.hex()},
-            "relayer": chain.accounts[5].address,
-            "deployment": chain.deployment.contracts and {k: v["address"] for k, v in chain.deployment.contracts.items()},
-            **info,
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "api": api,
+                    "rpc": anvil.rpc_url,
+                    "chain_id": chain.network.chain_id,
+                    "folder": str(folder),
+                    "citizen": {"address": citizen.address, "key": citizen.key.hex()},
+                    "relayer": chain.accounts[5].address,
+                    "deployment": chain.deployment.contracts
+                    and {k: v["address"] for k, v in chain.deployment.contracts.items()},
+                    **info,
+                }
+            ),
+            flush=True,
+        )
         # Wait for the test runner to close our stdin (or a signal).
         threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
         stop.wait()

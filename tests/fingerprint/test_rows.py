@@ -29,7 +29,12 @@ BASE = b'city,year,value\nSeattle,2012,"1,5"\nTacoma,2013,7\n"New\nYork",2014,\n
 
 def reference_root(rows):
     """RFC 6962 MTH written from the definition (recursive split), independent of the streaming fold."""
-    leaves = [hashlib.sha256(b"\x00" + json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).digest() for r in rows]
+    leaves = [
+        hashlib.sha256(
+            b"\x00" + json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        ).digest()
+        for r in rows
+    ]
 
     def mth(ls):
         if not ls:

@@ -14,8 +14,11 @@ from .test_rows import reference_root
 
 # Printable text plus quotes, commas and line breaks inside values; CR alone is excluded from
 # values because the canonical form turns it into LF (tested separately in test_rows).
-value = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff")
-                | st.sampled_from([",", '"', "\n", " "]), max_size=8)
+value = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff")
+    | st.sampled_from([",", '"', "\n", " "]),
+    max_size=8,
+)
 names = st.lists(st.text(alphabet="abcdefghijklmnop_é", min_size=1, max_size=5), min_size=1, max_size=5, unique=True)
 
 

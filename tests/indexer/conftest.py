@@ -11,7 +11,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
-PG_URL = os.environ.get("CITYLEDGER_TEST_PG_URL", "postgresql+psycopg://cityledger:cityledger@127.0.0.1:5432/cityledger")
+PG_URL = os.environ.get(
+    "CITYLEDGER_TEST_PG_URL", "postgresql+psycopg://cityledger:cityledger@127.0.0.1:5432/cityledger"
+)
 _pg_ok: bool | None = None
 
 

@@ -30,19 +30,40 @@ def h(n: int) -> str:
 
 
 def doc(title: str, n: int, keywords=("bicycles", "counters")) -> dict:
-    info = DatasetInfo(title=title, description=f"Daily counts, part {n}", publisher=PUB, domain="transport",
-                       license="CC-BY-4.0", keywords=list(keywords))
-    return build_metadata(info, file_name=f"f{n}.csv", content_hash=bytes([n]) * 32, byte_size=10, media="text/csv",
-                          record_count=365)
+    info = DatasetInfo(
+        title=title,
+        description=f"Daily counts, part {n}",
+        publisher=PUB,
+        domain="transport",
+        license="CC-BY-4.0",
+        keywords=list(keywords),
+    )
+    return build_metadata(
+        info, file_name=f"f{n}.csv", content_hash=bytes([n]) * 32, byte_size=10, media="text/csv", record_count=365
+    )
 
 
 def register(engine, rows) -> None:
     """DatasetRegistered rows (id, block, metadata hash, URI) through the indexer's reducers and writer."""
     batch = Batch()
     for did, block, mhash, uri in rows:
-        batch.add(reduce("DatasetRegistered", dict(
-            dataset_id=did, publisher=PUB, content_hash=h(1000 + did), metadata_hash=mhash, metadata_uri=uri, domain=7,
-            personal_data=False, version=1, supersedes=0), Ctx(block, 0, h(2000 + did), 1_700_000_000 + block)))
+        batch.add(
+            reduce(
+                "DatasetRegistered",
+                dict(
+                    dataset_id=did,
+                    publisher=PUB,
+                    content_hash=h(1000 + did),
+                    metadata_hash=mhash,
+                    metadata_uri=uri,
+                    domain=7,
+                    personal_data=False,
+                    version=1,
+                    supersedes=0,
+                ),
+                Ctx(block, 0, h(2000 + did), 1_700_000_000 + block),
+            )
+        )
     with engine.begin() as conn:
         batch.flush(conn)
 
@@ -67,16 +88,20 @@ def test_enrich_keeps_only_verified_local_documents_and_survives_rollbacks(store
     url = stores("meta")
     migrate(url)
     engine = make_engine(url)
-    register(engine, [
-        (1, 5, good, default_uri(bytes.fromhex(good[2:]))),
-        (2, 6, tampered, default_uri(bytes.fromhex(tampered[2:]))),
-        (3, 7, h(3), "ipfs://bafy/whatever.json"),  # not local: never fetched
-        (4, 8, h(4), "cityledger://metadata/" + h(4)[2:]),  # not in this machine's store
-        (5, 9, good, "https://data.city/copy.json"),  # same document elsewhere: one row for the hash
-    ])
+    register(
+        engine,
+        [
+            (1, 5, good, default_uri(bytes.fromhex(good[2:]))),
+            (2, 6, tampered, default_uri(bytes.fromhex(tampered[2:]))),
+            (3, 7, h(3), "ipfs://bafy/whatever.json"),  # not local: never fetched
+            (4, 8, h(4), "cityledger://metadata/" + h(4)[2:]),  # not in this machine's store
+            (5, 9, good, "https://data.city/copy.json"),  # same document elsewhere: one row for the hash
+        ],
+    )
     res = enrich(engine, store.root)
-    assert res.added == 1 and sorted(res.skipped) == sorted([
-        default_uri(bytes.fromhex(tampered[2:])), "ipfs://bafy/whatever.json", "cityledger://metadata/" + h(4)[2:]])
+    assert res.added == 1 and sorted(res.skipped) == sorted(
+        [default_uri(bytes.fromhex(tampered[2:])), "ipfs://bafy/whatever.json", "cityledger://metadata/" + h(4)[2:]]
+    )
     rows = summaries(engine)
     assert set(rows) == {good}
     row = rows[good]
@@ -152,13 +177,31 @@ def test_failed_enrichment_never_stops_indexing_and_is_retried_in_full(tmp_path,
 
 def _csv(tmp_path, name: str) -> str:
     path = tmp_path / name
-    path.write_text(f"day,count,batch\n2024-01-01,3,{uuid.uuid4().hex}\n2024-01-02,7,x\n")  # a new content hash each run
+    path.write_text(
+        f"day,count,batch\n2024-01-01,3,{uuid.uuid4().hex}\n2024-01-02,7,x\n"
+    )  # a new content hash each run
     return str(path)
 
 
 def _publish(cli_runner, app, path: str, title: str, description: str, keyword: str) -> dict:
-    res = cli_runner.invoke(app, ["publish", path, "--title", title, "--domain", "transport", "--description", description,
-                                  "--license", "CC-BY-4.0", "--keyword", keyword, "--json"])
+    res = cli_runner.invoke(
+        app,
+        [
+            "publish",
+            path,
+            "--title",
+            title,
+            "--domain",
+            "transport",
+            "--description",
+            description,
+            "--license",
+            "CC-BY-4.0",
+            "--keyword",
+            keyword,
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     return json.loads(res.output)
 
@@ -202,7 +245,9 @@ def test_published_dataset_is_found_by_a_word_of_its_title(devnet, tmp_path, mon
     assert listed[good["dataset_id"]]["title"] == f"{word} crossings" and listed[bad["dataset_id"]]["title"] is None
     # The CLI search runs the same query.
     cli_found = runner.invoke(app, ["datasets", "--q", word, "--db", url, "--json"])
-    assert cli_found.exit_code == 0 and [d["dataset_id"] for d in json.loads(cli_found.output)["items"]] == [good["dataset_id"]]
+    assert cli_found.exit_code == 0 and [d["dataset_id"] for d in json.loads(cli_found.output)["items"]] == [
+        good["dataset_id"]
+    ]
     status = runner.invoke(app, ["index-status", "--db", url])
     assert status.exit_code == 0 and "dataset_metadata" in status.output
 
@@ -220,10 +265,22 @@ def test_after_commit_hook_summarises_what_a_batch_registered(devnet, stores, tm
     ix.after_commit = enricher
     ix.catch_up()
     word = f"Tramline{uuid.uuid4().hex[:8]}"
-    info = DatasetInfo(title=f"{word} punctuality", domain="transport", publisher=devnet.accounts[AGENCY].address,
-                       description="Minutes late per stop", license="CC-BY-4.0")
-    res = publish(devnet.w3, devnet.deployment, devnet.accounts[AGENCY], _csv(tmp_path, "t.csv"), info,
-                  store=MetadataStore(metadata_dir), cfg=devnet.cfg)
+    info = DatasetInfo(
+        title=f"{word} punctuality",
+        domain="transport",
+        publisher=devnet.accounts[AGENCY].address,
+        description="Minutes late per stop",
+        license="CC-BY-4.0",
+    )
+    res = publish(
+        devnet.w3,
+        devnet.deployment,
+        devnet.accounts[AGENCY],
+        _csv(tmp_path, "t.csv"),
+        info,
+        store=MetadataStore(metadata_dir),
+        cfg=devnet.cfg,
+    )
     calls = []
     ix.after_commit = lambda r: (calls.append(r), enricher(r))
     ix.catch_up()

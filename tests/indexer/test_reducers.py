@@ -119,20 +119,37 @@ def test_consent_reducers_are_pure_and_complete():
 
 def test_dataset_reducers_link_versions():
     base = {"publisher": A1, "metadata_hash": h("m"), "metadata_uri": "ipfs://m", "domain": 7, "personal_data": True}
-    first = r.reduce("DatasetRegistered", base | {"dataset_id": 1, "content_hash": h("c1"), "version": 1, "supersedes": 0}, ctx(5))
+    first = r.reduce(
+        "DatasetRegistered", base | {"dataset_id": 1, "content_hash": h("c1"), "version": 1, "supersedes": 0}, ctx(5)
+    )
     assert len(first) == 1 and first[0].row["supersedes"] is None and first[0].row["status"] == 1
-    second = r.reduce("DatasetRegistered", base | {"dataset_id": 2, "content_hash": h("c2"), "version": 2, "supersedes": 1}, ctx(6))
+    second = r.reduce(
+        "DatasetRegistered", base | {"dataset_id": 2, "content_hash": h("c2"), "version": 2, "supersedes": 1}, ctx(6)
+    )
     assert second[1] == r.Op(r.UPDATE, "datasets", (1,), {"successor": 2, "successor_block": 6})
     withdrawn = r.reduce("DatasetWithdrawn", {"dataset_id": 2, "publisher": A1, "reason_hash": h("why")}, ctx(7))
     assert withdrawn[0].row["status"] == 2 and withdrawn[0].row["withdrawn_reason"] == h("why")
 
 
 def test_access_and_rights_status_follow_events():
-    req = r.reduce("AccessRequested", {"access_id": 1, "dataset_id": 1, "requester": A2, "purpose": h("p"), "terms_hash": h("t")}, ctx(1))
+    req = r.reduce(
+        "AccessRequested",
+        {"access_id": 1, "dataset_id": 1, "requester": A2, "purpose": h("p"), "terms_hash": h("t")},
+        ctx(1),
+    )
     assert req[0].row["status"] == 1
-    assert r.reduce("AccessGranted", {"access_id": 1, "dataset_id": 1, "grantee": A2, "purpose": h("p"), "expiry": 99}, ctx(2))[0].row["status"] == 2
+    assert (
+        r.reduce(
+            "AccessGranted", {"access_id": 1, "dataset_id": 1, "grantee": A2, "purpose": h("p"), "expiry": 99}, ctx(2)
+        )[0].row["status"]
+        == 2
+    )
     assert r.reduce("AccessEnded", {"access_id": 1, "dataset_id": 1, "ended_by": A2}, ctx(3))[0].row["ended_by"] == A2
-    ans = r.reduce("RightsRequestAnswered", {"request_id": 4, "citizen": A1, "publisher": A2, "outcome": 3, "answer_hash": h("a"), "late": True}, ctx(9))
+    ans = r.reduce(
+        "RightsRequestAnswered",
+        {"request_id": 4, "citizen": A1, "publisher": A2, "outcome": 3, "answer_hash": h("a"), "late": True},
+        ctx(9),
+    )
     assert ans[0].row["status"] == 3 and ans[0].row["late"] is True
 
 
@@ -174,7 +191,13 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                     out.append(("RoleRevoked", {"account": acct, "role": role, "revoked_by": A3}, c))
                 else:
                     roles.add((acct, role))
-                    out.append(("RoleGranted", {"account": acct, "role": role, "kind": 1 if role == 1 else 0, "granted_by": A3}, c))
+                    out.append(
+                        (
+                            "RoleGranted",
+                            {"account": acct, "role": role, "kind": 1 if role == 1 else 0, "granted_by": A3},
+                            c,
+                        )
+                    )
             elif roll < 0.2:
                 datasets += 1
                 sup = rng.choice(active_ds) if active_ds and rng.random() < 0.4 else 0
@@ -191,7 +214,19 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
             elif roll < 0.3 and datasets:
                 att_count += 1
                 atts.append(att_count)
-                out.append(("AttestationAdded", {"attestation_id": att_count, "dataset_id": datasets, "auditor": A2, "kind": 1, "report_hash": h("rep")}, c))
+                out.append(
+                    (
+                        "AttestationAdded",
+                        {
+                            "attestation_id": att_count,
+                            "dataset_id": datasets,
+                            "auditor": A2,
+                            "kind": 1,
+                            "report_hash": h("rep"),
+                        },
+                        c,
+                    )
+                )
             elif roll < 0.33 and atts:
                 out.append(("AttestationRevoked", {"attestation_id": atts.pop(0), "dataset_id": 1, "auditor": A2}, c))
             elif roll < 0.65:
@@ -209,15 +244,45 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                 out.append(("ConsentRevoked", a, c))
             elif roll < 0.82 and datasets:
                 access.append([len(access) + 1, 1])
-                out.append(("AccessRequested", {"access_id": len(access), "dataset_id": datasets, "requester": A2, "purpose": h("p"), "terms_hash": h("t")}, c))
+                out.append(
+                    (
+                        "AccessRequested",
+                        {
+                            "access_id": len(access),
+                            "dataset_id": datasets,
+                            "requester": A2,
+                            "purpose": h("p"),
+                            "terms_hash": h("t"),
+                        },
+                        c,
+                    )
+                )
             elif roll < 0.9 and access:
                 acc = rng.choice(access)
                 if acc[1] == 1:
                     acc[1] = rng.choice([2, 3])
                     if acc[1] == 2:
-                        out.append(("AccessGranted", {"access_id": acc[0], "dataset_id": 1, "grantee": A2, "purpose": h("p"), "expiry": 10**10}, c))
+                        out.append(
+                            (
+                                "AccessGranted",
+                                {
+                                    "access_id": acc[0],
+                                    "dataset_id": 1,
+                                    "grantee": A2,
+                                    "purpose": h("p"),
+                                    "expiry": 10**10,
+                                },
+                                c,
+                            )
+                        )
                     else:
-                        out.append(("AccessRefused", {"access_id": acc[0], "dataset_id": 1, "requester": A2, "reason_hash": h("no")}, c))
+                        out.append(
+                            (
+                                "AccessRefused",
+                                {"access_id": acc[0], "dataset_id": 1, "requester": A2, "reason_hash": h("no")},
+                                c,
+                            )
+                        )
                 elif acc[1] == 2:
                     if rng.random() < 0.5:
                         acc[1] = 4
@@ -230,7 +295,20 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                 if rights and rng.random() < 0.5:
                     req = rights.pop(0)
                     if rng.random() < 0.5:
-                        out.append(("RightsRequestAnswered", {"request_id": req, "citizen": A1, "publisher": A2, "outcome": 2, "answer_hash": h("a"), "late": False}, c))
+                        out.append(
+                            (
+                                "RightsRequestAnswered",
+                                {
+                                    "request_id": req,
+                                    "citizen": A1,
+                                    "publisher": A2,
+                                    "outcome": 2,
+                                    "answer_hash": h("a"),
+                                    "late": False,
+                                },
+                                c,
+                            )
+                        )
                     else:
                         out.append(("RightsRequestWithdrawn", {"request_id": req, "citizen": A1, "publisher": A2}, c))
                 else:

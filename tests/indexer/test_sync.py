@@ -64,11 +64,22 @@ def checkpoint(url: str) -> dict:
 
 
 def bulk(chain, events: int, seed: int = 1) -> None:
-    BulkGranter(chain.rpc_url, chain.network.chain_id, chain.deployment.address("ConsentRegistry"), chain.accounts[RELAYER].address, citizens=32, seed=seed).submit(events)
+    BulkGranter(
+        chain.rpc_url,
+        chain.network.chain_id,
+        chain.deployment.address("ConsentRegistry"),
+        chain.accounts[RELAYER].address,
+        citizens=32,
+        seed=seed,
+    ).submit(events)
 
 
 def chain_log_count(chain, name: str) -> int:
-    return len(chain.w3.eth.get_logs({"fromBlock": chain.deployment.start_block, "toBlock": "latest", "address": chain.contract(name).address}))
+    return len(
+        chain.w3.eth.get_logs(
+            {"fromBlock": chain.deployment.start_block, "toBlock": "latest", "address": chain.contract(name).address}
+        )
+    )
 
 
 def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
@@ -123,12 +134,20 @@ def test_follow_sees_a_new_transaction(devnet, stores):
     try:
         citizen = devnet.accounts[CITIZENS[0]]
         now = devnet.w3.eth.get_block("latest")["timestamp"]
-        receipt = transact(devnet.w3, citizen, devnet.contract("ConsentRegistry").functions.grant(P, SCOPE_DOMAIN, (5).to_bytes(32, "big"), ANY_RESEARCHER, now + 3600))
+        receipt = transact(
+            devnet.w3,
+            citizen,
+            devnet.contract("ConsentRegistry").functions.grant(
+                P, SCOPE_DOMAIN, (5).to_bytes(32, "big"), ANY_RESEARCHER, now + 3600
+            ),
+        )
         engine = make_engine(url)
 
         def seen():
             with engine.connect() as conn:
-                return conn.execute(select(Consent).where(Consent.granted_tx == receipt["transactionHash"].to_0x_hex())).first()
+                return conn.execute(
+                    select(Consent).where(Consent.granted_tx == receipt["transactionHash"].to_0x_hex())
+                ).first()
 
         wait_for(seen, what="the grant in the store")
         assert checkpoint(url)["block_number"] >= receipt["blockNumber"]
@@ -147,10 +166,22 @@ def _branch(chain, label: str, txs: int, revoke: bool) -> None:
     now = w3.eth.get_block("latest")["timestamp"]
     for i in range(txs):
         c = chain.accounts[CITIZENS[i % 4]]
-        transact(w3, c, consent.functions.grant(P, SCOPE_DOMAIN, (i % 12 + 1).to_bytes(32, "big"), ANY_RESEARCHER, now + 7200 + i))
+        transact(
+            w3,
+            c,
+            consent.functions.grant(P, SCOPE_DOMAIN, (i % 12 + 1).to_bytes(32, "big"), ANY_RESEARCHER, now + 7200 + i),
+        )
     if revoke:
-        transact(w3, chain.accounts[CITIZENS[0]], consent.functions.revoke(P, SCOPE_DATASET, (2).to_bytes(32, "big"), ANY_RESEARCHER))
-    transact(w3, chain.accounts[AGENCY], ds.functions.register(keccak(text=label), keccak(text=label + "m"), f"ipfs://{label}", 1, False, 0))
+        transact(
+            w3,
+            chain.accounts[CITIZENS[0]],
+            consent.functions.revoke(P, SCOPE_DATASET, (2).to_bytes(32, "big"), ANY_RESEARCHER),
+        )
+    transact(
+        w3,
+        chain.accounts[AGENCY],
+        ds.functions.register(keccak(text=label), keccak(text=label + "m"), f"ipfs://{label}", 1, False, 0),
+    )
 
 
 @pytest.mark.parametrize("new_branch_txs", [1, 8], ids=["shorter", "longer"])
@@ -162,7 +193,13 @@ def test_reorg_rolls_back_to_the_common_ancestor(devnet, stores, new_branch_txs)
     snapshot = devnet.snapshot()
     _branch(devnet, "A", txs=4, revoke=True)
     ix.catch_up()
-    key = devnet.contract("ConsentRegistry").functions.consent_key(devnet.accounts[CITIZENS[0]].address, P, SCOPE_DATASET, (2).to_bytes(32, "big"), ANY_RESEARCHER).call()
+    key = (
+        devnet.contract("ConsentRegistry")
+        .functions.consent_key(
+            devnet.accounts[CITIZENS[0]].address, P, SCOPE_DATASET, (2).to_bytes(32, "big"), ANY_RESEARCHER
+        )
+        .call()
+    )
     key = "0x" + key.hex()
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -211,9 +248,21 @@ def test_sigkill_mid_catch_up_then_restart(devnet, stores):
     url = stores()
     head = devnet.w3.eth.block_number
     env = os.environ | devnet.env | {"PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-c", "from cityledger.cli import main; main()", "index", "--once", "--db", url, "--batch-logs", "10", "-q"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from cityledger.cli import main; main()",
+        "index",
+        "--once",
+        "--db",
+        url,
+        "--batch-logs",
+        "10",
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
+
         def midway():
             try:
                 n = checkpoint(url).get("block_number")
@@ -255,9 +304,18 @@ def test_rpc_outage_is_reported_and_a_restarted_anvil_is_followed(tmp_path, stor
         wait_for(lambda: checkpoint(url).get("rpc_error"), what="the outage in the status")
         assert thread.is_alive() and errors
         node = Anvil(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config(), state_path=state, port=port).start()
-        transact(chain.w3, chain.accounts[AGENCY], chain.contract("DatasetRegistry").functions.register(keccak(text="after"), keccak(text="m"), "ipfs://after", 2, False, 0))
+        transact(
+            chain.w3,
+            chain.accounts[AGENCY],
+            chain.contract("DatasetRegistry").functions.register(
+                keccak(text="after"), keccak(text="m"), "ipfs://after", 2, False, 0
+            ),
+        )
         head = chain.w3.eth.block_number
-        wait_for(lambda: (cp := checkpoint(url))["block_number"] == head and cp["rpc_error"] is None, what="catching up after the restart")
+        wait_for(
+            lambda: (cp := checkpoint(url))["block_number"] == head and cp["rpc_error"] is None,
+            what="catching up after the restart",
+        )
         ix.stop_event.set()
         thread.join(10)
         ix.close()
@@ -397,12 +455,19 @@ def test_sigkill_while_indexes_are_deferred_then_restart(devnet, stores):
     args = {"url": url, "rpc": devnet.rpc_url, "chain_id": devnet.network.chain_id, "start": devnet.deployment.start_block,
             "addresses": {n: devnet.deployment.address(n) for n in CONTRACTS}}  # fmt: skip
     env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(args)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
+
         def midway():
             try:
                 n = checkpoint(url).get("block_number")
-                return n is not None and devnet.deployment.start_block < n < head - 4 and DEFERRED.isdisjoint(index_names(url))
+                return (
+                    n is not None
+                    and devnet.deployment.start_block < n < head - 4
+                    and DEFERRED.isdisjoint(index_names(url))
+                )
             except Exception:  # the store is still being created
                 return False
 
@@ -415,7 +480,10 @@ def test_sigkill_while_indexes_are_deferred_then_restart(devnet, stores):
     # The store still answers (without the indexes), and a restart (not deferring) builds them.
     engine = make_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(ConsentEvent).where(ConsentEvent.citizen != "")).scalar_one() > 0
+        assert (
+            conn.execute(select(func.count()).select_from(ConsentEvent).where(ConsentEvent.citizen != "")).scalar_one()
+            > 0
+        )
     engine.dispose()
     ix = make_indexer(devnet, url)
     ix.catch_up()

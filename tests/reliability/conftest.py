@@ -15,7 +15,9 @@ from cityledger.testing import CHAIN_ID, build_devnet
 @pytest.fixture
 def own_devnet(tmp_path):
     """A deployed devnet on a fresh anvil for this test only (with a state file, so it can restart)."""
-    node = Anvil(chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=load_config(), state_path=tmp_path / "anvil-state.json")
+    node = Anvil(
+        chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=load_config(), state_path=tmp_path / "anvil-state.json"
+    )
     node.start()
     try:
         yield build_devnet(node, tmp_path / "devnet")

@@ -82,5 +82,3 @@ def run(cmd: list[str], env: dict | None = None, timeout: float = 300) -> subpro
 
 def spawn(cmd: list[str], env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-

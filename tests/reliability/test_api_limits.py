@@ -107,7 +107,13 @@ def test_every_paged_route_caps_the_page_size(client):
     assert len(paged) >= 6, paged
     for path in paged:
         url = concrete(path)
-        for bad in ({"page_size": MAX_PAGE_SIZE + 1}, {"page_size": 0}, {"page_size": 10**9}, {"page": 0}, {"page_size": "x"}):
+        for bad in (
+            {"page_size": MAX_PAGE_SIZE + 1},
+            {"page_size": 0},
+            {"page_size": 10**9},
+            {"page": 0},
+            {"page_size": "x"},
+        ):
             r = client.get(url, params=bad)
             assert 400 <= r.status_code < 500 and "error" in r.json(), (path, bad, r.status_code, r.text[:200])
         full = client.get(url, params={"page_size": MAX_PAGE_SIZE}).json()
@@ -146,14 +152,19 @@ def test_cors_only_the_page_origin_on_every_route(client):
     for path, ops in paths.items():
         url = concrete(path)
         for method in ops:
-            pre = client.options(url, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": method.upper()})
+            pre = client.options(
+                url, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": method.upper()}
+            )
             assert "access-control-allow-origin" not in pre.headers, (path, method)
             good = client.options(url, headers={"Origin": PAGE_ORIGIN, "Access-Control-Request-Method": method.upper()})
             assert good.headers.get("access-control-allow-origin") == PAGE_ORIGIN, (path, method, good.status_code)
             if method == "get":
                 r = client.get(url, headers={"Origin": "https://evil.example"})
                 assert "access-control-allow-origin" not in r.headers and r.status_code < 500, (path, r.status_code)
-                assert client.get(url, headers={"Origin": PAGE_ORIGIN}).headers.get("access-control-allow-origin") == PAGE_ORIGIN
+                assert (
+                    client.get(url, headers={"Origin": PAGE_ORIGIN}).headers.get("access-control-allow-origin")
+                    == PAGE_ORIGIN
+                )
 
 
 # ------------------------------------------------------------------ relayer abuse
@@ -165,12 +176,16 @@ def _signed_body(devnet, citizen, nonce: int, *, signer=None) -> dict:
     health = "0x" + format(1, "064x")
     fields = {"citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": health, "grantee": codes.ANY_RESEARCHER,
               "expiry": now + 86400 * 365, "deadline": now + 3600}  # fmt: skip
-    msg = grant_message(citizen.address, SCI, 3, health, codes.ANY_RESEARCHER, fields["expiry"], nonce, fields["deadline"])
+    msg = grant_message(
+        citizen.address, SCI, 3, health, codes.ANY_RESEARCHER, fields["expiry"], nonce, fields["deadline"]
+    )
     return {**fields, "signature": "0x" + sign(signer or citizen, devnet.w3.eth.chain_id, consent.address, msg).hex()}
 
 
 def test_relayer_spends_nothing_on_bad_or_replayed_signatures(devnet, tmp_path):
-    app = create_app(devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=600, relay_burst=50)
+    app = create_app(
+        devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=600, relay_burst=50
+    )
     c = TestClient(app, raise_server_exceptions=False)
     citizen, other = devnet.accounts[6], devnet.accounts[7]
     relayer = devnet.accounts[5].address
@@ -192,7 +207,9 @@ def test_relayer_spends_nothing_on_bad_or_replayed_signatures(devnet, tmp_path):
 
 
 def test_junk_for_a_citizen_does_not_lock_the_citizen_out(devnet, tmp_path):
-    app = create_app(devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=2, relay_burst=2)
+    app = create_app(
+        devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=2, relay_burst=2
+    )
     c = TestClient(app, raise_server_exceptions=False)
     victim = devnet.accounts[8]
     junk = {**_signed_body(devnet, victim, 0), "signature": "0x" + "11" * 65}

@@ -76,7 +76,9 @@ class Signer:
         self.expiry, self.deadline = now + 86400 * 365, now + 3600
 
     def consent_key(self):
-        return self.consent.functions.consent_key(self.citizen.address, PURPOSE, SCOPE_DOMAIN, SCOPE, ANY_RESEARCHER).call()
+        return self.consent.functions.consent_key(
+            self.citizen.address, PURPOSE, SCOPE_DOMAIN, SCOPE, ANY_RESEARCHER
+        ).call()
 
     def nonce(self) -> int:
         return self.consent.functions.nonce_of(self.consent_key()).call()

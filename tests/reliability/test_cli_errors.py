@@ -54,7 +54,20 @@ CASES: list[tuple[list[str], dict]] = [
     (["datasets", "--page-size", "100000"], {}),
     (["dataset", "0x1234"], {}),
     (["consents", BAD_ADDR], {}),
-    (["consent-check", "--citizen", BAD_ADDR, "--purpose", "ScientificResearch", "--scope-kind", "3", "--scope-id", "1"], {}),
+    (
+        [
+            "consent-check",
+            "--citizen",
+            BAD_ADDR,
+            "--purpose",
+            "ScientificResearch",
+            "--scope-kind",
+            "3",
+            "--scope-id",
+            "1",
+        ],
+        {},
+    ),
     (["consent-check", "--citizen", "0x" + "11" * 20, "--purpose", "0x12", "--scope-kind", "9", "--scope-id", "1"], {}),
     (["access", "--grantee", BAD_ADDR], {}),
     (["releases", "--grantee", BAD_ADDR], {}),
@@ -117,7 +130,11 @@ def world(devnet, tmp_path, monkeypatch):
     migrate(f"sqlite:///{store}")
     monkeypatch.setenv("CITYLEDGER_DB_URL", f"sqlite:///{store}")
     monkeypatch.chdir(work)
-    return {"csv": str(csv), "tmp": str(tmp_path), "folders": (devnet.cfg.data_dir, devnet.cfg.deployments_dir, store.parent, work, tmp_path)}
+    return {
+        "csv": str(csv),
+        "tmp": str(tmp_path),
+        "folders": (devnet.cfg.data_dir, devnet.cfg.deployments_dir, store.parent, work, tmp_path),
+    }
 
 
 XFAIL: dict[str, str] = {}

@@ -18,7 +18,17 @@ import pytest
 
 from cityledger.indexer.sync import Indexer
 
-from .helpers import addresses, assert_same, child_command, cli_index_command, fresh_index, make_events, run, spawn, sqlite_url
+from .helpers import (
+    addresses,
+    assert_same,
+    child_command,
+    cli_index_command,
+    fresh_index,
+    make_events,
+    run,
+    spawn,
+    sqlite_url,
+)
 
 
 def checkpoint_block(db) -> int | None:

@@ -76,8 +76,11 @@ def test_demo_writes_no_personal_data(devnet, tmp_path):
                         bad.append(("log", tx_hash.hex(), w))
                     kinds[k or "uri-bytes"] += 1
             trace = w3.provider.make_request(
-                "debug_traceTransaction", [tx_hash.hex() if isinstance(tx_hash, bytes) else tx_hash,
-                                           {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}]  # fmt: skip
+                "debug_traceTransaction",
+                [
+                    tx_hash.hex() if isinstance(tx_hash, bytes) else tx_hash,
+                    {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}},
+                ],  # fmt: skip
             )
             post = trace["result"]["post"]
             for addr, acct in post.items():

@@ -5,20 +5,20 @@ Errors are always {"error": {"code", "message"}}: 400 bad input, 404 unknown id 
 422 schema violations and relayer rejections, 429 rate limit, 503 store or node unreachable.
 """
 
-
 import logging
 import threading
 import time
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Body, Depends, FastAPI, Path as PathParam, Query, Request
+from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import codes
@@ -26,7 +26,8 @@ from ..config import Config, load_config
 from ..errors import CityLedgerError, NetworkError
 from ..indexer.store import make_engine
 from ..release.snapshots import SnapshotIndex
-from . import queries, schemas as s
+from . import queries
+from . import schemas as s
 from . import validate as v
 from .errors import ApiError, BadInput, NotFound, Unavailable
 from .metadata import MetadataLoader
@@ -127,7 +128,7 @@ def create_app(
         title="CityLedger API",
         version="1",
         description="Datasets, consent, access, releases and rights requests of a city, from the on-chain index. "
-        "Read-only except the signed-consent relayer. Errors: {\"error\": {\"code\", \"message\"}}.",
+        'Read-only except the signed-consent relayer. Errors: {"error": {"code", "message"}}.',
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
@@ -160,7 +161,11 @@ def create_app(
     @app.exception_handler(ProgrammingError)
     async def _store_down(_req: Request, exc: Exception):
         log.warning("store unavailable: %s", getattr(exc, "orig", exc))
-        return _error(503, "store_unavailable", "the index store cannot be read now (not created yet, not yet migrated by the indexer, or locked); retry")
+        return _error(
+            503,
+            "store_unavailable",
+            "the index store cannot be read now (not created yet, not yet migrated by the indexer, or locked); retry",
+        )
 
     @app.exception_handler(NetworkError)
     async def _node_down(_req: Request, exc: NetworkError):
@@ -251,7 +256,13 @@ def create_app(
     @app.get("/api/datasets", response_model=s.Page[s.Dataset], tags=["datasets"], responses=ERRORS)
     def datasets(
         c: Conn,
-        q: Annotated[str | None, Query(max_length=200, description="words of the DCAT title, description or keywords (case-insensitive), text of the metadata URI, or a 0x content-hash prefix")] = None,
+        q: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="words of the DCAT title, description or keywords (case-insensitive), text of the metadata URI, or a 0x content-hash prefix",
+            ),
+        ] = None,
         domain: Annotated[str | None, Query(description="domain name (health, ...) or code 1..12")] = None,
         publisher: Annotated[str | None, Query(description="publisher address")] = None,
         status: Annotated[str | None, Query(description="active | superseded | withdrawn | all")] = None,
@@ -285,7 +296,9 @@ def create_app(
     async def dataset_versions(c: Conn, ref: DatasetRef, page: PageNo = 1, page_size: PageSize = 100):
         return queries.page_of(queries.versions(c, dataset_ref(ref)), page, page_size)
 
-    @app.get("/api/datasets/{ref}/attestations", response_model=s.Page[s.Attestation], tags=["datasets"], responses=ERRORS)
+    @app.get(
+        "/api/datasets/{ref}/attestations", response_model=s.Page[s.Attestation], tags=["datasets"], responses=ERRORS
+    )
     async def dataset_attestations(c: Conn, ref: DatasetRef, page: PageNo = 1, page_size: PageSize = 100):
         return paged(queries.attestations(c, dataset_ref(ref), page=page, page_size=page_size))
 
@@ -310,8 +323,15 @@ def create_app(
     ):
         st = v.choice(state, ("active", "expired", "revoked", "all"), "state")
         out = await maybe_slow(
-            as_of_block, queries.citizen_consents, c, v.address(address, "citizen"), state=st, block=as_of_block,
-            rpc_timestamp=rpc_ts, page=page, page_size=page_size,
+            as_of_block,
+            queries.citizen_consents,
+            c,
+            v.address(address, "citizen"),
+            state=st,
+            block=as_of_block,
+            rpc_timestamp=rpc_ts,
+            page=page,
+            page_size=page_size,
         )
         return paged(out)
 
@@ -319,7 +339,9 @@ def create_app(
     async def citizen_used(c: Conn, address: str, page: PageNo = 1, page_size: PageSize = 100):
         return queries.used_by(c, snapshots, v.address(address, "citizen"), page=page, page_size=page_size)
 
-    @app.get("/api/citizens/{address}/rights", response_model=s.Page[s.RightsRequest], tags=["rights"], responses=ERRORS)
+    @app.get(
+        "/api/citizens/{address}/rights", response_model=s.Page[s.RightsRequest], tags=["rights"], responses=ERRORS
+    )
     async def citizen_rights(c: Conn, address: str, page: PageNo = 1, page_size: PageSize = 100):
         return paged(queries.list_rights(c, citizen=v.address(address, "citizen"), page=page, page_size=page_size))
 
@@ -330,14 +352,20 @@ def create_app(
         purpose: Annotated[str, Query(description="DPV purpose name or 0x hash")],
         scope_kind: Annotated[str, Query(description="dataset | publisher | domain (or 1..3)")],
         scope_id: Annotated[str, Query(description="0x bytes32, or a dataset id / publisher address / domain")],
-        grantee: Annotated[str, Query(description="grantee address (0x000...0: any researcher)")] = codes.ANY_RESEARCHER,
+        grantee: Annotated[
+            str, Query(description="grantee address (0x000...0: any researcher)")
+        ] = codes.ANY_RESEARCHER,
         as_of_block: AsOf = None,
     ):
         from .relayer import consent_key_hex
 
         kind = v.scope_kind(scope_kind)
         key = consent_key_hex(
-            v.address(citizen, "citizen"), v.purpose(purpose), kind, v.scope_id(kind, scope_id), v.address(grantee, "grantee")
+            v.address(citizen, "citizen"),
+            v.purpose(purpose),
+            kind,
+            v.scope_id(kind, scope_id),
+            v.address(grantee, "grantee"),
         )
         return await maybe_slow(as_of_block, queries.consent_check, c, key=key, block=as_of_block, rpc_timestamp=rpc_ts)
 
@@ -373,8 +401,11 @@ def create_app(
     ):
         return paged(
             queries.list_releases(
-                c, dataset_id=dataset_id, grantee=v.address(grantee, "grantee") if grantee else None,
-                page=page, page_size=page_size,
+                c,
+                dataset_id=dataset_id,
+                grantee=v.address(grantee, "grantee") if grantee else None,
+                page=page,
+                page_size=page_size,
             )
         )
 
@@ -424,13 +455,19 @@ def create_app(
                 except Exception:
                     raise Unavailable(f"the node at {net.rpc_url} does not answer; retry later") from None
                 if chain_id != net.chain_id:
-                    raise Unavailable(f"the node is chain {chain_id}, the config says {net.chain_id}: refusing to relay")
+                    raise Unavailable(
+                        f"the node is chain {chain_id}, the config says {net.chain_id}: refusing to relay"
+                    )
                 try:
                     dep = load_deployment(net.chain_id, cfg)
                 except CityLedgerError as exc:
                     raise Unavailable(str(exc)) from None
                 relay_state["relayer"] = Relayer(
-                    w3, contract(w3, dep, "ConsentRegistry", cfg), account, per_minute=relay_per_minute, burst=relay_burst
+                    w3,
+                    contract(w3, dep, "ConsentRegistry", cfg),
+                    account,
+                    per_minute=relay_per_minute,
+                    burst=relay_burst,
                 )
             return relay_state["relayer"]
 

@@ -139,7 +139,9 @@ def _resolve(conn: Connection, block: int | None, rpc_timestamp=None) -> tuple[i
     if block is None:
         block = last
     elif block > last:
-        raise BadInput(f"as_of_block {block} is past the last indexed block {last}; retry when the indexer has caught up")
+        raise BadInput(
+            f"as_of_block {block} is past the last indexed block {last}; retry when the indexer has caught up"
+        )
     return block, block_timestamp(conn, block, rpc_timestamp), block == last
 
 
@@ -188,7 +190,7 @@ def parse_time(value: str | None, name: str) -> int | None:
     except ValueError:
         raise BadInput(f"{name} must be a unix time or an ISO date (2024-05-31), got {text[:40]!r}") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return int(when.timestamp())
 
 
@@ -415,22 +417,38 @@ def _last_block(conn: Connection) -> int | None:
 
 
 def citizen_consents(
-    conn: Connection, citizen: str, *, state: str | None = None, block: int | None = None, rpc_timestamp=None,
-    page: int = 1, page_size: int = 100,
+    conn: Connection,
+    citizen: str,
+    *,
+    state: str | None = None,
+    block: int | None = None,
+    rpc_timestamp=None,
+    page: int = 1,
+    page_size: int = 100,
 ) -> dict:
     block, now, latest = _resolve(conn, block, rpc_timestamp)
     if latest:
         rows = conn.execute(_CONSENTS_OF, {"citizen": citizen}).mappings().all()
         items = [
-            consent_out(r, consent_state("revoke" if r["revoked_block"] is not None and r["expiry"] == 0 else "grant",
-                                         r["expiry"], now), r["updated_block"], r["granted_at"])
+            consent_out(
+                r,
+                consent_state(
+                    "revoke" if r["revoked_block"] is not None and r["expiry"] == 0 else "grant", r["expiry"], now
+                ),
+                r["updated_block"],
+                r["granted_at"],
+            )
             for r in rows
         ]
     else:
         latest = _latest_events([CE.c.citizen == citizen], block)
         rows = conn.execute(select(latest).order_by(latest.c.block_number.desc())).mappings().all()
-        items = [consent_out(r, consent_state(r["action"], r["expiry"], now), r["block_number"],
-                             _granted_at(conn, r["key"], block)) for r in rows]
+        items = [
+            consent_out(
+                r, consent_state(r["action"], r["expiry"], now), r["block_number"], _granted_at(conn, r["key"], block)
+            )
+            for r in rows
+        ]
     if state and state != "all":
         items = [i for i in items if i["state"] == state]
     return {**page_of(items, page, page_size), "as_of_block": block}
@@ -442,9 +460,7 @@ def _granted_at(conn: Connection, key: str, block: int) -> int | None:
     ).scalar()
 
 
-def consent_check(
-    conn: Connection, *, key: str, block: int | None = None, rpc_timestamp=None
-) -> dict:
+def consent_check(conn: Connection, *, key: str, block: int | None = None, rpc_timestamp=None) -> dict:
     """Is the consent with this key active as of a block (the contract's is_active, from the index)."""
     block, now, latest = _resolve(conn, block, rpc_timestamp)
     if latest:
@@ -473,9 +489,7 @@ def held_role(conn: Connection, account: str, role: int, block: int | None) -> b
     return last == "grant"
 
 
-def consenting_citizens(
-    conn: Connection, *, dataset_row, purpose: str, grantee: str, block: int, now: int
-) -> set[str]:
+def consenting_citizens(conn: Connection, *, dataset_row, purpose: str, grantee: str, block: int, now: int) -> set[str]:
     """Citizens whose consent, as of `block`, covers (dataset, purpose, grantee): scope the dataset,
     its publisher or its domain; grantee the address itself or ANY_RESEARCHER if it held the
     researcher role at that block."""
@@ -590,7 +604,9 @@ def releases_with_roots(conn: Connection, roots) -> list[dict]:
     return [release_out(r) for r in rows]
 
 
-def used_by(conn: Connection, snapshots, citizen: str, page: int = 1, page_size: int | None = None) -> list[dict] | dict:
+def used_by(
+    conn: Connection, snapshots, citizen: str, page: int = 1, page_size: int | None = None
+) -> list[dict] | dict:
     """Releases whose consent snapshot (files on disk, see release/snapshots.py) holds the citizen,
     newest first, each with the citizen's leaf and Merkle proof against the on-chain consent_root.
     With a page_size: one page {items, page, page_size, total}, proofs built for that page only."""

@@ -18,7 +18,12 @@ from eth_utils import keccak, to_checksum_address
 
 from ..chain.tx import fees, revert_reason
 from ..signing import (  # the one EIP-712 definition
-    GRANT_TYPES, REVOKE_TYPES, SECP256K1_N, domain, grant_message, revoke_message,
+    GRANT_TYPES,
+    REVOKE_TYPES,
+    SECP256K1_N,
+    domain,
+    grant_message,
+    revoke_message,
 )
 from . import validate as v
 from .errors import BadInput, RateLimited, Rejected, Unavailable
@@ -79,17 +84,22 @@ def parse_request(action: str, body: dict) -> SignedRequest:
 
 def consent_key_hex(citizen: str, purpose: str, scope_kind: int, scope_id: str, grantee: str) -> str:
     """keccak256(abi_encode(citizen, purpose, scope_kind, scope_id, grantee)), as the contract (0x hex in and out)."""
-    return "0x" + keccak(
-        abi_encode(
-            ["address", "bytes32", "uint8", "bytes32", "address"],
-            [citizen, bytes.fromhex(purpose[2:]), scope_kind, bytes.fromhex(scope_id[2:]), grantee],
-        )
-    ).hex()
+    return (
+        "0x"
+        + keccak(
+            abi_encode(
+                ["address", "bytes32", "uint8", "bytes32", "address"],
+                [citizen, bytes.fromhex(purpose[2:]), scope_kind, bytes.fromhex(scope_id[2:]), grantee],
+            )
+        ).hex()
+    )
 
 
 def consent_key(req: SignedRequest) -> bytes:
     return bytes.fromhex(
-        consent_key_hex(req.citizen, "0x" + req.purpose.hex(), req.scope_kind, "0x" + req.scope_id.hex(), req.grantee)[2:]
+        consent_key_hex(req.citizen, "0x" + req.purpose.hex(), req.scope_kind, "0x" + req.scope_id.hex(), req.grantee)[
+            2:
+        ]
     )
 
 
@@ -100,7 +110,9 @@ def typed_digest(req: SignedRequest, *, chain_id: int, contract_address: str, no
         message, types = grant_message(*common, req.expiry, nonce, req.deadline), GRANT_TYPES
     else:
         message, types = revoke_message(*common, nonce, req.deadline), REVOKE_TYPES
-    return _hash_eip191_message(encode_typed_data(domain(chain_id, to_checksum_address(contract_address)), types, message))
+    return _hash_eip191_message(
+        encode_typed_data(domain(chain_id, to_checksum_address(contract_address)), types, message)
+    )
 
 
 def recover_signer(digest: bytes, signature: bytes) -> str:
@@ -113,7 +125,9 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
     if not 0 < r < SECP256K1_N or not 0 < s < SECP256K1_N:
         raise Rejected("signature r or s is out of range", code="bad_signature")
     if s > SECP256K1_N // 2:
-        raise Rejected("signature has a high s value (malleable form); sign again with a standard wallet", code="bad_signature")
+        raise Rejected(
+            "signature has a high s value (malleable form); sign again with a standard wallet", code="bad_signature"
+        )
     try:
         return Account._recover_hash(digest, vrs=(v_, r, s))
     except Exception:  # eth_keys raises BadSignature for points not on the curve
@@ -183,8 +197,15 @@ class Relayer:
     victim's quota, and a client sending junk is answered 429 after its burst."""
 
     def __init__(
-        self, w3, consent_contract, account, *, per_minute: float = 6, burst: int | None = None,
-        invalid_per_minute: float | None = None, invalid_burst: int | None = None,
+        self,
+        w3,
+        consent_contract,
+        account,
+        *,
+        per_minute: float = 6,
+        burst: int | None = None,
+        invalid_per_minute: float | None = None,
+        invalid_burst: int | None = None,
     ):
         self.w3 = w3
         self.contract = consent_contract
@@ -261,7 +282,9 @@ class Relayer:
         except Exception:
             out = b""
         if bytes(out[:4]) != ERC1271_MAGIC:
-            raise Rejected("the citizen's contract wallet does not accept this signature (ERC-1271)", code="bad_signature")
+            raise Rejected(
+                "the citizen's contract wallet does not accept this signature (ERC-1271)", code="bad_signature"
+            )
 
     def _call(self, req: SignedRequest):
         f = self.contract.functions

@@ -13,7 +13,9 @@ Hash = str
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="machine-readable: bad_request, not_found, validation_error, rejected, rate_limited, ...")
+    code: str = Field(
+        description="machine-readable: bad_request, not_found, validation_error, rejected, rate_limited, ..."
+    )
     message: str = Field(description="what was wrong and what to do")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -37,7 +37,11 @@ def git_commit(cfg: Config) -> str | None:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cfg.root, capture_output=True, text=True, timeout=5, check=True,
+            cwd=cfg.root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
@@ -89,7 +93,9 @@ def deploy_all(
     artifacts = compile_all(cfg)
     plan = planned(artifacts)
     if not plan:
-        raise CityLedgerError(f"nothing to deploy: none of {', '.join(n for n, _ in DEPLOY_ORDER)} in {cfg.contracts_dir}")
+        raise CityLedgerError(
+            f"nothing to deploy: none of {', '.join(n for n, _ in DEPLOY_ORDER)} in {cfg.contracts_dir}"
+        )
     names = [name for name, _ in plan]
     if not force and deployment_path(chain_id, cfg).is_file():
         try:
@@ -129,7 +135,7 @@ def deploy_all(
         deployer=deployer.address,
         start_block=min(entry["block"] for entry in deployed.values()),
         git_commit=git_commit(cfg),
-        timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
         compiler_version=compiler_version(),
     )
     save_deployment(record, cfg)

@@ -64,7 +64,9 @@ def fees(w3: Web3) -> dict:
     return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
 
 
-def transact(w3: Web3, account: LocalAccount, contract_function, *, gas: int | None = None, value: int = 0) -> TxReceipt:
+def transact(
+    w3: Web3, account: LocalAccount, contract_function, *, gas: int | None = None, value: int = 0
+) -> TxReceipt:
     """Build, sign, send and wait for `contract_function` (a bound function or a constructor).
 
     Raises TransactionFailed with the contract's revert reason when gas estimation reverts or

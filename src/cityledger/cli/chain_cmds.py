@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,7 +18,7 @@ from ..errors import CityLedgerError
 out = Console(highlight=False, soft_wrap=True)  # one message, one line (tables still fit the width)
 
 NetworkOpt = Annotated[
-    Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")
+    str | None, typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")
 ]
 
 
@@ -66,7 +66,9 @@ def compile_cmd(force: Annotated[bool, typer.Option("--force", "-f", help="Recom
 
 def deploy_cmd(
     network: NetworkOpt = None,
-    force: Annotated[bool, typer.Option("--force", "-f", help="Deploy again even if the deployment is current")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Deploy again even if the deployment is current")
+    ] = False,
     roles: Annotated[bool, typer.Option(help="On a devnet, grant the devnet roles to accounts 1-4")] = True,
 ) -> None:
     """Deploy the contracts and write deployments/<chain id>.json (a no-op if current, unless --force)."""
@@ -140,7 +142,10 @@ def devnet_status(network: NetworkOpt = None) -> None:
         ("chain id", s["chain_id"]),
         ("block", s["block"]),
         ("client", s["client"]),
-        ("state file", f"{s['state_file']} ({s['state_bytes']} bytes)" if s["state_bytes"] else f"{s['state_file']} (none yet)"),
+        (
+            "state file",
+            f"{s['state_file']} ({s['state_bytes']} bytes)" if s["state_bytes"] else f"{s['state_file']} (none yet)",
+        ),
         ("log", s["log_file"]),
     ]
     for key, value in rows:
@@ -185,7 +190,7 @@ def accounts_cmd(network: NetworkOpt = None) -> None:
     except CityLedgerError:
         pass  # offline or not deployed: show what is known
     kinds = {v: k for k, v in PUBLISHER_KINDS.items()}
-    table = Table(title=f"{net.name} accounts (mnemonic: \"{net.mnemonic}\")", title_justify="left")
+    table = Table(title=f'{net.name} accounts (mnemonic: "{net.mnemonic}")', title_justify="left")
     table.add_column("#")
     table.add_column("address", no_wrap=True, min_width=42)
     for col in ("devnet role", "on chain", "balance (ETH)"):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -58,14 +57,21 @@ def _progress(total: int, label: str):
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  TimeRemainingColumn(), console=err, transient=True) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
 
 def _when(ts: int | None) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "?"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "?"
 
 
 def _emit(as_json: bool, data: dict, lines: list[str]) -> None:
@@ -76,8 +82,10 @@ def _emit(as_json: bool, data: dict, lines: list[str]) -> None:
             out.print(line)
 
 
-def fingerprint_cmd(file: Path = typer.Argument(..., help="Any file; CSV/TSV/Parquet also get a row Merkle root."),
-                    as_json: bool = JSON_OUT) -> None:
+def fingerprint_cmd(
+    file: Path = typer.Argument(..., help="Any file; CSV/TSV/Parquet also get a row Merkle root."),
+    as_json: bool = JSON_OUT,
+) -> None:
     """Print a file's content hash (SHA-256) and, for tables, its row Merkle root. Needs no chain."""
     from ..datasets.fingerprints import fingerprint_file, work_bytes
     from ..fingerprint import check_readable_file
@@ -85,9 +93,14 @@ def fingerprint_cmd(file: Path = typer.Argument(..., help="Any file; CSV/TSV/Par
     p = check_readable_file(file)
     with _progress(work_bytes(p), f"fingerprint {p.name}") as cb:
         fp = fingerprint_file(p, cb)
-    data = {"file": str(p), "content_hash": "0x" + fp.content_hash.hex(), "byte_size": fp.byte_size,
-            "media_type": fp.media_type, "rows_root": "0x" + fp.rows.root.hex() if fp.rows else None,
-            "record_count": fp.rows.count if fp.rows else None}
+    data = {
+        "file": str(p),
+        "content_hash": "0x" + fp.content_hash.hex(),
+        "byte_size": fp.byte_size,
+        "media_type": fp.media_type,
+        "rows_root": "0x" + fp.rows.root.hex() if fp.rows else None,
+        "record_count": fp.rows.count if fp.rows else None,
+    }
     lines = [f"content hash  {data['content_hash']}  (sha256 of {fp.byte_size} bytes)"]
     if fp.rows:
         lines.append(f"rows root     {data['rows_root']}  ({fp.rows.count} rows, {fp.rows.canonical_form})")
@@ -98,21 +111,22 @@ def publish_cmd(
     file: Path = typer.Argument(..., help="The dataset file."),
     title: str = typer.Option(..., "--title", help="Title of the dataset."),
     domain: str = typer.Option(..., "--domain", help="Domain: health, education, energy, environment, ..."),
-    description: Optional[str] = typer.Option(None, "--description", help="What the data is (required)."),
-    license: Optional[str] = typer.Option(None, "--license", help="License IRI or SPDX id (required), e.g. CC-BY-4.0."),
+    description: str | None = typer.Option(None, "--description", help="What the data is (required)."),
+    license: str | None = typer.Option(None, "--license", help="License IRI or SPDX id (required), e.g. CC-BY-4.0."),
     supersedes: int = typer.Option(0, "--supersedes", help="Id of the version this file corrects or updates."),
     personal: bool = typer.Option(False, "--personal", help="The dataset holds personal data (consent applies)."),
-    temporal: Optional[str] = typer.Option(None, "--temporal", help="Period covered: START/END (ISO dates)."),
-    spatial: Optional[str] = typer.Option(None, "--spatial", help="Place covered, e.g. 'Seattle, Washington, USA'."),
-    population: Optional[str] = typer.Option(None, "--population", help="Who or what is covered."),
-    method: Optional[str] = typer.Option(None, "--method", help="How the data was collected."),
-    not_covered: Optional[str] = typer.Option(None, "--not-covered", help="Who or what is NOT covered."),
-    source: Optional[str] = typer.Option(None, "--source", help="Where the data comes from."),
+    temporal: str | None = typer.Option(None, "--temporal", help="Period covered: START/END (ISO dates)."),
+    spatial: str | None = typer.Option(None, "--spatial", help="Place covered, e.g. 'Seattle, Washington, USA'."),
+    population: str | None = typer.Option(None, "--population", help="Who or what is covered."),
+    method: str | None = typer.Option(None, "--method", help="How the data was collected."),
+    not_covered: str | None = typer.Option(None, "--not-covered", help="Who or what is NOT covered."),
+    source: str | None = typer.Option(None, "--source", help="Where the data comes from."),
     keyword: list[str] = typer.Option([], "--keyword", help="Keyword (repeatable)."),
-    metadata_uri: Optional[str] = typer.Option(None, "--metadata-uri",
-                                               help="s3:// or ipfs:// URI of the metadata (default: local store)."),
-    network: Optional[str] = NETWORK,
-    from_account: Optional[int] = typer.Option(None, "--from-account", help="Devnet account index (default 1)."),
+    metadata_uri: str | None = typer.Option(
+        None, "--metadata-uri", help="s3:// or ipfs:// URI of the metadata (default: local store)."
+    ),
+    network: str | None = NETWORK,
+    from_account: int | None = typer.Option(None, "--from-account", help="Devnet account index (default 1)."),
     as_json: bool = JSON_OUT,
 ) -> None:
     """Fingerprint FILE, store its DCAT metadata and register it on chain."""
@@ -128,20 +142,33 @@ def publish_cmd(
     start, end = _period(temporal)
     net = config().network(network)
     account = _account(net, from_account, 1)
-    info = DatasetInfo(title=title, domain=domain, publisher=account.address, description=description,
-                       license=license, personal_data=personal, supersedes=supersedes, keywords=keyword,
-                       source=source, coverage=Coverage(start, end, spatial, population, method, not_covered))
+    info = DatasetInfo(
+        title=title,
+        domain=domain,
+        publisher=account.address,
+        description=description,
+        license=license,
+        personal_data=personal,
+        supersedes=supersedes,
+        keywords=keyword,
+        source=source,
+        coverage=Coverage(start, end, spatial, population, method, not_covered),
+    )
     check_info(info)
     if metadata_uri:
         check_uri(metadata_uri)
     _, w3, deployment = _chain(net.name)
     with _progress(work_bytes(p), f"fingerprint {p.name}") as cb:
         fp = fingerprint_file(p, cb)
-    result = publish(w3, deployment, account, p, info, store=MetadataStore(), metadata_uri=metadata_uri,
-                     fingerprint=fp)
+    result = publish(w3, deployment, account, p, info, store=MetadataStore(), metadata_uri=metadata_uri, fingerprint=fp)
     if result.already_registered:
-        _emit(as_json, result.to_json(),
-              [f"already registered as dataset {result.dataset_id} (content hash {result.content_hash}); nothing written"])
+        _emit(
+            as_json,
+            result.to_json(),
+            [
+                f"already registered as dataset {result.dataset_id} (content hash {result.content_hash}); nothing written"
+            ],
+        )
         return
     lines = [
         f"registered dataset {result.dataset_id} (version {result.version}) from {account.address}",
@@ -173,9 +200,10 @@ def _period(temporal: str | None) -> tuple[str | None, str | None]:
 def withdraw_cmd(
     dataset_id: int = typer.Argument(..., help="The version to withdraw."),
     reason: str = typer.Option(..., "--reason", help="Why (kept off chain; its SHA-256 goes on chain)."),
-    network: Optional[str] = NETWORK,
-    from_account: Optional[int] = typer.Option(None, "--from-account",
-                                               help="Devnet account index (default: the version's publisher)."),
+    network: str | None = NETWORK,
+    from_account: int | None = typer.Option(
+        None, "--from-account", help="Devnet account index (default: the version's publisher)."
+    ),
     as_json: bool = JSON_OUT,
 ) -> None:
     """Withdraw a dataset version (its publisher only)."""
@@ -191,15 +219,17 @@ def withdraw_cmd(
         default = addrs.index(rec["publisher"].lower()) if rec["publisher"].lower() in addrs else 1
     account = _account(net, from_account, default)
     result = withdraw(w3, deployment, account, dataset_id, reason)
-    _emit(as_json, result, [f"withdrew dataset {dataset_id}: transaction {result['tx_hash']} (block {result['block']})"])
+    _emit(
+        as_json, result, [f"withdrew dataset {dataset_id}: transaction {result['tx_hash']} (block {result['block']})"]
+    )
 
 
 def attest_cmd(
     dataset_id: int = typer.Argument(..., help="The version attested."),
     kind: str = typer.Option(..., "--kind", help="quality, coverage, provenance or privacy_review."),
     report: Path = typer.Option(..., "--report", help="The audit report file (its SHA-256 goes on chain)."),
-    network: Optional[str] = NETWORK,
-    from_account: Optional[int] = typer.Option(None, "--from-account", help="Devnet account index (default 3)."),
+    network: str | None = NETWORK,
+    from_account: int | None = typer.Option(None, "--from-account", help="Devnet account index (default 3)."),
     as_json: bool = JSON_OUT,
 ) -> None:
     """Attach an auditor's attestation to a dataset version."""
@@ -210,12 +240,21 @@ def attest_cmd(
     check_readable_file(report)
     net, w3, deployment = _chain(network)
     result = attest(w3, deployment, _account(net, from_account, 3), dataset_id, kind, report)
-    _emit(as_json, result, [f"attestation {result['attestation_id']} ({kind}) on dataset {dataset_id}: "
-                            f"report {result['report_hash']}, transaction {result['tx_hash']}"])
+    _emit(
+        as_json,
+        result,
+        [
+            f"attestation {result['attestation_id']} ({kind}) on dataset {dataset_id}: "
+            f"report {result['report_hash']}, transaction {result['tx_hash']}"
+        ],
+    )
 
 
-def verify_cmd(file: Path = typer.Argument(..., help="The file to check against the chain."),
-               network: Optional[str] = NETWORK, as_json: bool = JSON_OUT) -> None:
+def verify_cmd(
+    file: Path = typer.Argument(..., help="The file to check against the chain."),
+    network: str | None = NETWORK,
+    as_json: bool = JSON_OUT,
+) -> None:
     """Is this exact file registered? By whom, when, which version, its status and attestations."""
     from ..datasets.registry import verify_hash
     from ..fingerprint import check_readable_file, sha256_file
@@ -248,15 +287,17 @@ def verify_cmd(file: Path = typer.Argument(..., help="The file to check against 
     if not v.attestations:
         lines.append("  attestations   none")
     for a in v.attestations:
-        lines.append(f"  attestation    #{a['attestation_id']} {a['kind']} by {a['auditor']}"
-                     f"{'' if a['active'] else ' (revoked)'}, report {a['report_hash']}")
+        lines.append(
+            f"  attestation    #{a['attestation_id']} {a['kind']} by {a['auditor']}"
+            f"{'' if a['active'] else ' (revoked)'}, report {a['report_hash']}"
+        )
     _emit(as_json, v.to_json(), lines)
 
 
 def prove_cmd(
     file: Path = typer.Argument(..., help="A CSV/TSV/Parquet file."),
     row: int = typer.Option(..., "--row", help="Data row number, 1 = the first row after the header."),
-    out_path: Optional[Path] = typer.Option(None, "--out", help="Write the proof JSON here instead of stdout."),
+    out_path: Path | None = typer.Option(None, "--out", help="Write the proof JSON here instead of stdout."),
 ) -> None:
     """Print (or write) an inclusion proof of one row against the file's row Merkle root."""
     from ..fingerprint import prove_row
@@ -277,9 +318,9 @@ def prove_cmd(
 
 def verify_row_cmd(
     proof_file: Path = typer.Argument(..., help="A proof JSON written by `cityledger prove`."),
-    root: Optional[str] = typer.Option(None, "--root", help="The expected rows Merkle root (hex)."),
-    dataset: Optional[int] = typer.Option(None, "--dataset", help="Check against this registered dataset's root."),
-    network: Optional[str] = NETWORK,
+    root: str | None = typer.Option(None, "--root", help="The expected rows Merkle root (hex)."),
+    dataset: int | None = typer.Option(None, "--dataset", help="Check against this registered dataset's root."),
+    network: str | None = NETWORK,
 ) -> None:
     """Check a row inclusion proof: alone, against a root, or against a registered dataset."""
     from ..datasets.registry import dataset_rows_root
@@ -294,7 +335,9 @@ def verify_row_cmd(
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise CityLedgerError(f"{p}: not a JSON proof ({exc})") from None
-    against = "the root given" if root is not None else "the root inside the proof (pass --root or --dataset to bind it)"
+    against = (
+        "the root given" if root is not None else "the root inside the proof (pass --root or --dataset to bind it)"
+    )
     if dataset is not None:
         _, w3, deployment = _chain(network)
         expected, _ = dataset_rows_root(w3, deployment, dataset, MetadataStore())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -40,11 +40,23 @@ def _enricher(ix):
 
 def index_cmd(
     once: Annotated[bool, typer.Option("--once", help="Catch up to the head and exit")] = False,
-    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")] = None,
-    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
-    reset: Annotated[bool, typer.Option("--reset", help="Forget the store's indexed data and re-index from the deployment block")] = False,
+    network: Annotated[
+        str | None, typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Forget the store's indexed data and re-index from the deployment block")
+    ] = False,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between head polls while following")] = 0.1,
-    batch_logs: Annotated[int, typer.Option("--batch-logs", help="Logs aimed at per block range (catch-up commits about 1.5 times that per transaction; memory grows with it)")] = TARGET_LOGS,
+    batch_logs: Annotated[
+        int,
+        typer.Option(
+            "--batch-logs",
+            help="Logs aimed at per block range (catch-up commits about 1.5 times that per transaction; memory grows with it)",
+        ),
+    ] = TARGET_LOGS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Index the deployed contracts' events into the store: catch up from the deployment block, then follow."""
@@ -77,7 +89,13 @@ def index_cmd(
 
                 def report(r) -> None:
                     dt = max(time.monotonic() - t0, 1e-6)
-                    progress.update(task, completed=r.to_block - start, total=max(r.head - start, 1), events=ix.events_total, rate=ix.events_total / dt)
+                    progress.update(
+                        task,
+                        completed=r.to_block - start,
+                        total=max(r.head - start, 1),
+                        events=ix.events_total,
+                        rate=ix.events_total / dt,
+                    )
 
                 ix.catch_up(progress=report)
         except RpcUnavailable as exc:
@@ -102,8 +120,12 @@ def index_cmd(
 
 
 def status_cmd(
-    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")] = None,
-    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
+    network: Annotated[
+        str | None, typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")
+    ] = None,
 ) -> None:
     """Show the indexer's checkpoint: last indexed, head and finalized block, row counts, last RPC error."""
     from sqlalchemy import func, inspect, select
@@ -122,7 +144,11 @@ def status_cmd(
             with engine.connect() as conn:
                 tables = set(inspect(conn).get_table_names())
                 row = conn.execute(select(Checkpoint)).mappings().first() if "checkpoint" in tables else None
-                summaries = conn.execute(select(func.count()).select_from(DatasetMetadata)).scalar_one() if "dataset_metadata" in tables else None
+                summaries = (
+                    conn.execute(select(func.count()).select_from(DatasetMetadata)).scalar_one()
+                    if "dataset_metadata" in tables
+                    else None
+                )
         except SQLAlchemyError as exc:
             raise CityLedgerError(f"cannot read the store {_safe(url)}: {getattr(exc, 'orig', None) or exc}") from None
         if row is None:
@@ -159,7 +185,9 @@ def _status_table(url: str, row, counts: dict, summaries: int | None) -> None:
     table.add_row("lag (blocks)", str(lag))
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
-    table.add_row("dataset_metadata", "(store not migrated: run `cityledger index`)" if summaries is None else f"{summaries:,}")
+    table.add_row(
+        "dataset_metadata", "(store not migrated: run `cityledger index`)" if summaries is None else f"{summaries:,}"
+    )
     Console(highlight=False).print(table)
 
 

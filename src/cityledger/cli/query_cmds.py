@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -58,12 +58,14 @@ def when(ts: int | None) -> str:
     if not ts:
         return ""
     try:
-        return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M")
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
     except (OverflowError, OSError, ValueError):  # "forever" expiries (2^63-1)
         return "never"
 
 
-def emit(as_json: bool, data, title: str, columns: list[tuple[str, callable]], rows: list[dict], footer: str = "") -> None:
+def emit(
+    as_json: bool, data, title: str, columns: list[tuple[str, callable]], rows: list[dict], footer: str = ""
+) -> None:
     if as_json:
         out.print_json(json.dumps(data, default=str))
         return
@@ -116,15 +118,20 @@ RELEASE_COLUMNS = [
 
 
 def datasets_cmd(
-    q: Annotated[Optional[str], typer.Option("--q", help="Words of the title, description or keywords (or the metadata URI), or a 0x content-hash prefix")] = None,
-    domain: Annotated[Optional[str], typer.Option("--domain", help="health, education, ... or 1..12")] = None,
-    publisher: Annotated[Optional[str], typer.Option("--publisher", help="Publisher address")] = None,
-    status: Annotated[Optional[str], typer.Option("--status", help="active | superseded | withdrawn | all")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="Registered at/after (unix time or ISO date)")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", help="Registered before (unix time or ISO date)")] = None,
+    q: Annotated[
+        str | None,
+        typer.Option(
+            "--q", help="Words of the title, description or keywords (or the metadata URI), or a 0x content-hash prefix"
+        ),
+    ] = None,
+    domain: Annotated[str | None, typer.Option("--domain", help="health, education, ... or 1..12")] = None,
+    publisher: Annotated[str | None, typer.Option("--publisher", help="Publisher address")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="active | superseded | withdrawn | all")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Registered at/after (unix time or ISO date)")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Registered before (unix time or ISO date)")] = None,
     page: Annotated[int, PAGE] = 1,
     page_size: Annotated[int, PAGE_SIZE] = 20,
-    db: Annotated[Optional[str], DB] = None,
+    db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
     """Search the registered datasets (newest first)."""
@@ -133,9 +140,14 @@ def datasets_cmd(
 
     st = v.choice(status, ("active", "superseded", "withdrawn", "all"), "--status")
     args = dict(
-        q=q, domain=v.domain(domain, "--domain"), publisher=v.address(publisher, "--publisher") if publisher else None,
-        status=None if st == "all" else st, since=queries.parse_time(since, "--since"),
-        until=queries.parse_time(until, "--until"), page=page, page_size=page_size,
+        q=q,
+        domain=v.domain(domain, "--domain"),
+        publisher=v.address(publisher, "--publisher") if publisher else None,
+        status=None if st == "all" else st,
+        since=queries.parse_time(since, "--since"),
+        until=queries.parse_time(until, "--until"),
+        page=page,
+        page_size=page_size,
     )
     with store(db) as conn:
         res = queries.list_datasets(conn, **args)
@@ -144,13 +156,12 @@ def datasets_cmd(
 
 def dataset_cmd(
     ref: Annotated[str, typer.Argument(help="Dataset id or 0x content hash")],
-    db: Annotated[Optional[str], DB] = None,
+    db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
     """One dataset version with its lineage, attestations and active consent counts."""
     from ..api import queries
     from ..api import validate as v
-
     from ..api.metadata import MetadataLoader
     from ..config import config
 
@@ -172,19 +183,29 @@ def dataset_cmd(
         ("metadata", f"{d['metadata_uri']} ({d['metadata_hash']})"),
         ("registered", f"block {d['registered_block']}, {when(d['registered_at'])}"),
         ("lineage", " -> ".join(str(x["dataset_id"]) for x in lineage)),
-        ("attestations", ", ".join(f"{a['kind']} by {short(a['auditor'], 4)}" + ("" if a["active"] else " (revoked)")
-                                   for a in d["attestations"]) or "none"),
-        ("active consent", ", ".join(f"{c['purpose_name'] or short(c['purpose'])}: {c['active']}" for c in counts["counts"])
-         or "none"),
+        (
+            "attestations",
+            ", ".join(
+                f"{a['kind']} by {short(a['auditor'], 4)}" + ("" if a["active"] else " (revoked)")
+                for a in d["attestations"]
+            )
+            or "none",
+        ),
+        (
+            "active consent",
+            ", ".join(f"{c['purpose_name'] or short(c['purpose'])}: {c['active']}" for c in counts["counts"]) or "none",
+        ),
     ):
         out.print(f"[bold]{label:>15}[/]  {value}")
 
 
 def consents_cmd(
     address: Annotated[str, typer.Argument(help="The citizen's address")],
-    state: Annotated[Optional[str], typer.Option("--state", help="active | expired | revoked | all")] = None,
-    block: Annotated[Optional[int], typer.Option("--block", min=0, help="As of this block (default: last indexed)")] = None,
-    db: Annotated[Optional[str], DB] = None,
+    state: Annotated[str | None, typer.Option("--state", help="active | expired | revoked | all")] = None,
+    block: Annotated[
+        int | None, typer.Option("--block", min=0, help="As of this block (default: last indexed)")
+    ] = None,
+    db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
     """A citizen's consents and their state, now or as of a block."""
@@ -195,8 +216,14 @@ def consents_cmd(
     st = v.choice(state, ("active", "expired", "revoked", "all"), "--state")
     with store(db) as conn:
         res = queries.citizen_consents(conn, citizen, state=st, block=block, page_size=10**6)
-    emit(as_json, res, f"consents of {citizen} as of block {res['as_of_block']}", CONSENT_COLUMNS, res["items"],
-         f"{res['total']} consent(s)")
+    emit(
+        as_json,
+        res,
+        f"consents of {citizen} as of block {res['as_of_block']}",
+        CONSENT_COLUMNS,
+        res["items"],
+        f"{res['total']} consent(s)",
+    )
 
 
 def consent_check_cmd(
@@ -204,9 +231,10 @@ def consent_check_cmd(
     purpose: Annotated[str, typer.Option("--purpose", help="DPV purpose name or 0x hash")],
     scope_kind: Annotated[str, typer.Option("--scope-kind", help="dataset | publisher | domain")],
     scope_id: Annotated[str, typer.Option("--scope-id", help="Dataset id, publisher address, domain, or 0x bytes32")],
-    grantee: Annotated[str, typer.Option("--grantee", help="Grantee address (default: any researcher)")] = "0x" + "0" * 40,
-    block: Annotated[Optional[int], typer.Option("--block", min=0, help="As of this block")] = None,
-    db: Annotated[Optional[str], DB] = None,
+    grantee: Annotated[str, typer.Option("--grantee", help="Grantee address (default: any researcher)")] = "0x"
+    + "0" * 40,
+    block: Annotated[int | None, typer.Option("--block", min=0, help="As of this block")] = None,
+    db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
     """Is one consent active (as of a block)? The contract's is_active, from the index."""
@@ -215,8 +243,13 @@ def consent_check_cmd(
     from ..api.relayer import consent_key_hex
 
     kind = v.scope_kind(scope_kind, "--scope-kind")
-    key = consent_key_hex(v.address(citizen, "--citizen"), v.purpose(purpose, "--purpose"), kind,
-                          v.scope_id(kind, scope_id, "--scope-id"), v.address(grantee, "--grantee"))
+    key = consent_key_hex(
+        v.address(citizen, "--citizen"),
+        v.purpose(purpose, "--purpose"),
+        kind,
+        v.scope_id(kind, scope_id, "--scope-id"),
+        v.address(grantee, "--grantee"),
+    )
     with store(db) as conn:
         res = queries.consent_check(conn, key=key, block=block)
     if as_json:
@@ -227,12 +260,12 @@ def consent_check_cmd(
 
 
 def access_cmd(
-    dataset: Annotated[Optional[int], typer.Option("--dataset", min=1, help="Dataset id")] = None,
-    grantee: Annotated[Optional[str], typer.Option("--grantee", help="Requester / grantee address")] = None,
-    status: Annotated[Optional[str], typer.Option("--status", help="requested | granted | refused | ended")] = None,
+    dataset: Annotated[int | None, typer.Option("--dataset", min=1, help="Dataset id")] = None,
+    grantee: Annotated[str | None, typer.Option("--grantee", help="Requester / grantee address")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="requested | granted | refused | ended")] = None,
     page: Annotated[int, PAGE] = 1,
     page_size: Annotated[int, PAGE_SIZE] = 20,
-    db: Annotated[Optional[str], DB] = None,
+    db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
     """Access requests and grants."""
@@ -240,8 +273,13 @@ def access_cmd(
     from ..api import validate as v
     from ..codes import ACCESS_STATUS_NAMES
 
-    args = dict(dataset_id=dataset, grantee=v.address(grantee, "--grantee") if grantee else None,
-                status=v.choice(status, tuple(ACCESS_STATUS_NAMES.values()), "--status"), page=page, page_size=page_size)
+    args = dict(
+        dataset_id=dataset,
+        grantee=v.address(grantee, "--grantee") if grantee else None,
+        status=v.choice(status, tuple(ACCESS_STATUS_NAMES.values()), "--status"),
+        page=page,
+        page_size=page_size,
+    )
     with store(db) as conn:
         res = queries.list_access(conn, **args)
     cols = [
@@ -256,11 +294,11 @@ def access_cmd(
 
 
 def releases_cmd(
-    dataset: Annotated[Optional[int], typer.Option("--dataset", min=1, help="Dataset id")] = None,
-    grantee: Annotated[Optional[str], typer.Option("--grantee", help="Grantee address")] = None,
+    dataset: Annotated[int | None, typer.Option("--dataset", min=1, help="Dataset id")] = None,
+    grantee: Annotated[str | None, typer.Option("--grantee", help="Grantee address")] = None,
     page: Annotated[int, PAGE] = 1,
     page_size: Annotated[int, PAGE_SIZE] = 20,
-    db: Annotated[Optional[str], DB] = None,
+    db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
     """Logged releases (consent-filtered data handed to a grantee)."""
@@ -268,19 +306,24 @@ def releases_cmd(
     from ..api import validate as v
 
     with store(db) as conn:
-        res = queries.list_releases(conn, dataset_id=dataset, grantee=v.address(grantee, "--grantee") if grantee else None,
-                                    page=page, page_size=page_size)
+        res = queries.list_releases(
+            conn,
+            dataset_id=dataset,
+            grantee=v.address(grantee, "--grantee") if grantee else None,
+            page=page,
+            page_size=page_size,
+        )
     emit(as_json, res, "releases", RELEASE_COLUMNS, res["items"], page_footer(res))
 
 
 def rights_cmd(
-    publisher: Annotated[Optional[str], typer.Option("--publisher", help="Responsible publisher")] = None,
-    citizen: Annotated[Optional[str], typer.Option("--citizen", help="Filing citizen")] = None,
-    status: Annotated[Optional[str], typer.Option("--status", help="open | fulfilled | refused | withdrawn")] = None,
+    publisher: Annotated[str | None, typer.Option("--publisher", help="Responsible publisher")] = None,
+    citizen: Annotated[str | None, typer.Option("--citizen", help="Filing citizen")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="open | fulfilled | refused | withdrawn")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open requests past their deadline")] = False,
     page: Annotated[int, PAGE] = 1,
     page_size: Annotated[int, PAGE_SIZE] = 20,
-    db: Annotated[Optional[str], DB] = None,
+    db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
     """Citizens' rights requests (access, rectification, erasure, ...), with overdue ones."""
@@ -288,10 +331,14 @@ def rights_cmd(
     from ..api import validate as v
     from ..codes import RIGHTS_STATUS_NAMES
 
-    args = dict(publisher=v.address(publisher, "--publisher") if publisher else None,
-                citizen=v.address(citizen, "--citizen") if citizen else None,
-                status=v.choice(status, tuple(RIGHTS_STATUS_NAMES.values()), "--status"), overdue=overdue,
-                page=page, page_size=page_size)
+    args = dict(
+        publisher=v.address(publisher, "--publisher") if publisher else None,
+        citizen=v.address(citizen, "--citizen") if citizen else None,
+        status=v.choice(status, tuple(RIGHTS_STATUS_NAMES.values()), "--status"),
+        overdue=overdue,
+        page=page,
+        page_size=page_size,
+    )
     with store(db) as conn:
         res = queries.list_rights(conn, **args)
     cols = [
@@ -300,7 +347,10 @@ def rights_cmd(
         ("citizen", lambda r: short(r["citizen"], 4)),
         ("publisher", lambda r: short(r["publisher"], 4)),
         ("target", lambda r: f"{r['target_kind']} {short(r['target'], 4)}"),
-        ("status", lambda r: r["status"] + (" [red](OVERDUE)[/]" if r["overdue"] else "") + (" (late)" if r["late"] else "")),
+        (
+            "status",
+            lambda r: r["status"] + (" [red](OVERDUE)[/]" if r["overdue"] else "") + (" (late)" if r["late"] else ""),
+        ),
         ("deadline", lambda r: when(r["deadline"])),
     ]
     emit(as_json, res, "rights requests", cols, res["items"], page_footer(res))
@@ -308,7 +358,7 @@ def rights_cmd(
 
 def used_my_data_cmd(
     address: Annotated[str, typer.Argument(help="The citizen's address")],
-    db: Annotated[Optional[str], DB] = None,
+    db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
     """Releases whose consent snapshot included this address, each with its Merkle proof (checked)."""
@@ -328,8 +378,8 @@ def used_my_data_cmd(
 
 
 def status_cmd(
-    network: Annotated[Optional[str], NETWORK] = None,
-    db: Annotated[Optional[str], DB] = None,
+    network: Annotated[str | None, NETWORK] = None,
+    db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
     """The index against the node: last indexed block, head, lag, finalized block, contracts."""
@@ -351,8 +401,10 @@ def status_cmd(
         return
     node = f"head {st['head_block']}" if st["rpc_reachable"] else f"[red]not answering[/] ({net.rpc_url})"
     out.print(f"[bold]network[/]    {st['network']} (chain {st['chain_id']}), node {node}")
-    out.print(f"[bold]index[/]      last block {st['last_indexed_block']}, finalized {st['finalized_block']}, "
-              f"lag {st['lag'] if st['lag'] is not None else '?'} block(s)")
+    out.print(
+        f"[bold]index[/]      last block {st['last_indexed_block']}, finalized {st['finalized_block']}, "
+        f"lag {st['lag'] if st['lag'] is not None else '?'} block(s)"
+    )
     for name, address in st["contracts"].items():
         out.print(f"[bold]{name:<16}[/] {address}")
 

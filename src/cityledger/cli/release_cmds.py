@@ -4,7 +4,7 @@ dataset, written to disk and logged on chain from the publisher's account."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,11 +15,15 @@ out = Console(highlight=False, soft_wrap=True)
 def release_cmd(
     access_id: Annotated[int, typer.Argument(min=1, help="The live access grant the release is for")],
     file: Annotated[Path, typer.Argument(help="The dataset file (CSV with a 'subject' column of addresses)")],
-    purpose: Annotated[str, typer.Option("--purpose", help="DPV purpose (must be the access grant's), e.g. ScientificResearch")],
-    block: Annotated[Optional[int], typer.Option("--block", min=0, help="Consent snapshot block (default: last finalized)")] = None,
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Where to write the filtered file")] = None,
-    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
-    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url)")] = None,
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="DPV purpose (must be the access grant's), e.g. ScientificResearch")
+    ],
+    block: Annotated[
+        int | None, typer.Option("--block", min=0, help="Consent snapshot block (default: last finalized)")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Where to write the filtered file")] = None,
+    network: Annotated[str | None, typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: [store] url)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Filter and report; write nothing, log nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
@@ -39,13 +43,22 @@ def release_cmd(
     with store(db) as conn:
         rpc = None if dry_run else connect(net)
         prepared = service.prepare(
-            conn, access_id=access_id, purpose=purpose_hash, file=file, block=block,
+            conn,
+            access_id=access_id,
+            purpose=purpose_hash,
+            file=file,
+            block=block,
             rpc_timestamp=(lambda n: rpc.eth.get_block(n)["timestamp"]) if rpc else None,
         )
     result = {
-        "access_id": access_id, "dataset_id": prepared.dataset_id, "snapshot_block": prepared.snapshot_block,
-        "rows_in": prepared.rows_in, "rows_out": len(prepared.rows), "subject_count": prepared.subject_count,
-        "excluded_subjects": prepared.excluded_subjects, "consent_root": prepared.consent_root,
+        "access_id": access_id,
+        "dataset_id": prepared.dataset_id,
+        "snapshot_block": prepared.snapshot_block,
+        "rows_in": prepared.rows_in,
+        "rows_out": len(prepared.rows),
+        "subject_count": prepared.subject_count,
+        "excluded_subjects": prepared.excluded_subjects,
+        "consent_root": prepared.consent_root,
         "release_hash": prepared.release_hash,
     }
     if not dry_run:
@@ -62,8 +75,10 @@ def release_cmd(
     if as_json:
         out.print_json(json.dumps(result))
         return
-    out.print(f"{result['rows_out']} of {result['rows_in']} rows, {result['subject_count']} consenting subject(s) "
-              f"({result['excluded_subjects']} without consent left out) as of block {result['snapshot_block']}")
+    out.print(
+        f"{result['rows_out']} of {result['rows_in']} rows, {result['subject_count']} consenting subject(s) "
+        f"({result['excluded_subjects']} without consent left out) as of block {result['snapshot_block']}"
+    )
     out.print(f"consent root {result['consent_root']}\nrelease hash {result['release_hash']}")
     if not dry_run:
         out.print(f"written {result['file']}\nsnapshot {result['snapshot']}")

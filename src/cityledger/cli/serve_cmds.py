@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 
 def serve_cmd(
-    host: Annotated[Optional[str], typer.Option("--host", help="Interface (default: [api] host, 127.0.0.1)")] = None,
-    port: Annotated[Optional[int], typer.Option("--port", min=1, max=65535, help="Port (default: [api] port, 8000)")] = None,
-    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (default: [store] url)")] = None,
-    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
-    cors_origin: Annotated[
-        Optional[list[str]], typer.Option("--cors-origin", help="Allowed browser origin (repeatable; default: the page's own)")
+    host: Annotated[str | None, typer.Option("--host", help="Interface (default: [api] host, 127.0.0.1)")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port (default: [api] port, 8000)")
     ] = None,
-    relay_per_minute: Annotated[float, typer.Option("--relay-per-minute", min=0.1, help="Relayed requests per citizen a minute")] = 6,
+    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: [store] url)")] = None,
+    network: Annotated[str | None, typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option("--cors-origin", help="Allowed browser origin (repeatable; default: the page's own)"),
+    ] = None,
+    relay_per_minute: Annotated[
+        float, typer.Option("--relay-per-minute", min=0.1, help="Relayed requests per citizen a minute")
+    ] = 6,
 ) -> None:
     """Serve the query API (OpenAPI at /docs), the signed-consent relayer and the web page."""
     import dataclasses
@@ -29,7 +34,9 @@ def serve_cmd(
 
     cfg = config()
     cfg = dataclasses.replace(cfg, api_host=host or cfg.api_host, api_port=port or cfg.api_port)
-    origins = cors_origin or (os.environ["CITYLEDGER_CORS_ORIGINS"].split(",") if os.environ.get("CITYLEDGER_CORS_ORIGINS") else None)
+    origins = cors_origin or (
+        os.environ["CITYLEDGER_CORS_ORIGINS"].split(",") if os.environ.get("CITYLEDGER_CORS_ORIGINS") else None
+    )
     app = create_app(cfg, db_url=db, network=network, cors_origins=origins, relay_per_minute=relay_per_minute)
     # Everything loaded so far lives as long as the process: keep it out of the GC's scans (shorter pauses).
     gc.collect()

@@ -9,13 +9,12 @@ one crashing is visible in its log and is restarted, and the indexer does not sh
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -71,11 +70,17 @@ def demo_release(cfg, net, summary, log: Path) -> str | None:
     items = listed.get("items", listed if isinstance(listed, list) else [])
     if any(int(r.get("access_id", -1)) == int(access_id) for r in items):
         return "already released"
-    result = json.loads(_run_step(
-        cli_command("release", str(access_id), str(citizen_file), "--purpose", DEMO_PURPOSE, "--json"),
-        "the demo release", log))
-    return (f"release {result['release_id']}: {result['rows_out']} of {result['rows_in']} rows, "
-            f"{result['subject_count']} consenting subjects, block {result['snapshot_block']}")
+    result = json.loads(
+        _run_step(
+            cli_command("release", str(access_id), str(citizen_file), "--purpose", DEMO_PURPOSE, "--json"),
+            "the demo release",
+            log,
+        )
+    )
+    return (
+        f"release {result['release_id']}: {result['rows_out']} of {result['rows_in']} rows, "
+        f"{result['subject_count']} consenting subjects, block {result['snapshot_block']}"
+    )
 
 
 def store_matches(db_url: str, deployment) -> bool:
@@ -98,10 +103,15 @@ def store_matches(db_url: str, deployment) -> bool:
 
 
 def up_cmd(
-    network: Annotated[Optional[str], typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
-    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Publish the sample datasets and demo activity (devnet)")] = True,
+    network: Annotated[str | None, typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Publish the sample datasets and demo activity (devnet)")
+    ] = True,
     keep_devnet: Annotated[bool, typer.Option("--keep-devnet", help="Leave the devnet running on exit")] = False,
-    ready_file: Annotated[Optional[Path], typer.Option("--ready-file", help="Write the stack's URLs here as JSON once ready (for scripts)")] = None,
+    ready_file: Annotated[
+        Path | None,
+        typer.Option("--ready-file", help="Write the stack's URLs here as JSON once ready (for scripts)"),
+    ] = None,
 ) -> None:
     """Start everything: devnet, contracts, sample data, indexer, API and web page. Ctrl-C stops it."""
     from ..chain.accounts import deployer_account, devnet_accounts
@@ -136,15 +146,19 @@ def up_cmd(
                 status.update("devnet: starting anvil")
                 st = devnet_start(net, cfg)
                 started_devnet = not st.get("already_running")
-                out.print(f"[green]✓[/] devnet {'already running' if not started_devnet else 'started'} "
-                          f"at {st['rpc_url']} (chain id {st['chain_id']}, block {st['block']})")
+                out.print(
+                    f"[green]✓[/] devnet {'already running' if not started_devnet else 'started'} "
+                    f"at {st['rpc_url']} (chain id {st['chain_id']}, block {st['block']})"
+                )
             status.update("compiling contracts")
             arts = compile_all(cfg)
             out.print(f"[green]✓[/] {len(arts)} contracts compiled (vyper)")
             status.update("deploying")
             w3 = connect(net)
             deployment = deploy_all(w3, deployer_account(net), net, cfg)
-            out.print(f"[green]✓[/] contracts {'already deployed' if deployment.reused else 'deployed'} ({deployment.path})")
+            out.print(
+                f"[green]✓[/] contracts {'already deployed' if deployment.reused else 'deployed'} ({deployment.path})"
+            )
             summary = None
             if net.devnet and demo:
                 from ..demo.seed import seed_demo
@@ -152,14 +166,19 @@ def up_cmd(
                 accounts = devnet_accounts(net)
                 seed_devnet_roles(w3, deployment, accounts, cfg)
                 status.update("publishing the sample datasets and demo activity")
-                summary = seed_demo(w3, deployment, accounts, cfg.data_dir, cfg=cfg,
-                                    log=lambda text: status.update(text))
-                out.print(f"[green]✓[/] sample data: {len(summary.datasets)} datasets published "
-                          f"(vega-datasets + a synthetic pseudonymous citizen dataset), consents, access, rights requests")
+                summary = seed_demo(
+                    w3, deployment, accounts, cfg.data_dir, cfg=cfg, log=lambda text: status.update(text)
+                )
+                out.print(
+                    f"[green]✓[/] sample data: {len(summary.datasets)} datasets published "
+                    f"(vega-datasets + a synthetic pseudonymous citizen dataset), consents, access, rights requests"
+                )
             status.update("indexing (catch-up)")
             # A store of another deployment (other addresses or chain) is started afresh.
             fresh = [] if store_matches(cfg.db_url, deployment) else ["--reset"]
-            _run_step(cli_command("index", "--once", "--quiet", "--network", net.name, *fresh), "index catch-up", setup_log)
+            _run_step(
+                cli_command("index", "--once", "--quiet", "--network", net.name, *fresh), "index catch-up", setup_log
+            )
             out.print("[green]✓[/] index caught up")
             if summary is not None:
                 status.update("the demo's consent-filtered release")
@@ -188,14 +207,24 @@ def up_cmd(
         table.add_row("logs", str(logs))
         out.print(table)
         if net.devnet:
-            out.print("Wallet: add the network above (chain id 31337) and import a devnet citizen key "
-                      "(`cityledger accounts`, accounts 6-9). CLI: `cityledger datasets`, `cityledger status`.")
-        out.print("Ctrl-C stops the indexer, the API" + ("" if keep_devnet or not started_devnet else " and the devnet") + ".")
+            out.print(
+                "Wallet: add the network above (chain id 31337) and import a devnet citizen key "
+                "(`cityledger accounts`, accounts 6-9). CLI: `cityledger datasets`, `cityledger status`."
+            )
+        out.print(
+            "Ctrl-C stops the indexer, the API" + ("" if keep_devnet or not started_devnet else " and the devnet") + "."
+        )
         if ready_file:
-            ready_file.write_text(json.dumps({
-                "api": base, "rpc_url": net.rpc_url, "chain_id": net.chain_id,
-                "contracts": {n: e["address"] for n, e in deployment.contracts.items()},
-            }))
+            ready_file.write_text(
+                json.dumps(
+                    {
+                        "api": base,
+                        "rpc_url": net.rpc_url,
+                        "chain_id": net.chain_id,
+                        "contracts": {n: e["address"] for n, e in deployment.contracts.items()},
+                    }
+                )
+            )
 
         # Supervise: a child that dies is restarted (with its log saying why), at most once a second.
         while True:

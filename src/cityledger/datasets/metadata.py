@@ -44,8 +44,13 @@ DOMAIN_THEMES = {
     "culture": "EDUC",
     "other": "OP_DATPRO",
 }
-MEDIA_TYPES = {".csv": "text/csv", ".tsv": "text/tab-separated-values", ".parquet": "application/vnd.apache.parquet",
-               ".pq": "application/vnd.apache.parquet", ".json": "application/json"}
+MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".parquet": "application/vnd.apache.parquet",
+    ".pq": "application/vnd.apache.parquet",
+    ".json": "application/json",
+}
 
 REQUIRED = [
     ("dct:title", "title"),
@@ -55,7 +60,11 @@ REQUIRED = [
     ("dct:license", "license"),
     ("dcat:distribution", "distribution"),
 ]
-REQUIRED_DISTRIBUTION = [("spdx:checksum", "checksum"), ("dcat:byteSize", "byte size"), ("dcat:mediaType", "media type")]
+REQUIRED_DISTRIBUTION = [
+    ("spdx:checksum", "checksum"),
+    ("dcat:byteSize", "byte size"),
+    ("dcat:mediaType", "media type"),
+]
 
 
 def domain_code(domain: str | int) -> int:
@@ -157,8 +166,16 @@ def build_metadata(
         doc["dct:temporal"] = period
     if c.spatial:
         doc["dct:spatial"] = {"@type": "dct:Location", "rdfs:label": c.spatial}
-    sampling = {k: v for k, v in (("cl:population", c.population), ("cl:method", c.method),
-                                  ("cl:notCovered", c.not_covered), ("rdfs:comment", c.notes)) if v}
+    sampling = {
+        k: v
+        for k, v in (
+            ("cl:population", c.population),
+            ("cl:method", c.method),
+            ("cl:notCovered", c.not_covered),
+            ("rdfs:comment", c.notes),
+        )
+        if v
+    }
     if sampling:
         doc["cl:sampling"] = sampling
     if record_count is not None:

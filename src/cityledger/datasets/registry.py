@@ -77,8 +77,18 @@ def publish(
     record_count = fp.rows.count if fp.rows else None
     existing = reg.functions.dataset_id_of(fp.content_hash).call()
     if existing:
-        return PublishResult(existing, "0x" + fp.content_hash.hex(), "", None, rows_root, record_count,
-                             None, None, None, already_registered=True)
+        return PublishResult(
+            existing,
+            "0x" + fp.content_hash.hex(),
+            "",
+            None,
+            rows_root,
+            record_count,
+            None,
+            None,
+            None,
+            already_registered=True,
+        )
     if info.supersedes:
         _check_supersedable(reg, info.supersedes, account.address)
     doc = build_metadata(
@@ -95,8 +105,11 @@ def publish(
     uri = metadata_uri or default_uri(digest)
     try:
         receipt = transact(
-            w3, account,
-            reg.functions.register(fp.content_hash, digest, uri, domain, bool(info.personal_data), int(info.supersedes)),
+            w3,
+            account,
+            reg.functions.register(
+                fp.content_hash, digest, uri, domain, bool(info.personal_data), int(info.supersedes)
+            ),
         )
     except BaseException:
         if written:
@@ -136,8 +149,12 @@ def withdraw(w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id
     reg = registry(w3, deployment, cfg)
     reason_hash = text_hash(reason)
     receipt = transact(w3, account, reg.functions.withdraw(int(dataset_id), reason_hash))
-    return {"dataset_id": int(dataset_id), "reason_hash": "0x" + reason_hash.hex(),
-            "tx_hash": receipt["transactionHash"].to_0x_hex(), "block": receipt["blockNumber"]}
+    return {
+        "dataset_id": int(dataset_id),
+        "reason_hash": "0x" + reason_hash.hex(),
+        "tx_hash": receipt["transactionHash"].to_0x_hex(),
+        "block": receipt["blockNumber"],
+    }
 
 
 def attestation_code(kind: str) -> int:
@@ -147,17 +164,23 @@ def attestation_code(kind: str) -> int:
     return ATTESTATION_KINDS[kind]
 
 
-def attest(w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, kind: str,
-           report: str | Path, cfg=None) -> dict:
+def attest(
+    w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, kind: str, report: str | Path, cfg=None
+) -> dict:
     """Attach an auditor's attestation; the report file's SHA-256 goes on chain (the report stays off)."""
     code = attestation_code(kind)
     report_hash = sha256_file(report)
     reg = registry(w3, deployment, cfg)
     receipt = transact(w3, account, reg.functions.attest(int(dataset_id), code, report_hash))
     args = _event(receipt, reg.events.AttestationAdded())
-    return {"attestation_id": args["attestation_id"], "dataset_id": int(dataset_id), "kind": kind,
-            "report_hash": "0x" + report_hash.hex(), "tx_hash": receipt["transactionHash"].to_0x_hex(),
-            "block": receipt["blockNumber"]}
+    return {
+        "attestation_id": args["attestation_id"],
+        "dataset_id": int(dataset_id),
+        "kind": kind,
+        "report_hash": "0x" + report_hash.hex(),
+        "tx_hash": receipt["transactionHash"].to_0x_hex(),
+        "block": receipt["blockNumber"],
+    }
 
 
 @dataclass
@@ -253,25 +276,39 @@ def verify_hash(w3: Web3, deployment: Deployment, content_hash: bytes, cfg=None)
     ):
         aid = ev["args"]["attestation_id"]
         _, auditor, kind, active = reg.functions.attestation(aid).call()
-        out.attestations.append({"attestation_id": aid, "auditor": auditor,
-                                 "kind": ATTESTATION_KIND_NAMES.get(kind, str(kind)), "active": active, "report_hash": "0x" + ev["args"]["report_hash"].hex(),
-                                 "block": ev["blockNumber"]})
+        out.attestations.append(
+            {
+                "attestation_id": aid,
+                "auditor": auditor,
+                "kind": ATTESTATION_KIND_NAMES.get(kind, str(kind)),
+                "active": active,
+                "report_hash": "0x" + ev["args"]["report_hash"].hex(),
+                "block": ev["blockNumber"],
+            }
+        )
     return out
 
 
-def verify_file(w3: Web3, deployment: Deployment, path: str | Path, cfg=None,
-                progress: Callable[[int], None] | None = None) -> Verification:
+def verify_file(
+    w3: Web3, deployment: Deployment, path: str | Path, cfg=None, progress: Callable[[int], None] | None = None
+) -> Verification:
     return verify_hash(w3, deployment, sha256_file(path, progress), cfg)
 
 
-def dataset_rows_root(w3: Web3, deployment: Deployment, dataset_id: int, store: MetadataStore, cfg=None) -> tuple[bytes, bytes]:
+def dataset_rows_root(
+    w3: Web3, deployment: Deployment, dataset_id: int, store: MetadataStore, cfg=None
+) -> tuple[bytes, bytes]:
     """(rows Merkle root, content hash) of a registered version, read from its metadata document
     (checked against the metadata hash on chain)."""
     log = registration(w3, deployment, dataset_id, cfg)
     digest = bytes(log["args"]["metadata_hash"])
-    doc = store.get_uri(log["args"]["metadata_uri"]) if log["args"]["metadata_uri"].startswith("cityledger://") else None
+    doc = (
+        store.get_uri(log["args"]["metadata_uri"]) if log["args"]["metadata_uri"].startswith("cityledger://") else None
+    )
     if doc is None:
-        raise CityLedgerError(f"dataset {dataset_id}: metadata lives at {log['args']['metadata_uri']}; fetch it and pass --root")
+        raise CityLedgerError(
+            f"dataset {dataset_id}: metadata lives at {log['args']['metadata_uri']}; fetch it and pass --root"
+        )
     if metadata_hash(doc) != digest:
         raise CityLedgerError(f"dataset {dataset_id}: the stored metadata does not match the hash on chain")
     root = doc.get("cl:rowsMerkleRoot")

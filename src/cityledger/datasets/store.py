@@ -87,4 +87,4 @@ class MetadataStore:
         """The document behind a cityledger:// URI (other schemes live outside this store)."""
         if not uri.startswith(URI_PREFIX):
             raise CityLedgerError(f"metadata at '{uri}' is not in the local store; fetch it from there")
-        return self.get(parse_hash(uri[len(URI_PREFIX):], "metadata hash"))
+        return self.get(parse_hash(uri[len(URI_PREFIX) :], "metadata hash"))

@@ -209,8 +209,10 @@ def citizen_subjects(citizens: list[str], n_random: int = CITIZEN_RANDOM_SUBJECT
     """The subject addresses: the devnet citizens plus `n_random` deterministic pseudo-random addresses."""
     from eth_utils import to_checksum_address
 
-    randoms = [to_checksum_address(hashlib.sha256(f"cityledger-demo-subject-{i}".encode()).digest()[:20])
-               for i in range(n_random)]
+    randoms = [
+        to_checksum_address(hashlib.sha256(f"cityledger-demo-subject-{i}".encode()).digest()[:20])
+        for i in range(n_random)
+    ]
     return list(citizens) + randoms
 
 
@@ -221,13 +223,15 @@ def citizen_bytes(citizens: list[str]) -> bytes:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["subject", "home_district", "trips_walk", "trips_bike", "trips_transit", "trips_car", "peak_share"])
     for subject in citizen_subjects(citizens):
-        w.writerow([
-            subject,
-            f"D{rng.randint(1, 12):02d}",
-            f"{rng.uniform(0, 14):.1f}",
-            f"{rng.uniform(0, 8):.1f}",
-            f"{rng.uniform(0, 12):.1f}",
-            f"{rng.uniform(0, 10):.1f}",
-            f"{rng.uniform(0.1, 0.7):.2f}",
-        ])
+        w.writerow(
+            [
+                subject,
+                f"D{rng.randint(1, 12):02d}",
+                f"{rng.uniform(0, 14):.1f}",
+                f"{rng.uniform(0, 8):.1f}",
+                f"{rng.uniform(0, 12):.1f}",
+                f"{rng.uniform(0, 10):.1f}",
+                f"{rng.uniform(0.1, 0.7):.2f}",
+            ]
+        )
     return out.getvalue().encode("utf-8")

@@ -68,8 +68,20 @@ def _write_if_changed(path: Path, data: bytes) -> Path:
     return path
 
 
-def _publish(w3, deployment, account, path, ds: catalog.DemoDataset, store, summary, log, *,
-             supersedes=0, description=None, cfg=None) -> int:
+def _publish(
+    w3,
+    deployment,
+    account,
+    path,
+    ds: catalog.DemoDataset,
+    store,
+    summary,
+    log,
+    *,
+    supersedes=0,
+    description=None,
+    cfg=None,
+) -> int:
     info = DatasetInfo(
         title=ds.title + (" (version 2)" if supersedes else ""),
         domain=ds.domain,
@@ -143,8 +155,13 @@ def _consents(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, l
                 transact(w3, citizen, consents.functions.grant(purpose, kind, scope_id, grantee, expiry))
             else:
                 sig = _sign_grant(w3, consents, citizen, purpose, kind, scope_id, grantee, expiry, deadline)
-                transact(w3, relayer, consents.functions.grant_by_sig(
-                    citizen.address, purpose, kind, scope_id, grantee, expiry, deadline, sig))
+                transact(
+                    w3,
+                    relayer,
+                    consents.functions.grant_by_sig(
+                        citizen.address, purpose, kind, scope_id, grantee, expiry, deadline, sig
+                    ),
+                )
             summary.note(f"{label} granted ({how})", log)
             if revoke:
                 transact(w3, citizen, consents.functions.revoke(purpose, kind, scope_id, grantee))
@@ -179,8 +196,14 @@ def _rights(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log
     business = accounts[BUSINESS]
     wanted = [
         # (citizen, kind, target kind, target, details, answer text or None = stays open)
-        (accounts[7], "access", TARGET_DATASET, _b32(citizen_ds), "Which rows about me does the mobility dataset hold?",
-         "Export of the one row with your subject address delivered to your wallet's encrypted inbox."),
+        (
+            accounts[7],
+            "access",
+            TARGET_DATASET,
+            _b32(citizen_ds),
+            "Which rows about me does the mobility dataset hold?",
+            "Export of the one row with your subject address delivered to your wallet's encrypted inbox.",
+        ),
         (accounts[8], "erasure", TARGET_PUBLISHER, _b32(business.address), "Please erase my mobility records.", None),
     ]
     existing = {}
@@ -192,8 +215,9 @@ def _rights(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log
         if k in existing:
             request_id, status = existing[k]
         else:
-            receipt = transact(w3, citizen, rights.functions.file_request(RIGHTS_KINDS[kind], target_kind, target,
-                                                                          text_hash(details)))
+            receipt = transact(
+                w3, citizen, rights.functions.file_request(RIGHTS_KINDS[kind], target_kind, target, text_hash(details))
+            )
             request_id = rights.events.RightsRequestFiled().process_receipt(receipt)[0]["args"]["request_id"]
             status = 1
             summary.note(f"citizen {citizen.address} filed rights request {request_id} ({kind})", log)
@@ -225,27 +249,40 @@ def seed_demo(
     summary = SeedSummary()
 
     for ds in catalog.PUBLIC:
-        summary.datasets[ds.key] = _publish(w3, deployment, accounts[ds.publisher], catalog.vega_file(ds.file), ds,
-                                            store, summary, log, cfg=cfg)
+        summary.datasets[ds.key] = _publish(
+            w3, deployment, accounts[ds.publisher], catalog.vega_file(ds.file), ds, store, summary, log, cfg=cfg
+        )
 
     # A correction: seattle-weather re-saved with ISO dates supersedes the first version.
     v2 = _write_if_changed(demo_dir / "seattle-weather-v2.csv", catalog.seattle_v2_bytes())
     summary.datasets["seattle-weather-v2"] = _publish(
-        w3, deployment, accounts[AGENCY], v2, catalog.PUBLIC[0], store, summary, log,
-        supersedes=summary.datasets["seattle-weather"], description=catalog.SEATTLE_V2_DESCRIPTION, cfg=cfg)
+        w3,
+        deployment,
+        accounts[AGENCY],
+        v2,
+        catalog.PUBLIC[0],
+        store,
+        summary,
+        log,
+        supersedes=summary.datasets["seattle-weather"],
+        description=catalog.SEATTLE_V2_DESCRIPTION,
+        cfg=cfg,
+    )
 
     # The auditor checks the corrected version (once).
     registry = contract(w3, deployment, "DatasetRegistry", cfg)
     report = _write_if_changed(demo_dir / "reports" / "seattle-weather-v2-quality.txt", _quality_report(v2))
     if not _attested(w3, deployment, registry, summary.datasets["seattle-weather-v2"]):
-        result = attest(w3, deployment, accounts[AUDITOR], summary.datasets["seattle-weather-v2"], "quality", report,
-                        cfg=cfg)
+        result = attest(
+            w3, deployment, accounts[AUDITOR], summary.datasets["seattle-weather-v2"], "quality", report, cfg=cfg
+        )
         summary.note(f"auditor attested quality of dataset {result['dataset_id']}", log)
 
     citizens = [accounts[i].address for i in range(6, 10)]
     citizen_file = _write_if_changed(demo_dir / "citizen-mobility-synthetic.csv", catalog.citizen_bytes(citizens))
-    citizen_ds = _publish(w3, deployment, accounts[catalog.CITIZEN.publisher], citizen_file, catalog.CITIZEN, store,
-                          summary, log, cfg=cfg)
+    citizen_ds = _publish(
+        w3, deployment, accounts[catalog.CITIZEN.publisher], citizen_file, catalog.CITIZEN, store, summary, log, cfg=cfg
+    )
     summary.datasets[catalog.CITIZEN.key] = citizen_ds
 
     _consents(w3, deployment, accounts, citizen_ds, summary, log, cfg)
@@ -258,6 +295,7 @@ def seed_demo(
 
 
 def _attested(w3, deployment, registry, dataset_id: int) -> bool:
-    logs = registry.events.AttestationAdded().get_logs(from_block=deployment.start_block,
-                                                       argument_filters={"dataset_id": dataset_id})
+    logs = registry.events.AttestationAdded().get_logs(
+        from_block=deployment.start_block, argument_filters={"dataset_id": dataset_id}
+    )
     return bool(logs)

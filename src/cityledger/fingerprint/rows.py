@@ -87,7 +87,9 @@ def _sorted_columns(header: list[str], where: str) -> _Sorted:
     return _Sorted(names, order, prefix)
 
 
-def _csv_values(path: Path, progress: Callable[[int], None] | None) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _csv_values(
+    path: Path, progress: Callable[[int], None] | None
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """(header, iterator of (line number, values in file column order)) of a CSV/TSV file."""
     delimiter = CSV_SUFFIXES[path.suffix.lower()]
     # newline=None: universal newlines turn CRLF and CR into LF everywhere, quoted values included.
@@ -128,8 +130,7 @@ def _csv_values(path: Path, progress: Callable[[int], None] | None) -> tuple[lis
                     if not values:
                         continue  # an empty line is not a row
                     raise CityLedgerError(
-                        f"{path}: malformed row at line {reader.line_num}: {len(values)} fields, "
-                        f"the header has {width}"
+                        f"{path}: malformed row at line {reader.line_num}: {len(values)} fields, the header has {width}"
                     )
                 yield reader.line_num, values
         except (UnicodeDecodeError, csv.Error) as exc:
@@ -146,7 +147,9 @@ def _csv_error(path: Path, line: int, exc: Exception) -> CityLedgerError:
     return CityLedgerError(f"{path}: malformed CSV at line {line}: {exc}")
 
 
-def _parquet_values(path: Path, progress: Callable[[int], None] | None) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _parquet_values(
+    path: Path, progress: Callable[[int], None] | None
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -187,7 +190,9 @@ def _open_table(p: Path, progress: Callable[[int], None] | None) -> tuple[_Sorte
         raise
 
 
-def iter_rows(path: str | os.PathLike, progress: Callable[[int], None] | None = None) -> tuple[list[str], Iterator[dict[str, str]]]:
+def iter_rows(
+    path: str | os.PathLike, progress: Callable[[int], None] | None = None
+) -> tuple[list[str], Iterator[dict[str, str]]]:
     """(sorted column names, iterator of rows as {column: value text}) in file order."""
     cols, values = _open_table(check_readable_file(path), progress)
     names, order = cols.names, cols.order
@@ -283,7 +288,9 @@ def load_proof(data: dict) -> tuple[dict[str, str], int, int, list[bytes], bytes
     if not isinstance(data, dict) or data.get("format") != PROOF_FORMAT:
         raise CityLedgerError(f"not a row proof: expected format '{PROOF_FORMAT}'")
     if data.get("canonical_form") != CANONICAL_FORM:
-        raise CityLedgerError(f"unsupported canonical form '{data.get('canonical_form')}' (this version: {CANONICAL_FORM})")
+        raise CityLedgerError(
+            f"unsupported canonical form '{data.get('canonical_form')}' (this version: {CANONICAL_FORM})"
+        )
     missing = [k for k in ("row", "leaf_index", "tree_size", "path", "root") if k not in data]
     if missing:
         raise CityLedgerError(f"proof is missing fields: {', '.join(missing)}")

@@ -8,8 +8,8 @@ Values follow the store's conventions (models.py): lowercase 0x-hex strings and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from eth_abi import decode as abi_decode
 from eth_utils import keccak
@@ -28,7 +28,11 @@ _A, _U256, _U64, _U32, _U8, _B32, _BOOL, _STR = (
     "string",
 )
 SPECS: list[tuple[str, str, list[tuple[str, str, bool]]]] = [
-    ("CityRoles", "RoleGranted", [("account", _A, True), ("role", _U256, False), ("kind", _U8, False), ("granted_by", _A, True)]),
+    (
+        "CityRoles",
+        "RoleGranted",
+        [("account", _A, True), ("role", _U256, False), ("kind", _U8, False), ("granted_by", _A, True)],
+    ),
     ("CityRoles", "RoleRevoked", [("account", _A, True), ("role", _U256, False), ("revoked_by", _A, True)]),
     ("CityRoles", "OwnershipTransferStarted", [("previous_owner", _A, True), ("new_owner", _A, True)]),
     ("CityRoles", "OwnershipTransferred", [("previous_owner", _A, True), ("new_owner", _A, True)]),
@@ -47,13 +51,27 @@ SPECS: list[tuple[str, str, list[tuple[str, str, bool]]]] = [
             ("supersedes", _U256, False),
         ],
     ),
-    ("DatasetRegistry", "DatasetWithdrawn", [("dataset_id", _U256, True), ("publisher", _A, True), ("reason_hash", _B32, False)]),
+    (
+        "DatasetRegistry",
+        "DatasetWithdrawn",
+        [("dataset_id", _U256, True), ("publisher", _A, True), ("reason_hash", _B32, False)],
+    ),
     (
         "DatasetRegistry",
         "AttestationAdded",
-        [("attestation_id", _U256, True), ("dataset_id", _U256, True), ("auditor", _A, True), ("kind", _U8, False), ("report_hash", _B32, False)],
+        [
+            ("attestation_id", _U256, True),
+            ("dataset_id", _U256, True),
+            ("auditor", _A, True),
+            ("kind", _U8, False),
+            ("report_hash", _B32, False),
+        ],
     ),
-    ("DatasetRegistry", "AttestationRevoked", [("attestation_id", _U256, True), ("dataset_id", _U256, True), ("auditor", _A, True)]),
+    (
+        "DatasetRegistry",
+        "AttestationRevoked",
+        [("attestation_id", _U256, True), ("dataset_id", _U256, True), ("auditor", _A, True)],
+    ),
     (
         "ConsentRegistry",
         "ConsentGranted",
@@ -86,19 +104,40 @@ SPECS: list[tuple[str, str, list[tuple[str, str, bool]]]] = [
     (
         "AccessRegistry",
         "AccessRequested",
-        [("access_id", _U256, True), ("dataset_id", _U256, True), ("requester", _A, True), ("purpose", _B32, False), ("terms_hash", _B32, False)],
+        [
+            ("access_id", _U256, True),
+            ("dataset_id", _U256, True),
+            ("requester", _A, True),
+            ("purpose", _B32, False),
+            ("terms_hash", _B32, False),
+        ],
     ),
     (
         "AccessRegistry",
         "AccessGranted",
-        [("access_id", _U256, True), ("dataset_id", _U256, True), ("grantee", _A, True), ("purpose", _B32, False), ("expiry", _U64, False)],
+        [
+            ("access_id", _U256, True),
+            ("dataset_id", _U256, True),
+            ("grantee", _A, True),
+            ("purpose", _B32, False),
+            ("expiry", _U64, False),
+        ],
     ),
     (
         "AccessRegistry",
         "AccessRefused",
-        [("access_id", _U256, True), ("dataset_id", _U256, True), ("requester", _A, True), ("reason_hash", _B32, False)],
+        [
+            ("access_id", _U256, True),
+            ("dataset_id", _U256, True),
+            ("requester", _A, True),
+            ("reason_hash", _B32, False),
+        ],
     ),
-    ("AccessRegistry", "AccessEnded", [("access_id", _U256, True), ("dataset_id", _U256, True), ("ended_by", _A, True)]),
+    (
+        "AccessRegistry",
+        "AccessEnded",
+        [("access_id", _U256, True), ("dataset_id", _U256, True), ("ended_by", _A, True)],
+    ),
     (
         "AccessRegistry",
         "ReleaseLogged",
@@ -140,7 +179,11 @@ SPECS: list[tuple[str, str, list[tuple[str, str, bool]]]] = [
             ("late", _BOOL, False),
         ],
     ),
-    ("RightsRegistry", "RightsRequestWithdrawn", [("request_id", _U256, True), ("citizen", _A, True), ("publisher", _A, True)]),
+    (
+        "RightsRegistry",
+        "RightsRequestWithdrawn",
+        [("request_id", _U256, True), ("citizen", _A, True), ("publisher", _A, True)],
+    ),
 ]
 
 CONTRACTS = ("CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")

@@ -37,7 +37,17 @@ def domain_separator(chain_id: int, consent_address: str) -> bytes:
     )
 
 
-def grant_digest(separator: bytes, citizen: str, purpose: bytes, scope_kind: int, scope_id: bytes, grantee: str, expiry: int, nonce: int, deadline: int) -> bytes:
+def grant_digest(
+    separator: bytes,
+    citizen: str,
+    purpose: bytes,
+    scope_kind: int,
+    scope_id: bytes,
+    grantee: str,
+    expiry: int,
+    nonce: int,
+    deadline: int,
+) -> bytes:
     struct = keccak(
         abi_encode(
             ["bytes32", "address", "bytes32", "uint8", "bytes32", "address", "uint64", "uint64", "uint256"],
@@ -83,10 +93,23 @@ class BulkGranter:
         nonce = self.nonces.get(k, 0)
         self.nonces[k] = nonce + 1
         expiry, deadline = now + 365 * 86400, now + 30 * 86400
-        digest = grant_digest(self.separator, citizen, purpose, SCOPE_DOMAIN, scope_id, ANY_RESEARCHER, expiry, nonce, deadline)
-        return (citizen, purpose, SCOPE_DOMAIN, scope_id, ANY_RESEARCHER, expiry, deadline, sign_digest(self.keys[i], digest))
+        digest = grant_digest(
+            self.separator, citizen, purpose, SCOPE_DOMAIN, scope_id, ANY_RESEARCHER, expiry, nonce, deadline
+        )
+        return (
+            citizen,
+            purpose,
+            SCOPE_DOMAIN,
+            scope_id,
+            ANY_RESEARCHER,
+            expiry,
+            deadline,
+            sign_digest(self.keys[i], digest),
+        )
 
-    def submit(self, events: int, per_tx: int = MAX_BATCH, txs_per_request: int = 4, backpressure_txs: int = 100) -> list[str]:
+    def submit(
+        self, events: int, per_tx: int = MAX_BATCH, txs_per_request: int = 4, backpressure_txs: int = 100
+    ) -> list[str]:
         """Submit `events` grants (per_tx per transaction); returns the tx hashes (all mined on return)."""
         now = int(self.rpc.header(self.rpc.block_number())["timestamp"], 16)
         # Explicit sender nonces: the node may handle the calls of one HTTP batch in any order, and
@@ -100,7 +123,13 @@ class BulkGranter:
             left -= n
             grants = [self._grant(now) for _ in range(n)]
             data = "0x" + (BATCH_SELECTOR + abi_encode([f"{SIGNED_GRANT}[]"], [grants])).hex()
-            tx = {"from": self.sender, "to": self.consent_address, "data": data, "gas": hex(400_000 + 90_000 * n), "nonce": hex(tx_nonce)}
+            tx = {
+                "from": self.sender,
+                "to": self.consent_address,
+                "data": data,
+                "gas": hex(400_000 + 90_000 * n),
+                "nonce": hex(tx_nonce),
+            }
             tx_nonce += 1
             pending.append(("eth_sendTransaction", [tx]))
             if len(pending) >= txs_per_request or left == 0:
@@ -133,7 +162,8 @@ def mixed_activity(chain, rounds: int = 1, seed: int = 7) -> int:
     rng = random.Random(seed)
     w3, acc = chain.w3, chain.accounts
     roles, ds, consent, access, rights = (
-        chain.contract(n) for n in ("CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")
+        chain.contract(n)
+        for n in ("CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")
     )
     admin, agency, business, auditor, researcher = acc[0], acc[AGENCY], acc[BUSINESS], acc[AUDITOR], acc[RESEARCHER]
     citizens = [acc[i] for i in CITIZENS]
@@ -153,11 +183,17 @@ def mixed_activity(chain, rounds: int = 1, seed: int = 7) -> int:
         events += tx(admin, roles.functions.grant_role(extra, 4, 0))
         # Datasets: v1 by the agency, v2 supersedes it, another by the business later withdrawn.
         before = ds.functions.dataset_count().call()
-        events += tx(agency, ds.functions.register(h("c1" + tag), h("m1" + tag), f"ipfs://meta/{tag}/1.json", 7, True, 0))
+        events += tx(
+            agency, ds.functions.register(h("c1" + tag), h("m1" + tag), f"ipfs://meta/{tag}/1.json", 7, True, 0)
+        )
         v1 = before + 1
-        events += tx(agency, ds.functions.register(h("c2" + tag), h("m2" + tag), f"ipfs://meta/{tag}/2.json", 7, True, v1))
+        events += tx(
+            agency, ds.functions.register(h("c2" + tag), h("m2" + tag), f"ipfs://meta/{tag}/2.json", 7, True, v1)
+        )
         v2 = v1 + 1
-        events += tx(business, ds.functions.register(h("c3" + tag), h("m3" + tag), f"https://b.example/{tag}.json", 4, False, 0))
+        events += tx(
+            business, ds.functions.register(h("c3" + tag), h("m3" + tag), f"https://b.example/{tag}.json", 4, False, 0)
+        )
         v3 = v2 + 1
         att = ds.functions.attestation_count().call() + 1
         events += tx(auditor, ds.functions.attest(v2, 1, h("report" + tag)))
@@ -167,9 +203,26 @@ def mixed_activity(chain, rounds: int = 1, seed: int = 7) -> int:
         p = purpose_hash("ScientificResearch")
         now = w3.eth.get_block("latest")["timestamp"]
         for i, c in enumerate(citizens):
-            events += tx(c, consent.functions.grant(p, SCOPE_DATASET, v2.to_bytes(32, "big"), ANY_RESEARCHER, now + 86400 * (30 + i)))
-            events += tx(c, consent.functions.grant(p, SCOPE_PUBLISHER, bytes(12) + bytes.fromhex(agency.address[2:]), researcher.address, now + 86400 * 90))
-        events += tx(citizens[0], consent.functions.grant(p, SCOPE_DATASET, v2.to_bytes(32, "big"), ANY_RESEARCHER, now + 86400 * 400))
+            events += tx(
+                c,
+                consent.functions.grant(
+                    p, SCOPE_DATASET, v2.to_bytes(32, "big"), ANY_RESEARCHER, now + 86400 * (30 + i)
+                ),
+            )
+            events += tx(
+                c,
+                consent.functions.grant(
+                    p,
+                    SCOPE_PUBLISHER,
+                    bytes(12) + bytes.fromhex(agency.address[2:]),
+                    researcher.address,
+                    now + 86400 * 90,
+                ),
+            )
+        events += tx(
+            citizens[0],
+            consent.functions.grant(p, SCOPE_DATASET, v2.to_bytes(32, "big"), ANY_RESEARCHER, now + 86400 * 400),
+        )
         events += tx(citizens[1], consent.functions.revoke(p, SCOPE_DATASET, v2.to_bytes(32, "big"), ANY_RESEARCHER))
         # A grant submitted by the relayer with the citizen's signature.
         sep = domain_separator(w3.eth.chain_id, consent.address)
@@ -177,9 +230,16 @@ def mixed_activity(chain, rounds: int = 1, seed: int = 7) -> int:
         scope = (3).to_bytes(32, "big")
         key = consent.functions.consent_key(c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER).call()
         nonce = consent.functions.nonce_of(key).call()
-        digest = grant_digest(sep, c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, now + 86400 * 60, nonce, now + 3600)
+        digest = grant_digest(
+            sep, c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, now + 86400 * 60, nonce, now + 3600
+        )
         sig = sign_digest(keys.PrivateKey(c.key), digest)
-        events += tx(acc[RELAYER], consent.functions.grant_by_sig(c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, now + 86400 * 60, now + 3600, sig))
+        events += tx(
+            acc[RELAYER],
+            consent.functions.grant_by_sig(
+                c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, now + 86400 * 60, now + 3600, sig
+            ),
+        )
         # Access: requested and granted, one refused, one ended; a release under the granted one.
         a0 = access.functions.access_count().call()
         events += tx(researcher, access.functions.request_access(v2, p, h("terms" + tag)))
@@ -189,13 +249,19 @@ def mixed_activity(chain, rounds: int = 1, seed: int = 7) -> int:
         events += tx(business, access.functions.refuse_access(a0 + 2, h("no" + tag)))
         events += tx(agency, access.functions.grant_access(a0 + 3, now + 86400 * 30))
         events += tx(researcher, access.functions.end_access(a0 + 3))
-        events += tx(agency, access.functions.log_release(a0 + 1, v2, 3, h("root" + tag), w3.eth.block_number, h("release" + tag)))
+        events += tx(
+            agency,
+            access.functions.log_release(a0 + 1, v2, 3, h("root" + tag), w3.eth.block_number, h("release" + tag)),
+        )
         # Dataset withdrawn after use.
         events += tx(business, ds.functions.withdraw(v3, h("reason" + tag)))
         # Rights: one answered, one withdrawn, one left open.
         r0 = rights.functions.request_count().call()
         events += tx(citizens[0], rights.functions.file_request(3, 2, v2.to_bytes(32, "big"), h("erase" + tag)))
-        events += tx(citizens[1], rights.functions.file_request(1, 1, bytes(12) + bytes.fromhex(business.address[2:]), h("access" + tag)))
+        events += tx(
+            citizens[1],
+            rights.functions.file_request(1, 1, bytes(12) + bytes.fromhex(business.address[2:]), h("access" + tag)),
+        )
         events += tx(citizens[2], rights.functions.file_request(6, 2, v2.to_bytes(32, "big"), h("object" + tag)))
         events += tx(agency, rights.functions.answer_request(r0 + 1, True, h("answer" + tag)))
         events += tx(citizens[1], rights.functions.withdraw_request(r0 + 2))

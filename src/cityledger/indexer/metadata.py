@@ -60,7 +60,7 @@ def load_verified(uri: str, want: str, store: MetadataStore, project_root: Path)
 
 def _from_store(uri: str, want: str, store: MetadataStore) -> dict | None:
     try:
-        digest = parse_hash(uri[len(URI_PREFIX):], "metadata hash")
+        digest = parse_hash(uri[len(URI_PREFIX) :], "metadata hash")
     except CityLedgerError:
         return None
     if "0x" + digest.hex() != want:
@@ -193,7 +193,11 @@ def enrich(
     store = MetadataStore(Path(metadata_dir))
     root = Path(project_root) if project_root is not None else Path.cwd()
     D, M = Dataset.__table__, DatasetMetadata.__table__
-    query = select(D.c.metadata_hash, D.c.metadata_uri).where(~exists().where(M.c.metadata_hash == D.c.metadata_hash)).distinct()
+    query = (
+        select(D.c.metadata_hash, D.c.metadata_uri)
+        .where(~exists().where(M.c.metadata_hash == D.c.metadata_hash))
+        .distinct()
+    )
     if blocks is not None:
         query = query.where(and_(D.c.registered_block >= blocks[0], D.c.registered_block <= blocks[1]))
     with engine.connect() as conn:
@@ -241,7 +245,12 @@ class Enricher:
 
     def run(self, blocks: tuple[int, int] | None = None) -> EnrichResult | None:
         try:
-            res = enrich(self.engine, self.metadata_dir, project_root=self.project_root, blocks=None if self.backfill_due else blocks)
+            res = enrich(
+                self.engine,
+                self.metadata_dir,
+                project_root=self.project_root,
+                blocks=None if self.backfill_due else blocks,
+            )
         except Exception as exc:  # the index itself is committed; summaries can wait
             log.warning("metadata enrichment failed (will retry over all datasets): %s", exc)
             self.backfill_due = True

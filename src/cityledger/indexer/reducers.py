@@ -9,7 +9,8 @@ append-only event rows from which it is replayed.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from ..codes import (
     ACCESS_ENDED,
@@ -47,14 +48,25 @@ class Op(NamedTuple):
 
 
 def _event_row(ctx: Ctx) -> dict:
-    return {"block_number": ctx.block_number, "log_index": ctx.log_index, "tx_hash": ctx.tx_hash, "timestamp": ctx.timestamp}
+    return {
+        "block_number": ctx.block_number,
+        "log_index": ctx.log_index,
+        "tx_hash": ctx.tx_hash,
+        "timestamp": ctx.timestamp,
+    }
 
 
 # ---------------------------------------------------------------- CityRoles
 
 
 def role_granted(a: dict, ctx: Ctx) -> list[Op]:
-    ev = _event_row(ctx) | {"action": "grant", "account": a["account"], "role": a["role"], "kind": a["kind"], "actor": a["granted_by"]}
+    ev = _event_row(ctx) | {
+        "action": "grant",
+        "account": a["account"],
+        "role": a["role"],
+        "kind": a["kind"],
+        "actor": a["granted_by"],
+    }
     row = {
         "account": a["account"],
         "role": a["role"],
@@ -71,7 +83,13 @@ def role_granted(a: dict, ctx: Ctx) -> list[Op]:
 
 
 def role_revoked(a: dict, ctx: Ctx) -> list[Op]:
-    ev = _event_row(ctx) | {"action": "revoke", "account": a["account"], "role": a["role"], "kind": 0, "actor": a["revoked_by"]}
+    ev = _event_row(ctx) | {
+        "action": "revoke",
+        "account": a["account"],
+        "role": a["role"],
+        "kind": 0,
+        "actor": a["revoked_by"],
+    }
     return [
         Op(INSERT, "role_events", (ctx.block_number, ctx.log_index), ev),
         Op(DELETE, "roles", (a["account"], a["role"]), {}),
@@ -114,7 +132,9 @@ def dataset_registered(a: dict, ctx: Ctx) -> list[Op]:
     }
     ops = [Op(INSERT, "datasets", (a["dataset_id"],), row)]
     if supersedes:
-        ops.append(Op(UPDATE, "datasets", (supersedes,), {"successor": a["dataset_id"], "successor_block": ctx.block_number}))
+        ops.append(
+            Op(UPDATE, "datasets", (supersedes,), {"successor": a["dataset_id"], "successor_block": ctx.block_number})
+        )
     return ops
 
 
@@ -148,7 +168,12 @@ def attestation_added(a: dict, ctx: Ctx) -> list[Op]:
 
 
 def attestation_revoked(a: dict, ctx: Ctx) -> list[Op]:
-    values = {"active": False, "revoked_block": ctx.block_number, "revoked_at": ctx.timestamp, "revoked_tx": ctx.tx_hash}
+    values = {
+        "active": False,
+        "revoked_block": ctx.block_number,
+        "revoked_at": ctx.timestamp,
+        "revoked_tx": ctx.tx_hash,
+    }
     return [Op(UPDATE, "attestations", (a["attestation_id"],), values)]
 
 
@@ -383,7 +408,9 @@ def replay_consent_event(row: dict) -> list[Op]:
 def replay_role_event(row: dict) -> list[Op]:
     ctx = Ctx(row["block_number"], row["log_index"], row["tx_hash"], row["timestamp"])
     if row["action"] == "grant":
-        ops = role_granted({"account": row["account"], "role": row["role"], "kind": row["kind"], "granted_by": row["actor"]}, ctx)
+        ops = role_granted(
+            {"account": row["account"], "role": row["role"], "kind": row["kind"], "granted_by": row["actor"]}, ctx
+        )
     else:
         ops = role_revoked({"account": row["account"], "role": row["role"], "revoked_by": row["actor"]}, ctx)
     return [op for op in ops if op.table != "role_events"]

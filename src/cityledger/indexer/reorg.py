@@ -11,7 +11,19 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, select, update
 
 from ..codes import ACCESS_GRANTED, ACCESS_REQUESTED, RIGHTS_OPEN, STATUS_ACTIVE
-from .models import Access, Attestation, Block, Consent, ConsentEvent, Dataset, OwnershipEvent, Release, RightsRequest, Role, RoleEvent
+from .models import (
+    Access,
+    Attestation,
+    Block,
+    Consent,
+    ConsentEvent,
+    Dataset,
+    OwnershipEvent,
+    Release,
+    RightsRequest,
+    Role,
+    RoleEvent,
+)
 from .reducers import replay_consent_event, replay_role_event
 from .writer import Batch
 
@@ -33,23 +45,32 @@ def rollback_to(conn: Connection, ancestor: int) -> dict[str, int]:
 
     # Datasets: registered above A vanish; supersession and withdrawal above A are cleared.
     run("datasets_deleted", delete(Dataset).where(Dataset.registered_block > a))
-    run("datasets_successor", update(Dataset).where(Dataset.successor_block > a).values(successor=None, successor_block=None))
+    run(
+        "datasets_successor",
+        update(Dataset).where(Dataset.successor_block > a).values(successor=None, successor_block=None),
+    )
     run(
         "datasets_withdrawn",
         update(Dataset)
         .where(Dataset.withdrawn_block > a)
-        .values(status=STATUS_ACTIVE, withdrawn_block=None, withdrawn_at=None, withdrawn_tx=None, withdrawn_reason=None),
+        .values(
+            status=STATUS_ACTIVE, withdrawn_block=None, withdrawn_at=None, withdrawn_tx=None, withdrawn_reason=None
+        ),
     )
     run("attestations_deleted", delete(Attestation).where(Attestation.added_block > a))
     run(
         "attestations_revoked",
-        update(Attestation).where(Attestation.revoked_block > a).values(active=True, revoked_block=None, revoked_at=None, revoked_tx=None),
+        update(Attestation)
+        .where(Attestation.revoked_block > a)
+        .values(active=True, revoked_block=None, revoked_at=None, revoked_tx=None),
     )
     # Access: the later stage first (ended implies granted).
     run("access_deleted", delete(Access).where(Access.requested_block > a))
     run(
         "access_ended",
-        update(Access).where(Access.ended_block > a).values(status=ACCESS_GRANTED, ended_block=None, ended_at=None, ended_tx=None, ended_by=None),
+        update(Access)
+        .where(Access.ended_block > a)
+        .values(status=ACCESS_GRANTED, ended_block=None, ended_at=None, ended_tx=None, ended_by=None),
     )
     run(
         "access_refused",
@@ -69,7 +90,9 @@ def rollback_to(conn: Connection, ancestor: int) -> dict[str, int]:
         "rights_answered",
         update(RightsRequest)
         .where(RightsRequest.answered_block > a)
-        .values(status=RIGHTS_OPEN, answered_block=None, answered_at=None, answered_tx=None, answer_hash=None, late=None),
+        .values(
+            status=RIGHTS_OPEN, answered_block=None, answered_at=None, answered_tx=None, answer_hash=None, late=None
+        ),
     )
     run(
         "rights_withdrawn",
@@ -79,8 +102,12 @@ def rollback_to(conn: Connection, ancestor: int) -> dict[str, int]:
     )
     run("ownership_deleted", delete(OwnershipEvent).where(OwnershipEvent.block_number > a))
 
-    counts["consents_replayed"] = _replay(conn, events=ConsentEvent, state=Consent, key_col="key", replay=replay_consent_event, above=a)
-    counts["roles_replayed"] = _replay(conn, events=RoleEvent, state=Role, key_col="account", replay=replay_role_event, above=a)
+    counts["consents_replayed"] = _replay(
+        conn, events=ConsentEvent, state=Consent, key_col="key", replay=replay_consent_event, above=a
+    )
+    counts["roles_replayed"] = _replay(
+        conn, events=RoleEvent, state=Role, key_col="account", replay=replay_role_event, above=a
+    )
     run("blocks_deleted", delete(Block).where(Block.number > a))
     return counts
 

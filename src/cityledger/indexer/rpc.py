@@ -37,7 +37,9 @@ class RangeTooLarge(RpcError):
 
 
 class Rpc:
-    def __init__(self, url: str, timeout: float = 30.0, retries: int = 5, backoff: float = 0.1, max_backoff: float = 5.0):
+    def __init__(
+        self, url: str, timeout: float = 30.0, retries: int = 5, backoff: float = 0.1, max_backoff: float = 5.0
+    ):
         self.url = url
         self.timeout = timeout
         self.retries = retries
@@ -71,14 +73,20 @@ class Rpc:
             except (requests.RequestException, ValueError, RpcError) as exc:
                 if attempt == attempts:
                     reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-                    raise RpcUnavailable(f"RPC {self.url} failed on {what} after {attempts + 1} attempts: {reason}") from None
+                    raise RpcUnavailable(
+                        f"RPC {self.url} failed on {what} after {attempts + 1} attempts: {reason}"
+                    ) from None
                 log.debug("rpc %s failed (%s), retry in %.2fs", what, exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
 
-    def call(self, method: str, params: list | None = None, *, timeout: float | None = None, retries: int | None = None):
+    def call(
+        self, method: str, params: list | None = None, *, timeout: float | None = None, retries: int | None = None
+    ):
         def once():
-            data = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}, timeout)
+            data = self._post(
+                {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}, timeout
+            )
             if "error" in data:
                 msg = str(data["error"].get("message", data["error"]))
                 if method == "eth_getLogs" and any(p in msg.lower() for p in _TOO_LARGE):
@@ -129,7 +137,9 @@ class Rpc:
             out += self.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers[i : i + chunk]])
         return out
 
-    def get_logs(self, addresses: list[str], from_block: int, to_block: int, timeout: float | None = None) -> list[dict]:
+    def get_logs(
+        self, addresses: list[str], from_block: int, to_block: int, timeout: float | None = None
+    ) -> list[dict]:
         params = [{"fromBlock": hex(from_block), "toBlock": hex(to_block), "address": addresses}]
         try:
             return self.call("eth_getLogs", params, timeout=timeout, retries=2 if to_block > from_block else None)

@@ -15,8 +15,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
@@ -131,7 +131,9 @@ class Indexer:
     @classmethod
     def from_deployment(cls, db_url: str, rpc_url: str, deployment, **kw) -> Indexer:
         addresses = {name: deployment.address(name) for name in CONTRACTS}
-        return cls(db_url, rpc_url, chain_id=deployment.chain_id, addresses=addresses, start_block=deployment.start_block, **kw)
+        return cls(
+            db_url, rpc_url, chain_id=deployment.chain_id, addresses=addresses, start_block=deployment.start_block, **kw
+        )
 
     def close(self) -> None:
         self.rpc.close()
@@ -323,7 +325,12 @@ class Indexer:
             conn.execute(
                 update(Checkpoint)
                 .where(Checkpoint.id == 1)
-                .values(**self._status_values(head), block_number=to, block_hash=to_hash, finalized_block=self.finalized(to, head))
+                .values(
+                    **self._status_values(head),
+                    block_number=to,
+                    block_hash=to_hash,
+                    finalized_block=self.finalized(to, head),
+                )
             )
         self._cp = (to, to_hash)
         self.events_total += count
@@ -357,7 +364,13 @@ class Indexer:
 
     def _status_values(self, head: int) -> dict:
         self._last_status_write = time.monotonic()
-        return {"head_block": head, "updated_at": int(time.time()), "rpc_error": None, "rpc_error_at": None, "confirmations": self.confirmations}
+        return {
+            "head_block": head,
+            "updated_at": int(time.time()),
+            "rpc_error": None,
+            "rpc_error_at": None,
+            "confirmations": self.confirmations,
+        }
 
     def _write_status(self, head: int, force: bool = False) -> None:
         """Refresh head/finalized while idle: on head change, else once a second."""
@@ -365,17 +378,27 @@ class Indexer:
             return
         cp = self.checkpoint()[0]
         with self.engine.begin() as conn:
-            conn.execute(update(Checkpoint).where(Checkpoint.id == 1).values(**self._status_values(head), finalized_block=self.finalized(cp, head)))
+            conn.execute(
+                update(Checkpoint)
+                .where(Checkpoint.id == 1)
+                .values(**self._status_values(head), finalized_block=self.finalized(cp, head))
+            )
 
     def report_rpc_error(self, exc: Exception) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(Checkpoint).where(Checkpoint.id == 1).values(rpc_error=str(exc)[:500], rpc_error_at=int(time.time())))
+            conn.execute(
+                update(Checkpoint)
+                .where(Checkpoint.id == 1)
+                .values(rpc_error=str(exc)[:500], rpc_error_at=int(time.time()))
+            )
 
     # ------------------------------------------------------------ reorgs
 
     def _handle_reorg(self, head: int) -> StepResult:
         with self.engine.connect() as conn:
-            stored = conn.execute(select(Block.number, Block.hash).where(Block.number <= head).order_by(Block.number.desc())).all()
+            stored = conn.execute(
+                select(Block.number, Block.hash).where(Block.number <= head).order_by(Block.number.desc())
+            ).all()
         ancestor = None
         for i in range(0, len(stored), 200):
             chunk = stored[i : i + 200]
@@ -408,7 +431,9 @@ class Indexer:
             )
         self._cp = (ancestor, anc_hash)
         touched = {k: v for k, v in counts.items() if v}
-        log.warning("reorg: rolled back from block %d to common ancestor %d (%s)", cp_before, ancestor, touched or "no rows")
+        log.warning(
+            "reorg: rolled back from block %d to common ancestor %d (%s)", cp_before, ancestor, touched or "no rows"
+        )
         return StepResult(ancestor + 1, ancestor, 0, head, reorg_to=ancestor)
 
     # ------------------------------------------------------------ loops
@@ -514,7 +539,9 @@ class Indexer:
             self._ensure_indexes()
         return total
 
-    def follow(self, progress: Callable[[StepResult], None] | None = None, on_error: Callable[[Exception], None] | None = None) -> None:
+    def follow(
+        self, progress: Callable[[StepResult], None] | None = None, on_error: Callable[[Exception], None] | None = None
+    ) -> None:
         """Index forever (until stop_event): new blocks within poll_interval; RPC outages are waited out."""
         delay = self.poll_interval
         while not self.stop_event.is_set():
@@ -557,4 +584,9 @@ def _untimed_blocks(logs: list[dict]) -> set[int]:
 
 
 def _block_row(h: dict) -> dict:
-    return {"number": int(h["number"], 16), "hash": h["hash"], "parent_hash": h["parentHash"], "timestamp": int(h["timestamp"], 16)}
+    return {
+        "number": int(h["number"], 16),
+        "hash": h["hash"],
+        "parent_hash": h["parentHash"],
+        "timestamp": int(h["timestamp"], 16),
+    }

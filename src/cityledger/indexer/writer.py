@@ -111,7 +111,12 @@ def _delete(conn: Connection, name: str, keys: list[tuple]) -> None:
     table = TABLES[name]
     pk = PK[name]
     rows = [{"k_" + c: v for c, v in zip(pk, key)} for key in keys]
-    _executemany(conn, ("delete", name), lambda: table.delete().where(and_(*(table.c[c] == bindparam("k_" + c) for c in pk))), rows)
+    _executemany(
+        conn,
+        ("delete", name),
+        lambda: table.delete().where(and_(*(table.c[c] == bindparam("k_" + c) for c in pk))),
+        rows,
+    )
 
 
 def _insert(conn: Connection, name: str, rows: list[dict]) -> None:

@@ -81,7 +81,9 @@ def read_subject_table(path: Path) -> tuple[list[str], list[list[str]], list[str
     try:
         header = next(reader)
     except StopIteration:
-        raise CityLedgerError(f"{path}: empty file (a CSV with a header and a '{SUBJECT_COLUMN}' column is needed)") from None
+        raise CityLedgerError(
+            f"{path}: empty file (a CSV with a header and a '{SUBJECT_COLUMN}' column is needed)"
+        ) from None
     if SUBJECT_COLUMN not in header:
         raise CityLedgerError(f"{path}: no '{SUBJECT_COLUMN}' column (columns: {', '.join(header)[:200]})")
     col = header.index(SUBJECT_COLUMN)
@@ -182,8 +184,12 @@ def prepare(
 
 def write(prepared: PreparedRelease, data_dir: Path, out: Path | None = None) -> tuple[Path, Path]:
     """Write the filtered file and the snapshot JSON; returns (file, snapshot)."""
-    out = Path(out) if out else Path(data_dir) / "releases" / (
-        f"dataset-{prepared.dataset_id}-access-{prepared.access_id}-block-{prepared.snapshot_block}.csv"
+    out = (
+        Path(out)
+        if out
+        else Path(data_dir)
+        / "releases"
+        / (f"dataset-{prepared.dataset_id}-access-{prepared.access_id}-block-{prepared.snapshot_block}.csv")
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(prepared.data)

@@ -27,7 +27,9 @@ def snapshot_path(data_dir: Path, consent_root: str) -> Path:
 def write_snapshot(data_dir: Path, tree: ConsentTree, meta: dict) -> Path:
     root = "0x" + tree.root.hex()
     path = snapshot_path(data_dir, root)
-    write_json_atomic(path, {"format": FORMAT, "consent_root": root, "subject_count": len(tree), **meta, "tree": tree.dump()})
+    write_json_atomic(
+        path, {"format": FORMAT, "consent_root": root, "subject_count": len(tree), **meta, "tree": tree.dump()}
+    )
     return path
 
 
