@@ -145,7 +145,7 @@ def test_cli_dataset_shows_the_title(app_and_store, monkeypatch):
     from cityledger.config import config
 
     client, store = app_and_store
-    url = str(client.app.state.engine.url)
+    url = str(client.app.state.services.engine.url)
     monkeypatch.setenv("CITYLEDGER_METADATA_DIR", str(store.root))
     monkeypatch.setenv("CITYLEDGER_RPC_URL", CLOSED_RPC)
     config.cache_clear()
@@ -166,7 +166,7 @@ def test_q_searches_the_indexed_titles_descriptions_and_keywords(app_and_store, 
     client, store = app_and_store
     # A copy of the module's store, which the other tests expect without summaries.
     url = f"sqlite:///{tmp_path / 'copy.db'}"
-    shutil.copy(client.app.state.engine.url.database, tmp_path / "copy.db")
+    shutil.copy(client.app.state.services.engine.url.database, tmp_path / "copy.db")
     copy = make_engine(url)
     assert enrich(copy, store.root).added == 1  # only the good document: 2 tampered, 4 remote, 5 absent
     mp = pytest.MonkeyPatch()
