@@ -226,8 +226,8 @@ def test_contract_wallet_signature_is_checked_by_erc1271():
     """A citizen with code is a contract wallet: its isValidSignature decides, not ecrecover."""
     from types import SimpleNamespace
 
-    from cityledger.api.errors import Rejected
     from cityledger.api.relayer import ERC1271_MAGIC, Relayer, parse_request
+    from cityledger.query.errors import Rejected
 
     wallet = "0x" + "ab" * 20
     answer = {"out": ERC1271_MAGIC + bytes(28)}

@@ -11,12 +11,12 @@ from sqlalchemy import insert
 
 from cityledger import codes
 from cityledger.api.app import create_app
-from cityledger.api.validate import MAX_PAGE_SIZE
 from cityledger.fingerprint.consent_tree import ConsentTree
 from cityledger.indexer.models import Checkpoint
 from cityledger.indexer.reducers import Ctx, reduce
 from cityledger.indexer.store import make_engine, migrate
 from cityledger.indexer.writer import Batch
+from cityledger.query.validate import MAX_PAGE_SIZE
 from cityledger.release.snapshots import write_snapshot
 from cityledger.signing import grant_message, sign
 
@@ -174,8 +174,8 @@ def _signed_body(devnet, citizen, nonce: int, *, signer=None) -> dict:
     consent = devnet.contract("ConsentRegistry")
     now = devnet.w3.eth.get_block("latest")["timestamp"]
     health = "0x" + format(1, "064x")
-    fields = {"citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": health, "grantee": codes.ANY_RESEARCHER,
-              "expiry": now + 86400 * 365, "deadline": now + 3600}  # fmt: skip
+    fields = {"citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": health,
+              "grantee": codes.ANY_RESEARCHER, "expiry": now + 86400 * 365, "deadline": now + 3600}  # fmt: skip
     msg = grant_message(
         citizen.address, SCI, 3, health, codes.ANY_RESEARCHER, fields["expiry"], nonce, fields["deadline"]
     )

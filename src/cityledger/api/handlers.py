@@ -13,8 +13,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import CityLedgerError, NetworkError
-from . import validate as v
-from .errors import ApiError
+from ..query import validate as v
+from ..query.errors import CodedError
 
 log = logging.getLogger("cityledger.api")
 
@@ -38,7 +38,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 async def _api_error(_req: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+    assert isinstance(exc, CodedError)
     return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
@@ -79,9 +79,9 @@ async def _bug(_req: Request, exc: Exception) -> JSONResponse:  # a bug: logged 
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    # Starlette picks the handler of the nearest class in the exception's MRO: ApiError before
+    # Starlette picks the handler of the nearest class in the exception's MRO: CodedError before
     # CityLedgerError, NetworkError before CityLedgerError.
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(CodedError, _api_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(OperationalError, _store_down)

@@ -17,6 +17,8 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from ..chain.tx import fees, revert_reason
+from ..query import validate as v
+from ..query.errors import BadInput, RateLimited, Rejected, Unavailable
 from ..signing import (  # the one EIP-712 definition
     GRANT_TYPES,
     REVOKE_TYPES,
@@ -25,8 +27,6 @@ from ..signing import (  # the one EIP-712 definition
     grant_message,
     revoke_message,
 )
-from . import validate as v
-from .errors import BadInput, RateLimited, Rejected, Unavailable
 
 log = logging.getLogger("cityledger.relayer")
 

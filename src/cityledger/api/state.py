@@ -16,8 +16,8 @@ from ..chain.deployments import contract, load_deployment
 from ..config import Config, Network
 from ..errors import CityLedgerError
 from ..indexer.store import make_engine
+from ..query.errors import Unavailable
 from ..release.snapshots import SnapshotIndex
-from .errors import Unavailable
 from .metadata import MetadataLoader
 from .relayer import Relayer, relayer_account
 

@@ -20,12 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from .. import codes
-from ..api import queries
-from ..api import validate as v
-from ..api.errors import BadInput, NotFound
 from ..errors import CityLedgerError
 from ..fingerprint.consent_tree import ConsentTree
 from ..fingerprint.hashing import check_readable_file, sha256_file
+from ..query import queries
+from ..query import validate as v
+from ..query.errors import BadInput, NotFound
 from .snapshots import write_snapshot
 
 SUBJECT_COLUMN = "subject"
@@ -151,7 +151,7 @@ def prepare(
     )
     header, rows, subjects, delimiter = read_subject_table(path)
     kept, included, excluded = [], set(), set()
-    for row, subject in zip(rows, subjects):
+    for row, subject in zip(rows, subjects, strict=True):
         if subject in consenting:
             kept.append(row)
             included.add(subject)
@@ -159,7 +159,8 @@ def prepare(
             excluded.add(subject)
     if not included:
         raise CityLedgerError(
-            f"no subject in {path.name} has an active consent for this release at block {snapshot_block}: nothing to release"
+            f"no subject in {path.name} has an active consent for this release at block {snapshot_block}: "
+            "nothing to release"
         )
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")

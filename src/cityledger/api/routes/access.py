@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ... import codes
-from .. import queries
+from ...query import queries
+from ...query import validate as v
 from .. import schemas as s
-from .. import validate as v
 from ..deps import Conn
 from .common import ERRORS, PageNo, PageSize, paged
 

@@ -9,9 +9,9 @@ from fastapi import Path as PathParam
 from fastapi import Query
 from starlette.concurrency import run_in_threadpool
 
+from ...query import validate as v
+from ...query.errors import BadInput
 from .. import schemas as s
-from .. import validate as v
-from ..errors import BadInput
 
 T = TypeVar("T")
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ... import codes
-from .. import queries
+from ...query import queries
+from ...query import validate as v
+from ...query.errors import BadInput
 from .. import schemas as s
-from .. import validate as v
 from ..deps import Conn, Svc
-from ..errors import BadInput
 from ..relayer import consent_key_hex
 from .common import ERRORS, AsOf, DatasetRef, PageNo, PageSize, dataset_ref, maybe_slow, paged
 

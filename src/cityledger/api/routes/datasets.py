@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from .. import queries
+from ...query import queries
+from ...query import validate as v
 from .. import schemas as s
-from .. import validate as v
 from ..deps import Conn, Svc
 from .common import ERRORS, DatasetRef, PageNo, PageSize, dataset_ref, paged
 

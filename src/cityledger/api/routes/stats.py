@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from .. import queries
+from ...query import queries
 from .. import schemas as s
 from ..deps import Conn
 from .common import ERRORS

@@ -10,10 +10,10 @@ from ... import codes
 from ...chain.artifacts import load_artifact
 from ...chain.deployments import load_deployment
 from ...errors import CityLedgerError
-from .. import queries
+from ...query import queries
+from ...query.errors import NotFound
 from .. import schemas as s
 from ..deps import Conn, Svc
-from ..errors import NotFound
 from .common import ERRORS
 
 router = APIRouter(tags=["status"])

@@ -1,4 +1,5 @@
-"""Errors the API turns into 4xx bodies {"error": {"code", "message"}}.
+"""Errors of the read floor (queries, validation, the relayer's checks), each with a machine-readable
+code and the HTTP status the API answers it with ({"error": {"code", "message"}}).
 
 They are CityLedgerErrors too, so the CLI (which shares the query functions) prints them on one
 line and exits 1."""
@@ -8,7 +9,7 @@ from __future__ import annotations
 from ..errors import CityLedgerError
 
 
-class ApiError(CityLedgerError):
+class CodedError(CityLedgerError):
     status = 400
     code = "bad_request"
 
@@ -22,29 +23,29 @@ class ApiError(CityLedgerError):
         self.headers = headers or {}
 
 
-class BadInput(ApiError):
+class BadInput(CodedError):
     status = 400
     code = "bad_request"
 
 
-class NotFound(ApiError):
+class NotFound(CodedError):
     status = 404
     code = "not_found"
 
 
-class Rejected(ApiError):
+class Rejected(CodedError):
     """The relayer refuses a request (bad signature, stale nonce, past deadline, simulation revert)."""
 
     status = 422
     code = "rejected"
 
 
-class RateLimited(ApiError):
+class RateLimited(CodedError):
     status = 429
     code = "rate_limited"
 
 
-class Unavailable(ApiError):
+class Unavailable(CodedError):
     """A dependency (store, RPC) is not reachable: the client may retry later."""
 
     status = 503
