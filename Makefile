@@ -6,13 +6,23 @@ PIP     := .venv/bin/pip
 STAMP   := .venv/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test install bench bench-quick reliability-long compile deploy clean system-deps browser-deps postgres-deps frontend
+.PHONY: run test lint install bench bench-quick reliability-long compile deploy clean system-deps browser-deps postgres-deps frontend
 
 run: install frontend
 	.venv/bin/cityledger up
 
 test: install browser-deps postgres-deps frontend
+	$(MAKE) --no-print-directory lint
 	bash scripts/test.sh
+
+# Lint and types, before the tests (CI runs `make test`): ruff (rules and format, line length 120,
+# config in pyproject.toml), mypy (strict where pyproject.toml says so) and the page's TypeScript.
+PY_SOURCES := src tests bench scripts
+lint: install
+	.venv/bin/ruff check $(PY_SOURCES)
+	.venv/bin/ruff format --check $(PY_SOURCES)
+	.venv/bin/mypy
+	npm run --silent typecheck
 
 install: $(STAMP) $(NODE_STAMP)
 

@@ -1,7 +1,8 @@
 """Project configuration: `cityledger.toml` at the project root, overridden by environment variables.
 
 The project root is CITYLEDGER_ROOT if set, else the nearest folder upwards from the current
-directory that holds a `cityledger.toml`, else the current directory (embedded defaults apply).
+directory that holds a `cityledger.toml`, else the current directory. The defaults are the
+cityledger.toml shipped with the package (`src/cityledger/cityledger.toml` links to the project's).
 """
 
 from __future__ import annotations
@@ -10,29 +11,22 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
-DEFAULTS: dict = {
-    "paths": {
-        "data_dir": ".cityledger",
-        "build_dir": "build/contracts",
-        "deployments_dir": "deployments",
-    },
-    "store": {"url": "sqlite:///.cityledger/index.db", "confirmations": 2},
-    "api": {"host": "127.0.0.1", "port": 8000},
-    "networks": {
-        "devnet": {
-            "rpc_url": "http://127.0.0.1:8545",
-            "chain_id": 31337,
-            "devnet": True,
-            "mnemonic": "test test test test test test test test test test test junk",
-            "accounts": 10,
-            "block_time": 0,
-        }
-    },
-}
+
+@lru_cache(maxsize=1)
+def defaults() -> dict[str, Any]:
+    """The shipped cityledger.toml: package data (in a checkout, a link to the project's own file), so
+    the defaults and the documented file are one source."""
+    shipped = resources.files("cityledger").joinpath("cityledger.toml")
+    try:
+        return tomllib.loads(shipped.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"the shipped defaults {shipped} cannot be read ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -100,7 +94,7 @@ def find_root(start: Path | None = None) -> Path:
     return here
 
 
-def _merge(base: dict, over: dict) -> dict:
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
         out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
@@ -109,13 +103,14 @@ def _merge(base: dict, over: dict) -> dict:
 
 def load_config(root: Path | None = None) -> Config:
     root = root or find_root()
-    raw = DEFAULTS
     path = root / "cityledger.toml"
+    project: dict[str, Any] = {}
     if path.is_file():
         try:
-            raw = _merge(DEFAULTS, tomllib.loads(path.read_text()))
+            project = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    raw = _merge(defaults(), project)
 
     def at_root(p: str) -> Path:
         q = Path(p)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import RowMapping
 
 from ..datasets.store import MetadataStore
 from ..indexer.metadata import load_verified, store_dir, summary
@@ -24,10 +27,10 @@ class MetadataLoader:
         self.store = MetadataStore(store_dir(data_dir))
         self.project_root = Path(project_root)
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[str, str], dict] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __call__(self, row) -> dict | None:
+    def __call__(self, row: RowMapping) -> dict[str, Any] | None:
         want, uri = (row["metadata_hash"] or "").lower(), row["metadata_uri"] or ""
         key = (want, uri)
         with self._lock:

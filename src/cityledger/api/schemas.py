@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,7 +53,7 @@ class DeploymentInfo(BaseModel):
     network: str
     rpc_url: str
     start_block: int
-    contracts: dict[str, dict] = Field(description="name -> {address, abi}")
+    contracts: dict[str, dict[str, Any]] = Field(description="name -> {address, abi}")
 
 
 class Purpose(BaseModel):
@@ -97,7 +97,7 @@ class Dataset(BaseModel):
 
 class DatasetDetail(Dataset):
     description: str | None = Field(None, description="dct:description of the verified DCAT document")
-    metadata: dict | None = Field(
+    metadata: dict[str, Any] | None = Field(
         None, description="the DCAT document, when it is in the local metadata store and hashes to metadata_hash"
     )
     attestations: list[Attestation] = Field([], description="the first 100 (see /attestations for the rest)")

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, FromClause, RowMapping, Select, Subquery, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from .. import codes
+from ..config import Network
 from ..indexer import models as m
 from ..indexer.metadata import summary
 from ..indexer.sync import CONTRACT_COLUMNS
@@ -50,17 +53,31 @@ _DATASET_BY_HASH = _DATASET_COLUMNS.where(D.c.content_hash == bindparam("ref"))
 _CONSENTS_OF = select(C).where(C.c.citizen == bindparam("citizen")).order_by(C.c.granted_block.desc())
 _CONSENT_BY_KEY = select(C.c.expiry, C.c.revoked_block).where(C.c.key == bindparam("key"))
 
+Row = RowMapping  # a store row
+Out = dict[str, Any]  # an answer, shaped as the API's response models
+RpcTimestamp = Callable[[int], int] | None  # a block's timestamp from the node, when the index lacks it
+MetadataLoader = Callable[[Row], dict[str, Any] | None]  # a dataset row -> its verified DCAT document
+
+
+class Snapshots(Protocol):
+    """The consent snapshots on disk (release.snapshots.SnapshotIndex)."""
+
+    def roots_of(self, address: str) -> set[str]: ...
+
+    def proof(self, consent_root: str, address: str) -> tuple[str, list[str]]: ...
+
+
 SCOPE_NAMES = {v_: k for k, v_ in codes.SCOPES.items()}
 ZERO = codes.ANY_RESEARCHER
 
 
-def page_of(items: list, page: int, page_size: int) -> dict:
+def page_of(items: list[Out], page: int, page_size: int) -> Out:
     """One page of a list already built in Python (lineages, snapshot proofs)."""
     start = (page - 1) * page_size
     return {"items": items[start : start + page_size], "page": page, "page_size": page_size, "total": len(items)}
 
 
-def _paged(conn: Connection, query, order, page: int, page_size: int) -> dict:
+def _paged(conn: Connection, query: Select[Any], order: list[Any], page: int, page_size: int) -> Out:
     total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     rows = conn.execute(query.order_by(*order).limit(page_size).offset((page - 1) * page_size)).mappings().all()
     return {"rows": rows, "page": page, "page_size": page_size, "total": total}
@@ -69,12 +86,12 @@ def _paged(conn: Connection, query, order, page: int, page_size: int) -> dict:
 # ---------------------------------------------------------------- sync state and time
 
 
-def checkpoint(conn: Connection) -> dict | None:
+def checkpoint(conn: Connection) -> Out | None:
     row = conn.execute(_CHECKPOINT).mappings().first()
     return dict(row) if row else None
 
 
-def index_status(conn: Connection, head: int | None, network, confirmations: int) -> dict:
+def index_status(conn: Connection, head: int | None, network: Network, confirmations: int) -> Out:
     """Where the index is against the node: `head` from the RPC (None if it does not answer; then
     the head the indexer saw last)."""
     cp = checkpoint(conn)
@@ -99,12 +116,12 @@ def index_status(conn: Connection, head: int | None, network, confirmations: int
     }
 
 
-def block_timestamp(conn: Connection, block: int, rpc_timestamp=None) -> int:
+def block_timestamp(conn: Connection, block: int, rpc_timestamp: RpcTimestamp = None) -> int:
     """The timestamp of an indexed block: the blocks table (recent window), else the node
     (`rpc_timestamp(block)`), else the latest indexed event at or before it (a lower bound)."""
     ts = conn.execute(_BLOCK_TS, {"n": block}).scalar()
     if ts is not None:
-        return ts
+        return int(ts)
     if rpc_timestamp is not None:
         try:
             return int(rpc_timestamp(block))
@@ -118,17 +135,17 @@ def block_timestamp(conn: Connection, block: int, rpc_timestamp=None) -> int:
             best = t
     if best is None:
         raise BadInput(f"block {block}: its timestamp is unknown (not in the index and the node does not answer)")
-    return best
+    return int(best)
 
 
-def resolve_block(conn: Connection, block: int | None, rpc_timestamp=None) -> tuple[int, int]:
+def resolve_block(conn: Connection, block: int | None, rpc_timestamp: RpcTimestamp = None) -> tuple[int, int]:
     """(block, timestamp) for an "as of" query: the last indexed block by default; a block past
     the index is refused (the answer would be a guess)."""
     block, ts, _ = _resolve(conn, block, rpc_timestamp)
     return block, ts
 
 
-def _resolve(conn: Connection, block: int | None, rpc_timestamp=None) -> tuple[int, int, bool]:
+def _resolve(conn: Connection, block: int | None, rpc_timestamp: RpcTimestamp = None) -> tuple[int, int, bool]:
     """(block, timestamp, whether it is the last indexed block: the current-state tables answer)."""
     last = conn.execute(_LAST_BLOCK).scalar()
     if last is None:
@@ -147,13 +164,13 @@ def _resolve(conn: Connection, block: int | None, rpc_timestamp=None) -> tuple[i
 # ---------------------------------------------------------------- datasets
 
 
-def dataset_status(row) -> str:
+def dataset_status(row: Row) -> str:
     if row["status"] == codes.STATUS_WITHDRAWN:
         return "withdrawn"
     return "superseded" if row["successor"] is not None else "active"
 
 
-def dataset_out(row) -> dict:
+def dataset_out(row: Row) -> Out:
     return {
         "dataset_id": row["id"],
         "content_hash": row["content_hash"],
@@ -204,7 +221,7 @@ def list_datasets(
     until: int | None = None,
     page: int = 1,
     page_size: int = 20,
-) -> dict:
+) -> Out:
     query = select(D, DM.c.title).select_from(_WITH_SUMMARY)
     if q:
         text = q.strip()
@@ -238,7 +255,7 @@ def list_datasets(
     return out
 
 
-def _dataset_row(conn: Connection, ref: int | str):
+def _dataset_row(conn: Connection, ref: int | str) -> Row:
     """A dataset row by id (int) or by content hash (0x str); NotFound otherwise."""
     if isinstance(ref, str):
         row = conn.execute(_DATASET_BY_HASH, {"ref": ref}).mappings().first()
@@ -251,7 +268,7 @@ def _dataset_row(conn: Connection, ref: int | str):
     return row
 
 
-def attestation_out(row) -> dict:
+def attestation_out(row: Row) -> Out:
     return {
         "attestation_id": row["id"],
         "dataset_id": row["dataset_id"],
@@ -265,18 +282,18 @@ def attestation_out(row) -> dict:
     }
 
 
-def attestations(conn: Connection, ref: int | str, page: int = 1, page_size: int = 100) -> dict:
+def attestations(conn: Connection, ref: int | str, page: int = 1, page_size: int = 100) -> Out:
     """A page of the attestations of one version, oldest first."""
     return _attestations_of(conn, _dataset_row(conn, ref)["id"], page, page_size)
 
 
-def _attestations_of(conn: Connection, dataset_id: int, page: int, page_size: int) -> dict:
+def _attestations_of(conn: Connection, dataset_id: int, page: int, page_size: int) -> Out:
     out = _paged(conn, select(A).where(A.c.dataset_id == dataset_id), [A.c.id], page, page_size)
     out["items"] = [attestation_out(r) for r in out.pop("rows")]
     return out
 
 
-def dataset(conn: Connection, ref: int | str, metadata_loader=None) -> dict:
+def dataset(conn: Connection, ref: int | str, metadata_loader: MetadataLoader | None = None) -> Out:
     row = _dataset_row(conn, ref)
     out = dataset_out(row)
     # The first page only: /attestations pages through the rest.
@@ -292,7 +309,7 @@ def dataset(conn: Connection, ref: int | str, metadata_loader=None) -> dict:
     return out
 
 
-def versions(conn: Connection, ref: int | str) -> list[dict]:
+def versions(conn: Connection, ref: int | str) -> list[Out]:
     """The whole lineage of a version, oldest first (supersedes links back, successor links forward)."""
     row = _dataset_row(conn, ref)
     chain = [row]
@@ -312,7 +329,7 @@ def versions(conn: Connection, ref: int | str) -> list[dict]:
     return [dataset_out(r) for r in chain]
 
 
-def verify(conn: Connection, content_hash: str) -> dict:
+def verify(conn: Connection, content_hash: str) -> Out:
     row = conn.execute(select(D).where(D.c.content_hash == content_hash)).mappings().first()
     if row is None:
         return {"content_hash": content_hash, "state": "not_registered"}
@@ -332,7 +349,7 @@ def verify(conn: Connection, content_hash: str) -> dict:
 # ---------------------------------------------------------------- consent
 
 
-def covering_scopes(ds_row) -> list[tuple[int, str]]:
+def covering_scopes(ds_row: Row) -> list[tuple[int, str]]:
     """The (scope_kind, scope_id) pairs whose consent covers a dataset version."""
     return [
         (codes.SCOPE_DATASET, v.pad32(int(ds_row["id"]))),
@@ -341,11 +358,11 @@ def covering_scopes(ds_row) -> list[tuple[int, str]]:
     ]
 
 
-def _scope_filter(table, scopes):
+def _scope_filter(table: FromClause, scopes: list[tuple[int, str]]) -> ColumnElement[bool]:
     return or_(*[and_(table.c.scope_kind == k, table.c.scope_id == s) for k, s in scopes])
 
 
-def _latest_events(conn_where, block: int):
+def _latest_events(conn_where: list[ColumnElement[bool]], block: int) -> Subquery:
     """A subquery: the last consent event per key at or before `block`, among events matching."""
     ranked = (
         select(
@@ -366,7 +383,7 @@ def consent_state(action: str, expiry: int, now: int) -> str:
     return "active" if now < expiry else "expired"
 
 
-def consent_out(row, state: str, block_number: int, granted_at: int | None) -> dict:
+def consent_out(row: Row, state: str, block_number: int, granted_at: int | None) -> Out:
     return {
         "key": row["key"],
         "citizen": row["citizen"],
@@ -386,7 +403,9 @@ def consent_out(row, state: str, block_number: int, granted_at: int | None) -> d
     }
 
 
-def dataset_consent_counts(conn: Connection, ref: int | str, block: int | None, rpc_timestamp=None) -> dict:
+def dataset_consent_counts(
+    conn: Connection, ref: int | str, block: int | None, rpc_timestamp: RpcTimestamp = None
+) -> Out:
     """Citizens with at least one active consent covering the dataset, per purpose, as of a block."""
     row = _dataset_row(conn, ref)
     block, now, latest = _resolve(conn, block, rpc_timestamp)
@@ -398,11 +417,11 @@ def dataset_consent_counts(conn: Connection, ref: int | str, block: int | None, 
             .group_by(C.c.purpose)
         )
     else:
-        latest = _latest_events([_scope_filter(CE, scopes)], block)
+        last = _latest_events([_scope_filter(CE, scopes)], block)
         query = (
-            select(latest.c.purpose, func.count(func.distinct(latest.c.citizen)))
-            .where(latest.c.action == "grant", latest.c.expiry > now)
-            .group_by(latest.c.purpose)
+            select(last.c.purpose, func.count(func.distinct(last.c.citizen)))
+            .where(last.c.action == "grant", last.c.expiry > now)
+            .group_by(last.c.purpose)
         )
     counts = [
         {"purpose": p, "purpose_name": v.purpose_name(p), "active": n}
@@ -421,10 +440,10 @@ def citizen_consents(
     *,
     state: str | None = None,
     block: int | None = None,
-    rpc_timestamp=None,
+    rpc_timestamp: RpcTimestamp = None,
     page: int = 1,
     page_size: int = 100,
-) -> dict:
+) -> Out:
     block, now, latest = _resolve(conn, block, rpc_timestamp)
     if latest:
         rows = conn.execute(_CONSENTS_OF, {"citizen": citizen}).mappings().all()
@@ -440,8 +459,8 @@ def citizen_consents(
             for r in rows
         ]
     else:
-        latest = _latest_events([CE.c.citizen == citizen], block)
-        rows = conn.execute(select(latest).order_by(latest.c.block_number.desc())).mappings().all()
+        last = _latest_events([CE.c.citizen == citizen], block)
+        rows = conn.execute(select(last).order_by(last.c.block_number.desc())).mappings().all()
         items = [
             consent_out(
                 r, consent_state(r["action"], r["expiry"], now), r["block_number"], _granted_at(conn, r["key"], block)
@@ -459,7 +478,7 @@ def _granted_at(conn: Connection, key: str, block: int) -> int | None:
     ).scalar()
 
 
-def consent_check(conn: Connection, *, key: str, block: int | None = None, rpc_timestamp=None) -> dict:
+def consent_check(conn: Connection, *, key: str, block: int | None = None, rpc_timestamp: RpcTimestamp = None) -> Out:
     """Is the consent with this key active as of a block (the contract's is_active, from the index)."""
     block, now, latest = _resolve(conn, block, rpc_timestamp)
     if latest:
@@ -475,7 +494,7 @@ def consent_check(conn: Connection, *, key: str, block: int | None = None, rpc_t
         ).first()
         action = None if row is None else row.action
         expiry = None if row is None else row.expiry
-    state = "never_granted" if action is None else consent_state(action, expiry, now)
+    state = "never_granted" if action is None or expiry is None else consent_state(action, expiry, now)
     return {"active": state == "active", "as_of_block": block, "key": key, "expiry": expiry, "state": state}
 
 
@@ -488,7 +507,9 @@ def held_role(conn: Connection, account: str, role: int, block: int | None) -> b
     return last == "grant"
 
 
-def consenting_citizens(conn: Connection, *, dataset_row, purpose: str, grantee: str, block: int, now: int) -> set[str]:
+def consenting_citizens(
+    conn: Connection, *, dataset_row: Row, purpose: str, grantee: str, block: int, now: int
+) -> set[str]:
     """Citizens whose consent, as of `block`, covers (dataset, purpose, grantee): scope the dataset,
     its publisher or its domain; grantee the address itself or ANY_RESEARCHER if it held the
     researcher role at that block."""
@@ -502,13 +523,13 @@ def consenting_citizens(conn: Connection, *, dataset_row, purpose: str, grantee:
     return set(rows)
 
 
-def consent_timeline(conn: Connection, days: int | None = None) -> list[dict]:
+def consent_timeline(conn: Connection, days: int | None = None) -> list[Out]:
     day = (CE.c.timestamp // 86400).label("day")
     query = select(day, CE.c.action, func.count()).group_by(day, CE.c.action).order_by(day)
     if days:
         last = conn.execute(select(func.max(CE.c.timestamp))).scalar() or 0
         query = query.where(CE.c.timestamp >= last - days * 86400)
-    points: dict[int, dict] = {}
+    points: dict[int, Out] = {}
     for d, action, n in conn.execute(query):
         p = points.setdefault(int(d), {"day": _day(int(d)), "grants": 0, "revocations": 0})
         p["grants" if action == "grant" else "revocations"] += n
@@ -522,7 +543,7 @@ def _day(day_number: int) -> str:
 # ---------------------------------------------------------------- access, releases, rights
 
 
-def access_out(row, now: int) -> dict:
+def access_out(row: Row, now: int) -> Out:
     status = codes.ACCESS_STATUS_NAMES.get(row["status"], "requested")
     return {
         "access_id": row["id"],
@@ -546,7 +567,15 @@ def now_ts(conn: Connection) -> int:
     return block_timestamp(conn, last)
 
 
-def list_access(conn: Connection, *, dataset_id=None, grantee=None, status=None, page=1, page_size=20) -> dict:
+def list_access(
+    conn: Connection,
+    *,
+    dataset_id: int | None = None,
+    grantee: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> Out:
     query = select(AC)
     if dataset_id is not None:
         query = query.where(AC.c.dataset_id == dataset_id)
@@ -560,14 +589,14 @@ def list_access(conn: Connection, *, dataset_id=None, grantee=None, status=None,
     return out
 
 
-def access_one(conn: Connection, access_id: int) -> dict:
+def access_one(conn: Connection, access_id: int) -> Out:
     row = conn.execute(select(AC).where(AC.c.id == access_id)).mappings().first()
     if row is None:
         raise NotFound(f"no access request with id {access_id} in the index")
     return access_out(row, now_ts(conn))
 
 
-def release_out(row) -> dict:
+def release_out(row: Row) -> Out:
     return {
         "release_id": row["id"],
         "access_id": row["access_id"],
@@ -584,7 +613,9 @@ def release_out(row) -> dict:
     }
 
 
-def list_releases(conn: Connection, *, dataset_id=None, grantee=None, page=1, page_size=20) -> dict:
+def list_releases(
+    conn: Connection, *, dataset_id: int | None = None, grantee: str | None = None, page: int = 1, page_size: int = 20
+) -> Out:
     query = select(R)
     if dataset_id is not None:
         query = query.where(R.c.dataset_id == dataset_id)
@@ -595,7 +626,7 @@ def list_releases(conn: Connection, *, dataset_id=None, grantee=None, page=1, pa
     return out
 
 
-def releases_with_roots(conn: Connection, roots) -> list[dict]:
+def releases_with_roots(conn: Connection, roots: Iterable[str]) -> list[Out]:
     roots = list(roots)
     if not roots:
         return []
@@ -604,19 +635,19 @@ def releases_with_roots(conn: Connection, roots) -> list[dict]:
 
 
 def used_by(
-    conn: Connection, snapshots, citizen: str, page: int = 1, page_size: int | None = None
-) -> list[dict] | dict:
+    conn: Connection, snapshots: Snapshots, citizen: str, page: int = 1, page_size: int | None = None
+) -> list[Out] | Out:
     """Releases whose consent snapshot (files on disk, see release/snapshots.py) holds the citizen,
     newest first, each with the citizen's leaf and Merkle proof against the on-chain consent_root.
     With a page_size: one page {items, page, page_size, total}, proofs built for that page only."""
     releases = releases_with_roots(conn, snapshots.roots_of(citizen))
-    out = releases if page_size is None else page_of(releases, page, page_size)
-    for rel in out if page_size is None else out["items"]:
+    out = None if page_size is None else page_of(releases, page, page_size)
+    for rel in releases if out is None else out["items"]:
         rel["leaf"], rel["proof"] = snapshots.proof(rel["consent_root"], citizen)
-    return out
+    return releases if out is None else out
 
 
-def rights_out(row, now: int) -> dict:
+def rights_out(row: Row, now: int) -> Out:
     return {
         "request_id": row["id"],
         "citizen": row["citizen"],
@@ -635,8 +666,15 @@ def rights_out(row, now: int) -> dict:
 
 
 def list_rights(
-    conn: Connection, *, citizen=None, publisher=None, status=None, overdue=False, page=1, page_size=20
-) -> dict:
+    conn: Connection,
+    *,
+    citizen: str | None = None,
+    publisher: str | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+    page: int = 1,
+    page_size: int = 20,
+) -> Out:
     now = now_ts(conn)
     query = select(RR)
     if citizen:
@@ -652,6 +690,6 @@ def list_rights(
     return out
 
 
-def domain_stats(conn: Connection) -> list[dict]:
+def domain_stats(conn: Connection) -> list[Out]:
     rows = conn.execute(select(D.c.domain, func.count()).group_by(D.c.domain).order_by(D.c.domain)).all()
     return [{"domain": codes.DOMAIN_NAMES.get(d, str(d)), "domain_code": d, "datasets": n} for d, n in rows]
