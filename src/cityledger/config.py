@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -47,6 +47,29 @@ class Network:
 
 
 @dataclass(frozen=True)
+class ApiLimits:
+    """The API's bounds on hostile input ([api] of cityledger.toml; docs/API.md "Limits")."""
+
+    max_body_bytes: int
+    max_json_depth: int
+    max_json_items: int
+    body_timeout: float
+    header_timeout: float
+    max_connections: int
+    recursion_limit: int
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> ApiLimits:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = table.get(f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"[api] {f.name} must be a positive number, got {value!r}")
+            values[f.name] = float(value) if f.type == "float" else int(value)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     data_dir: Path
@@ -57,6 +80,7 @@ class Config:
     confirmations: int
     api_host: str
     api_port: int
+    api_limits: ApiLimits
     networks: dict[str, dict] = field(default_factory=dict)
 
     def network(self, name: str | None = None) -> Network:
@@ -135,6 +159,7 @@ def load_config(root: Path | None = None) -> Config:
         confirmations=int(os.environ.get("CITYLEDGER_CONFIRMATIONS") or raw["store"]["confirmations"]),
         api_host=os.environ.get("CITYLEDGER_API_HOST") or raw["api"]["host"],
         api_port=int(os.environ.get("CITYLEDGER_API_PORT") or raw["api"]["port"]),
+        api_limits=ApiLimits.from_table(raw["api"]),
         networks=raw.get("networks", {}),
     )
 

@@ -5,8 +5,9 @@ This module only assembles the app: middleware, error handlers (handlers.py), th
 routes/ (one per area) and the static page. What the routes share lives on `app.state.services`
 (state.py), reached through the typed dependencies of deps.py.
 
-Errors are always {"error": {"code", "message"}}: 400 bad input, 404 unknown id or route, 405,
-422 schema violations and relayer rejections, 429 rate limit, 503 store or node unreachable.
+Errors are always {"error": {"code", "message"}}, the status given by the code (query.errors.STATUS):
+400 bad input, 404 unknown id or route, 405, 408/413 slow or large bodies, 422 schema violations and
+relayer refusals, 429 rate limit, 503 store or node unreachable.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from ..config import Config, load_config
-from .handlers import install_error_handlers
+from .handlers import Cors, install_error_handlers
+from .limits import BodyLimits
 from .relayer import Relayer
 from .routes import ROUTERS
 from .state import ApiSettings, Services
@@ -72,11 +73,10 @@ def create_app(
     # Built here (nothing connects before first use) so that a bad store URL fails at start-up and
     # an app driven without its lifespan (a TestClient outside `with`) works the same.
     app.state.services = Services(settings, relayer)
+    # The last added is the outermost: CORS headers also go on the body limits' refusals.
+    app.add_middleware(BodyLimits, limits=cfg.api_limits)
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type"],
+        Cors, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
     )
     install_error_handlers(app)
     for router in ROUTERS:

@@ -8,19 +8,23 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from ..errors import CityLedgerError, NetworkError
 from ..query import validate as v
-from ..query.errors import CodedError
+from ..query.errors import DEFAULT_CODE, CodedError, status_of
 
 log = logging.getLogger("cityledger.api")
 
 
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def error_response(code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The error body; its status is the code's (query.errors.STATUS), so the two always agree."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status_of(code), headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -39,43 +43,45 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 async def _api_error(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CodedError)
-    return error_response(exc.status, exc.code, exc.message, exc.headers)
+    return error_response(exc.code, exc.message, exc.headers)
 
 
 async def _invalid(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, "validation_error", _validation_message(exc))
+    return error_response("validation_error", _validation_message(exc))
 
 
 async def _http(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    code = DEFAULT_CODE.get(exc.status_code)
+    if code is None:  # a status this API does not use: the nearest one that has a code
+        log.warning("HTTP %s from the framework answered as %s", exc.status_code, 400 if exc.status_code < 500 else 500)
+        code = "bad_request" if exc.status_code < 500 else "internal_error"
     message = exc.detail if isinstance(exc.detail, str) else "error"
     if exc.status_code == 404 and message == "Not Found":
         message = "no such route or file (the API is under /api; see /docs)"
-    return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
+    return error_response(code, message, getattr(exc, "headers", None))
 
 
 async def _store_down(_req: Request, exc: Exception) -> JSONResponse:
     log.warning("store unavailable: %s", getattr(exc, "orig", exc))
     return error_response(
-        503,
         "store_unavailable",
         "the index store cannot be read now (not created yet, not yet migrated by the indexer, or locked); retry",
     )
 
 
 async def _node_down(_req: Request, exc: Exception) -> JSONResponse:
-    return error_response(503, "node_unavailable", str(exc))
+    return error_response("node_unavailable", str(exc))
 
 
 async def _cityledger(_req: Request, exc: Exception) -> JSONResponse:
-    return error_response(400, "bad_request", str(exc))
+    return error_response("bad_request", str(exc))
 
 
 async def _bug(_req: Request, exc: Exception) -> JSONResponse:  # a bug: logged with its traceback, a clean body
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "internal_error", "internal error (logged); please report it")
+    return error_response("internal_error", "internal error (logged); please report it")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -89,3 +95,16 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NetworkError, _node_down)
     app.add_exception_handler(CityLedgerError, _cityledger)
     app.add_exception_handler(Exception, _bug)
+
+
+class Cors(CORSMiddleware):
+    """CORS for the page's own origin(s); a refused preflight is answered in the API's error format
+    (Starlette's is plain text)."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        cors = {k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+        refused = bytes(response.body).decode()
+        return error_response("bad_request", f"{refused}: this API answers browsers on the page's own origin", cors)

@@ -278,7 +278,11 @@ class Relayer:
         if req.deadline <= head["timestamp"]:
             raise Rejected(f"deadline {req.deadline} has passed (chain time {head['timestamp']})", code="expired")
         if req.expiry is not None and req.expiry <= head["timestamp"]:
-            raise Rejected("expiry must be in the future", code="bad_request")
+            raise Rejected(
+                f"the consent's expiry {req.expiry} is not after chain time {head['timestamp']}: "
+                "sign a grant that ends in the future",
+                code="expired",
+            )
         fn = self._call(req)
         try:
             fn.call({"from": self.account.address})

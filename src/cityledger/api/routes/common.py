@@ -15,11 +15,8 @@ from .. import schemas as s
 
 T = TypeVar("T")
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": s.ErrorBody},
-    404: {"model": s.ErrorBody},
-    422: {"model": s.ErrorBody},
-}
+# What a read route can answer besides 200 (503: the store is not there yet, or locked).
+ERRORS = s.error_responses(400, 404, 422, 503)
 PageNo = Annotated[int, Query(ge=1, le=10**9, description="page number, from 1")]
 PageSize = Annotated[int, Query(ge=1, le=v.MAX_PAGE_SIZE, description=f"items per page (max {v.MAX_PAGE_SIZE})")]
 AsOf = Annotated[int | None, Query(ge=0, le=v.ID_MAX, description="answer as of this block (default: last indexed)")]

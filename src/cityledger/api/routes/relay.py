@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, Request
 from .. import schemas as s
 from ..deps import Svc
 from ..relayer import parse_request
-from .common import ERRORS
 
 router = APIRouter(tags=["relayer"])
 
-RELAY_ERRORS = {**ERRORS, 429: {"model": s.ErrorBody}, 503: {"model": s.ErrorBody}}
+# 408/413 come from the body limits (api/limits.py), 429 from the rate limits, 503 when no node.
+RELAY_ERRORS = s.error_responses(400, 408, 413, 422, 429, 503)
 
 
 def client_host(request: Request) -> str:
