@@ -7,6 +7,7 @@ clients trickling headers or bodies, more connections than allowed; the process 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import select
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,9 @@ N = MAX_PAGE_SIZE + 30  # more rows than one page of every list
 PAGE_ORIGIN = "http://127.0.0.1:8000"
 SCI = "0x" + codes.purpose_hash("ScientificResearch").hex()
 PUB, AUD, RES, CIT = ("0x" + format(n, "040x") for n in (0xA1, 0xC3, 0xD4, 0x1001))
+
+
+FIFO_DIGEST = hashlib.sha256(b"a FIFO, not a document").hexdigest()
 
 
 def h(n: int, label: str = "") -> str:
@@ -72,6 +77,12 @@ def store(tmp_path_factory):
            consent_root=root, snapshot_block=block[0], release_hash=h(i, "rel"))  # fmt: skip
         ev("RightsRequestFiled", request_id=i, citizen=CIT, publisher=PUB, kind=1, target_kind=1,
            target="0x" + PUB[2:].rjust(64, "0"), details_hash=h(i, "d"), deadline=2_000_000_000)  # fmt: skip
+    # One more dataset, whose metadata store entry is a FIFO: reading it blocks until a writer comes.
+    (folder / "metadata").mkdir()
+    os.mkfifo(folder / "metadata" / f"{FIFO_DIGEST}.json")
+    ev("DatasetRegistered", dataset_id=N + 1, publisher=PUB, content_hash=h(0, "c"), metadata_hash="0x" + FIFO_DIGEST,
+       metadata_uri="cityledger://metadata/" + FIFO_DIGEST, domain=1, personal_data=False, version=1,
+       supersedes=0)  # fmt: skip
     engine = make_engine(url)
     with engine.begin() as conn:
         batch.flush(conn)
@@ -242,11 +253,11 @@ WITH_PY_ECC = "import py_ecc, sys; from cityledger.cli import main; sys.argv[0] 
 class Server:
     """`cityledger serve` on a free port against `store_url`, stopped by close()."""
 
-    def __init__(self, store_url: str, *options: str, python_code: str | None = None):
+    def __init__(self, store_url: str, *options: str, python_code: str | None = None, env: dict | None = None):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CITYLEDGER_RPC_URL": "http://127.0.0.1:9"}
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CITYLEDGER_RPC_URL": "http://127.0.0.1:9", **(env or {})}
         entry = ["-c", python_code] if python_code else ["-m", "cityledger"]
         args = ["serve", "--port", str(self.port), "--db", store_url, *options]
         self.proc = subprocess.Popen([sys.executable, *entry, *args], cwd=ROOT, env=env,
@@ -257,12 +268,15 @@ class Server:
             assert time.monotonic() < deadline, "cityledger serve did not start within 60 s"
             time.sleep(0.2)
 
-    def answers(self) -> bool:
+    def answers(self, timeout: float = 5) -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/status", timeout=5) as r:
-                return r.status == 200
+            return self.get("/api/status", timeout)[0] == 200
         except OSError:
             return False
+
+    def get(self, path: str, timeout: float = 10) -> tuple[int, dict]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as r:
+            return r.status, json.loads(r.read())
 
     def post(self, body: bytes, *, chunked: bool = False) -> tuple[int, dict]:
         """POST /api/relay/grant over a raw socket (the whole body sent, the answer read)."""
@@ -319,8 +333,8 @@ def _length(raw: bytes) -> int:
 def server(store):
     started: list[Server] = []
 
-    def start(*options: str, python_code: str | None = None) -> Server:
-        started.append(Server(f"sqlite:///{store[0].removeprefix('sqlite:///')}", *options, python_code=python_code))
+    def start(*options: str, python_code: str | None = None, env: dict | None = None) -> Server:
+        started.append(Server(store[0], *options, python_code=python_code, env=env))
         return started[-1]
 
     yield start
@@ -417,3 +431,20 @@ def test_slow_and_numerous_clients_are_bounded_on_a_real_server(server):
         s.close()
     time.sleep(1.5)  # the idle ones' header timeouts have fired
     assert srv.proc.poll() is None and srv.answers()
+
+
+def test_one_publishers_metadata_uri_cannot_freeze_a_real_server(server, store):
+    """A dataset whose metadata store entry blocks on open (a FIFO; a publisher's "/proc/kmsg" URI did
+    the same before paths were never opened): its page answers without the document, in bounded
+    time, and every other route keeps answering meanwhile and afterwards."""
+    srv = server(env={"CITYLEDGER_METADATA_DIR": str(store[1] / "metadata")})
+    with ThreadPoolExecutor(1) as pool:
+        visitor = pool.submit(srv.get, f"/api/datasets/{N + 1}", 15)
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert srv.answers(timeout=3) and time.monotonic() - started < 3
+        status, page = visitor.result(timeout=15)
+    assert status == 200 and page["metadata"] is None and page["dataset_id"] == N + 1
+    started = time.monotonic()
+    assert srv.get(f"/api/datasets/{N + 1}")[1]["metadata"] is None and time.monotonic() - started < 3
+    assert srv.answers()

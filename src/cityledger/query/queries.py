@@ -294,12 +294,22 @@ def _attestations_of(conn: Connection, dataset_id: int, page: int, page_size: in
 
 
 def dataset(conn: Connection, ref: int | str, metadata_loader: MetadataLoader | None = None) -> Out:
-    row = _dataset_row(conn, ref)
+    """One version with its first attestations and its verified DCAT document (from the loader)."""
+    row = dataset_row(conn, ref)
+    return dataset_detail(conn, row, metadata_loader(row) if metadata_loader else None)
+
+
+def dataset_row(conn: Connection, ref: int | str) -> Row:
+    """A dataset row by id (int) or content hash (0x str), with its DCAT summary; NotFound otherwise."""
+    return _dataset_row(conn, ref)
+
+
+def dataset_detail(conn: Connection, row: Row, doc: dict[str, Any] | None) -> Out:
+    """`dataset`'s answer for a row and its document (the API reads the document off its loop)."""
     out = dataset_out(row)
     # The first page only: /attestations pages through the rest.
     first = _attestations_of(conn, row["id"], page=1, page_size=v.MAX_PAGE_SIZE)
     out["attestations"], out["attestations_total"] = first["items"], first["total"]
-    doc = metadata_loader(row) if metadata_loader else None
     out["metadata"] = doc
     if doc is not None:
         info = summary(doc)

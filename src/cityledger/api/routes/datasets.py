@@ -50,7 +50,9 @@ def datasets(
 
 @router.get("/api/datasets/{ref}", response_model=s.DatasetDetail, responses=ERRORS)
 async def dataset(c: Conn, svc: Svc, ref: DatasetRef) -> dict[str, Any]:
-    return queries.dataset(c, dataset_ref(ref), svc.metadata)
+    row = queries.dataset_row(c, dataset_ref(ref))
+    # The DCAT document is read off the event loop, bounded in size and time (api/metadata.py).
+    return queries.dataset_detail(c, row, await svc.metadata.fetch(row))
 
 
 @router.get("/api/datasets/{ref}/versions", response_model=s.Page[s.Dataset], responses=ERRORS)
