@@ -18,12 +18,16 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from ..config import Config, load_config
 from .handlers import Cors, install_error_handlers
 from .limits import BodyLimits
+from .middleware import HeadAsGet, SecurityHeaders
 from .relayer import Relayer
 from .routes import ROUTERS
+from .routes.docs import ASSETS, docs_router
 from .state import ApiSettings, Services
 
 DESCRIPTION = (
@@ -69,18 +73,42 @@ def create_app(
         relay_burst=relay_burst,
         rpc_timeout=rpc_timeout,
     )
-    app = FastAPI(title="CityLedger API", version="1", description=DESCRIPTION, redoc_url=None, lifespan=lifespan)
+    app = FastAPI(
+        title="CityLedger API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None, lifespan=lifespan
+    )
     # Built here (nothing connects before first use) so that a bad store URL fails at start-up and
     # an app driven without its lifespan (a TestClient outside `with`) works the same.
     app.state.services = Services(settings, relayer)
-    # The last added is the outermost: CORS headers also go on the body limits' refusals.
+    # The last added is the outermost: CORS headers also go on the body limits' refusals, and the
+    # security headers on everything.
     app.add_middleware(BodyLimits, limits=cfg.api_limits)
     app.add_middleware(
         Cors, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
     )
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    if (settings.frontend_dir / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
+    mount_pages(app, settings.frontend_dir)
     return app
+
+
+def mount_pages(app: FastAPI, dist: Path) -> None:
+    """The API reference at /docs (its Swagger UI files from the page's build) and the page at /."""
+    swagger = dist / "swagger-ui"
+    app.include_router(docs_router(assets_available=(swagger / "swagger-ui-bundle.js").is_file()))
+    if swagger.is_dir():
+        app.mount(ASSETS, StaticFiles(directory=swagger), name="docs-assets")
+    if (dist / "index.html").is_file():
+        app.router.routes.append(PageMount("/", app=StaticFiles(directory=dist, html=True), name="frontend"))
+
+
+class PageMount(Mount):
+    """The page at /, but never for /api/...: there an unknown route is the API's 404, and a known
+    route with another method its 405 (a mount at / would answer both with a missing file)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)

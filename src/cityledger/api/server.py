@@ -29,6 +29,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..config import ApiLimits
 from ..query.errors import status_of
+from .middleware import SECURITY_HEADERS
 
 log = logging.getLogger("cityledger.api")
 
@@ -39,6 +40,7 @@ def raw_error(code: str, message: str) -> bytes:
     status = status_of(code)
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
     head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "content-type: application/json"]
+    head += [f"{name}: {value}" for name, value in SECURITY_HEADERS.items()]
     head += [f"content-length: {len(body)}", "connection: close", "", ""]
     return "\r\n".join(head).encode("latin-1") + body
 
