@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from ..datasets.store import READ_TIMEOUT, MetadataStore, load_verified_async, load_verified_within
+from ..datasets.store import READ_TIMEOUT, URI_PREFIX, MetadataStore, load_verified_async, load_verified_within
 from ..indexer.metadata import store_dir, summary
 
 __all__ = ["MetadataLoader", "store_dir", "summary"]
@@ -24,8 +24,10 @@ log = logging.getLogger("cityledger.api")
 
 Doc = dict[str, Any]
 # After a read timed out, the document is not asked for again for this long (a stuck read already
-# holds one of the loader's few threads).
+# holds one of the loader's few threads); after it found nothing usable, for this long (a document
+# copied into the store shows within seconds, and a page visited often costs no thread hop).
 RETRY_AFTER_TIMEOUT = 60.0
+RETRY_AFTER_MISS = 5.0
 
 
 class MetadataLoader:
@@ -40,7 +42,7 @@ class MetadataLoader:
         self.store = MetadataStore(store_dir(data_dir))
         self.cache_size, self.timeout = cache_size, timeout
         self._cache: OrderedDict[tuple[str, str], Doc] = OrderedDict()
-        self._timed_out: dict[tuple[str, str], float] = {}
+        self._skip: dict[tuple[str, str], float] = {}  # key -> until when not to read it
         self._lock = threading.Lock()
 
     def __call__(self, row: RowMapping) -> Doc | None:
@@ -57,28 +59,38 @@ class MetadataLoader:
             doc = await load_verified_async(key[1], key[0], self.store, self.timeout)
         except TimeoutError:
             log.warning("metadata %s not read within %.1f s: served without it", key[1], self.timeout)
-            with self._lock:
-                self._timed_out[key] = time.monotonic()
+            self._skip_for(key, RETRY_AFTER_TIMEOUT)
             return None
         return self._keep(key, doc)
 
     def _lookup(self, row: RowMapping) -> tuple[tuple[str, str], Doc | None, bool]:
-        """(key, cached document, whether to skip reading: it timed out recently)."""
+        """(key, cached document, whether to skip reading: not a store URI, so nothing to read, or
+        its last read timed out or found nothing a moment ago)."""
         key = ((row["metadata_hash"] or "").lower(), row["metadata_uri"] or "")
+        if not key[1].startswith(URI_PREFIX):
+            return key, None, True
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return key, self._cache[key], False
-            failed_at = self._timed_out.get(key)
-            if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_TIMEOUT:
+            skipped = self._skip.get(key)
+            if skipped is not None and time.monotonic() < skipped:
                 return key, None, True
-            self._timed_out.pop(key, None)
+            self._skip.pop(key, None)
         return key, None, False
 
     def _keep(self, key: tuple[str, str], doc: Doc | None) -> Doc | None:
-        if doc is not None:
-            with self._lock:
-                self._cache[key] = doc
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+        if doc is None:
+            self._skip_for(key, RETRY_AFTER_MISS)  # missing or refused: looked for again shortly
+            return None
+        with self._lock:
+            self._cache[key] = doc
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
         return doc
+
+    def _skip_for(self, key: tuple[str, str], seconds: float) -> None:
+        with self._lock:
+            if len(self._skip) > 10 * self.cache_size:
+                self._skip.clear()
+            self._skip[key] = time.monotonic() + seconds

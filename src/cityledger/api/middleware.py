@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _POLICY = {
@@ -49,6 +48,15 @@ SECURITY_HEADERS: Mapping[str, str] = {
 }
 
 
+def _raw(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+# Encoded once: appended to every answer's headers (no app route sets any of them).
+_RAW_PAGE = _raw(SECURITY_HEADERS)
+_RAW_DOCS = _raw({**SECURITY_HEADERS, "Content-Security-Policy": DOCS_CSP})
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -57,15 +65,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"] == "/docs" or scope["path"].startswith("/docs/")
+        path = scope["path"]
+        extra = _RAW_DOCS if path == "/docs" or path.startswith("/docs/") else _RAW_PAGE
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
-                if docs:
-                    headers["Content-Security-Policy"] = DOCS_CSP
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)

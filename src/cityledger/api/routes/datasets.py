@@ -49,10 +49,16 @@ def datasets(
 
 
 @router.get("/api/datasets/{ref}", response_model=s.DatasetDetail, responses=ERRORS)
-async def dataset(c: Conn, svc: Svc, ref: DatasetRef) -> dict[str, Any]:
-    row = queries.dataset_row(c, dataset_ref(ref))
-    # The DCAT document is read off the event loop, bounded in size and time (api/metadata.py).
-    return queries.dataset_detail(c, row, await svc.metadata.fetch(row))
+async def dataset(svc: Svc, ref: DatasetRef) -> dict[str, Any]:
+    key = dataset_ref(ref)
+    # The DCAT document is read off the event loop, bounded in size and time (api/metadata.py), and
+    # no store connection is held while waiting for it: with all pooled connections held by waiting
+    # requests, the next request's checkout would block the event loop itself.
+    with svc.engine.connect() as c:
+        row = queries.dataset_row(c, key)
+    doc = await svc.metadata.fetch(row)
+    with svc.engine.connect() as c:
+        return queries.dataset_detail(c, row, doc)
 
 
 @router.get("/api/datasets/{ref}/versions", response_model=s.Page[s.Dataset], responses=ERRORS)
