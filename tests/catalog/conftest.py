@@ -4,7 +4,10 @@ CityLedger wrote them before schema version 2 (tests/catalog/v1/, bytes kept as 
 
 from __future__ import annotations
 
+import http.server
 import json
+import socket
+import threading
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +18,7 @@ from eth_account import Account
 from cityledger.catalog.facts import ChainFacts
 from cityledger.chain.devnet import DEFAULT_MNEMONIC
 from cityledger.datasets.fingerprints import fingerprint_file
-from cityledger.datasets.metadata import DatasetInfo, build_metadata, metadata_hash
+from cityledger.datasets.metadata import Coverage, DatasetInfo, build_metadata, metadata_hash
 from cityledger.demo import catalog as demo
 from cityledger.demo import seed
 
@@ -26,6 +29,20 @@ T0 = 1_735_689_600  # 2025-01-01T00:00:00Z
 Account.enable_unaudited_hdwallet_features()
 ACCOUNTS = [Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(10)]
 KINDS = {1: "agency", 2: "business"}
+
+
+def dataset_info(**kw) -> DatasetInfo:
+    """A publisher's description of a small table, complete unless `kw` says otherwise."""
+    base = dict(
+        title="Bicycle counters",
+        domain="transport",
+        publisher=ACCOUNTS[1].address,
+        description="Daily counts at 12 counters",
+        license="CC-BY-4.0",
+        coverage=Coverage("2024-01-01", "2024-12-31", "Ghent, Belgium"),
+        keywords=["bicycles"],
+    )
+    return DatasetInfo(**(base | kw))
 
 
 def v1_document(name: str) -> dict:
@@ -109,3 +126,52 @@ def demo_entries(tmp_path_factory) -> list[tuple[str, dict, ChainFacts]]:
             kw |= {"withdrawn_at": T0 + 86_400 * 30}
         entries.append((key, doc, facts_for(doc, dataset_id, **kw)))
     return entries
+
+
+class Files:
+    """A tiny HTTP server on 127.0.0.1 serving `routes` (path -> bytes, or an int status)."""
+
+    def __init__(self):
+        routes: dict[str, bytes | int] = {}
+        self.routes = routes
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                body = routes.get(self.path.split("?")[0], 404)
+                if isinstance(body, int):
+                    self.send_error(body)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def files():
+    served = Files()
+    try:
+        yield served
+    finally:
+        served.close()
+
+
+def closed_port_url(path: str = "/x.csv") -> str:
+    """A URL nothing listens on (a port just released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}{path}"

@@ -14,32 +14,23 @@ from cityledger.catalog.describe import describe, describe_lineage
 from cityledger.catalog.facts import Publisher, facts_from_rows
 from cityledger.catalog.registered import check_registered, read_registered
 from cityledger.catalog.vocab import ADMS, CL, DCAT, DCT, FOAF, SPDX, STATUS, VCARD
-from cityledger.datasets.metadata import Coverage, DatasetInfo, build_metadata, licence_iri, metadata_hash
+from cityledger.datasets.metadata import Coverage, build_metadata, licence_iri, metadata_hash
 from cityledger.datasets.store import MetadataStore, default_uri
 from cityledger.errors import CityLedgerError
 
-from .conftest import ACCOUNTS, BASE, V1, facts_for, v1_document
+from .conftest import ACCOUNTS, BASE, V1, dataset_info, facts_for, v1_document
 
 EU = "http://publications.europa.eu/resource/authority/"
 
 
-def info(**kw) -> DatasetInfo:
-    base = dict(
-        title="Bicycle counters",
-        domain="transport",
-        publisher=ACCOUNTS[1].address,
-        description="Daily counts at 12 counters",
-        license="CC-BY-4.0",
-        coverage=Coverage("2024-01-01", "2024-12-31", "Ghent, Belgium"),
-        keywords=["bicycles"],
-    )
-    base.update(kw)
-    return DatasetInfo(**base)
-
-
 def doc(**kw) -> dict:
     return build_metadata(
-        info(**kw), file_name="counts.csv", content_hash=b"\x11" * 32, byte_size=1234, media="text/csv", record_count=9
+        dataset_info(**kw),
+        file_name="counts.csv",
+        content_hash=b"\x11" * 32,
+        byte_size=1234,
+        media="text/csv",
+        record_count=9,
     )
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import httpx
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
@@ -35,7 +36,7 @@ from ..datasets.metadata import (
 from ..errors import CityLedgerError
 from .describe import describe, new_graph
 from .facts import ChainFacts, PublisherLookup
-from .fetch import Probe
+from .fetch import Limits, Probe, probe
 from .iris import Iris
 from .validate import validate
 from .vocab import (
@@ -390,3 +391,8 @@ def publish_warnings(info: DatasetInfo, path: str | Path) -> list[str]:
         for i in sorted(report.indicators, key=lambda i: -i.missing)
         if i.publisher_input and i.fix and i.missing
     ]
+
+
+def http_prober(http: httpx.Client, limits: Limits = Limits()) -> Prober:
+    """A prober over HTTP with the bounded client (what `cityledger quality` uses)."""
+    return lambda url, read_body: probe(url, http, limits, read_body)
