@@ -129,7 +129,8 @@ def demo_entries(tmp_path_factory) -> list[tuple[str, dict, ChainFacts]]:
 
 
 class Files:
-    """A tiny HTTP server on 127.0.0.1 serving `routes` (path -> bytes, or an int status)."""
+    """A tiny HTTP server on 127.0.0.1 serving `routes` (path, with or without its query -> bytes,
+    or an int status)."""
 
     def __init__(self):
         routes: dict[str, bytes | int] = {}
@@ -137,7 +138,7 @@ class Files:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - the http.server API
-                body = routes.get(self.path.split("?")[0], 404)
+                body = routes.get(self.path, routes.get(self.path.split("?")[0], 404))
                 if isinstance(body, int):
                     self.send_error(body)
                     return

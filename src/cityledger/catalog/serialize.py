@@ -98,14 +98,15 @@ def guess_media_type(data: bytes, name: str | None = None, content_type: str | N
     return TURTLE
 
 
-def parse(data: bytes, name: str | None = None, content_type: str | None = None) -> Graph:
-    """A graph from RDF bytes in any of FORMATS; one clear error when they are not that."""
+def parse(data: bytes, name: str | None = None, content_type: str | None = None, base: str | None = None) -> Graph:
+    """A graph from RDF bytes in any of FORMATS (relative IRIs resolved against `base`); one clear
+    error when they are not that."""
     media = guess_media_type(data, name, content_type)
     g = Graph()
     try:
         if media == JSON_LD:
             json.loads(data)  # a clear "not JSON" before rdflib's less clear one
-        g.parse(data=data, format=FORMATS[media])
+        g.parse(data=data, format=FORMATS[media], publicID=base)
     except Exception as exc:  # rdflib raises many kinds (SAX, BadSyntax, JSON, ValueError)
         where = name or "the document"
         raise CityLedgerError(f"{where} is not readable as {media}: {str(exc).splitlines()[0][:200]}") from None
