@@ -85,7 +85,8 @@ def new_graph() -> Graph:
 
 
 def date_time(ts: int) -> Literal:
-    return Literal(datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat() + "Z", datatype=XSD.dateTime)
+    """A block time as xsd:dateTime in UTC."""
+    return Literal(datetime.fromtimestamp(ts, UTC))
 
 
 def _publisher(lookup: PublisherLookup | None, address: str) -> Publisher:

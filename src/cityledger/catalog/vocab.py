@@ -78,7 +78,6 @@ PUBLISHER_TYPES = {
 }
 LICENCE_TYPES = "http://purl.org/adms/licencetype/"
 JSON_LD_FORMAT = URIRef(EU_FILE_TYPES + "JSON_LD")
-ENGLISH = URIRef(EU + "language/ENG")
 
 THEME_LABELS = {
     "AGRI": "Agriculture, fisheries, forestry and food",
