@@ -202,15 +202,20 @@ def test_mapping_problems_are_reported_not_fatal(tmp_path):
     )
     for dist in g.objects(bare, DCAT.distribution):
         g.remove((dist, DCT.license, None))
+    anonymous = BNode()  # some catalogues give datasets no IRI
+    g.add((anonymous, RDF.type, DCAT.Dataset))
+    g.add((anonymous, DCT.title, Literal("Anonymous")))
     # The same catalogue in each serialisation maps to the same datasets.
     mapped = None
     for fmt, ext in (("turtle", "ttl"), ("json-ld", "jsonld"), ("xml", "rdf")):
         path = tmp_path / f"catalog.{ext}"
         path.write_text(g.serialize(format=fmt))
         graph, pages = read_catalogue(str(path))
-        items = source_datasets(graph)
+        items = [i for i in source_datasets(graph) if i.title != "Anonymous"]
         mapped = mapped or items
         assert items == mapped and pages == 1
+        (blank,) = [i for i in source_datasets(graph) if i.title == "Anonymous"]
+        assert blank.problem.startswith("the dataset has no http(s) IRI")
     by_iri = {i.iri: i for i in mapped}
     assert by_iri[str(ok)].problem is None and by_iri[str(ok)].domain == "environment"
     assert "NON_PUBLIC: CityLedger harvests open data only" in by_iri[str(closed)].problem

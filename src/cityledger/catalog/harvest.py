@@ -33,7 +33,7 @@ from rdflib.term import Node
 from web3 import Web3
 
 from ..chain.deployments import Deployment
-from ..datasets.metadata import FILE_TYPES, LANGUAGES, Coverage, DatasetInfo, check_info
+from ..datasets.metadata import FILE_TYPES, LANGUAGES, Coverage, DatasetInfo, check_info, is_iri
 from ..datasets.registry import dataset_record, publish, registry, verify_hash
 from ..datasets.store import URI_PREFIX, MetadataStore
 from ..errors import CityLedgerError
@@ -229,7 +229,9 @@ def _source_dataset(g: Graph, ds: Node, default_domain: str | None, default_lice
     fmt_node = (g.value(dist, DCT.format) or g.value(dist, DCAT.mediaType)) if dist is not None else None
     problem = None
     rights = g.value(ds, DCT.accessRights)
-    if isinstance(rights, URIRef) and "access-right/" in str(rights) and rights != ACCESS_PUBLIC:
+    if not isinstance(ds, URIRef) or not is_iri(str(ds)):
+        problem = "the dataset has no http(s) IRI: nothing to recognise it by in the next harvest"
+    elif isinstance(rights, URIRef) and "access-right/" in str(rights) and rights != ACCESS_PUBLIC:
         problem = f"access rights {rights.rsplit('/', 1)[-1]}: CityLedger harvests open data only"
     elif url is None:
         problem = "no distribution with a download or access URL"
@@ -289,7 +291,10 @@ def registrations_by_source(
         uri, digest = log["args"]["metadata_uri"], bytes(log["args"]["metadata_hash"])
         if not uri.startswith(URI_PREFIX) or uri[len(URI_PREFIX) :] != digest.hex() or not store.has(digest):
             continue
-        source = read_registered(store.get(digest)).source
+        try:
+            source = read_registered(store.get(digest)).source
+        except CityLedgerError:  # altered in the store, or a schema this code does not read: no source
+            continue
         if source:
             found[source] = max(found.get(source, 0), log["args"]["dataset_id"])
     for source, dataset_id in found.items():  # follow successors: the lineage's newest version
