@@ -137,7 +137,8 @@ def read_catalogue(
     own = http is None
     http = http or client(limits)
     try:
-        graph, seen, url = Graph(), [], location
+        graph, seen = Graph(), list[str]()
+        url: str | None = location
         while url and url not in seen and len(seen) < max_pages:
             seen.append(url)
             data, content_type = fetch_bytes(url, http, limits, accept=ACCEPT)

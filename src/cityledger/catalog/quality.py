@@ -200,7 +200,7 @@ class _Scorer:
         add, g = self.add, self.g
         access = self.probes(DCAT.accessURL, False)
         checked = self.prober is not None
-        add("accessibility", "access URL accessible", 50, self.share(lambda d: bool(access[d] and access[d].ok)),
+        add("accessibility", "access URL accessible", 50, self.share(lambda d: _answered(access[d])),
             "make the access URL answer (HTTP 2xx): " + _failures(access), checked=checked)  # fmt: skip
         no_download = self.personal  # personal data is never served raw: no download URL by design
         add("accessibility", "download URL given", 20, self.share(lambda d: self.has(d, DCAT.downloadURL)),
@@ -209,7 +209,7 @@ class _Scorer:
 
         def served_right(d: Node) -> bool:
             result = download.get(d)
-            if not (result and result.ok):
+            if result is None or not result.ok:
                 return False
             want = _checksum(g, d)
             return want is None or (result.sha256 is not None and result.sha256.hex() == want)
@@ -301,6 +301,10 @@ class _Scorer:
         changed = self.has(ds, DCT.modified) or any(self.has(d, DCT.modified) for d in self.dists)
         add("contextuality", "date of issue", 5, float(dated), "give the release date (dct:issued)")
         add("contextuality", "modification date", 5, float(changed), "give the last change (dct:modified)")
+
+
+def _answered(result: Probe | None) -> bool:
+    return result is not None and result.ok
 
 
 def _checksum(g: Graph, dist: Node) -> str | None:

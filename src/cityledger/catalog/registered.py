@@ -68,6 +68,10 @@ def _iri(value) -> str | None:
     return value if isinstance(value, str) and is_iri(value) else None
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _int(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
@@ -99,12 +103,12 @@ def read_registered(doc: Mapping | None) -> Registered:
     provenance = _text(doc.get("dct:provenance"))
     if isinstance(source, str) and not is_iri(source.strip()):
         provenance, source = source.strip(), None  # v1 wrote citations into dct:source
-    temporal = doc.get("dct:temporal") if isinstance(doc.get("dct:temporal"), dict) else {}
+    temporal = _dict(doc.get("dct:temporal"))
     spatial = doc.get("dct:spatial")
-    sampling = doc.get("cl:sampling") if isinstance(doc.get("cl:sampling"), dict) else {}
+    sampling = _dict(doc.get("cl:sampling"))
     dists = doc.get("dcat:distribution")
-    dist = dists[0] if isinstance(dists, list) and dists and isinstance(dists[0], dict) else {}
-    checksum = dist.get("spdx:checksum") if isinstance(dist.get("spdx:checksum"), dict) else {}
+    dist = _dict(dists[0]) if isinstance(dists, list) and dists else {}
+    checksum = _dict(dist.get("spdx:checksum"))
     licence = doc.get("dct:license")
     return Registered(
         schema_version=version,
