@@ -194,10 +194,10 @@ def _bins(raw: object, col: Column) -> tuple[Decimal, ...]:
         assert col.lower is not None and col.upper is not None
         step = (col.upper - col.lower) / DEFAULT_BINS
         if col.type == INTEGER:
-            edges = {(col.lower + i * step).to_integral_value() for i in range(1, DEFAULT_BINS)}
+            defaults = {(col.lower + i * step).to_integral_value() for i in range(1, DEFAULT_BINS)}
         else:
-            edges = {(col.lower + i * step).normalize() for i in range(1, DEFAULT_BINS)}
-        return tuple(sorted(e for e in edges if col.lower < e < col.upper))
+            defaults = {(col.lower + i * step).normalize() for i in range(1, DEFAULT_BINS)}
+        return tuple(sorted(e for e in defaults if col.lower < e < col.upper))
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_BINS - 1:
         raise QueryRefused(f"bins must be a list of 1 to {MAX_BINS - 1} increasing edges")
     edges = [_number(b, "bins") for b in raw]

@@ -20,7 +20,16 @@ import polars as pl
 
 from .accuracy import ALPHA, laplace_accuracy
 from .declaration import PrivacyDeclaration, decimal_text
-from .engine import CODE, DatasetTable, category_code, consent_filter, noise_scales, release, table_from_rows
+from .engine import (
+    CODE,
+    DatasetTable,
+    category_code,
+    consent_filter,
+    consent_series,
+    noise_scales,
+    release,
+    table_from_rows,
+)
 from .errors import PrivacyError, QueryRefused
 from .query import parse_epsilon
 
@@ -115,13 +124,17 @@ def population_profile(table: DatasetTable, epsilon: Decimal | str | None) -> Po
 
 
 def consented_counts(
-    table: DatasetTable, consenting: Collection[str] | None, epsilon: Decimal | str | None
+    table: DatasetTable, consenting: Collection[str] | pl.Series | None, epsilon: Decimal | str | None
 ) -> CategoryCounts:
     """The consented rows' category counts: exact when epsilon is None (a release: the grantee holds the
     rows), else noisy at `epsilon` (an aggregate answer)."""
     eps = _epsilon(epsilon)
     frame = consent_filter(table, consenting)
-    n = table.declaration.contributions * len(consenting) if consenting is not None else table.row_count
+    n = (
+        table.row_count
+        if consenting is None
+        else table.declaration.contributions * consent_series(consenting).n_unique()
+    )
     return _counts(table, frame, eps, n)
 
 
