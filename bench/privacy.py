@@ -13,7 +13,6 @@ on the demo dataset itself (304 rows, every subject consenting) at epsilon 1. Qu
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -22,22 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+from fingerprint import _row  # noqa: E402  (one definition of the row bench/run.py renders)
+
 AREA = "privacy"
 ROWS = 1_000_000
-
-
-def _row(metric, value, unit, *, baseline=None, baseline_value=None, ratio=None, target=None, met=None, note=None):
-    return {
-        "metric": metric,
-        "value": value,
-        "unit": unit,
-        "baseline": baseline,
-        "baseline_value": baseline_value,
-        "ratio": ratio,
-        "target": target,
-        "met": met,
-        "note": note,
-    }
 
 
 def make_table(path: Path, n: int) -> list[str]:
@@ -248,19 +236,13 @@ def run(quick: bool = False) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats (the table stays 1M rows)")
-    args = parser.parse_args()
-    from run import record
+    from run import record  # bench/run.py: one place stamps and saves
 
-    started = time.monotonic()
-    result = run(args.quick)
-    record(result, args.quick, time.monotonic() - started)  # bench/run.py: one place stamps and saves
-    width = max(len(r["metric"]) for r in result["rows"])
+    started, quick = time.monotonic(), "--quick" in sys.argv
+    result = record(run(quick), quick, time.monotonic() - started)
     for r in result["rows"]:
-        base = f"  vs {r['baseline']}: {r['baseline_value']} (ratio {r['ratio']})" if r["baseline"] else ""
-        mark = "" if r["met"] is None else ("  [met]" if r["met"] else "  [NOT MET]")
-        print(f"{r['metric']:<{width}}  {r['value']:>10} {r['unit']:<3}{base}  {r['target'] or ''}{mark}")
+        base = f"  (baseline {r['baseline_value']}, x{r['ratio']})" if r["baseline"] else ""
+        print(f"{r['metric']:<80} {r['value']:>9} {r['unit']}{base}")
     return 0
 
 

@@ -2,15 +2,15 @@
 
 OpenDP draws its noise from the operating system's secure generator and takes no seed, so every
 check below has a tolerance; each one's false-failure probability is stated, and the test data (not
-the noise) is seeded. One run of this file fails with probability below about 1e-8 when the engine
-is right:
+the noise) is seeded. One run of this file fails with probability below 2e-8 when the engine is right:
 
 - mean absolute noise within 6 standard errors of its exact value for the declared scale
   (two-sided normal tail: 2e-9 per check, CLT over 4,000 independent draws);
 - the noise's distribution against the declared one: chi-square (counts) or Kolmogorov-Smirnov
   (sums) goodness of fit, failing only below p = 1e-9 (1e-9 per check by construction);
 - interval coverage against its nominal level, 6 standard errors below it (1e-9 per check);
-- a suppressed group where none is expected: below 1e-12 (noise of -90 at scale 2).
+- a suppressed group where none is expected (100 rows per group): below 1e-9 in all (the quantile
+  answers' count has noise scale 3 and a threshold of 11: a noise of -89 has probability 1e-13).
 
 A scale 10% off, or Gaussian instead of Laplace noise, fails them (the first and second checks have
 about 6 and 40 standard errors of room against such errors at these sample sizes)."""

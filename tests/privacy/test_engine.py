@@ -2,11 +2,14 @@
 the refusals that happen before anything is computed or spent.
 
 The DP noise comes from OpenDP's secure sampler, which takes no seed; the checks on noisy values below
-use epsilon 10 (count noise scale 0.1-0.4) and intervals, so they fail only with the interval's own
-probability or less (stated per test)."""
+use epsilon 10 and tolerances whose false-failure probability is stated beside them (1e-9 or less);
+a count off by more than 3 at noise scale 0.2 or less has probability below 5e-9."""
 
 from __future__ import annotations
 
+import math
+
+import opendp.prelude as dp
 import polars as pl
 import pytest
 
@@ -110,9 +113,13 @@ def test_answers_over_the_demo(demo):
         "epsilon": 10,
         "filters": [{"column": "home_district", "op": "in", "value": ["D01", "D02", "D03"]}],
     }
-    exact = frame.filter(pl.col("home_district").is_in(["D01", "D02", "D03"]))["trips_walk"].mean()
+    rows = frame.filter(pl.col("home_district").is_in(["D01", "D02", "D03"]))
+    exact = rows["trips_walk"].mean()
     (group,) = run_query(parse_query(q, DECL), table, subjects).groups
-    assert group.mean.low <= exact <= group.mean.high and group.mean.high - group.mean.low < 1.5
+    # sum noise scale 2.8 (|noise| < 58 but with probability 1e-9), count noise scale 0.2 (|noise| <= 3):
+    # the mean is within (58 + 14 * 3) / (rows - 3) < 1.3 of the exact one
+    assert abs(group.mean.value - exact) < 1.3 and rows.height > 80
+    assert group.mean.low <= group.mean.value <= group.mean.high and group.mean.high - group.mean.low < 1.5
     assert group.sum is None
 
     # histogram: every declared district, in declaration order; counts near the exact ones
@@ -131,18 +138,26 @@ def test_answers_over_the_demo(demo):
     assert [g.key["trips_car"] for g in answer.groups] == ["<= 2.5", "(2.5, 5]", "> 5"]
     assert abs(answer.groups[0].count.value - (frame["trips_car"] <= 2.5).sum()) <= 3
 
-    # quantiles: one of the candidates, and its level interval contains the level
+    # quantiles: one of the candidates, between the exact 40th and 60th percentiles (a rank error of 30
+    # rows at epsilon 5 per output has probability below 75 exp(-30 * 5 / 1) / 2: nil)
     q = {"statistic": "quantiles", "column": "age", "epsilon": 10, "quantiles": ["0.5"]}
     (group,) = run_query(parse_query(q, DECL), table, subjects).groups
     (median,) = group.quantiles
-    assert median.value in range(16, 91) and median.level_low <= 0.5 <= median.level_high
+    ages = frame["age"]
+    assert median.value in range(16, 91)
+    assert ages.quantile(0.4, "lower") <= median.value <= ages.quantile(0.6, "higher")
+    assert median.level_low < 0.5 < median.level_high and median.rank_error_rows < 5
 
     # group-by sum over an integer column
     q = {"statistic": "sum", "column": "age", "epsilon": 10, "group_by": ["home_district"]}
     answer = run_query(parse_query(q, DECL), table, subjects)
     sums = dict(frame.group_by("home_district").agg(pl.col("age").sum()).iter_rows())
-    inside = sum(g.sum.low <= sums[g.key["home_district"]] <= g.sum.high for g in answer.groups)
-    assert inside >= 9  # each holds with 95%: 9 of 12 or fewer has probability < 1e-3
+    # sum noise scale 90 / 5 = 18: off by 420 or more with probability exp(-420 / 18) < 1e-10 per group
+    assert {m["output"]: m["scale"] for m in answer.mechanisms}["s"] == pytest.approx(18)
+    half = math.floor(dp.discrete_laplacian_scale_to_accuracy(18.0, 0.05))  # OpenDP's accuracy, integers
+    for g in answer.groups:
+        assert abs(g.sum.value - sums[g.key["home_district"]]) < 420
+        assert g.sum.high - g.sum.value == g.sum.value - g.sum.low == half == 54
     assert answer.to_json()["groups"][0]["sum"]["value"] == answer.groups[0].sum.value
 
 

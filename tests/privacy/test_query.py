@@ -109,6 +109,7 @@ def test_defaults_are_written_into_the_canonical_form():
         # the wrong kind of column for the statistic
         ({**MEAN, "column": "home_district"}, "mean needs an integer or numeric column"),
         ({"statistic": "count", "column": "age", "epsilon": 1}, "count counts rows"),
+        ({"statistic": "sum", "epsilon": 1}, "sum needs a column (one of: home_district, age"),
         ({**MEAN, "group_by": ["age"]}, "group_by needs categorical columns"),
         ({**MEAN, "group_by": ["home_district", "home_district"]}, "each column once"),
         ({"statistic": "histogram", "column": "home_district", "epsilon": 1, "group_by": ["home_district"]}, "once"),

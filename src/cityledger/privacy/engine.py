@@ -11,7 +11,7 @@ The pipeline of one answer (docs/PRIVACY.md, "How an answer is computed"):
    in a `dp.Context.compositor` whose budget is the query's epsilon;
 5. post-processing: intervals, means, suppression of groups whose noisy count is below the threshold.
 
-Steps 2 and 3 run in plain polars before OpenDP sees the data. Each is a row-by-row function with
+Steps 1 to 3 run in plain polars before OpenDP sees the data. Each is a row-by-row function with
 public parameters (the consent set is public on chain, filters and categories are in the query and the
 declaration) or, for the per-subject cap, changes at most `contributions` rows when one subject is added
 or removed; so OpenDP's guarantee for a change of `contributions` rows is the guarantee per subject.
@@ -90,16 +90,16 @@ def load_table(path: str | Path, declaration: PrivacyDeclaration) -> DatasetTabl
     path = Path(path)
     if not path.is_file():
         raise PrivacyError(f"{path}: no such file")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        frame = pl.read_parquet(path)
-    else:
-        with path.open(encoding="utf-8-sig") as fh:
-            first = fh.readline()
-        sep = "\t" if path.suffix.lower() == ".tsv" else (";" if first.count(";") > first.count(",") else ",")
-        try:
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pl.read_parquet(path)
+        else:
+            with path.open(encoding="utf-8-sig") as fh:
+                first = fh.readline()
+            sep = "\t" if path.suffix.lower() == ".tsv" else (";" if first.count(";") > first.count(",") else ",")
             frame = pl.read_csv(path, infer_schema=False, separator=sep)
-        except pl.exceptions.PolarsError as exc:
-            raise PrivacyError(f"{path.name}: not a readable table ({type(exc).__name__})") from None
+    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError) as exc:
+        raise PrivacyError(f"{path.name}: not a readable table ({type(exc).__name__})") from None
     return _typed(frame, declaration, path.name)
 
 

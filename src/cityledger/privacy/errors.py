@@ -31,6 +31,14 @@ class QueryAltered(QueryRefused):
 
 
 class KAnonymityRefused(PrivacyError):
-    """A row release cannot reach k even at the most general level the declaration allows."""
+    """A row release cannot reach k even at the most general level the declaration allows.
+
+    The message names no row counts (a grantee who reads it would learn how many consenting subjects
+    the file holds); `rows` and `smallest` carry them for the publisher's logs."""
 
     code = "k_anonymity_refused"
+
+    def __init__(self, message: str, *, rows: int = 0, smallest: int = 0):
+        super().__init__(message)
+        self.rows = rows
+        self.smallest = smallest

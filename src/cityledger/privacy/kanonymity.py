@@ -121,7 +121,7 @@ def k_anonymize(
     if not qis:  # nothing declared to single people out by: released as is, k recorded as 0
         return KAnonymity(k, 0, {}, {}, list(header), [list(r) for r in rows], list(range(len(rows))), 0, 0)
     if not rows:
-        raise KAnonymityRefused("no rows to release")
+        raise KAnonymityRefused("no rows to release", rows=0, smallest=0)
     encoded = [_Encoded(col, [r[p] for r in rows]) for col, p in zip(qis, positions, strict=True)]
     limit = math.floor(declaration.suppression_limit * len(rows))
     lattice = list(itertools.product(*(range(len(c.hierarchy) + 1) for c in qis)))
@@ -145,9 +145,12 @@ def k_anonymize(
         top = tuple(len(c.hierarchy) for c in qis)
         smallest = int(np.bincount(_classes(encoded, top)).min())
         raise KAnonymityRefused(
-            f"cannot release {len(rows)} rows with k={k}: at the most general levels the declaration allows, "
-            f"the smallest group over {', '.join(c.name for c in qis)} has {smallest} rows"
-            + (f" and at most {limit} rows may be suppressed" if limit else "")
+            f"the release cannot be made {k}-anonymous over {', '.join(c.name for c in qis)}: even at the most "
+            "general levels the declaration allows"
+            + (" and with the rows it allows to suppress," if limit else ",")
+            + f" some group has fewer than {k} rows",
+            rows=len(rows),
+            smallest=smallest,
         )
     node, dropped, _, cls, small = best
     kept = [i for i in range(len(rows)) if not small[i]]

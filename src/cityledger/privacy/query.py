@@ -164,6 +164,8 @@ def _filter(raw: object, decl: PrivacyDeclaration, i: int) -> Filter:
 
 
 def _measured(decl: PrivacyDeclaration, doc: Mapping, statistic: str) -> Column:
+    if doc.get("column") is None:
+        raise QueryRefused(f"{statistic} needs a column (one of: {', '.join(decl.columns)})")
     col = decl.column(doc.get("column"), statistic)
     if statistic == "histogram":
         return col
