@@ -5,9 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from fingerprint import independent_verifier as iv
+from fingerprint.tampering import variants
 
 from cityledger.cli import main
 from cityledger.datasets.store import MetadataStore
+from cityledger.fingerprint import prove_row, rows_root
 
 
 def cli(capsys, *args):
@@ -103,16 +106,47 @@ def test_prove_and_verify_row_against_dataset(devnet, tmp_path, capsys):
     assert code == 0, err
     assert json.loads(proof.read_text())["row"] == {"date": "2020-01-07", "station": "S0", "temp": "6.5"}
     code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
-    assert code == 0 and "VALID: row 7 of 20" in out
+    assert code == 0 and "VALID: row 7 of 20 is in dataset 1's registered rows root" in out
 
-    doc = json.loads(proof.read_text())
-    doc["row"]["temp"] = "60.5"
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(doc))
-    code, out, err = cli(capsys, "verify-row", bad, "--dataset", "1")
-    assert code == 1 and "INVALID" in err
     code, out, err = cli(capsys, "verify-row", proof, "--dataset", "5")
     assert code == 1 and "not registered" in err
+
+
+def test_every_tampered_field_is_invalid_against_the_registered_dataset(devnet, tmp_path, capsys):
+    """Issue 13 item 1: row_number 7 -> 8 or tree_size 20 -> 21 passed as 'VALID: row 8 of 20' /
+    'row 7 of 21'; a wrong leaf_hash was recomputed and ignored, a wrong root ignored. Each field
+    tampered alone is INVALID with its reason, and the documented verifier agrees on every one."""
+    f = table(tmp_path)
+    assert cli(capsys, "publish", f, *META)[0] == 0
+    original = prove_row(f, 7)
+    other_leaf = prove_row(f, 6)["leaf_hash"]
+    registered = rows_root(f)
+    binding = iv.Binding(registered.root, registered.count, registered.canonical_form)
+    proof = tmp_path / "p.json"
+    for name, data in variants(original, other_leaf).items():
+        proof.write_bytes(data)
+        code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+        assert code == 1 and err.startswith("error: INVALID: "), f"{name}: {out} {err}"
+        assert not iv.verdict(data, binding), name
+    for changes, reason in [
+        ({"row_number": 8}, "the path does not lead to root: row 8 of 20"),
+        ({"tree_size": 21}, "tree_size 21 is not dataset 1's registered record count (20)"),
+        ({"leaf_hash": other_leaf}, "leaf_hash does not match the row"),
+        ({"root": "0x" + "ab" * 32}, "the path does not lead to root"),
+    ]:
+        proof.write_text(json.dumps({**original, **changes}))
+        code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+        assert code == 1 and reason in err, err
+    # Proofs that are right about another table (their own root, count and path).
+    longer = table(tmp_path, "longer.csv", extra="S1,2020-02-01,1.5\n")
+    proof.write_text(json.dumps(prove_row(longer, 7)))
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+    assert code == 1 and "tree_size 21 is not dataset 1's registered record count (20)" in err
+    same_size = tmp_path / "same-size.csv"
+    same_size.write_text(f.read_text().replace("S0,2020-01-07,6.5", "S0,2020-01-07,60.5"))
+    proof.write_text(json.dumps(prove_row(same_size, 7)))
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+    assert code == 1 and "is not dataset 1's registered rows root" in err
 
 
 def test_not_a_publisher_registers_nothing(devnet, tmp_path, capsys):

@@ -18,7 +18,7 @@ from ..chain.deployments import Deployment, contract
 from ..chain.tx import transact
 from ..codes import ATTESTATION_KIND_NAMES, ATTESTATION_KINDS, DOMAIN_NAMES, STATUS_WITHDRAWN
 from ..errors import CityLedgerError
-from ..fingerprint import sha256_file
+from ..fingerprint import parse_hash, sha256_file
 from .fingerprints import FileFingerprint, fingerprint_file
 from .metadata import DatasetInfo, build_metadata, domain_code, metadata_hash
 from .store import MetadataStore, check_uri, default_uri
@@ -295,23 +295,35 @@ def verify_file(
     return verify_hash(w3, deployment, sha256_file(path, progress), cfg)
 
 
-def dataset_rows_root(
-    w3: Web3, deployment: Deployment, dataset_id: int, store: MetadataStore, cfg=None
-) -> tuple[bytes, bytes]:
-    """(rows Merkle root, content hash) of a registered version, read from its metadata document
-    (checked against the metadata hash on chain)."""
+@dataclass(frozen=True)
+class RegisteredRows:
+    """What a registered version's metadata says about its rows (checked against the hash on chain)."""
+
+    root: bytes
+    count: int
+    canonical_form: str
+    content_hash: bytes
+
+
+def dataset_rows(w3: Web3, deployment: Deployment, dataset_id: int, store: MetadataStore, cfg=None) -> RegisteredRows:
+    """Rows Merkle root, record count and canonical form of a registered version, read from its metadata
+    document (checked against the metadata hash on chain): what a row proof must be bound to."""
     log = registration(w3, deployment, dataset_id, cfg)
     digest = bytes(log["args"]["metadata_hash"])
-    doc = (
-        store.get_uri(log["args"]["metadata_uri"]) if log["args"]["metadata_uri"].startswith("cityledger://") else None
-    )
-    if doc is None:
-        raise CityLedgerError(
-            f"dataset {dataset_id}: metadata lives at {log['args']['metadata_uri']}; fetch it and pass --root"
-        )
+    uri = log["args"]["metadata_uri"]
+    if not uri.startswith("cityledger://"):
+        raise CityLedgerError(f"dataset {dataset_id}: metadata lives at {uri}; fetch it and pass --root")
+    doc = store.get_uri(uri)
     if metadata_hash(doc) != digest:
         raise CityLedgerError(f"dataset {dataset_id}: the stored metadata does not match the hash on chain")
-    root = doc.get("cl:rowsMerkleRoot")
+    root, count, form = doc.get("cl:rowsMerkleRoot"), doc.get("cl:recordCount"), doc.get("cl:canonicalForm")
     if not root:
         raise CityLedgerError(f"dataset {dataset_id} has no row Merkle root (not a table)")
-    return bytes.fromhex(root[2:]), bytes(log["args"]["content_hash"])
+    # A publisher can register any document: its row fields are checked like any other input.
+    if not isinstance(root, str) or type(count) is not int or count < 0 or not isinstance(form, str):
+        raise CityLedgerError(
+            f"dataset {dataset_id}: its metadata's cl:rowsMerkleRoot, cl:recordCount or cl:canonicalForm is malformed"
+        )
+    return RegisteredRows(
+        parse_hash(root, f"dataset {dataset_id} rows root"), count, form, bytes(log["args"]["content_hash"])
+    )

@@ -1,4 +1,4 @@
-"""Canonical rows of a tabular file, their Merkle root, and single-row inclusion proofs.
+"""Canonical rows of a tabular file and their Merkle root (proofs of one row: proofs.py).
 
 Canonical form "cityledger-rows-v1" (docs/FINGERPRINT.md has the full statement):
 - a row is the JSON object {column name: value text}, keys sorted by Unicode code point, no
@@ -26,11 +26,11 @@ from hashlib import sha256
 from pathlib import Path
 
 from ..errors import CityLedgerError
-from .hashing import check_readable_file, parse_hash
-from .merkle import LEAF_PREFIX, merkle_root, proof_from_leaves, root_from_path, verify_path
+from .hashing import check_readable_file
+from .merkle import LEAF_PREFIX, merkle_root
 
 CANONICAL_FORM = "cityledger-rows-v1"
-PROOF_FORMAT = "cityledger-row-proof-v1"
+CANONICAL_FORMS = (CANONICAL_FORM,)  # every form a proof or a registration may name
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
@@ -43,7 +43,13 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=F
 
 def canonical_row(row: dict[str, str]) -> bytes:
     """The canonical bytes of one row given as {column: value text}."""
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    text = json.dumps(row, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: never read from a UTF-8 or Parquet table
+        raise CityLedgerError(
+            f"the text holds a lone surrogate U+{ord(text[exc.start]):04X}, not a character"
+        ) from None
 
 
 def row_leaf(row: dict[str, str]) -> bytes:
@@ -170,7 +176,7 @@ def _parquet_values(
                 for col in batch.columns:
                     text = pc.cast(col, pa.string()) if col.type != pa.string() else col
                     cols.append(pc.fill_null(text, "").to_pylist())
-                for values in zip(*cols):
+                for values in zip(*cols, strict=True):
                     n += 1
                     yield n, list(values)
                 if progress is not None:
@@ -199,14 +205,14 @@ def iter_rows(
 
     def rows() -> Iterator[dict[str, str]]:
         for _line, v in values:
-            yield {name: v[i] for name, i in zip(names, order)}
+            yield {name: v[i] for name, i in zip(names, order, strict=True)}
 
     return names, rows()
 
 
 def _iter_leaves(cols: _Sorted, values: Iterator[tuple[int, list[str]]]) -> Iterator[bytes]:
     """Leaf hashes in file order, built without a dict per row (the hot loop of a 10M-row file)."""
-    pairs = list(zip(cols.prefix, cols.order))
+    pairs = list(zip(cols.prefix, cols.order, strict=True))
     dumps = _dumps
     if not pairs:
         for _ in values:
@@ -235,81 +241,3 @@ def rows_root(path: str | os.PathLike, progress: Callable[[int], None] | None = 
 def count_rows(path: str | os.PathLike) -> int:
     _, values = _open_table(check_readable_file(path), None)
     return sum(1 for _ in values)
-
-
-def prove_row(path: str | os.PathLike, row_number: int) -> dict:
-    """An inclusion proof (JSON-ready dict) for data row `row_number` (1 = first row after the header).
-
-    Streams the file twice (count, then one audit-path pass); memory stays O(log n).
-    """
-    p = check_readable_file(path)
-    size = count_rows(p)
-    if size == 0:
-        raise CityLedgerError(f"{p}: the table has no data rows to prove")
-    if not 1 <= row_number <= size:
-        raise CityLedgerError(f"row {row_number} out of range: {p} has rows 1..{size}")
-    index = row_number - 1
-    cols, values = _open_table(p, None)
-    row: dict[str, str] = {}
-
-    def picking_row() -> Iterator[tuple[int, list[str]]]:
-        # The proved row as {column: value text}, taken in the same pass as the leaf hashes.
-        for i, item in enumerate(values):
-            if i == index:
-                row.update((name, item[1][j]) for name, j in zip(cols.names, cols.order))
-            yield item
-
-    leaf, path_hashes = proof_from_leaves(_iter_leaves(cols, picking_row()), index, size)
-    if row_leaf(row) != leaf:  # the fast and the readable encoder must agree
-        raise CityLedgerError(f"{p}: internal error: canonical encodings disagree on row {row_number}")
-    root = root_from_path(leaf, index, size, path_hashes)
-    return {
-        "format": PROOF_FORMAT,
-        "canonical_form": CANONICAL_FORM,
-        "file": p.name,
-        "row_number": row_number,
-        "leaf_index": index,
-        "tree_size": size,
-        "row": row,
-        "leaf_hash": "0x" + leaf.hex(),
-        "path": ["0x" + h.hex() for h in path_hashes],
-        "root": "0x" + root.hex(),  # type: ignore[union-attr]
-    }
-
-
-def _hex32(value: object, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise CityLedgerError(f"proof: {what} must be a hex string")
-    return parse_hash(value, f"proof {what}")
-
-
-def load_proof(data: dict) -> tuple[dict[str, str], int, int, list[bytes], bytes]:
-    """Validated (row, leaf index, tree size, path, claimed root) of a proof document."""
-    if not isinstance(data, dict) or data.get("format") != PROOF_FORMAT:
-        raise CityLedgerError(f"not a row proof: expected format '{PROOF_FORMAT}'")
-    if data.get("canonical_form") != CANONICAL_FORM:
-        raise CityLedgerError(
-            f"unsupported canonical form '{data.get('canonical_form')}' (this version: {CANONICAL_FORM})"
-        )
-    missing = [k for k in ("row", "leaf_index", "tree_size", "path", "root") if k not in data]
-    if missing:
-        raise CityLedgerError(f"proof is missing fields: {', '.join(missing)}")
-    row = data["row"]
-    if not isinstance(row, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in row.items()):
-        raise CityLedgerError("proof: row must be an object of text values")
-    index, size = data["leaf_index"], data["tree_size"]
-    if not (isinstance(index, int) and isinstance(size, int)) or not 0 <= index < size:
-        raise CityLedgerError("proof: leaf_index and tree_size must be integers with 0 <= leaf_index < tree_size")
-    if not isinstance(data["path"], list):
-        raise CityLedgerError("proof: path must be a list of hashes")
-    path = [_hex32(h, "path entry") for h in data["path"]]
-    return row, index, size, path, _hex32(data["root"], "root")
-
-
-def verify_row_proof(data: dict, root: bytes | None = None) -> bool:
-    """True iff the proof's row is leaf `leaf_index` of a tree with `root` (default: the proof's own root).
-
-    Needs nothing but the proof: one leaf hash and ceil(log2 n) node hashes.
-    """
-    row, index, size, path, claimed = load_proof(data)
-    return verify_path(root if root is not None else claimed, row_leaf(row), index, size, path)
