@@ -1,5 +1,6 @@
 """publish / verify / prove / verify-row / withdraw / attest through the CLI, on a real anvil."""
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -9,8 +10,10 @@ from fingerprint import independent_verifier as iv
 from fingerprint.tampering import variants
 
 from cityledger.cli import main
+from cityledger.datasets import DatasetInfo, fingerprint_file
+from cityledger.datasets.registry import publish
 from cityledger.datasets.store import MetadataStore
-from cityledger.fingerprint import prove_row, rows_root
+from cityledger.fingerprint import CANONICAL_FORM_V1, prove_row, rows_root
 
 
 def cli(capsys, *args):
@@ -147,6 +150,49 @@ def test_every_tampered_field_is_invalid_against_the_registered_dataset(devnet, 
     proof.write_text(json.dumps(prove_row(same_size, 7)))
     code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
     assert code == 1 and "is not dataset 1's registered rows root" in err
+
+
+def test_a_dataset_registered_under_v1_still_verifies(devnet, tmp_path, capsys):
+    """Issue 13 item 4: rows are now RFC 8785 (v2: keys by UTF-16 code units). A dataset registered
+    before, under v1 (code point order), keeps verifying with proofs made under its form."""
+    f = tmp_path / "emoji.csv"
+    f.write_text("Ａ,😀,id\nfullwidth,emoji,1\nx,y,2\n", encoding="utf-8")
+    v1 = rows_root(f, canonical_form=CANONICAL_FORM_V1)
+    assert v1.root != rows_root(f).root  # the two orders differ for these columns
+    legacy = dataclasses.replace(fingerprint_file(f), rows=v1)  # what publish computed before
+    info = DatasetInfo(
+        title="T", domain="energy", publisher=devnet.accounts[1].address, description="D", license="CC0-1.0"
+    )
+    publish(
+        devnet.w3,
+        devnet.deployment,
+        devnet.accounts[1],
+        f,
+        info,
+        store=MetadataStore(cfg=devnet.cfg),
+        fingerprint=legacy,
+    )
+    proof = tmp_path / "p.json"
+    assert cli(capsys, "prove", f, "--row", "2", "--canonical-form", CANONICAL_FORM_V1, "--out", proof)[0] == 0
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+    assert code == 0 and "VALID: row 2 of 2 is in dataset 1's registered rows root" in out, err
+    assert "(cityledger-rows-v1)" in out
+    assert cli(capsys, "prove", f, "--row", "2", "--out", proof)[0] == 0  # v2 by default
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+    assert code == 1 and "canonical_form cityledger-rows-v2 is not dataset 1's registered canonical form" in err
+    assert "--canonical-form cityledger-rows-v1" in err
+    # New registrations record v2.
+    g = table(tmp_path)
+    code, out, err = cli(capsys, "publish", g, *META, "--json")
+    assert code == 0, err
+    doc = MetadataStore(cfg=devnet.cfg).get_uri(json.loads(out)["metadata_uri"])
+    assert doc["cl:canonicalForm"] == "cityledger-rows-v2" and doc["cl:rowsMerkleRoot"] == json.loads(out)["rows_root"]
+    # For a table whose column names sort the same in both forms, a proof relabelled to the other
+    # form still proves the row in the root, but is not a proof under the registered form.
+    assert cli(capsys, "prove", g, "--row", "3", "--out", proof)[0] == 0
+    proof.write_text(json.dumps({**json.loads(proof.read_text()), "canonical_form": CANONICAL_FORM_V1}))
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "2")
+    assert code == 1 and "is not dataset 2's registered canonical form (cityledger-rows-v2)" in err
 
 
 def test_not_a_publisher_registers_nothing(devnet, tmp_path, capsys):

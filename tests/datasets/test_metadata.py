@@ -92,6 +92,13 @@ def test_domains_and_floats():
         canonical_json({"a": [1.5]})
 
 
+def test_canonical_json_is_rfc8785():
+    # Keys by UTF-16 code units (a code point sort would put U+FF21 first), integers exact or refused.
+    assert canonical_json({"Ａ": 1, "😀": [True, None]}) == '{"😀":[true,null],"Ａ":1}'.encode()
+    with pytest.raises(CityLedgerError, match="beyond 2\\^53"):
+        canonical_json({"dcat:byteSize": 2**53})
+
+
 def test_store_is_content_addressed(tmp_path):
     store = MetadataStore(tmp_path / "meta")
     d = doc()

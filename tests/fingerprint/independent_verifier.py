@@ -27,14 +27,30 @@ class Invalid(Exception):
     pass
 
 
+def utf16_units(name: str) -> list[int]:
+    """UTF-16 code units of a name (RFC 8785 section 3.2.3 sorts by these)."""
+    units = []
+    for c in name:
+        cp = ord(c)
+        if cp > 0xFFFF:
+            cp -= 0x10000
+            units += [0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF)]
+        else:
+            units.append(cp)
+    return units
+
+
 def sort_key(form: str):
-    # Section 2: the canonical row sorts its keys; v1 by Unicode code point.
+    # Section 2: v2 sorts a row's keys by UTF-16 code units, v1 by Unicode code point.
+    if form == "cityledger-rows-v2":
+        return utf16_units
     if form == "cityledger-rows-v1":
         return lambda k: [ord(c) for c in k]
     raise Invalid("unknown form")
 
 
 def canonical_bytes(row: dict, form: str) -> bytes:
+    # Both forms: no whitespace, strings as json.dumps(text, ensure_ascii=False) writes them, UTF-8.
     key = sort_key(form)
     parts = []
     for k in sorted(row, key=key):

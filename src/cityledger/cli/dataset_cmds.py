@@ -293,11 +293,16 @@ def prove_cmd(
     file: Path = typer.Argument(..., help="A CSV/TSV/Parquet file."),
     row: int = typer.Option(..., "--row", help="Data row number, 1 = the first row after the header."),
     out_path: Path | None = typer.Option(None, "--out", help="Write the proof JSON here instead of stdout."),
+    canonical_form: str | None = typer.Option(
+        None,
+        "--canonical-form",
+        help="The dataset's registered cl:canonicalForm (default: cityledger-rows-v2, what publish uses now).",
+    ),
 ) -> None:
     """Print (or write) an inclusion proof of one row against the file's row Merkle root."""
-    from ..fingerprint import prove_row
+    from ..fingerprint import CANONICAL_FORM, prove_row
 
-    proof = prove_row(file, row)
+    proof = prove_row(file, row, canonical_form or CANONICAL_FORM)
     text = json.dumps(proof, indent=2, ensure_ascii=False) + "\n"
     if out_path is None:
         typer.echo(text, nl=False)

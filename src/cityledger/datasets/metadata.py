@@ -1,8 +1,8 @@
 """DCAT-AP style JSON-LD metadata for one dataset version, its canonical bytes and its hash.
 
-The metadata hash on chain is SHA-256 of the canonical JSON bytes: keys sorted, no whitespace,
-UTF-8, non-ASCII written as itself (no floats are used, so this is RFC 8785 JCS for these
-documents). The stored file is exactly those bytes, so `sha256sum <hash>.json` prints its name.
+The metadata hash on chain is SHA-256 of the document's RFC 8785 (JCS) bytes (fingerprint/jcs.py:
+keys sorted by UTF-16 code units, no whitespace, UTF-8, non-ASCII written as itself; floats are
+refused). The stored file is exactly those bytes, so `sha256sum <hash>.json` prints its name.
 SHA-256 rather than keccak: nothing on chain recomputes it, and it is the hash every object
 store and `sha256sum` already speak.
 """
@@ -10,7 +10,6 @@ store and `sha256sum` already speak.
 from __future__ import annotations
 
 import hashlib
-import json
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from ..codes import DOMAIN_NAMES, DOMAINS
 from ..errors import CityLedgerError
+from ..fingerprint.jcs import canonicalize
 
 # Schema version 2 (`cl:schemaVersion`): typed values. A document without cl:schemaVersion is version 1
 # (registered before; still read, see cityledger.catalog.registered). Every document carries its own
@@ -406,22 +406,14 @@ def validate_metadata(doc: dict) -> None:
         raise CityLedgerError("metadata field dct:license must be text or an IRI node")
 
 
-def _no_floats(value, where="") -> None:
-    # Floats have no single canonical text; the canonical form admits only text, integers, booleans.
-    if isinstance(value, float):
-        raise CityLedgerError(f"metadata value at {where or 'top level'} is a float; write it as text")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _no_floats(v, f"{where}/{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _no_floats(v, f"{where}/{i}")
-
-
 def canonical_json(doc: dict) -> bytes:
-    """The canonical bytes of a metadata document (what is hashed and stored)."""
-    _no_floats(doc)
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The canonical bytes of a metadata document (what is hashed and stored): RFC 8785 JCS.
+
+    Floats are refused (write them as text): they have no single canonical text here."""
+    try:
+        return canonicalize(doc)
+    except CityLedgerError as exc:
+        raise CityLedgerError(f"metadata {exc}") from None
 
 
 def metadata_hash(doc: dict) -> bytes:

@@ -12,6 +12,7 @@ from .consent_tree import (
     verify_consent_proof,
 )
 from .hashing import check_readable_file, hex32, parse_hash, sha256_file
+from .jcs import canonicalize
 from .proofs import (
     PROOF_FORMAT,
     Expected,
@@ -24,6 +25,7 @@ from .proofs import (
 )
 from .rows import (
     CANONICAL_FORM,
+    CANONICAL_FORM_V1,
     CANONICAL_FORMS,
     RowsFingerprint,
     canonical_row,
@@ -35,6 +37,7 @@ from .rows import (
 
 __all__ = [
     "CANONICAL_FORM",
+    "CANONICAL_FORM_V1",
     "CANONICAL_FORMS",
     "EMPTY_CONSENT_ROOT",
     "PROOF_FORMAT",
@@ -44,6 +47,7 @@ __all__ = [
     "RowsFingerprint",
     "VerifiedRow",
     "canonical_row",
+    "canonicalize",
     "check_readable_file",
     "check_row_proof",
     "consent_leaf",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..errors import CityLedgerError
 from .hashing import check_readable_file
 from .merkle import audit_ranges, proof_from_leaves, root_from_path
-from .rows import CANONICAL_FORM, CANONICAL_FORMS, _iter_leaves, _open_table, count_rows, row_leaf
+from .rows import CANONICAL_FORM, CANONICAL_FORMS, _iter_leaves, _open_table, count_rows, key_order, row_leaf
 
 PROOF_FORMAT = "cityledger-row-proof-v2"
 PROOF_FIELDS = ("format", "canonical_form", "row_number", "tree_size", "row", "leaf_hash", "path", "root")
@@ -57,19 +57,21 @@ class VerifiedRow:
     canonical_form: str
 
 
-def prove_row(path: str | os.PathLike[str], row_number: int) -> dict[str, object]:
-    """An inclusion proof (JSON-ready dict) for data row `row_number` (1 = first row after the header).
+def prove_row(path: str | os.PathLike[str], row_number: int, canonical_form: str = CANONICAL_FORM) -> dict[str, object]:
+    """An inclusion proof (JSON-ready dict) for data row `row_number` (1 = first row after the header),
+    under `canonical_form` (the form the dataset was registered with: its cl:canonicalForm).
 
     Streams the file twice (count, then one audit-path pass); memory stays O(log n).
     """
     p = check_readable_file(path)
+    key_order(canonical_form)  # an unknown form fails before the file is read
     size = count_rows(p)
     if size == 0:
         raise CityLedgerError(f"{p}: the table has no data rows to prove")
     if not 1 <= row_number <= size:
         raise CityLedgerError(f"row {row_number} out of range: {p} has rows 1..{size}")
     index = row_number - 1
-    cols, values = _open_table(p, None)
+    cols, values = _open_table(p, None, canonical_form)
     row: dict[str, str] = {}
 
     def picking_row() -> Iterator[tuple[int, list[str]]]:
@@ -80,13 +82,13 @@ def prove_row(path: str | os.PathLike[str], row_number: int) -> dict[str, object
             yield item
 
     leaf, path_hashes = proof_from_leaves(_iter_leaves(cols, picking_row()), index, size)
-    if row_leaf(row) != leaf:  # the fast and the readable encoder must agree
+    if row_leaf(row, canonical_form) != leaf:  # the fast and the readable encoder must agree
         raise CityLedgerError(f"{p}: internal error: canonical encodings disagree on row {row_number}")
     root = root_from_path(leaf, index, size, path_hashes)
     assert root is not None  # a path proof_from_leaves made always has the right length
     return {
         "format": PROOF_FORMAT,
-        "canonical_form": CANONICAL_FORM,
+        "canonical_form": canonical_form,
         "row_number": row_number,
         "tree_size": size,
         "row": row,
@@ -157,7 +159,7 @@ def _row(value: object, form: str) -> tuple[dict[str, str], bytes]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ProofInvalid("row must be an object whose values are all text")
     try:
-        return value, row_leaf(value)
+        return value, row_leaf(value, form)
     except CityLedgerError as exc:  # a lone surrogate (an escaped \ud800): no table can hold it
         raise ProofInvalid(f"row: {exc}") from None
 
@@ -211,7 +213,10 @@ def check_row_proof(doc: object, expected: Expected | None = None) -> VerifiedRo
     if expected is not None:
         whose = f"dataset {expected.dataset}'s registered" if expected.dataset is not None else "the"
         if expected.canonical_form is not None and form != expected.canonical_form:
-            raise ProofInvalid(f"canonical_form {form} is not {whose} canonical form ({expected.canonical_form})")
+            raise ProofInvalid(
+                f"canonical_form {form} is not {whose} canonical form ({expected.canonical_form}): make the"
+                f" proof with `cityledger prove FILE --row N --canonical-form {expected.canonical_form}`"
+            )
         if expected.tree_size is not None and size != expected.tree_size:
             given = f"{whose} record count" if expected.dataset is not None else "the row count given"
             raise ProofInvalid(f"tree_size {size} is not {given} ({expected.tree_size})")

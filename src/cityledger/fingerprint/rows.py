@@ -1,10 +1,12 @@
 """Canonical rows of a tabular file and their Merkle root (proofs of one row: proofs.py).
 
-Canonical form "cityledger-rows-v1" (docs/FINGERPRINT.md has the full statement):
-- a row is the JSON object {column name: value text}, keys sorted by Unicode code point, no
-  whitespace, non-ASCII characters written as themselves, UTF-8 encoded (Python's json with
-  sort_keys, separators (",", ":") and ensure_ascii=False; the same bytes as RFC 8785 for string
-  values), so column order in the file does not matter;
+Canonical form "cityledger-rows-v2" (docs/FINGERPRINT.md has the full statement):
+- a row is the JSON object {column name: value text} in RFC 8785 (JCS) form: keys sorted by their
+  UTF-16 code units, no whitespace, non-ASCII characters written as themselves, UTF-8 encoded
+  (jcs.py), so column order in the file does not matter. Form "cityledger-rows-v1", under which
+  the first registrations were made and which still verifies, sorts keys by code point instead
+  (Python's json with sort_keys); the two differ only for keys beyond U+FFFF next to keys in
+  U+E000..U+FFFF;
 - CSV: UTF-8 (a leading BOM is ignored), comma-separated, RFC 4180 double-quote quoting; values
   are the text exactly as parsed (quotes removed, no trimming, no type conversion); every line
   break (CRLF, CR, LF), also inside a quoted value, becomes LF; empty lines are not rows;
@@ -27,10 +29,15 @@ from pathlib import Path
 
 from ..errors import CityLedgerError
 from .hashing import check_readable_file
+from .jcs import canonicalize, utf16_key
 from .merkle import LEAF_PREFIX, merkle_root
 
-CANONICAL_FORM = "cityledger-rows-v1"
-CANONICAL_FORMS = (CANONICAL_FORM,)  # every form a proof or a registration may name
+CANONICAL_FORM_V1 = "cityledger-rows-v1"
+CANONICAL_FORM = "cityledger-rows-v2"  # what new registrations use
+# The forms differ only in how a row's keys are ordered: v1 by code point (not what RFC 8785 says),
+# v2 by UTF-16 code units (RFC 8785). Every form a proof or a registration may name is here.
+_KEY_ORDER: dict[str, Callable[[str], str | bytes]] = {CANONICAL_FORM_V1: str, CANONICAL_FORM: utf16_key}
+CANONICAL_FORMS = tuple(_KEY_ORDER)
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
@@ -41,8 +48,20 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode
 
 
-def canonical_row(row: dict[str, str]) -> bytes:
+def key_order(canonical_form: str) -> Callable[[str], str | bytes]:
+    """The sort key of a canonical form's row keys; a clear error for a form this version does not know."""
+    try:
+        return _KEY_ORDER[canonical_form]
+    except (KeyError, TypeError):
+        raise CityLedgerError(
+            f"unknown canonical form {canonical_form!r} (one of: {', '.join(CANONICAL_FORMS)})"
+        ) from None
+
+
+def canonical_row(row: dict[str, str], canonical_form: str = CANONICAL_FORM) -> bytes:
     """The canonical bytes of one row given as {column: value text}."""
+    if key_order(canonical_form) is utf16_key:
+        return canonicalize(row)
     text = json.dumps(row, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     try:
         return text.encode("utf-8")
@@ -52,8 +71,8 @@ def canonical_row(row: dict[str, str]) -> bytes:
         ) from None
 
 
-def row_leaf(row: dict[str, str]) -> bytes:
-    return sha256(LEAF_PREFIX + canonical_row(row)).digest()
+def row_leaf(row: dict[str, str], canonical_form: str = CANONICAL_FORM) -> bytes:
+    return sha256(LEAF_PREFIX + canonical_row(row, canonical_form)).digest()
 
 
 def table_format(path: Path) -> str:
@@ -81,13 +100,14 @@ class _Sorted:
     prefix: list[str]  # '{"a":' , ',"b":' ... (JSON-escaped keys), one per sorted column
 
 
-def _sorted_columns(header: list[str], where: str) -> _Sorted:
+def _sorted_columns(header: list[str], where: str, canonical_form: str) -> _Sorted:
     seen: set[str] = set()
     for name in header:
         if name in seen:
             raise CityLedgerError(f"{where}: duplicate column name '{name}' in the header")
         seen.add(name)
-    order = sorted(range(len(header)), key=lambda i: header[i])
+    key = key_order(canonical_form)
+    order = sorted(range(len(header)), key=lambda i: key(header[i]))
     names = [header[i] for i in order]
     prefix = [("{" if k == 0 else ",") + _dumps(name) + ":" for k, name in enumerate(names)]
     return _Sorted(names, order, prefix)
@@ -187,10 +207,13 @@ def _parquet_values(
     return header, rows()
 
 
-def _open_table(p: Path, progress: Callable[[int], None] | None) -> tuple[_Sorted, Iterator[tuple[int, list[str]]]]:
+def _open_table(
+    p: Path, progress: Callable[[int], None] | None, canonical_form: str = CANONICAL_FORM
+) -> tuple[_Sorted, Iterator[tuple[int, list[str]]]]:
+    key_order(canonical_form)  # an unknown form fails before the file is opened
     header, values = (_parquet_values if table_format(p) == "parquet" else _csv_values)(p, progress)
     try:
-        return _sorted_columns(header, str(p)), values
+        return _sorted_columns(header, str(p), canonical_form), values
     except CityLedgerError:
         values.close()
         raise
@@ -231,11 +254,15 @@ class RowsFingerprint:
     canonical_form: str = CANONICAL_FORM
 
 
-def rows_root(path: str | os.PathLike, progress: Callable[[int], None] | None = None) -> RowsFingerprint:
+def rows_root(
+    path: str | os.PathLike,
+    progress: Callable[[int], None] | None = None,
+    canonical_form: str = CANONICAL_FORM,
+) -> RowsFingerprint:
     """Merkle root and row count of a CSV/TSV/Parquet file, streamed in O(log n) memory."""
-    cols, values = _open_table(check_readable_file(path), progress)
+    cols, values = _open_table(check_readable_file(path), progress, canonical_form)
     root, count = merkle_root(_iter_leaves(cols, values))
-    return RowsFingerprint(root, count, cols.names)
+    return RowsFingerprint(root, count, cols.names, canonical_form)
 
 
 def count_rows(path: str | os.PathLike) -> int:
