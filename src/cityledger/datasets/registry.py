@@ -24,6 +24,17 @@ from .metadata import DatasetInfo, build_metadata, domain_code, metadata_hash
 from .store import MetadataStore, check_uri, default_uri
 
 
+MAX_UINT256 = 2**256 - 1
+
+
+def dataset_id_arg(dataset_id: object) -> int:
+    """A dataset id the contracts can be asked about (1..2^256 - 1), or a clear error before anything
+    is encoded: eth_abi's answer to -5 was a traceback, and ids count from 1."""
+    if type(dataset_id) is not int or not 1 <= dataset_id <= MAX_UINT256:
+        raise CityLedgerError(f"dataset id {dataset_id!r}: expected a whole number from 1 (ids count from 1)")
+    return dataset_id
+
+
 def registry(w3: Web3, deployment: Deployment, cfg=None):
     return contract(w3, deployment, "DatasetRegistry", cfg)
 
@@ -146,9 +157,10 @@ def text_hash(text: str) -> bytes:
 
 
 def withdraw(w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, reason: str, cfg=None) -> dict:
+    dataset_id = dataset_id_arg(dataset_id)
     reg = registry(w3, deployment, cfg)
     reason_hash = text_hash(reason)
-    receipt = transact(w3, account, reg.functions.withdraw(int(dataset_id), reason_hash))
+    receipt = transact(w3, account, reg.functions.withdraw(dataset_id, reason_hash))
     return {
         "dataset_id": int(dataset_id),
         "reason_hash": "0x" + reason_hash.hex(),
@@ -168,6 +180,7 @@ def attest(
     w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, kind: str, report: str | Path, cfg=None
 ) -> dict:
     """Attach an auditor's attestation; the report file's SHA-256 goes on chain (the report stays off)."""
+    dataset_id = dataset_id_arg(dataset_id)
     code = attestation_code(kind)
     report_hash = sha256_file(report)
     reg = registry(w3, deployment, cfg)
@@ -214,7 +227,7 @@ def registration(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) ->
 
 def _registration(reg, deployment: Deployment, dataset_id: int) -> dict:
     logs = reg.events.DatasetRegistered().get_logs(
-        from_block=deployment.start_block, argument_filters={"dataset_id": int(dataset_id)}
+        from_block=deployment.start_block, argument_filters={"dataset_id": dataset_id_arg(dataset_id)}
     )
     if not logs:
         raise CityLedgerError(f"dataset {dataset_id} is not registered on this chain")
@@ -227,7 +240,8 @@ def dataset_record(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) 
 
 def _record(reg, dataset_id: int) -> dict:
     # `reg` is passed in by callers that read several records: each registry() reads the ABI file.
-    if dataset_id < 1 or dataset_id > reg.functions.dataset_count().call():
+    dataset_id = dataset_id_arg(dataset_id)
+    if dataset_id > reg.functions.dataset_count().call():
         raise CityLedgerError(f"dataset {dataset_id} is not registered on this chain")
     keys = ("content_hash", "publisher", "version", "domain", "personal_data", "status", "supersedes", "successor")
     return dict(zip(keys, reg.functions.dataset(int(dataset_id)).call()))
