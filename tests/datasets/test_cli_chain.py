@@ -216,6 +216,12 @@ def test_not_a_publisher_registers_nothing(devnet, tmp_path, capsys):
         ("ok", ["ok.csv", "--temporal", "2020"], "expected START/END"),
         ("ok", ["ok.csv", "--metadata-uri", "ftp://x"], "must start with"),
         ("ok", ["ok.csv", "--supersedes", "9"], "dataset 9 does not exist"),
+        # Issue 13 item 3: publisher text that displays deceptively, and any string as a license.
+        ("ok", ["ok.csv", "--title", "rtl\u202etxt.exe"], "title: U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("ok", ["ok.csv", "--description", "zero\u200bwidth"], "description: U+200B ZERO WIDTH SPACE"),
+        ("ok", ["ok.csv", "--description", "w" * 20_000], "description: 20,000 characters (at most 10,000)"),
+        ("ok", ["ok.csv", "--keyword", "k" * 200], "keyword 1: 200 characters (at most 50)"),
+        ("ok", ["ok.csv", "--license", "any string"], "license: unknown licence 'any string'"),
     ],
 )
 def test_publish_bad_input_is_one_line_and_writes_nothing(devnet, tmp_path, capsys, setup, args, message):

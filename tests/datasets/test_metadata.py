@@ -55,7 +55,10 @@ def test_document_fields():
     assert d["cl:domain"] == "environment" and d["cl:domainCode"] == 8
     dist = d["dcat:distribution"][0]
     assert dist["spdx:checksum"]["spdx:checksumValue"] == "11" * 32
-    assert dist["dcat:byteSize"] == 123 and dist["dcat:mediaType"] == "https://www.iana.org/assignments/media-types/text/csv"
+    assert (
+        dist["dcat:byteSize"] == 123
+        and dist["dcat:mediaType"] == "https://www.iana.org/assignments/media-types/text/csv"
+    )
     assert d["cl:recordCount"] == 2 and d["cl:rowsMerkleRoot"] == "0x" + "22" * 32
     assert d["dct:temporal"]["dcat:startDate"] == "2012-01-01"
     assert d["cl:sampling"]["cl:notCovered"] == "other stations"

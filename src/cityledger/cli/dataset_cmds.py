@@ -112,7 +112,9 @@ def publish_cmd(
     title: str = typer.Option(..., "--title", help="Title of the dataset."),
     domain: str = typer.Option(..., "--domain", help="Domain: health, education, energy, environment, ..."),
     description: str | None = typer.Option(None, "--description", help="What the data is (required)."),
-    license: str | None = typer.Option(None, "--license", help="License IRI or SPDX id (required), e.g. CC-BY-4.0."),
+    license: str | None = typer.Option(
+        None, "--license", help="SPDX license id or expression, e.g. CC-BY-4.0, or the license's https URL (required)."
+    ),
     supersedes: int = typer.Option(0, "--supersedes", help="Id of the version this file corrects or updates."),
     personal: bool = typer.Option(False, "--personal", help="The dataset holds personal data (consent applies)."),
     temporal: str | None = typer.Option(None, "--temporal", help="Period covered: START/END (ISO dates)."),
@@ -183,12 +185,11 @@ def _period(temporal: str | None) -> tuple[str | None, str | None]:
     parts = temporal.split("/")
     if len(parts) != 2:
         raise CityLedgerError(f"--temporal '{temporal}': expected START/END, e.g. 2012-01-01/2015-12-31")
+    from ..datasets.metadata import iso_date
+
     for part in parts:
         if part:
-            try:
-                datetime.fromisoformat(part)
-            except ValueError:
-                raise CityLedgerError(f"--temporal: '{part}' is not an ISO 8601 date") from None
+            iso_date(part, "--temporal")
     return parts[0] or None, parts[1] or None
 
 

@@ -23,7 +23,6 @@ from .fingerprints import FileFingerprint, fingerprint_file
 from .metadata import DatasetInfo, build_metadata, domain_code, metadata_hash
 from .store import MetadataStore, check_uri, default_uri
 
-
 MAX_UINT256 = 2**256 - 1
 
 
