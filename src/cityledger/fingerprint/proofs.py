@@ -12,13 +12,21 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import CityLedgerError
 from .hashing import check_readable_file
 from .merkle import audit_ranges, proof_from_leaves, root_from_path
-from .rows import CANONICAL_FORM, CANONICAL_FORMS, _iter_leaves, _open_table, count_rows, key_order, row_leaf
+from .rows import (
+    CANONICAL_FORM,
+    CANONICAL_FORMS,
+    Rows,
+    _iter_leaves,
+    _open_table,
+    count_rows,
+    key_order,
+    row_leaf,
+)
 
 PROOF_FORMAT = "cityledger-row-proof-v2"
 PROOF_FIELDS = ("format", "canonical_form", "row_number", "tree_size", "row", "leaf_hash", "path", "root")
@@ -74,7 +82,7 @@ def prove_row(path: str | os.PathLike[str], row_number: int, canonical_form: str
     cols, values = _open_table(p, None, canonical_form)
     row: dict[str, str] = {}
 
-    def picking_row() -> Iterator[tuple[int, list[str]]]:
+    def picking_row() -> Rows:
         # The proved row as {column: value text}, taken in the same pass as the leaf hashes.
         for i, item in enumerate(values):
             if i == index:

@@ -22,10 +22,11 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from ..errors import CityLedgerError
 from .hashing import check_readable_file
@@ -39,6 +40,8 @@ CANONICAL_FORM = "cityledger-rows-v2"  # what new registrations use
 _KEY_ORDER: dict[str, Callable[[str], str | bytes]] = {CANONICAL_FORM_V1: str, CANONICAL_FORM: utf16_key}
 CANONICAL_FORMS = tuple(_KEY_ORDER)
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+# (line number, values in file column order) per row; a generator, so an abandoned one can be closed.
+Rows = Generator[tuple[int, list[str]], None, None]
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 # A quoted value may legitimately be large (free text); the csv default of 128 KiB is not a limit
@@ -82,7 +85,7 @@ def table_format(path: Path) -> str:
         return "csv"
     if suffix in PARQUET_SUFFIXES:
         try:
-            import pyarrow.parquet  # noqa: F401
+            import pyarrow.parquet  # type: ignore[import-untyped]  # noqa: F401
         except ImportError:
             raise CityLedgerError(f"{path}: Parquet needs pyarrow (pip install pyarrow)") from None
         return "parquet"
@@ -113,15 +116,13 @@ def _sorted_columns(header: list[str], where: str, canonical_form: str) -> _Sort
     return _Sorted(names, order, prefix)
 
 
-def _csv_values(
-    path: Path, progress: Callable[[int], None] | None
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _csv_values(path: Path, progress: Callable[[int], None] | None) -> tuple[list[str], Rows]:
     """(header, iterator of (line number, values in file column order)) of a CSV/TSV file."""
     delimiter = CSV_SUFFIXES[path.suffix.lower()]
     # newline=None: universal newlines turn CRLF and CR into LF everywhere, quoted values included.
     fh = open(path, encoding="utf-8-sig", newline=None, buffering=1 << 20)
     if progress is not None:
-        raw = fh.buffer
+        raw = cast(BinaryIO, fh.buffer)  # typeshed's _WrappedBuffer protocol omits tell()
 
         def lines() -> Iterator[str]:
             # Progress in bytes read from the underlying binary buffer (read-ahead granularity).
@@ -148,7 +149,7 @@ def _csv_values(
         fh.close()
         raise CityLedgerError(f"{path}: empty file, no header row")
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Rows:
         width = len(header)
         try:
             for values in reader:
@@ -173,11 +174,10 @@ def _csv_error(path: Path, line: int, exc: Exception) -> CityLedgerError:
     return CityLedgerError(f"{path}: malformed CSV at line {line}: {exc}")
 
 
-def _parquet_values(
-    path: Path, progress: Callable[[int], None] | None
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _parquet_values(path: Path, progress: Callable[[int], None] | None) -> tuple[list[str], Rows]:
+    # pyarrow has no type information; table_format's import already told mypy so for pyarrow[.parquet].
     import pyarrow as pa
-    import pyarrow.compute as pc
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
     import pyarrow.parquet as pq
 
     try:
@@ -188,7 +188,7 @@ def _parquet_values(
     total = max(pf.metadata.num_rows, 1)
     size = path.stat().st_size
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Rows:
         n = 0
         try:
             for batch in pf.iter_batches(batch_size=65536):
@@ -209,7 +209,7 @@ def _parquet_values(
 
 def _open_table(
     p: Path, progress: Callable[[int], None] | None, canonical_form: str = CANONICAL_FORM
-) -> tuple[_Sorted, Iterator[tuple[int, list[str]]]]:
+) -> tuple[_Sorted, Rows]:
     key_order(canonical_form)  # an unknown form fails before the file is opened
     header, values = (_parquet_values if table_format(p) == "parquet" else _csv_values)(p, progress)
     try:
@@ -220,7 +220,7 @@ def _open_table(
 
 
 def iter_rows(
-    path: str | os.PathLike, progress: Callable[[int], None] | None = None
+    path: str | os.PathLike[str], progress: Callable[[int], None] | None = None
 ) -> tuple[list[str], Iterator[dict[str, str]]]:
     """(sorted column names, iterator of rows as {column: value text}) in file order."""
     cols, values = _open_table(check_readable_file(path), progress)
@@ -233,7 +233,7 @@ def iter_rows(
     return names, rows()
 
 
-def _iter_leaves(cols: _Sorted, values: Iterator[tuple[int, list[str]]]) -> Iterator[bytes]:
+def _iter_leaves(cols: _Sorted, values: Rows) -> Iterator[bytes]:
     """Leaf hashes in file order, built without a dict per row (the hot loop of a 10M-row file)."""
     pairs = list(zip(cols.prefix, cols.order, strict=True))
     dumps = _dumps
@@ -255,7 +255,7 @@ class RowsFingerprint:
 
 
 def rows_root(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     progress: Callable[[int], None] | None = None,
     canonical_form: str = CANONICAL_FORM,
 ) -> RowsFingerprint:
@@ -265,6 +265,6 @@ def rows_root(
     return RowsFingerprint(root, count, cols.names, canonical_form)
 
 
-def count_rows(path: str | os.PathLike) -> int:
+def count_rows(path: str | os.PathLike[str]) -> int:
     _, values = _open_table(check_readable_file(path), None)
     return sum(1 for _ in values)
