@@ -45,6 +45,8 @@ KINDS: dict[str, Kind] = {
     "batch_logs": Kind(1, 1_000_000),  # logs per fetched range; memory grows with it
     "poll": Kind(0.01, 3600.0),  # seconds
     "relay_per_minute": Kind(0.1, 10_000.0),
+    "timeout": Kind(1.0, 600.0),  # seconds for one network step (harvest, quality)
+    "max_mb": Kind(1, 1 << 20),  # MiB, the largest file a harvest downloads
 }
 DEFAULT_INT = Kind(0, INT64_MAX)
 DEFAULT_FLOAT = Kind(0.0, 1e9)
