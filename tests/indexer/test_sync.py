@@ -343,7 +343,7 @@ def test_cli_once_status_and_refusals(devnet, tmp_path):
     status = runner.invoke(app, ["index-status", "--db", url])
     assert status.exit_code == 0 and "roles" in status.output and "finalized_block" in status.output
     bad = runner.invoke(app, ["index", "--once", "--db", url, "--poll", "0"])
-    assert isinstance(bad.exception, CityLedgerError) and "--poll" in str(bad.exception)
+    assert bad.exit_code == 2 and "'--poll'" in bad.output  # a usage error: cli/numbers.py ranges it
     # A store remembers its contracts: another deployment is refused, nothing written.
     other = dict(devnet.deployment.contracts)
     other["CityRoles"] = dict(other["CityRoles"], address="0x" + "11" * 20)

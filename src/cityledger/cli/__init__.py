@@ -9,9 +9,11 @@ import typer
 from rich.console import Console
 
 from ..errors import CityLedgerError
+from .numbers import RangedGroup
 
 app = typer.Typer(
     name="cityledger",
+    cls=RangedGroup,  # every numeric option of the tree range-checked before any command runs
     help="CityLedger: a city's datasets, consent, access, releases and rights requests on chain.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

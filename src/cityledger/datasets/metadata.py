@@ -1,16 +1,16 @@
 """DCAT-AP style JSON-LD metadata for one dataset version, its canonical bytes and its hash.
 
-The metadata hash on chain is SHA-256 of the canonical JSON bytes: keys sorted, no whitespace,
-UTF-8, non-ASCII written as itself (no floats are used, so this is RFC 8785 JCS for these
-documents). The stored file is exactly those bytes, so `sha256sum <hash>.json` prints its name.
+The metadata hash on chain is SHA-256 of the document's RFC 8785 (JCS) bytes (fingerprint/jcs.py:
+keys sorted by UTF-16 code units, no whitespace, UTF-8, non-ASCII written as itself; floats are
+refused). The stored file is exactly those bytes, so `sha256sum <hash>.json` prints its name.
 SHA-256 rather than keccak: nothing on chain recomputes it, and it is the hash every object
 store and `sha256sum` already speak.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +18,8 @@ from pathlib import Path
 
 from ..codes import DOMAIN_NAMES, DOMAINS
 from ..errors import CityLedgerError
+from ..fingerprint.jcs import canonicalize
+from .text import Rule, clean_license, clean_text, spdx_id
 
 # Schema version 2 (`cl:schemaVersion`): typed values. A document without cl:schemaVersion is version 1
 # (registered before; still read, see cityledger.catalog.registered). Every document carries its own
@@ -183,6 +185,9 @@ def licence_iri(text: str) -> str:
         return known.iri
     if is_iri(text.strip()):
         return text.strip()
+    spdx = spdx_id(text.strip())
+    if spdx:  # an SPDX id outside the table above: SPDX's own IRI for it
+        return SPDX_LICENCES + spdx
     examples = ", ".join(lic.label for lic in LICENCES[:4])
     raise CityLedgerError(f"unknown licence '{text}': give an SPDX identifier ({examples}, ...) or the licence's IRI")
 
@@ -255,6 +260,70 @@ class DatasetInfo:
     language: str | None = None  # ISO 639-1 code of the data's language ("en"), when it has one
 
 
+# Limits on the publisher's text, in characters after NFC (docs/FINGERPRINT.md section 5).
+TITLE = Rule(200)
+DESCRIPTION = Rule(10_000, multiline=True)
+NOTE = Rule(2_000, multiline=True)  # population, method, not covered, notes
+LINE = Rule(2_000)  # spatial, source
+KEYWORD = Rule(50)
+MAX_KEYWORDS = 30
+
+
+def clean_info(info: DatasetInfo) -> DatasetInfo:
+    """The publisher's part with its text normalised (NFC, trimmed, line breaks as LF, the license in
+    SPDX spelling); one CityLedgerError naming every field whose text is refused, and why."""
+    problems: list[str] = []
+
+    def text(label: str, value: str | None, rule: Rule) -> str | None:
+        if value is None:
+            return None
+        cleaned, problem = clean_text(value, rule)
+        if problem:
+            problems.append(f"{label}: {problem}")
+        return cleaned or None
+
+    c = info.coverage
+    license_text = None
+    if info.license is not None:
+        license_text, problem = clean_license(info.license)
+        if problem:
+            problems.append(f"license: {problem}")
+    keywords: list[str] = []
+    for i, keyword in enumerate(info.keywords, 1):
+        cleaned = text(f"keyword {i}", keyword, KEYWORD)
+        if not cleaned:
+            problems.append(f"keyword {i}: empty")
+        elif cleaned not in keywords:  # a repeated keyword says nothing more
+            keywords.append(cleaned)
+    if len(keywords) > MAX_KEYWORDS:
+        problems.append(f"keywords: {len(keywords)} (at most {MAX_KEYWORDS})")
+    for label, value in (("temporal start", c.temporal_start), ("temporal end", c.temporal_end)):
+        if value is not None:
+            try:
+                iso_date(value, label)
+            except CityLedgerError as exc:
+                problems.append(str(exc))
+    cleaned_info = dataclasses.replace(
+        info,
+        title=text("title", info.title, TITLE) or "",
+        description=text("description", info.description, DESCRIPTION),
+        license=license_text or None,
+        source=text("source", info.source, LINE),
+        keywords=keywords,
+        coverage=dataclasses.replace(
+            c,
+            spatial=text("spatial", c.spatial, LINE),
+            population=text("population", c.population, NOTE),
+            method=text("method", c.method, NOTE),
+            not_covered=text("not covered", c.not_covered, NOTE),
+            notes=text("notes", c.notes, NOTE),
+        ),
+    )
+    if problems:
+        raise CityLedgerError(f"publisher text refused: {'; '.join(problems)}")
+    return cleaned_info
+
+
 def build_metadata(
     info: DatasetInfo,
     *,
@@ -268,7 +337,11 @@ def build_metadata(
 ) -> dict:
     """The JSON-LD document of a version (schema version 2). Deterministic: no timestamps (the chain
     dates it) and no dataset id (the contract assigns it); the served DCAT-AP description is derived
-    from this document plus those chain facts (cityledger.catalog.describe)."""
+    from this document plus those chain facts (cityledger.catalog.describe).
+
+    The publisher's text is normalised or refused first (clean_info), so every caller (the CLI's
+    publish, the API's upload, a harvest) publishes only text that displays as it is stored."""
+    info = clean_info(info)
     code = domain_code(info.domain)
     name = DOMAIN_NAMES[code]
     c = info.coverage
@@ -358,8 +431,9 @@ def _licence_node(text: str) -> dict:
     shows (one label per IRI, from the table, so documents never disagree about a shared IRI)."""
     node: dict = {"@id": licence_iri(text)}
     known = find_licence(text)
-    if known:
-        node["rdfs:label"] = known.label
+    label = known.label if known else spdx_id(text.strip())
+    if label:
+        node["rdfs:label"] = label
     return node
 
 
@@ -406,22 +480,14 @@ def validate_metadata(doc: dict) -> None:
         raise CityLedgerError("metadata field dct:license must be text or an IRI node")
 
 
-def _no_floats(value, where="") -> None:
-    # Floats have no single canonical text; the canonical form admits only text, integers, booleans.
-    if isinstance(value, float):
-        raise CityLedgerError(f"metadata value at {where or 'top level'} is a float; write it as text")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _no_floats(v, f"{where}/{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _no_floats(v, f"{where}/{i}")
-
-
 def canonical_json(doc: dict) -> bytes:
-    """The canonical bytes of a metadata document (what is hashed and stored)."""
-    _no_floats(doc)
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The canonical bytes of a metadata document (what is hashed and stored): RFC 8785 JCS.
+
+    Floats are refused (write them as text): they have no single canonical text here."""
+    try:
+        return canonicalize(doc)
+    except CityLedgerError as exc:
+        raise CityLedgerError(f"metadata {exc}") from None
 
 
 def metadata_hash(doc: dict) -> bytes:
