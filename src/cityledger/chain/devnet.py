@@ -100,6 +100,8 @@ class Anvil:
         detached: bool = False,
         cfg: Config | None = None,
         startup_timeout: float = 30.0,
+        load_state: Path | str | None = None,
+        dump_state: Path | str | None = None,
     ):
         self.port = port
         self.chain_id = chain_id
@@ -111,6 +113,10 @@ class Anvil:
         self.detached = detached
         self.cfg = cfg
         self.startup_timeout = startup_timeout
+        # A saved chain to start from (read only), and where to save this one on stop (with the
+        # states of its past blocks, so a chain started from it can still trace and call at them).
+        self.load_state = Path(load_state) if load_state else None
+        self.dump_state = Path(dump_state) if dump_state else None
         self.process: subprocess.Popen | None = None
 
     @property
@@ -140,6 +146,10 @@ class Anvil:
             cmd += ["--block-time", str(self.block_time)]
         if self.state_path:
             cmd += ["--state", str(self.state_path), "--state-interval", str(STATE_INTERVAL)]
+        if self.load_state:
+            cmd += ["--load-state", str(self.load_state)]
+        if self.dump_state:
+            cmd += ["--dump-state", str(self.dump_state), "--preserve-historical-states"]
         return cmd
 
     def start(self) -> Anvil:
