@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import CityLedgerError
+from . import exits
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -382,7 +383,11 @@ def status_cmd(
     db: Annotated[str | None, DB] = None,
     as_json: Annotated[bool, JSON] = False,
 ) -> None:
-    """The index against the node: last indexed block, head, lag, finalized block, contracts."""
+    """The index against the node: last indexed block, head, lag, finalized block, contracts.
+
+    Exit 0 when the node answers and is consistent, 6 when it does not answer, 7 when the indexer
+    found it contradicting itself; 1 when the store cannot be read."""
+    from sqlalchemy import text
     from web3 import HTTPProvider, Web3
 
     from ..api import queries
@@ -396,17 +401,26 @@ def status_cmd(
         head = None
     with store(db) as conn:
         st = queries.index_status(conn, head, net, cfg.confirmations)
+        # Read by name from the row as stored: stores written before the indexer recorded it have no such column.
+        row = conn.execute(text("SELECT * FROM checkpoint WHERE id = 1")).mappings().first()
+    st["node_inconsistent"] = (row or {}).get("node_inconsistent")
     if as_json:
         out.print_json(json.dumps(st))
-        return
-    node = f"head {st['head_block']}" if st["rpc_reachable"] else f"[red]not answering[/] ({net.rpc_url})"
-    out.print(f"[bold]network[/]    {st['network']} (chain {st['chain_id']}), node {node}")
-    out.print(
-        f"[bold]index[/]      last block {st['last_indexed_block']}, finalized {st['finalized_block']}, "
-        f"lag {st['lag'] if st['lag'] is not None else '?'} block(s)"
-    )
-    for name, address in st["contracts"].items():
-        out.print(f"[bold]{name:<16}[/] {address}")
+    else:
+        node = f"head {st['head_block']}" if st["rpc_reachable"] else f"[red]not answering[/] ({net.rpc_url})"
+        out.print(f"[bold]network[/]    {st['network']} (chain {st['chain_id']}), node {node}")
+        if st["node_inconsistent"]:
+            out.print(f"[bold]node[/]       [red]inconsistent[/]: {st['node_inconsistent']}")
+        out.print(
+            f"[bold]index[/]      last block {st['last_indexed_block']}, finalized {st['finalized_block']}, "
+            f"lag {st['lag'] if st['lag'] is not None else '?'} block(s)"
+        )
+        for name, address in st["contracts"].items():
+            out.print(f"[bold]{name:<16}[/] {address}")
+    if not st["rpc_reachable"]:
+        raise typer.Exit(exits.NODE_DOWN)
+    if st["node_inconsistent"]:
+        raise typer.Exit(exits.NODE_INCONSISTENT)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ..errors import CityLedgerError
+from .chain_cmds import prompt_password
+
 out = Console(highlight=False, soft_wrap=True)
 
 
@@ -31,6 +34,7 @@ def release_cmd(
     import json
 
     from ..api import validate as v
+    from ..chain.accounts import configured_key, key_source
     from ..chain.connection import connect
     from ..chain.deployments import contract, load_deployment
     from ..config import config
@@ -62,12 +66,16 @@ def release_cmd(
         "release_hash": prepared.release_hash,
     }
     if not dry_run:
-        account = service.publisher_account(net, prepared.publisher)
+        key = configured_key(prompt=prompt_password)  # a key the user set signs, on every network
+        account = key or service.publisher_account(net, prepared.publisher)
+        if account.address.lower() != prepared.publisher.lower():
+            raise CityLedgerError(
+                f"the key in {key_source()} is {account.address}, not the dataset's publisher {prepared.publisher}: "
+                "a release is logged by its publisher"
+            )
         access = contract(rpc, load_deployment(net.chain_id, cfg), "AccessRegistry", cfg)
         # Check on chain before writing anything: a refused log leaves no files behind.
         if not access.functions.is_live(access_id).call():
-            from ..errors import CityLedgerError
-
             raise CityLedgerError(f"access {access_id} is not live on chain (ended or expired): no release")
         written, snapshot = service.write(prepared, cfg.data_dir, out_file)
         release_id, tx_hash = service.log_on_chain(rpc, access, account, prepared)

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import CityLedgerError
+from .chain_cmds import prompt_password
 
 out = Console(highlight=False)
 
@@ -114,7 +115,7 @@ def up_cmd(
     ] = None,
 ) -> None:
     """Start everything: devnet, contracts, sample data, indexer, API and web page. Ctrl-C stops it."""
-    from ..chain.accounts import deployer_account, devnet_accounts
+    from ..chain.accounts import deployer_account, devnet_accounts, key_source
     from ..chain.artifacts import compile_all
     from ..chain.connection import connect
     from ..chain.deploy import deploy_all
@@ -124,6 +125,14 @@ def up_cmd(
 
     cfg = config()
     net = cfg.network(network)
+    deployer = deployer_account(net, prompt=prompt_password)  # the key the user set, else devnet account 0
+    if net.devnet and deployer.address != devnet_accounts(net)[0].address:
+        # The devnet stack is deployed and seeded by the mnemonic's accounts: a key the user set is
+        # refused here rather than ignored (deploy, publish, ... sign with it on any network).
+        raise CityLedgerError(
+            f"{key_source()} is set ({deployer.address}), but `cityledger up` on a devnet deploys and seeds the demo "
+            "from the devnet's own accounts: unset it, or give --network for the network the key is for"
+        )
     logs = cfg.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     setup_log = logs / "up.log"
@@ -155,7 +164,7 @@ def up_cmd(
             out.print(f"[green]✓[/] {len(arts)} contracts compiled (vyper)")
             status.update("deploying")
             w3 = connect(net)
-            deployment = deploy_all(w3, deployer_account(net), net, cfg)
+            deployment = deploy_all(w3, deployer, net, cfg)
             out.print(
                 f"[green]✓[/] contracts {'already deployed' if deployment.reused else 'deployed'} ({deployment.path})"
             )
