@@ -15,6 +15,8 @@ Fixtures
 - `cli`: runs `cityledger ARGS` in-process through the real entry point:
   `code, out, err = cli("deploy", "--network", "devnet")` (err with its line wrapping undone).
 
+`wait_for(predicate, timeout, what)` polls until a condition holds, for tests and benchmarks.
+
 Why not one session chain reverted (evm_snapshot/evm_revert) after each test: anvil keeps the
 states of past blocks in a window of the last 512 it stored (--prune-history 512), reverted blocks
 included, and stores the head's state again each time a block is mined on it. On a chain reverted
@@ -29,7 +31,8 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -89,6 +92,30 @@ class DevnetChain:
     def revert(self, snapshot_id: str) -> None:
         if not node_rpc(self.w3, "evm_revert", [snapshot_id]):
             raise RuntimeError(f"evm_revert({snapshot_id}) found no such snapshot")
+
+
+def wait_for(
+    predicate: Callable[[], object],
+    timeout: float = 20.0,
+    what: str = "the condition",
+    interval: float = 0.05,
+    errors: tuple[type[BaseException], ...] = (),
+):
+    """Poll until `predicate()` returns a truthy value, and return it. "Not yet" is a falsy value
+    (None included: a status that holds null) or one of `errors` (e.g. a server still starting);
+    after `timeout` seconds, an AssertionError naming `what` and the last value or error."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while True:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except errors as exc:
+            last = exc
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")
+        time.sleep(interval)
 
 
 def devnet_network(anvil: Anvil) -> Network:
