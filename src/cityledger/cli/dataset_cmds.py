@@ -12,6 +12,7 @@ from rich.console import Console
 
 from ..errors import CityLedgerError
 from . import exits
+from .base import View
 from .chain_cmds import prompt_password
 
 out = Console(highlight=False, soft_wrap=True)
@@ -68,11 +69,7 @@ def _when(ts: int | None) -> str:
 
 
 def _emit(as_json: bool, data: dict, lines: list[str]) -> None:
-    if as_json:
-        out.print_json(json.dumps(data, default=str))
-    else:
-        for line in lines:
-            out.print(line)
+    View(data, lines=lines).show(as_json)
 
 
 def fingerprint_cmd(
@@ -155,13 +152,8 @@ def publish_cmd(
         fp = fingerprint_file(p, cb)
     result = publish(w3, deployment, account, p, info, store=MetadataStore(), metadata_uri=metadata_uri, fingerprint=fp)
     if result.already_registered:
-        _emit(
-            as_json,
-            result.to_json(),
-            [
-                f"already registered as dataset {result.dataset_id} (content hash {result.content_hash}); nothing written"
-            ],
-        )
+        said = f"already registered as dataset {result.dataset_id} (content hash {result.content_hash})"
+        _emit(as_json, result.to_json(), [f"{said}; nothing written"])
         return
     lines = [
         f"registered dataset {result.dataset_id} (version {result.version}) from {account.address}",

@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from ..errors import CityLedgerError
+from .base import View, store
 from .chain_cmds import prompt_password
-
-out = Console(highlight=False, soft_wrap=True)
 
 
 def release_cmd(
@@ -31,15 +29,12 @@ def release_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Release the rows whose subjects consented (as of a block), and log it on chain (run by the publisher)."""
-    import json
-
     from ..api import validate as v
     from ..chain.accounts import configured_key, key_source
     from ..chain.connection import connect
     from ..chain.deployments import contract, load_deployment
     from ..config import config
     from ..release import service
-    from .query_cmds import store
 
     cfg = config()
     net = cfg.network(network)
@@ -80,17 +75,19 @@ def release_cmd(
         written, snapshot = service.write(prepared, cfg.data_dir, out_file)
         release_id, tx_hash = service.log_on_chain(rpc, access, account, prepared)
         result |= {"release_id": release_id, "tx_hash": tx_hash, "file": str(written), "snapshot": str(snapshot)}
-    if as_json:
-        out.print_json(json.dumps(result))
-        return
-    out.print(
+    lines = [
         f"{result['rows_out']} of {result['rows_in']} rows, {result['subject_count']} consenting subject(s) "
-        f"({result['excluded_subjects']} without consent left out) as of block {result['snapshot_block']}"
-    )
-    out.print(f"consent root {result['consent_root']}\nrelease hash {result['release_hash']}")
+        f"({result['excluded_subjects']} without consent left out) as of block {result['snapshot_block']}",
+        f"consent root {result['consent_root']}",
+        f"release hash {result['release_hash']}",
+    ]
     if not dry_run:
-        out.print(f"written {result['file']}\nsnapshot {result['snapshot']}")
-        out.print(f"[green]logged[/] release {result['release_id']} on chain (tx {result['tx_hash']})")
+        lines += [
+            f"written {result['file']}",
+            f"snapshot {result['snapshot']}",
+            f"[green]logged[/] release {result['release_id']} on chain (tx {result['tx_hash']})",
+        ]
+    View(result, lines=lines).show(as_json)
 
 
 def register(app: typer.Typer) -> None:
