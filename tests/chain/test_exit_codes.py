@@ -141,3 +141,40 @@ def test_status_answers_in_its_exit_code(devnet, cli, tmp_path, monkeypatch):
     for flag in ([], ["--json"]):
         code, out, _ = cli("status", "--db", db, *flag)
         assert code == exits.NODE_DOWN and ("not answering" in out or '"rpc_reachable": false' in out), out
+
+
+def test_release_signs_with_the_key_set_and_refuses_one_not_the_publisher(devnet, cli, tmp_path, monkeypatch):
+    # Was: on a devnet the release was logged from the mnemonic account of the publisher, whatever key was set.
+    import hashlib
+
+    from cityledger import codes
+    from cityledger.chain.tx import transact
+
+    w3, acc = devnet.w3, devnet.accounts
+    publisher, researcher, citizen = acc[1], acc[4], acc[6]
+    datasets, consent, access = (devnet.contract(n) for n in ("DatasetRegistry", "ConsentRegistry", "AccessRegistry"))
+    data = tmp_path / "visits.csv"
+    data.write_text(f"visit,subject\n1,{citizen.address.lower()}\n2,{'0x' + 'ab' * 20}\n")
+    digest = hashlib.sha256(data.read_bytes()).digest()
+    health, sci = codes.DOMAINS["health"], codes.purpose_hash("ScientificResearch")
+    transact(w3, publisher, datasets.functions.register(digest, digest, "ipfs://visits", health, True, 0))
+    far = w3.eth.get_block("latest")["timestamp"] + 365 * 86400
+    transact(w3, citizen, consent.functions.grant(sci, 3, health.to_bytes(32, "big"), codes.ANY_RESEARCHER, far))
+    transact(w3, researcher, access.functions.request_access(1, sci, digest))
+    transact(w3, publisher, access.functions.grant_access(1, far))
+    w3.provider.make_request("anvil_mine", [3])
+    db = f"sqlite:///{tmp_path / 'index.db'}"
+    assert cli("index", "--once", "--quiet", "--db", db)[0] == exits.OK
+    release = ["release", "1", data, "--purpose", "ScientificResearch", "--db", db, "--json"]
+
+    monkeypatch.setenv("CITYLEDGER_PRIVATE_KEY", acc[BUSINESS].key.to_0x_hex())
+    code, _, err = cli(*release)
+    assert code == exits.ERROR and "not the dataset's publisher" in err, err
+    assert access.functions.release_count().call() == 0
+    assert not (devnet.cfg.data_dir / "releases").exists(), "a refused release writes nothing"
+
+    monkeypatch.setenv("CITYLEDGER_PRIVATE_KEY", publisher.key.to_0x_hex())
+    code, out, err = cli(*release)
+    assert code == exits.OK, err
+    tx = w3.eth.get_transaction(json.loads(out)["tx_hash"])
+    assert tx["from"] == publisher.address and json.loads(out)["subject_count"] == 1
