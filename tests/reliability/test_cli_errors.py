@@ -79,6 +79,16 @@ CASES: list[tuple[list[str], dict]] = [
     (["serve", "--network", "nosuch"], {}),
     (["devnet", "start", "--network", "nosuch"], {}),
     (["devnet", "status", "--network", "nosuch"], {}),
+    (["harvest", MISSING], {}),
+    (["harvest", "{csv}"], {}),  # not a DCAT catalogue
+    (["harvest", "http://127.0.0.1:9/catalog.ttl"], {}),
+    (["harvest", "{csv}", "--domain", "nosuchdomain"], {}),
+    (["harvest", "{csv}", "--license", "my own terms"], {}),
+    (["quality", MISSING], {}),
+    (["quality", "{csv}"], {}),  # no dcat:Dataset in it
+    (["quality", "0"], {}),
+    (["quality", "99"], {}),  # not registered
+    (["quality", "1", "--base", "ftp://x"], {}),
 ]
 # Commands without a bad input to give: no arguments, or nothing to get wrong.
 NO_BAD_INPUT = {"compile", "networks", "gas", "devnet stop"}
