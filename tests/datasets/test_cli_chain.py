@@ -55,7 +55,7 @@ def store_files(devnet):
 def test_publish_verify_supersede_withdraw_attest(devnet, tmp_path, capsys):
     f = table(tmp_path)
     code, out, err = cli(capsys, "verify", f)
-    assert code == 0 and "NOT REGISTERED" in out
+    assert code == 3 and "NOT REGISTERED" in out  # README "Exit codes"
 
     code, out, err = cli(capsys, "publish", f, *META, "--temporal", "2020-01-01/2020-01-20", "--json")
     assert code == 0, err
@@ -245,7 +245,7 @@ def test_other_commands_bad_input(devnet, tmp_path, capsys):
     code, _, err = cli(capsys, "prove", tmp_path / "x.bin", "--row", "1")
     assert code == 1 and "unsupported format '.bin'" in err
     code, out, _ = cli(capsys, "verify", tmp_path / "x.bin")  # any file has a content hash
-    assert code == 0 and "NOT REGISTERED" in out
+    assert code == 3 and "NOT REGISTERED" in out
     code, _, err = cli(capsys, "verify-row", tmp_path / "x.bin", "--root", "0xzz")
     assert code == 1 and "bad root" in err
     code, _, err = cli(capsys, "verify", tmp_path / "x.bin", "--network", "nope")

@@ -302,7 +302,9 @@ def test_rpc_outage_is_reported_and_a_restarted_anvil_is_followed(tmp_path, stor
         port = node.port
         node.stop()  # SIGTERM: anvil dumps its state
         wait_for(lambda: checkpoint(url).get("rpc_error"), what="the outage in the status")
-        assert thread.is_alive() and errors
+        # follow() records the error in the store, then calls on_error: wait for that too, not assume it
+        wait_for(lambda: errors, what="the outage reported to on_error")
+        assert thread.is_alive()
         node = Anvil(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config(), state_path=state, port=port).start()
         transact(
             chain.w3,

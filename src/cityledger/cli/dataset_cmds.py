@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 
 from ..errors import CityLedgerError
+from . import exits
+from .base import View
 from .chain_cmds import prompt_password
 
 out = Console(highlight=False, soft_wrap=True)
@@ -35,18 +37,10 @@ def _chain(network: str | None):
 
 
 def _account(net, index: int | None, default: int):
-    """A devnet account by index, or on other networks the keystore / env key of the chain layer."""
-    from ..chain.accounts import deployer_account, devnet_accounts
+    """Who signs: the key the user set (any network), else on a devnet account `index` or `default`."""
+    from ..chain.accounts import sender_account
 
-    if net.devnet:
-        accounts = devnet_accounts(net)
-        i = default if index is None else index
-        if not 0 <= i < len(accounts):
-            raise CityLedgerError(f"--from-account {i}: the devnet has accounts 0..{len(accounts) - 1}")
-        return accounts[i]
-    if index is not None:
-        raise CityLedgerError("--from-account is for devnets; on other networks set CITYLEDGER_KEYSTORE")
-    return deployer_account(net, prompt=prompt_password)
+    return sender_account(net, index, default, prompt=prompt_password)
 
 
 @contextmanager
@@ -75,11 +69,7 @@ def _when(ts: int | None) -> str:
 
 
 def _emit(as_json: bool, data: dict, lines: list[str]) -> None:
-    if as_json:
-        out.print_json(json.dumps(data, default=str))
-    else:
-        for line in lines:
-            out.print(line)
+    View(data, lines=lines).show(as_json)
 
 
 def fingerprint_cmd(
@@ -248,21 +238,38 @@ def attest_cmd(
 
 def verify_cmd(
     file: Path = typer.Argument(..., help="The file to check against the chain."),
+    dataset: int | None = typer.Option(
+        None, "--dataset", min=1, help="The file must be this dataset's (exit 4 if not)."
+    ),
     network: str | None = NETWORK,
     as_json: bool = JSON_OUT,
 ) -> None:
-    """Is this exact file registered? By whom, when, which version, its status and attestations."""
-    from ..datasets.registry import verify_hash
+    """Is this exact file registered? By whom, when, which version, its status and attestations.
+
+    Exit 0 registered and current, 3 not registered, 4 not the --dataset given, 5 withdrawn or superseded."""
+    from ..datasets.registry import dataset_record, verify_hash
     from ..fingerprint import check_readable_file, sha256_file
 
     p = check_readable_file(file)
     _, w3, deployment = _chain(network)
+    expected = dataset_record(w3, deployment, dataset)["content_hash"] if dataset is not None else None
     with _progress(p.stat().st_size, f"hash {p.name}") as cb:
         digest = sha256_file(p, cb)
     v = verify_hash(w3, deployment, digest)
+    if expected is not None and v.dataset_id != dataset:
+        found = f"registered as dataset {v.dataset_id}" if v.dataset_id else "not registered"
+        _emit(
+            as_json,
+            {**v.to_json(), "expected_dataset": dataset, "expected_content_hash": "0x" + expected.hex()},
+            [
+                f"MISMATCH: {p.name} is not dataset {dataset} (content hash 0x{expected.hex()}): "
+                f"its content hash {v.content_hash} is {found}"
+            ],
+        )
+        raise typer.Exit(exits.MISMATCH)
     if v.status == "not_registered":
         _emit(as_json, v.to_json(), [f"NOT REGISTERED: no dataset on chain has content hash {v.content_hash}"])
-        return
+        raise typer.Exit(exits.NOT_REGISTERED)
     head = {
         "registered": f"REGISTERED as dataset {v.dataset_id} (version {v.version}, active)",
         "superseded": f"SUPERSEDED: dataset {v.dataset_id} (version {v.version}) is replaced by dataset {v.successor}"
@@ -288,6 +295,8 @@ def verify_cmd(
             f"{'' if a['active'] else ' (revoked)'}, report {a['report_hash']}"
         )
     _emit(as_json, v.to_json(), lines)
+    if exits.VERIFY_CODES[v.status] != exits.OK:
+        raise typer.Exit(exits.VERIFY_CODES[v.status])
 
 
 def prove_cmd(

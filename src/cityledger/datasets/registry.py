@@ -183,6 +183,9 @@ def attest(
     code = attestation_code(kind)
     report_hash = sha256_file(report)
     reg = registry(w3, deployment, cfg)
+    # Checked before signing: an unknown or withdrawn version is this error, not a reverted transaction.
+    if _record(reg, int(dataset_id))["status"] == STATUS_WITHDRAWN:
+        raise CityLedgerError(f"dataset {dataset_id} is withdrawn: only an active version can be attested")
     receipt = transact(w3, account, reg.functions.attest(int(dataset_id), code, report_hash))
     args = _event(receipt, reg.events.AttestationAdded())
     return {
