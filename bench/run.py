@@ -28,7 +28,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 PLOTS = BENCH / "plots"
-AREAS = ["gas", "fingerprint", "indexer", "api", "lag"]
+AREAS = ["gas", "fingerprint", "indexer", "api", "lag", "privacy"]
 
 
 def machine() -> str:
