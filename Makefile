@@ -1,38 +1,69 @@
 # CityLedger: the two set-up commands are `make run` and `make test`.
 # Every target installs what it needs first (venv, npm packages, Debian packages).
+# Python packages come from the hash-locked requirements/*.txt (README "Dependencies"): `make run`
+# installs the runtime set, `make test` the dev set (runtime + test tools); `make lock` re-resolves.
 
 PY      := .venv/bin/python
 PIP     := .venv/bin/pip
-STAMP   := .venv/.installed
+PIP_VERSION := 26.3
+RUN_STAMP := .venv/.installed-runtime
+DEV_STAMP := .venv/.installed-dev
 NODE_STAMP := node_modules/.installed
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --no-header -q
 
-.PHONY: run test lint install bench bench-quick reliability-long compile deploy clean system-deps browser-deps postgres-deps frontend
+.PHONY: run test lint install install-dev lock lock-upgrade check-lock bench bench-quick reliability-long compile deploy clean system-deps browser-deps postgres-deps frontend
 
 run: install frontend
 	.venv/bin/cityledger up
 
-test: install browser-deps postgres-deps frontend
+test: install-dev check-lock browser-deps postgres-deps frontend
 	$(MAKE) --no-print-directory lint
 	bash scripts/test.sh
 
 # Lint and types, before the tests (CI runs `make test`): ruff (rules and format, line length 120,
 # config in pyproject.toml), mypy (strict where pyproject.toml says so) and the page's TypeScript.
 PY_SOURCES := src tests bench scripts
-lint: install
+lint: install-dev
 	.venv/bin/ruff check $(PY_SOURCES)
 	.venv/bin/ruff format --check $(PY_SOURCES)
 	.venv/bin/mypy
 	npm run --silent typecheck
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(RUN_STAMP) $(NODE_STAMP)
 
-$(STAMP): pyproject.toml
+install-dev: $(DEV_STAMP) $(NODE_STAMP)
+
+$(PY):
 	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
 	python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
-	test -x $(PY) || python3 -m venv .venv
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[dev]'
-	touch $(STAMP)
+	python3 -m venv .venv
+	$(PIP) install -q pip==$(PIP_VERSION)
+
+# --require-hashes: every package exactly as locked; then the project itself, without its deps.
+$(RUN_STAMP): requirements/runtime.txt pyproject.toml | $(PY)
+	$(PIP) install -q --require-hashes -r requirements/runtime.txt
+	$(PIP) install -q --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): requirements/dev.txt requirements/runtime.txt pyproject.toml | $(PY)
+	$(PIP) install -q --require-hashes -r requirements/dev.txt
+	$(PIP) install -q --no-deps -e .
+	touch $@ $(RUN_STAMP)
+
+# Re-resolve the locks from pyproject.toml, keeping current pins where they still fit
+# (lock-upgrade: newest versions pyproject.toml allows). Then `make test`, and commit both files.
+lock: $(DEV_STAMP)
+	.venv/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) $(UPGRADE) -o requirements/runtime.txt
+	.venv/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) $(UPGRADE) --extra dev --extra postgres --extra parquet \
+		-c requirements/runtime.txt -o requirements/dev.txt
+	$(PY) scripts/check_lock.py
+
+lock-upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
+
+# Fails when pyproject.toml and the locks disagree, or the venv differs from the dev lock.
+check-lock: $(DEV_STAMP)
+	$(PY) scripts/check_lock.py --installed requirements/dev.txt
 
 $(NODE_STAMP): package.json $(wildcard package-lock.json)
 	@command -v npm >/dev/null || { echo "node and npm (20+) are required"; exit 1; }
@@ -57,13 +88,13 @@ compile: install
 deploy: install
 	.venv/bin/cityledger deploy --network devnet
 
-bench: install postgres-deps
+bench: install-dev postgres-deps
 	$(PY) bench/run.py
 
-bench-quick: install postgres-deps
+bench-quick: install-dev postgres-deps
 	$(PY) bench/run.py --quick
 
-reliability-long: install postgres-deps
+reliability-long: install-dev postgres-deps
 	.venv/bin/pytest tests/reliability tests/contracts -m long -p no:cacheprovider
 
 clean:

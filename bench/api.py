@@ -225,20 +225,28 @@ def serve(url: str, port: int, data_dir: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
+def answers(proc: subprocess.Popen, port: int) -> bool:
+    """Does the server answer 200? Not yet while it starts (no connection, no status line); an
+    exited server will never answer: that is the error."""
+    if proc.poll() is not None:
+        raise RuntimeError(f"the API server exited ({proc.returncode}) before it answered on port {port}")
+    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+        s.sendall(b"GET /api/purposes HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        return s.recv(16).startswith(b"HTTP/1.1 200")
+
+
 def start_server(url: str, data_dir: Path) -> tuple[subprocess.Popen, int]:
+    from cityledger.testing import wait_for
+
     port = free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port), str(data_dir)], cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"GET /api/purposes HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-                if s.recv(16).startswith(b"HTTP/1.1 200"):
-                    return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the API server did not start within 60 s")
+    try:
+        wait_for(lambda: answers(proc, port), 60, f"the API server to answer on port {port}", 0.1, (OSError,))
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc, port
 
 
 # ---------------------------------------------------------------- load generator process
@@ -374,7 +382,8 @@ def run(quick: bool) -> dict:
                                 p50,
                                 f"p50 < {P50_TARGET_MS:g} ms",
                                 p50 < P50_TARGET_MS,
-                                f"{n:,} requests, {statistics.median(r['rps'] for r in runs):.0f} req/s offered-load answered",
+                                f"{n:,} requests, "
+                                f"{statistics.median(r['rps'] for r in runs):.0f} req/s offered-load answered",
                             )
                         )
                         rows.append(_row(f"{label} p99", p99, f"p99 < {P99_TARGET_MS:g} ms", p99 < P99_TARGET_MS, None))

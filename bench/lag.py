@@ -32,16 +32,36 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if predicate():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
+def log_tail(path: Path, lines: int = 5) -> str:
+    try:
+        return " / ".join(path.read_text(errors="replace").strip().splitlines()[-lines:]) or "(empty log)"
+    except OSError:
+        return "(no log)"
+
+
+def check_running(procs: dict[str, subprocess.Popen], workdir: Path, waiting_for: str) -> None:
+    """A child that exited is the reason a wait will never end: say which, with its log."""
+    for name, proc in procs.items():
+        if proc.poll() is not None:
+            tail = log_tail(workdir / f"{name}.log")
+            raise RuntimeError(f"the {name} exited ({proc.returncode}) while waiting for {waiting_for}: {tail}")
+
+
+def caught_up(client: httpx.Client, head: int) -> dict | None:
+    """The API's status once the index has reached `head`; None while not yet. The status holds null
+    until the indexer's first commit (a slow start after the API section): not yet, not a TypeError."""
+    status = client.get("/api/status").json()
+    last = status.get("last_indexed_block")
+    return status if last is not None and last >= head else None
+
+
+def served_active(client: httpx.Client, params: dict) -> bool:
+    """Does the API answer that the consent is active (an error body is not yet)?"""
+    return bool(client.get("/api/consents/check", params=params).json().get("active"))
+
+
+# Not yet, while the API starts or restarts: no connection, or a body that is not JSON.
+NOT_YET = (httpx.HTTPError, ValueError)
 
 
 def measure(size: int, samples: int, workdir: Path) -> dict:
@@ -55,6 +75,7 @@ def measure(size: int, samples: int, workdir: Path) -> dict:
     from cityledger.codes import SCOPE_DATASET, purpose_hash
     from cityledger.config import load_config
     from cityledger.indexer.loadgen import BulkGranter
+    from cityledger.testing import wait_for
 
     workdir.mkdir(parents=True, exist_ok=True)
     api_port = free_port()
@@ -77,30 +98,23 @@ def measure(size: int, samples: int, workdir: Path) -> dict:
         if size:
             BulkGranter(anvil.rpc_url, 31337, consents.address, accounts[5].address, citizens=512).submit(size)
 
-        cmd = [sys.executable, "-m", "cityledger"]
-        procs = [
-            subprocess.Popen(
-                [*cmd, "index", "--quiet"],
-                env=env,
-                stdout=(workdir / "indexer.log").open("w"),
-                stderr=subprocess.STDOUT,
-            ),
-            subprocess.Popen(
-                [*cmd, "serve", "--port", str(api_port)],
-                env=env,
-                stdout=(workdir / "api.log").open("w"),
-                stderr=subprocess.STDOUT,
-            ),
-        ]
+        procs: dict[str, subprocess.Popen] = {}
+        for name, args in (("indexer", ["index", "--quiet"]), ("api", ["serve", "--port", str(api_port)])):
+            with (workdir / f"{name}.log").open("w") as log:
+                procs[name] = subprocess.Popen(
+                    [sys.executable, "-m", "cityledger", *args], env=env, stdout=log, stderr=subprocess.STDOUT
+                )
         base = f"http://127.0.0.1:{api_port}"
         try:
             head = w3.eth.block_number
             client = httpx.Client(base_url=base, timeout=5)
-            wait_until(
-                lambda: client.get("/api/status").json().get("last_indexed_block", -1) >= head,
-                timeout=900,
-                what=f"the indexer to catch up on {size} events",
-            )
+            what = f"the indexer to catch up on {size} events (block {head})"
+
+            def ready():
+                check_running(procs, workdir, what)
+                return caught_up(client, head)
+
+            wait_for(ready, timeout=900, what=what, interval=0.05, errors=NOT_YET)
 
             citizen = accounts[6].address
             purpose = purpose_hash("ScientificResearch")
@@ -121,17 +135,18 @@ def measure(size: int, samples: int, workdir: Path) -> dict:
                     "scope_id": "0x" + scope.hex(),
                     "grantee": accounts[4].address,
                 }
-                while True:
-                    if client.get("/api/consents/check", params=params).json().get("active"):
-                        break
-                    if time.monotonic() - mined > 30:
-                        raise RuntimeError(f"grant {i} not served as active after 30 s")
-                    time.sleep(0.005)
+                wait_for(
+                    lambda params=params: served_active(client, params),
+                    timeout=30,
+                    what=f"grant {i} to be served as active",
+                    interval=0.005,
+                    errors=NOT_YET,
+                )
                 lags.append((time.monotonic() - mined) * 1000)
         finally:
-            for p in procs:
+            for p in procs.values():
                 p.terminate()
-            for p in procs:
+            for p in procs.values():
                 try:
                     p.wait(timeout=15)
                 except subprocess.TimeoutExpired:

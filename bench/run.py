@@ -28,7 +28,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 PLOTS = BENCH / "plots"
-AREAS = ["gas", "fingerprint", "indexer", "api", "lag"]
+AREAS = ["gas", "fingerprint", "indexer", "api", "lag", "privacy"]
 
 
 def machine() -> str:
@@ -46,7 +46,8 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB"
     except (OSError, ValueError, IndexError):
         pass
-    return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return f"{os.cpu_count()} cores ({cpu}){mem}, {system}"
 
 
 def load_area(area: str):

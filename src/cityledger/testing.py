@@ -5,13 +5,24 @@ Fixtures
 - `anvil_session`: one anvil shared by the session (tests must not depend on its state).
 - `devnet`: a realistic chain: the contracts of contracts/ compiled and deployed, the devnet roles
   granted (1 agency publisher, 2 business publisher, 3 auditor, 4 researcher) and the record in a
-  temporary deployments folder. Shared by the session, but every test starts from the same state
-  (an evm_snapshot taken before the test is reverted after it). While the test runs, the
-  environment points `config()` and the CLI at it (CITYLEDGER_RPC_URL, CITYLEDGER_DEPLOYMENTS_DIR,
-  CITYLEDGER_DATA_DIR, CITYLEDGER_NETWORK=devnet), so CliRunner and subprocesses use it too.
-- `devnet_session`: the same chain without the per-test revert (for module/session fixtures).
+  deployments folder of the test's own. The chain is deployed once per session and saved (anvil's
+  state with the states of its past blocks); every test gets its own anvil started from that save,
+  with its own deployments and data folders, so nothing a test does (blocks, pending transactions,
+  snapshots, files) reaches another, whatever the order. While the test runs, the environment points
+  `config()` and the CLI at it (CITYLEDGER_RPC_URL, CITYLEDGER_DEPLOYMENTS_DIR, CITYLEDGER_DATA_DIR,
+  CITYLEDGER_NETWORK=devnet), so CliRunner and subprocesses use it too.
+- `devnet_session`: the same chain on one anvil for the session (for module/session fixtures).
 - `cli`: runs `cityledger ARGS` in-process through the real entry point:
   `code, out, err = cli("deploy", "--network", "devnet")` (err with its line wrapping undone).
+
+`wait_for(predicate, timeout, what)` polls until a condition holds, for tests and benchmarks.
+
+Why not one session chain reverted (evm_snapshot/evm_revert) after each test: anvil keeps the
+states of past blocks in a window of the last 512 it stored (--prune-history 512), reverted blocks
+included, and stores the head's state again each time a block is mined on it. On a chain reverted
+after every test the deployed head is stored once per test; when the window drops its oldest copy,
+the state goes although newer copies were stored, and a later test that traces (or calls at) its
+first block fails with "Resource not found", depending on what ran before.
 
 Every anvil is stopped at the end, also when a test fails.
 """
@@ -19,7 +30,9 @@ Every anvil is stopped at the end, also when a test fails.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import shutil
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +40,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from .chain.accounts import DEFAULT_MNEMONIC, devnet_accounts
+from .chain.connection import node_rpc
 from .chain.deploy import deploy_all
 from .chain.deployments import Deployment, contract
 from .chain.devnet import Anvil
@@ -35,7 +49,7 @@ from .config import Config, Network, load_config
 from .config import config as cached_config
 
 CHAIN_ID = 31337
-ANVIL_FIXTURES = {"anvil", "anvil_session", "devnet", "devnet_session"}
+ANVIL_FIXTURES = {"anvil", "anvil_session", "devnet", "devnet_session", "devnet_image"}
 
 
 @dataclasses.dataclass
@@ -73,12 +87,35 @@ class DevnetChain:
         return {name: self.contract(name) for name in self.deployment.contracts}
 
     def snapshot(self) -> str:
-        return self.w3.provider.make_request("evm_snapshot", [])["result"]
+        return node_rpc(self.w3, "evm_snapshot")
 
     def revert(self, snapshot_id: str) -> None:
-        result = self.w3.provider.make_request("evm_revert", [snapshot_id])
-        if not result.get("result"):
-            raise RuntimeError(f"evm_revert({snapshot_id}) failed: {result}")
+        if not node_rpc(self.w3, "evm_revert", [snapshot_id]):
+            raise RuntimeError(f"evm_revert({snapshot_id}) found no such snapshot")
+
+
+def wait_for(
+    predicate: Callable[[], object],
+    timeout: float = 20.0,
+    what: str = "the condition",
+    interval: float = 0.05,
+    errors: tuple[type[BaseException], ...] = (),
+):
+    """Poll until `predicate()` returns a truthy value, and return it. "Not yet" is a falsy value
+    (None included: a status that holds null) or one of `errors` (e.g. a server still starting);
+    after `timeout` seconds, an AssertionError naming `what` and the last value or error."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while True:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except errors as exc:
+            last = exc
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")
+        time.sleep(interval)
 
 
 def devnet_network(anvil: Anvil) -> Network:
@@ -99,6 +136,44 @@ def build_devnet(anvil: Anvil, folder: Path, cfg: Config | None = None) -> Devne
     return DevnetChain(w3=w3, deployment=deployment, accounts=accounts, cfg=cfg, network=network, anvil=anvil)
 
 
+@dataclasses.dataclass(frozen=True)
+class DevnetImage:
+    """A deployed devnet saved to disk: anvil's state file and the folder of its record and data."""
+
+    state: Path
+    folder: Path
+    chain: DevnetChain  # the chain as built (its anvil is stopped): deployment, accounts, config
+
+    def start(self, folder: Path) -> tuple[Anvil, DevnetChain]:
+        """A new anvil on a free port from the saved state, with copies of the folders under `folder`."""
+        shutil.copytree(self.folder, folder, dirs_exist_ok=True)
+        cfg = dataclasses.replace(self.chain.cfg, deployments_dir=folder / "deployments", data_dir=folder / "data")
+        node = Anvil(chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=cfg, load_state=self.state).start()
+        deployment = self.chain.deployment
+        if deployment.path is not None:
+            deployment = dataclasses.replace(deployment, path=cfg.deployments_dir / deployment.path.name)
+        chain = DevnetChain(
+            w3=Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30})),
+            deployment=deployment,
+            accounts=self.chain.accounts,
+            cfg=cfg,
+            network=devnet_network(node),
+            anvil=node,
+        )
+        return node, chain
+
+
+def save_devnet_image(folder: Path, cfg: Config | None = None) -> DevnetImage:
+    """Deploy a devnet once (build_devnet) and save it under `folder` for DevnetImage.start."""
+    state = folder / "anvil-state.json"
+    with Anvil(chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=cfg or load_config(), dump_state=state) as node:
+        chain = build_devnet(node, folder / "image", cfg)
+    # anvil writes the state when it stops
+    if not state.is_file():
+        raise RuntimeError(f"anvil saved no state to {state}")
+    return DevnetImage(state=state, folder=folder / "image", chain=chain)
+
+
 @pytest.fixture
 def anvil() -> Iterator[Anvil]:
     """A fresh anvil on a free port for this test."""
@@ -114,23 +189,30 @@ def anvil_session() -> Iterator[Anvil]:
 
 
 @pytest.fixture(scope="session")
-def devnet_session(tmp_path_factory) -> Iterator[DevnetChain]:
-    """The deployed, role-seeded devnet of the session (its own anvil)."""
-    with Anvil(chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=load_config()) as node:
-        yield build_devnet(node, tmp_path_factory.mktemp("devnet"))
+def devnet_image(tmp_path_factory) -> DevnetImage:
+    """The deployed, role-seeded devnet, built once per session and saved."""
+    return save_devnet_image(tmp_path_factory.mktemp("devnet-image"))
+
+
+@pytest.fixture(scope="session")
+def devnet_session(devnet_image, tmp_path_factory) -> Iterator[DevnetChain]:
+    """The deployed devnet on one anvil shared by the session (started from the saved image)."""
+    node, chain = devnet_image.start(tmp_path_factory.mktemp("devnet"))
+    with node:
+        yield chain
 
 
 @pytest.fixture
-def devnet(devnet_session: DevnetChain, monkeypatch) -> Iterator[DevnetChain]:
-    """The session devnet, reverted to its deployed state after the test; env points at it."""
-    snapshot = devnet_session.snapshot()
-    for key, value in devnet_session.env.items():
+def devnet(devnet_image, tmp_path, monkeypatch) -> Iterator[DevnetChain]:
+    """The deployed devnet on an anvil of this test's own (from the saved image); env points at it."""
+    node, chain = devnet_image.start(tmp_path / "devnet")
+    for key, value in chain.env.items():
         monkeypatch.setenv(key, value)
     cached_config.cache_clear()
     try:
-        yield devnet_session
+        with node:
+            yield chain
     finally:
-        devnet_session.revert(snapshot)
         cached_config.cache_clear()
 
 

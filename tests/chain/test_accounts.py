@@ -5,7 +5,7 @@ import json
 import pytest
 from eth_account import Account
 
-from cityledger.chain.accounts import deployer_account, devnet_accounts
+from cityledger.chain.accounts import deployer_account, devnet_accounts, sender_account
 from cityledger.config import Network
 from cityledger.errors import CityLedgerError
 
@@ -16,7 +16,7 @@ TESTNET = Network("testnet", "http://127.0.0.1:1", 5, False)
 KEY = "0x" + "11" * 32
 
 
-def test_devnet_accounts_are_anvils():
+def test_devnet_accounts_are_anvils(clean_env):
     accounts = devnet_accounts(DEVNET)
     assert len(accounts) == 10
     # anvil's documented first two accounts for this mnemonic
@@ -78,3 +78,35 @@ def test_keystore_missing_or_garbage(clean_env, tmp_path):
     clean_env.setenv("CITYLEDGER_KEYSTORE", str(tmp_path / "bad.json"))
     with pytest.raises(CityLedgerError, match="not a readable keystore"):
         deployer_account(TESTNET)
+
+
+def test_a_key_the_user_sets_signs_on_the_devnet_too(clean_env):
+    # Was: the devnet used its mnemonic accounts and ignored CITYLEDGER_PRIVATE_KEY without a word.
+    clean_env.setenv("CITYLEDGER_PRIVATE_KEY", KEY)
+    mine = Account.from_key(KEY).address
+    assert deployer_account(DEVNET).address == mine
+    assert sender_account(DEVNET, None, 1).address == mine
+    with pytest.raises(CityLedgerError, match="--from-account 2 and CITYLEDGER_PRIVATE_KEY both choose the sender"):
+        sender_account(DEVNET, 2, 1)
+    clean_env.setenv("CITYLEDGER_PRIVATE_KEY", "0x1234")
+    with pytest.raises(CityLedgerError, match="expected 64 hex digits .*got 4 characters") as info:
+        sender_account(DEVNET, None, 1)
+    assert "1234" not in str(info.value)  # a key is a secret, even a malformed one
+    clean_env.setenv("CITYLEDGER_PRIVATE_KEY", "")  # empty: unset, the mnemonic account signs
+    assert sender_account(DEVNET, None, 1).address == devnet_accounts(DEVNET)[1].address
+
+
+def test_keystore_and_env_key_together_are_refused(clean_env, tmp_path):
+    clean_env.setenv("CITYLEDGER_KEYSTORE", str(write_keystore(tmp_path / "key.json")))
+    clean_env.setenv("CITYLEDGER_KEYSTORE_PASSWORD", "right")
+    clean_env.setenv("CITYLEDGER_PRIVATE_KEY", "0x" + "33" * 32)
+    for network in (DEVNET, TESTNET):
+        with pytest.raises(CityLedgerError, match="both set"):
+            deployer_account(network)
+
+
+def test_from_account_range_and_other_networks(clean_env):
+    with pytest.raises(CityLedgerError, match=r"--from-account 10: the devnet has accounts 0\.\.9"):
+        sender_account(DEVNET, 10, 1)
+    with pytest.raises(CityLedgerError, match="--from-account is for devnets"):
+        sender_account(TESTNET, 1, 1)

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from cityledger.chain.connection import connect
+from cityledger.chain.connection import connect, node_rpc
 from cityledger.config import Network
 from cityledger.errors import NetworkError
 
@@ -14,6 +14,16 @@ def test_connect_checks_chain_id(anvil):
     assert w3.eth.chain_id == 31337 and w3.cityledger_network.name == "devnet"
     with pytest.raises(NetworkError, match="is chain id 31337, the config says 5; refusing"):
         connect(Network("other", anvil.rpc_url, 5, False))
+
+
+def test_node_rpc_error_is_the_nodes_message(anvil):
+    # An error answer has no "result": it fails naming the method and the node's message.
+    w3 = connect(Network("devnet", anvil.rpc_url, 31337, True))
+    assert node_rpc(w3, "evm_snapshot") == "0x0"
+    with pytest.raises(NetworkError, match=r"^eth_getBalance failed: BlockOutOfRangeError: block height is 0 but"):
+        node_rpc(w3, "eth_getBalance", ["0x" + "00" * 20, hex(99)])
+    with pytest.raises(NetworkError, match=r"^cityledger_nothing failed: Method not found$"):
+        node_rpc(w3, "cityledger_nothing")
 
 
 def test_silent_rpc_times_out():

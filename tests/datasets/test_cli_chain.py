@@ -1,13 +1,19 @@
 """publish / verify / prove / verify-row / withdraw / attest through the CLI, on a real anvil."""
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
 import pytest
+from fingerprint import independent_verifier as iv
+from fingerprint.tampering import variants
 
 from cityledger.cli import main
+from cityledger.datasets import DatasetInfo, fingerprint_file
+from cityledger.datasets.registry import publish
 from cityledger.datasets.store import MetadataStore
+from cityledger.fingerprint import CANONICAL_FORM_V1, prove_row, rows_root
 
 
 def cli(capsys, *args):
@@ -49,7 +55,7 @@ def store_files(devnet):
 def test_publish_verify_supersede_withdraw_attest(devnet, tmp_path, capsys):
     f = table(tmp_path)
     code, out, err = cli(capsys, "verify", f)
-    assert code == 0 and "NOT REGISTERED" in out
+    assert code == 3 and "NOT REGISTERED" in out  # README "Exit codes"
 
     code, out, err = cli(capsys, "publish", f, *META, "--temporal", "2020-01-01/2020-01-20", "--json")
     assert code == 0, err
@@ -103,16 +109,90 @@ def test_prove_and_verify_row_against_dataset(devnet, tmp_path, capsys):
     assert code == 0, err
     assert json.loads(proof.read_text())["row"] == {"date": "2020-01-07", "station": "S0", "temp": "6.5"}
     code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
-    assert code == 0 and "VALID: row 7 of 20" in out
+    assert code == 0 and "VALID: row 7 of 20 is in dataset 1's registered rows root" in out
 
-    doc = json.loads(proof.read_text())
-    doc["row"]["temp"] = "60.5"
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(doc))
-    code, out, err = cli(capsys, "verify-row", bad, "--dataset", "1")
-    assert code == 1 and "INVALID" in err
     code, out, err = cli(capsys, "verify-row", proof, "--dataset", "5")
     assert code == 1 and "not registered" in err
+
+
+def test_every_tampered_field_is_invalid_against_the_registered_dataset(devnet, tmp_path, capsys):
+    """Issue 13 item 1: row_number 7 -> 8 or tree_size 20 -> 21 passed as 'VALID: row 8 of 20' /
+    'row 7 of 21'; a wrong leaf_hash was recomputed and ignored, a wrong root ignored. Each field
+    tampered alone is INVALID with its reason, and the documented verifier agrees on every one."""
+    f = table(tmp_path)
+    assert cli(capsys, "publish", f, *META)[0] == 0
+    original = prove_row(f, 7)
+    other_leaf = prove_row(f, 6)["leaf_hash"]
+    registered = rows_root(f)
+    binding = iv.Binding(registered.root, registered.count, registered.canonical_form)
+    proof = tmp_path / "p.json"
+    for name, data in variants(original, other_leaf).items():
+        proof.write_bytes(data)
+        code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+        assert code == 1 and err.startswith("error: INVALID: "), f"{name}: {out} {err}"
+        assert not iv.verdict(data, binding), name
+    for changes, reason in [
+        ({"row_number": 8}, "the path does not lead to root: row 8 of 20"),
+        ({"tree_size": 21}, "tree_size 21 is not dataset 1's registered record count (20)"),
+        ({"leaf_hash": other_leaf}, "leaf_hash does not match the row"),
+        ({"root": "0x" + "ab" * 32}, "the path does not lead to root"),
+    ]:
+        proof.write_text(json.dumps({**original, **changes}))
+        code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+        assert code == 1 and reason in err, err
+    # Proofs that are right about another table (their own root, count and path).
+    longer = table(tmp_path, "longer.csv", extra="S1,2020-02-01,1.5\n")
+    proof.write_text(json.dumps(prove_row(longer, 7)))
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+    assert code == 1 and "tree_size 21 is not dataset 1's registered record count (20)" in err
+    same_size = tmp_path / "same-size.csv"
+    same_size.write_text(f.read_text().replace("S0,2020-01-07,6.5", "S0,2020-01-07,60.5"))
+    proof.write_text(json.dumps(prove_row(same_size, 7)))
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+    assert code == 1 and "is not dataset 1's registered rows root" in err
+
+
+def test_a_dataset_registered_under_v1_still_verifies(devnet, tmp_path, capsys):
+    """Issue 13 item 4: rows are now RFC 8785 (v2: keys by UTF-16 code units). A dataset registered
+    before, under v1 (code point order), keeps verifying with proofs made under its form."""
+    f = tmp_path / "emoji.csv"
+    f.write_text("Ａ,😀,id\nfullwidth,emoji,1\nx,y,2\n", encoding="utf-8")
+    v1 = rows_root(f, canonical_form=CANONICAL_FORM_V1)
+    assert v1.root != rows_root(f).root  # the two orders differ for these columns
+    legacy = dataclasses.replace(fingerprint_file(f), rows=v1)  # what publish computed before
+    info = DatasetInfo(
+        title="T", domain="energy", publisher=devnet.accounts[1].address, description="D", license="CC0-1.0"
+    )
+    publish(
+        devnet.w3,
+        devnet.deployment,
+        devnet.accounts[1],
+        f,
+        info,
+        store=MetadataStore(cfg=devnet.cfg),
+        fingerprint=legacy,
+    )
+    proof = tmp_path / "p.json"
+    assert cli(capsys, "prove", f, "--row", "2", "--canonical-form", CANONICAL_FORM_V1, "--out", proof)[0] == 0
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+    assert code == 0 and "VALID: row 2 of 2 is in dataset 1's registered rows root" in out, err
+    assert "(cityledger-rows-v1)" in out
+    assert cli(capsys, "prove", f, "--row", "2", "--out", proof)[0] == 0  # v2 by default
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "1")
+    assert code == 1 and "canonical_form cityledger-rows-v2 is not dataset 1's registered canonical form" in err
+    assert "--canonical-form cityledger-rows-v1" in err
+    # New registrations record v2.
+    g = table(tmp_path)
+    code, out, err = cli(capsys, "publish", g, *META, "--json")
+    assert code == 0, err
+    doc = MetadataStore(cfg=devnet.cfg).get_uri(json.loads(out)["metadata_uri"])
+    assert doc["cl:canonicalForm"] == "cityledger-rows-v2" and doc["cl:rowsMerkleRoot"] == json.loads(out)["rows_root"]
+    # For a table whose column names sort the same in both forms, a proof relabelled to the other
+    # form still proves the row in the root, but is not a proof under the registered form.
+    assert cli(capsys, "prove", g, "--row", "3", "--out", proof)[0] == 0
+    proof.write_text(json.dumps({**json.loads(proof.read_text()), "canonical_form": CANONICAL_FORM_V1}))
+    code, out, err = cli(capsys, "verify-row", proof, "--dataset", "2")
+    assert code == 1 and "is not dataset 2's registered canonical form (cityledger-rows-v2)" in err
 
 
 def test_not_a_publisher_registers_nothing(devnet, tmp_path, capsys):
@@ -136,6 +216,12 @@ def test_not_a_publisher_registers_nothing(devnet, tmp_path, capsys):
         ("ok", ["ok.csv", "--temporal", "2020"], "expected START/END"),
         ("ok", ["ok.csv", "--metadata-uri", "ftp://x"], "must start with"),
         ("ok", ["ok.csv", "--supersedes", "9"], "dataset 9 does not exist"),
+        # Issue 13 item 3: publisher text that displays deceptively, and any string as a license.
+        ("ok", ["ok.csv", "--title", "rtl\u202etxt.exe"], "title: U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("ok", ["ok.csv", "--description", "zero\u200bwidth"], "description: U+200B ZERO WIDTH SPACE"),
+        ("ok", ["ok.csv", "--description", "w" * 20_000], "description: 20,000 characters (at most 10,000)"),
+        ("ok", ["ok.csv", "--keyword", "k" * 200], "keyword 1: 200 characters (at most 50)"),
+        ("ok", ["ok.csv", "--license", "any string"], "license: unknown licence 'any string'"),
     ],
 )
 def test_publish_bad_input_is_one_line_and_writes_nothing(devnet, tmp_path, capsys, setup, args, message):
@@ -159,7 +245,7 @@ def test_other_commands_bad_input(devnet, tmp_path, capsys):
     code, _, err = cli(capsys, "prove", tmp_path / "x.bin", "--row", "1")
     assert code == 1 and "unsupported format '.bin'" in err
     code, out, _ = cli(capsys, "verify", tmp_path / "x.bin")  # any file has a content hash
-    assert code == 0 and "NOT REGISTERED" in out
+    assert code == 3 and "NOT REGISTERED" in out
     code, _, err = cli(capsys, "verify-row", tmp_path / "x.bin", "--root", "0xzz")
     assert code == 1 and "bad root" in err
     code, _, err = cli(capsys, "verify", tmp_path / "x.bin", "--network", "nope")

@@ -28,7 +28,7 @@ def test_fingerprint_prove_verify_row(tmp_path, capsys, monkeypatch):
     assert proof["row"] == {"a": "3", "b": "4"} and proof["row_number"] == 2
     p = tmp_path / "p.json"
     p.write_text(out)
-    code, out, _ = cli(capsys, "verify-row", p, "--root", data["rows_root"])
+    code, out, _ = cli(capsys, "verify-row", p, "--root", data["rows_root"], "--tree-size", "2")
     assert code == 0 and "VALID: row 2 of 2 is in the root given" in out
     code, _, err = cli(capsys, "verify-row", p, "--root", "0x" + "ab" * 32)
     assert code == 1 and "INVALID" in err

@@ -50,10 +50,15 @@ def doc(**kw):
 def test_document_fields():
     d = doc(supersedes=3, personal_data=True)
     assert d["@type"] == "dcat:Dataset"
-    assert d["dcat:theme"]["cl:domain"] == "environment" and d["dcat:theme"]["cl:domainCode"] == 8
+    # Schema version 2: the domain on the dataset, the theme and media type as IRIs (docs/CATALOG.md).
+    assert d["cl:schemaVersion"] == 2 and d["dcat:theme"].endswith("/data-theme/ENVI")
+    assert d["cl:domain"] == "environment" and d["cl:domainCode"] == 8
     dist = d["dcat:distribution"][0]
     assert dist["spdx:checksum"]["spdx:checksumValue"] == "11" * 32
-    assert dist["dcat:byteSize"] == 123 and dist["dcat:mediaType"] == "text/csv"
+    assert (
+        dist["dcat:byteSize"] == 123
+        and dist["dcat:mediaType"] == "https://www.iana.org/assignments/media-types/text/csv"
+    )
     assert d["cl:recordCount"] == 2 and d["cl:rowsMerkleRoot"] == "0x" + "22" * 32
     assert d["dct:temporal"]["dcat:startDate"] == "2012-01-01"
     assert d["cl:sampling"]["cl:notCovered"] == "other stations"
@@ -88,6 +93,13 @@ def test_domains_and_floats():
         domain_code("weather")
     with pytest.raises(CityLedgerError, match="float"):
         canonical_json({"a": [1.5]})
+
+
+def test_canonical_json_is_rfc8785():
+    # Keys by UTF-16 code units (a code point sort would put U+FF21 first), integers exact or refused.
+    assert canonical_json({"Ａ": 1, "😀": [True, None]}) == '{"😀":[true,null],"Ａ":1}'.encode()
+    with pytest.raises(CityLedgerError, match="beyond 2\\^53"):
+        canonical_json({"dcat:byteSize": 2**53})
 
 
 def test_store_is_content_addressed(tmp_path):

@@ -45,9 +45,9 @@ def test_known_answer_one_two_four():
     assert consent_root([A]) == oz_leaf(A)
     assert consent_root([A, B]) == pair(oz_leaf(A), oz_leaf(B))
     d = "0x" + "44" * 20
-    l = sorted(oz_leaf(x) for x in (A, B, C, d))
+    ls = sorted(oz_leaf(x) for x in (A, B, C, d))
     # tree[3..6] = l3, l2, l1, l0; tree[1] = pair(tree[3], tree[4]), tree[2] = pair(tree[5], tree[6])
-    assert consent_root([A, B, C, d]) == pair(pair(l[3], l[2]), pair(l[1], l[0]))
+    assert consent_root([A, B, C, d]) == pair(pair(ls[3], ls[2]), pair(ls[1], ls[0]))
 
 
 def test_proofs_verify_and_fail_when_tampered():

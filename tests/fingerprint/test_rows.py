@@ -6,7 +6,16 @@ import json
 import pytest
 
 from cityledger.errors import CityLedgerError
-from cityledger.fingerprint import canonical_row, prove_row, row_leaf, rows_root, sha256_file, verify_row_proof
+from cityledger.fingerprint import (
+    ProofInvalid,
+    canonical_row,
+    check_row_proof,
+    prove_row,
+    row_leaf,
+    rows_root,
+    sha256_file,
+    verify_row_proof,
+)
 from cityledger.fingerprint.merkle import (
     EMPTY_ROOT,
     _split,
@@ -175,7 +184,7 @@ def test_prove_row_verifies_alone_and_fails_when_tampered(tmp_path):
     tampered_row = json.loads(json.dumps(proof))
     tampered_row["row"]["name"] = "n40"
     assert not verify_row_proof(tampered_row, fp.root)
-    tampered_index = dict(proof, leaf_index=40)
+    tampered_index = dict(proof, row_number=41)
     assert not verify_row_proof(tampered_index, fp.root)
     tampered_path = dict(proof, path=["0x" + "00" * 32] + proof["path"][1:])
     assert not verify_row_proof(tampered_path, fp.root)
@@ -191,19 +200,23 @@ def test_prove_row_out_of_range(tmp_path):
 
 
 def test_malformed_proof_documents():
-    with pytest.raises(CityLedgerError, match="not a row proof"):
-        verify_row_proof({"format": "x"})
     good = {
-        "format": "cityledger-row-proof-v1",
+        "format": "cityledger-row-proof-v2",
         "canonical_form": "cityledger-rows-v1",
         "row": {"a": "1"},
-        "leaf_index": 0,
+        "row_number": 1,
         "tree_size": 1,
+        "leaf_hash": "0x" + row_leaf({"a": "1"}).hex(),
         "path": [],
         "root": "0x" + row_leaf({"a": "1"}).hex(),
     }
     assert verify_row_proof(good)
-    with pytest.raises(CityLedgerError, match="64 hex digits"):
-        verify_row_proof(dict(good, root="0x1234"))
-    with pytest.raises(CityLedgerError, match="leaf_index"):
-        verify_row_proof(dict(good, leaf_index=1))
+    for bad, reason in [
+        ({"format": "x"}, "format 'x' is not 'cityledger-row-proof-v2'"),
+        (dict(good, root="0x1234"), "root must be '0x' and 64 lowercase hex digits"),
+        (dict(good, row_number=2), "row_number 2 is outside 1..tree_size"),
+        (dict(good, row={"a": 1}), "row must be an object whose values are all text"),
+    ]:
+        assert not verify_row_proof(bad)
+        with pytest.raises(ProofInvalid, match=reason):
+            check_row_proof(bad)

@@ -302,7 +302,9 @@ def test_rpc_outage_is_reported_and_a_restarted_anvil_is_followed(tmp_path, stor
         port = node.port
         node.stop()  # SIGTERM: anvil dumps its state
         wait_for(lambda: checkpoint(url).get("rpc_error"), what="the outage in the status")
-        assert thread.is_alive() and errors
+        # follow() records the error in the store, then calls on_error: wait for that too, not assume it
+        wait_for(lambda: errors, what="the outage reported to on_error")
+        assert thread.is_alive()
         node = Anvil(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config(), state_path=state, port=port).start()
         transact(
             chain.w3,
@@ -343,7 +345,7 @@ def test_cli_once_status_and_refusals(devnet, tmp_path):
     status = runner.invoke(app, ["index-status", "--db", url])
     assert status.exit_code == 0 and "roles" in status.output and "finalized_block" in status.output
     bad = runner.invoke(app, ["index", "--once", "--db", url, "--poll", "0"])
-    assert isinstance(bad.exception, CityLedgerError) and "--poll" in str(bad.exception)
+    assert bad.exit_code == 2 and "'--poll'" in bad.output  # a usage error: cli/numbers.py ranges it
     # A store remembers its contracts: another deployment is refused, nothing written.
     other = dict(devnet.deployment.contracts)
     other["CityRoles"] = dict(other["CityRoles"], address="0x" + "11" * 20)

@@ -79,6 +79,16 @@ CASES: list[tuple[list[str], dict]] = [
     (["serve", "--network", "nosuch"], {}),
     (["devnet", "start", "--network", "nosuch"], {}),
     (["devnet", "status", "--network", "nosuch"], {}),
+    (["harvest", MISSING], {}),
+    (["harvest", "{csv}"], {}),  # not a DCAT catalogue
+    (["harvest", "http://127.0.0.1:9/catalog.ttl"], {}),
+    (["harvest", "{csv}", "--domain", "nosuchdomain"], {}),
+    (["harvest", "{csv}", "--license", "my own terms"], {}),
+    (["quality", MISSING], {}),
+    (["quality", "{csv}"], {}),  # no dcat:Dataset in it
+    (["quality", "0"], {}),
+    (["quality", "99"], {}),  # not registered
+    (["quality", "1", "--base", "ftp://x"], {}),
 ]
 # Commands without a bad input to give: no arguments, or nothing to get wrong.
 NO_BAD_INPUT = {"compile", "networks", "gas", "devnet stop"}
@@ -177,3 +187,148 @@ def test_wrong_keystore_password(cli, devnet, tmp_path, monkeypatch):
     code, out, err = cli("deploy", "--network", "sepolia")
     assert code != 0 and "Traceback" not in err and "password" in err.lower(), err
     assert snapshot(devnet.cfg.deployments_dir, devnet.cfg.data_dir, tmp_path) == before
+
+
+# ----- every numeric option of the tree: range-checked before anything touches the chain or the store
+
+# Where 0 is a valid value: a first version supersedes 0, account 0 is the deployer, block 0 genesis.
+ACCEPTS_ZERO = {"supersedes", "from_account", "block"}
+TOO_BIG = str(2**256)  # 2**256 written out: past every uint256, not only past the store's BIGINT
+
+
+def numeric_params() -> list[tuple[list[str], object, object]]:
+    """(command words, command, parameter) for every int or float parameter of the Typer tree."""
+    out = []
+
+    def walk(c, words):
+        for name, sub in getattr(c, "commands", {}).items():
+            walk(sub, [*words, name])
+        for p in c.params:
+            desc = getattr(p, "type_descriptor", None)
+            if desc is not None and desc.annotation in (int, float):
+                out.append((words, c, p))
+
+    walk(typer.main.get_command(app), [])
+    return out
+
+
+def argv_for(words, command, param, value: str, folder) -> list[str]:
+    """The command with `param` set to `value` and every other required parameter a harmless filler."""
+    filler = {int: "1", float: "1"}
+    options, positionals = [], []
+    for p in command.params:
+        desc = getattr(p, "type_descriptor", None)
+        text = value if p is param else filler.get(desc.annotation, str(folder / "rows.csv"))
+        if p is not param and not p.required:
+            continue
+        if p.param_type_name == "argument":
+            positionals.append(text)
+        elif p is param and value.startswith("-"):
+            options.append(f"{p.opts[0]}={text}")  # --dataset=-1: the form that cannot read as an option
+        else:
+            options += [p.opts[0], text]
+    return [*words, *options, "--", *positionals]
+
+
+class Sentinel:
+    """A TCP listener standing in for the RPC node: counts every connection made to it."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+
+def run_raw(capsys, argv: list[str]) -> tuple[int, str, str]:
+    """`cityledger ARGV` in-process through the entry point, stderr as printed (not unwrapped)."""
+    import sys
+
+    from cityledger.cli import main
+
+    saved, sys.argv = sys.argv, ["cityledger", *argv]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = saved
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """The CLI pointed at a sentinel RPC and a store that does not exist yet; a wide terminal."""
+    sentinel = Sentinel()
+    (tmp_path / "rows.csv").write_text("id,value\n1,a\n")
+    monkeypatch.setenv("CITYLEDGER_RPC_URL", sentinel.url)
+    monkeypatch.setenv("CITYLEDGER_DB_URL", f"sqlite:///{tmp_path}/store/index.db")
+    monkeypatch.setenv("CITYLEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CITYLEDGER_DEPLOYMENTS_DIR", str(tmp_path / "deployments"))
+    monkeypatch.setenv("COLUMNS", "250")  # one message is one line when the terminal has room
+    try:
+        yield tmp_path, sentinel
+    finally:
+        sentinel.sock.close()
+
+
+def test_every_numeric_parameter_has_a_declared_kind():
+    from cityledger.cli.numbers import KINDS
+
+    params = numeric_params()
+    assert len(params) >= 25
+    assert {p.name for _, _, p in params} - set(KINDS) == set(), "give the new numeric option a Kind in cli/numbers.py"
+
+
+@pytest.mark.parametrize(
+    "words,command,param", [pytest.param(*t, id=" ".join(t[0]) + " " + t[2].name) for t in numeric_params()]
+)
+def test_bad_numbers_are_one_line_usage_errors_before_any_io(capsys, isolated, words, command, param):
+    """Issue 13: `verify-row p.json --dataset -5` (also --dataset=-1 and 2**256) printed an 82-line
+    eth_abi traceback. Every numeric parameter of the tree, given -1, 0 (where 0 is invalid), 2**256
+    (literally, and written out), a non-number, NaN and infinity: exit 2, one line naming the
+    parameter, no traceback, no connection to the RPC, no store or data folder created."""
+    folder, sentinel = isolated
+    bad = ["-1", "2**256", TOO_BIG, "twelve", "1.5" if param.type_descriptor.annotation is int else "nan", "inf"]
+    if param.name not in ACCEPTS_ZERO:
+        bad.append("0")
+    name = param.opts[0] if param.param_type_name == "option" else param.name
+    for value in bad:
+        argv = argv_for(words, command, param, value, folder)
+        code, out, err = run_raw(capsys, argv)
+        assert code == 2, f"{argv}: exit {code}: {out}{err}"
+        assert "Traceback" not in out + err
+        message = [
+            line
+            for line in (raw.strip("│╭╮╰╯─ ") for raw in err.splitlines())
+            if line and not line.startswith(("Usage:", "Try '", "Error"))
+        ]
+        assert len(message) == 1 and f"Invalid value for '{name}'" in message[0], (argv, err)
+    assert sentinel.connections == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["rows.csv"]
+
+
+@pytest.mark.parametrize(
+    "words,command,param", [pytest.param(*t, id=" ".join(t[0]) + " " + t[2].name) for t in numeric_params()]
+)
+def test_good_numbers_still_parse(isolated, words, command, param):
+    """The ranges refuse only what is wrong: 1 (and 0 where 0 means something) parse."""
+    folder, _ = isolated
+    for value in ["1", "0"] if param.name in ACCEPTS_ZERO else ["1"]:
+        argv = argv_for(words, command, param, value, folder)
+        ctx = command.make_context(words[-1], argv[len(words) :])
+        assert ctx.params[param.name] == 1 if value == "1" else ctx.params[param.name] == 0

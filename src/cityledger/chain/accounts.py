@@ -1,9 +1,10 @@
 """Accounts: the devnet's deterministic accounts (from the test mnemonic) and the deployer key.
 
 Devnet roles by index: 0 admin/deployer (city data office), 1 agency publisher, 2 business
-publisher, 3 auditor, 4 researcher, 5 relayer, 6-9 citizens. A non-devnet key comes from an
-eth-account keystore (CITYLEDGER_KEYSTORE + CITYLEDGER_KEYSTORE_PASSWORD or a prompt) or from
-CITYLEDGER_PRIVATE_KEY; never from a file in the repository."""
+publisher, 3 auditor, 4 researcher, 5 relayer, 6-9 citizens. A key comes from an eth-account
+keystore (CITYLEDGER_KEYSTORE + CITYLEDGER_KEYSTORE_PASSWORD or a prompt) or from
+CITYLEDGER_PRIVATE_KEY, never from a file in the repository; when one is set it signs on every
+network, the devnet included (instead of the mnemonic accounts)."""
 
 from __future__ import annotations
 
@@ -57,26 +58,68 @@ def role_of_index(i: int) -> str:
     return DEVNET_ROLES[i] if i < len(DEVNET_ROLES) else "citizen"
 
 
-def deployer_account(network: Network | str | None = None, prompt=None) -> LocalAccount:
-    """The account that deploys and administers: devnet account 0, else the keystore or env key.
+def configured_key(prompt=None) -> LocalAccount | None:
+    """The key the user set, on any network: CITYLEDGER_KEYSTORE (its password from
+    CITYLEDGER_KEYSTORE_PASSWORD or `prompt(text) -> str`) or CITYLEDGER_PRIVATE_KEY; None if neither.
+
+    A key that is set is used or refused, never ignored: a malformed key, an unreadable keystore or
+    both variables at once is an error (an empty variable counts as unset)."""
+    keystore, key = _key_variables()
+    if keystore and key:
+        raise CityLedgerError("CITYLEDGER_KEYSTORE and CITYLEDGER_PRIVATE_KEY are both set: set the one to sign with")
+    if keystore:
+        return _from_keystore(Path(keystore).expanduser(), prompt)
+    if not key:
+        return None
+    try:
+        return Account.from_key(key)
+    except Exception:
+        # The message never repeats the key: it is a secret even when it is malformed.
+        raise CityLedgerError(
+            "CITYLEDGER_PRIVATE_KEY is not a valid private key: expected 64 hex digits (0x optional), "
+            f"got {len(key.removeprefix('0x'))} characters"
+        ) from None
+
+
+def _key_variables() -> tuple[str, str]:
+    return os.environ.get("CITYLEDGER_KEYSTORE", "").strip(), os.environ.get("CITYLEDGER_PRIVATE_KEY", "").strip()
+
+
+def key_source() -> str:
+    """Which variable holds the configured key (for messages)."""
+    return "CITYLEDGER_KEYSTORE" if _key_variables()[0] else "CITYLEDGER_PRIVATE_KEY"
+
+
+def sender_account(
+    network: Network | str | None = None, index: int | None = None, default: int = 0, prompt=None
+) -> LocalAccount:
+    """The account that signs a command's transactions: the configured key on any network, devnet
+    included; else on a devnet the mnemonic account `index` (--from-account; `default` if None).
 
     `prompt(text) -> str` asks for the keystore password when the environment has none."""
     net = _network(network)
-    if net.devnet:
-        return devnet_accounts(net)[0]
-    keystore = os.environ.get("CITYLEDGER_KEYSTORE")
-    if keystore:
-        return _from_keystore(Path(keystore).expanduser(), prompt)
-    key = os.environ.get("CITYLEDGER_PRIVATE_KEY")
-    if key:
-        try:
-            return Account.from_key(key.strip())
-        except Exception:
-            raise CityLedgerError("CITYLEDGER_PRIVATE_KEY is not a valid private key (64 hex digits)") from None
-    raise CityLedgerError(
-        f"network '{net.name}' needs a key: set CITYLEDGER_KEYSTORE (an eth-account keystore file, password in "
-        "CITYLEDGER_KEYSTORE_PASSWORD or asked for) or CITYLEDGER_PRIVATE_KEY"
-    )
+    key = configured_key(prompt)
+    if key is not None:
+        if index is not None:
+            raise CityLedgerError(f"--from-account {index} and {key_source()} both choose the sender: give one")
+        return key
+    if not net.devnet:
+        if index is not None:
+            raise CityLedgerError("--from-account is for devnets; on other networks set CITYLEDGER_KEYSTORE")
+        raise CityLedgerError(
+            f"network '{net.name}' needs a key: set CITYLEDGER_KEYSTORE (an eth-account keystore file, password in "
+            "CITYLEDGER_KEYSTORE_PASSWORD or asked for) or CITYLEDGER_PRIVATE_KEY"
+        )
+    accounts = devnet_accounts(net)
+    i = default if index is None else index
+    if not 0 <= i < len(accounts):
+        raise CityLedgerError(f"--from-account {i}: the devnet has accounts 0..{len(accounts) - 1}")
+    return accounts[i]
+
+
+def deployer_account(network: Network | str | None = None, prompt=None) -> LocalAccount:
+    """The account that deploys and administers: the configured key, else devnet account 0."""
+    return sender_account(network, prompt=prompt)
 
 
 def _from_keystore(path: Path, prompt=None) -> LocalAccount:

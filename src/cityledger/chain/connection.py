@@ -41,3 +41,14 @@ def connect(network: Network | str | None = None, timeout: float = 10) -> Web3:
         )
     w3.cityledger_network = net  # which configured network this connection is for
     return w3
+
+
+def node_rpc(w3: Web3, method: str, params: list | None = None):
+    """A JSON-RPC method web3 has no wrapper for (evm_*, anvil_*, debug_*): its result, or a
+    NetworkError with the node's own message (an error answer has no 'result' to index)."""
+    answer = w3.provider.make_request(method, list(params or []))
+    if "error" in answer or "result" not in answer:
+        error = answer.get("error")
+        message = error.get("message", error) if isinstance(error, dict) else error or answer
+        raise NetworkError(f"{method} failed: {message}")
+    return answer["result"]

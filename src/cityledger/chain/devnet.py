@@ -100,6 +100,9 @@ class Anvil:
         detached: bool = False,
         cfg: Config | None = None,
         startup_timeout: float = 30.0,
+        load_state: Path | str | None = None,
+        dump_state: Path | str | None = None,
+        preexec_fn=None,
     ):
         self.port = port
         self.chain_id = chain_id
@@ -111,6 +114,11 @@ class Anvil:
         self.detached = detached
         self.cfg = cfg
         self.startup_timeout = startup_timeout
+        # A saved chain to start from (read only), and where to save this one on stop (with the
+        # states of its past blocks, so a chain started from it can still trace and call at them).
+        self.load_state = Path(load_state) if load_state else None
+        self.dump_state = Path(dump_state) if dump_state else None
+        self.preexec_fn = preexec_fn  # run in the child before anvil (e.g. to die with its parent)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -140,6 +148,10 @@ class Anvil:
             cmd += ["--block-time", str(self.block_time)]
         if self.state_path:
             cmd += ["--state", str(self.state_path), "--state-interval", str(STATE_INTERVAL)]
+        if self.load_state:
+            cmd += ["--load-state", str(self.load_state)]
+        if self.dump_state:
+            cmd += ["--dump-state", str(self.dump_state), "--preserve-historical-states"]
         return cmd
 
     def start(self) -> Anvil:
@@ -170,6 +182,7 @@ class Anvil:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=self.detached,  # a detached devnet outlives the CLI and its Ctrl-C
+                preexec_fn=self.preexec_fn,
             )
         finally:
             if out is not subprocess.DEVNULL:
@@ -282,8 +295,10 @@ def port_taken_message(port: int) -> str:
     )
 
 
-def devnet_start(network: Network, cfg: Config | None = None) -> dict:
-    """Start the detached devnet for `network`; returns its status. Already running: says so."""
+def devnet_start(network: Network, cfg: Config | None = None, preexec_fn=None) -> dict:
+    """Start the detached devnet for `network`; returns its status. Already running: says so.
+
+    `preexec_fn` runs in anvil's process before it starts (`up` asks for a signal when it dies)."""
     cfg = cfg or config()
     if not network.devnet:
         raise DevnetError(f"network '{network.name}' is not a devnet")
@@ -303,6 +318,7 @@ def devnet_start(network: Network, cfg: Config | None = None) -> dict:
         log_path=files.log,
         detached=True,
         cfg=cfg,
+        preexec_fn=preexec_fn,
     )
     anvil_binary(cfg)  # a missing anvil is reported before the port
     anvil.start()

@@ -9,9 +9,11 @@ import typer
 from rich.console import Console
 
 from ..errors import CityLedgerError
+from .numbers import RangedGroup
 
 app = typer.Typer(
     name="cityledger",
+    cls=RangedGroup,  # every numeric option of the tree range-checked before any command runs
     help="CityLedger: a city's datasets, consent, access, releases and rights requests on chain.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -20,9 +22,9 @@ app = typer.Typer(
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, even in a log
 
 # Each module exposes register(app); the order is the order of `cityledger --help`.
-from . import chain_cmds, dataset_cmds, index_cmds, query_cmds, release_cmds, serve_cmds, up_cmds  # noqa: E402
+from . import catalog_cmds, chain_cmds, dataset_cmds, index_cmds, query_cmds, release_cmds, serve_cmds, up_cmds  # noqa: E402
 
-for _module in (up_cmds, chain_cmds, dataset_cmds, index_cmds, query_cmds, release_cmds, serve_cmds):
+for _module in (up_cmds, chain_cmds, dataset_cmds, catalog_cmds, index_cmds, query_cmds, release_cmds, serve_cmds):
     _module.register(app)
 
 

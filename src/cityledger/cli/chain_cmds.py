@@ -72,7 +72,7 @@ def deploy_cmd(
     roles: Annotated[bool, typer.Option(help="On a devnet, grant the devnet roles to accounts 1-4")] = True,
 ) -> None:
     """Deploy the contracts and write deployments/<chain id>.json (a no-op if current, unless --force)."""
-    from ..chain.accounts import deployer_account, devnet_accounts
+    from ..chain.accounts import deployer_account, devnet_accounts, key_source
     from ..chain.connection import connect
     from ..chain.deploy import deploy_all
 
@@ -93,7 +93,12 @@ def deploy_cmd(
     if net.devnet and roles:
         from ..chain.roles import seed_devnet_roles
 
-        granted = seed_devnet_roles(w3, deployment, devnet_accounts(net), cfg)
+        accounts = devnet_accounts(net)
+        if deployer.address != accounts[0].address:
+            # The roles are granted by devnet account 0; the key the user set administers instead.
+            out.print(f"devnet roles not granted: the contracts' admin is {deployer.address} ({key_source()})")
+            return
+        granted = seed_devnet_roles(w3, deployment, accounts, cfg)
         if granted:
             out.print(f"granted {granted} devnet roles (see `cityledger accounts`)")
 
@@ -213,7 +218,7 @@ def accounts_cmd(network: NetworkOpt = None) -> None:
 
 def script_namespace(network: str | None) -> dict:
     """What `cityledger run` and `cityledger console` give a script: w3, deployment, accounts, contracts."""
-    from ..chain.accounts import deployer_account, devnet_accounts
+    from ..chain.accounts import configured_key, deployer_account, devnet_accounts
     from ..chain.connection import connect
     from ..chain.deployments import contracts, load_deployment
     from ..chain.tx import transact
@@ -226,7 +231,13 @@ def script_namespace(network: str | None) -> dict:
         deployed = contracts(w3, deployment, cfg)
     except CityLedgerError:
         deployment, deployed = None, {}
-    accounts = devnet_accounts(net) if net.devnet else [deployer_account(net, prompt=prompt_password)]
+    key = configured_key(prompt=prompt_password)  # a key the user set signs, on every network
+    if key is not None:
+        accounts = [key]
+    elif net.devnet:
+        accounts = devnet_accounts(net)
+    else:
+        accounts = [deployer_account(net)]  # no key: says which to set
     return {
         "w3": w3,
         "network": net,

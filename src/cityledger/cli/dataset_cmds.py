@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 
 from ..errors import CityLedgerError
+from . import exits
+from .base import View
 from .chain_cmds import prompt_password
 
 out = Console(highlight=False, soft_wrap=True)
@@ -35,18 +37,10 @@ def _chain(network: str | None):
 
 
 def _account(net, index: int | None, default: int):
-    """A devnet account by index, or on other networks the keystore / env key of the chain layer."""
-    from ..chain.accounts import deployer_account, devnet_accounts
+    """Who signs: the key the user set (any network), else on a devnet account `index` or `default`."""
+    from ..chain.accounts import sender_account
 
-    if net.devnet:
-        accounts = devnet_accounts(net)
-        i = default if index is None else index
-        if not 0 <= i < len(accounts):
-            raise CityLedgerError(f"--from-account {i}: the devnet has accounts 0..{len(accounts) - 1}")
-        return accounts[i]
-    if index is not None:
-        raise CityLedgerError("--from-account is for devnets; on other networks set CITYLEDGER_KEYSTORE")
-    return deployer_account(net, prompt=prompt_password)
+    return sender_account(net, index, default, prompt=prompt_password)
 
 
 @contextmanager
@@ -75,11 +69,7 @@ def _when(ts: int | None) -> str:
 
 
 def _emit(as_json: bool, data: dict, lines: list[str]) -> None:
-    if as_json:
-        out.print_json(json.dumps(data, default=str))
-    else:
-        for line in lines:
-            out.print(line)
+    View(data, lines=lines).show(as_json)
 
 
 def fingerprint_cmd(
@@ -112,7 +102,9 @@ def publish_cmd(
     title: str = typer.Option(..., "--title", help="Title of the dataset."),
     domain: str = typer.Option(..., "--domain", help="Domain: health, education, energy, environment, ..."),
     description: str | None = typer.Option(None, "--description", help="What the data is (required)."),
-    license: str | None = typer.Option(None, "--license", help="License IRI or SPDX id (required), e.g. CC-BY-4.0."),
+    license: str | None = typer.Option(
+        None, "--license", help="SPDX license id or expression, e.g. CC-BY-4.0, or the license's https URL (required)."
+    ),
     supersedes: int = typer.Option(0, "--supersedes", help="Id of the version this file corrects or updates."),
     personal: bool = typer.Option(False, "--personal", help="The dataset holds personal data (consent applies)."),
     temporal: str | None = typer.Option(None, "--temporal", help="Period covered: START/END (ISO dates)."),
@@ -162,13 +154,8 @@ def publish_cmd(
         fp = fingerprint_file(p, cb)
     result = publish(w3, deployment, account, p, info, store=MetadataStore(), metadata_uri=metadata_uri, fingerprint=fp)
     if result.already_registered:
-        _emit(
-            as_json,
-            result.to_json(),
-            [
-                f"already registered as dataset {result.dataset_id} (content hash {result.content_hash}); nothing written"
-            ],
-        )
+        done = f"already registered as dataset {result.dataset_id} (content hash {result.content_hash})"
+        _emit(as_json, result.to_json(), [f"{done}; nothing written"])
         return
     lines = [
         f"registered dataset {result.dataset_id} (version {result.version}) from {account.address}",
@@ -188,12 +175,11 @@ def _period(temporal: str | None) -> tuple[str | None, str | None]:
     parts = temporal.split("/")
     if len(parts) != 2:
         raise CityLedgerError(f"--temporal '{temporal}': expected START/END, e.g. 2012-01-01/2015-12-31")
+    from ..datasets.metadata import iso_date
+
     for part in parts:
         if part:
-            try:
-                datetime.fromisoformat(part)
-            except ValueError:
-                raise CityLedgerError(f"--temporal: '{part}' is not an ISO 8601 date") from None
+            iso_date(part, "--temporal")
     return parts[0] or None, parts[1] or None
 
 
@@ -252,21 +238,38 @@ def attest_cmd(
 
 def verify_cmd(
     file: Path = typer.Argument(..., help="The file to check against the chain."),
+    dataset: int | None = typer.Option(
+        None, "--dataset", min=1, help="The file must be this dataset's (exit 4 if not)."
+    ),
     network: str | None = NETWORK,
     as_json: bool = JSON_OUT,
 ) -> None:
-    """Is this exact file registered? By whom, when, which version, its status and attestations."""
-    from ..datasets.registry import verify_hash
+    """Is this exact file registered? By whom, when, which version, its status and attestations.
+
+    Exit 0 registered and current, 3 not registered, 4 not the --dataset given, 5 withdrawn or superseded."""
+    from ..datasets.registry import dataset_record, verify_hash
     from ..fingerprint import check_readable_file, sha256_file
 
     p = check_readable_file(file)
     _, w3, deployment = _chain(network)
+    expected = dataset_record(w3, deployment, dataset)["content_hash"] if dataset is not None else None
     with _progress(p.stat().st_size, f"hash {p.name}") as cb:
         digest = sha256_file(p, cb)
     v = verify_hash(w3, deployment, digest)
+    if expected is not None and v.dataset_id != dataset:
+        found = f"registered as dataset {v.dataset_id}" if v.dataset_id else "not registered"
+        _emit(
+            as_json,
+            {**v.to_json(), "expected_dataset": dataset, "expected_content_hash": "0x" + expected.hex()},
+            [
+                f"MISMATCH: {p.name} is not dataset {dataset} (content hash 0x{expected.hex()}): "
+                f"its content hash {v.content_hash} is {found}"
+            ],
+        )
+        raise typer.Exit(exits.MISMATCH)
     if v.status == "not_registered":
         _emit(as_json, v.to_json(), [f"NOT REGISTERED: no dataset on chain has content hash {v.content_hash}"])
-        return
+        raise typer.Exit(exits.NOT_REGISTERED)
     head = {
         "registered": f"REGISTERED as dataset {v.dataset_id} (version {v.version}, active)",
         "superseded": f"SUPERSEDED: dataset {v.dataset_id} (version {v.version}) is replaced by dataset {v.successor}"
@@ -292,17 +295,24 @@ def verify_cmd(
             f"{'' if a['active'] else ' (revoked)'}, report {a['report_hash']}"
         )
     _emit(as_json, v.to_json(), lines)
+    if exits.VERIFY_CODES[v.status] != exits.OK:
+        raise typer.Exit(exits.VERIFY_CODES[v.status])
 
 
 def prove_cmd(
     file: Path = typer.Argument(..., help="A CSV/TSV/Parquet file."),
     row: int = typer.Option(..., "--row", help="Data row number, 1 = the first row after the header."),
     out_path: Path | None = typer.Option(None, "--out", help="Write the proof JSON here instead of stdout."),
+    canonical_form: str | None = typer.Option(
+        None,
+        "--canonical-form",
+        help="The dataset's registered cl:canonicalForm (default: cityledger-rows-v2, what publish uses now).",
+    ),
 ) -> None:
     """Print (or write) an inclusion proof of one row against the file's row Merkle root."""
-    from ..fingerprint import prove_row
+    from ..fingerprint import CANONICAL_FORM, prove_row
 
-    proof = prove_row(file, row)
+    proof = prove_row(file, row, canonical_form or CANONICAL_FORM)
     text = json.dumps(proof, indent=2, ensure_ascii=False) + "\n"
     if out_path is None:
         typer.echo(text, nl=False)
@@ -319,32 +329,55 @@ def prove_cmd(
 def verify_row_cmd(
     proof_file: Path = typer.Argument(..., help="A proof JSON written by `cityledger prove`."),
     root: str | None = typer.Option(None, "--root", help="The expected rows Merkle root (hex)."),
-    dataset: int | None = typer.Option(None, "--dataset", help="Check against this registered dataset's root."),
+    tree_size: int | None = typer.Option(
+        None, "--tree-size", help="With --root: the table's row count (cl:recordCount), checked against the proof."
+    ),
+    dataset: int | None = typer.Option(
+        None, "--dataset", help="Check against this registered dataset's rows root, row count and canonical form."
+    ),
     network: str | None = NETWORK,
 ) -> None:
-    """Check a row inclusion proof: alone, against a root, or against a registered dataset."""
-    from ..datasets.registry import dataset_rows_root
+    """Check a row inclusion proof: against a registered dataset, against a root, or only against itself."""
+    from ..datasets.registry import dataset_rows
     from ..datasets.store import MetadataStore
-    from ..fingerprint import check_readable_file, parse_hash, verify_row_proof
+    from ..fingerprint import Expected, ProofInvalid, check_readable_file, check_row_proof, parse_hash, parse_proof
 
     if root is not None and dataset is not None:
         raise CityLedgerError("give --root or --dataset, not both")
-    expected = parse_hash(root, "root") if root is not None else None
+    if tree_size is not None and root is None:
+        raise CityLedgerError("--tree-size goes with --root (--dataset reads the registered row count)")
+    expected = Expected(parse_hash(root, "root"), tree_size) if root is not None else None
     p = check_readable_file(proof_file)
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CityLedgerError(f"{p}: not a JSON proof ({exc})") from None
-    against = (
-        "the root given" if root is not None else "the root inside the proof (pass --root or --dataset to bind it)"
-    )
+        data = p.read_bytes()
+    except OSError as exc:
+        raise CityLedgerError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    try:
+        doc = parse_proof(data)  # a malformed proof is refused before the chain is contacted
+        if dataset is not None:
+            _, w3, deployment = _chain(network)
+            reg = dataset_rows(w3, deployment, dataset, MetadataStore())
+            expected = Expected(reg.root, reg.count, reg.canonical_form, dataset)
+        v = check_row_proof(doc, expected)
+    except ProofInvalid as exc:
+        raise CityLedgerError(f"INVALID: {exc}") from None
+    where = f"row {v.row_number} of {v.tree_size}"
     if dataset is not None:
-        _, w3, deployment = _chain(network)
-        expected, _ = dataset_rows_root(w3, deployment, dataset, MetadataStore())
-        against = f"dataset {dataset}'s registered rows root"
-    if not verify_row_proof(doc, expected):
-        raise CityLedgerError(f"INVALID: the proof of row {doc.get('row_number', '?')} does not lead to {against}")
-    out.print(f"VALID: row {doc.get('row_number', doc['leaf_index'] + 1)} of {doc['tree_size']} is in {against}")
+        out.print(
+            f"VALID: {where} is in dataset {dataset}'s registered rows root 0x{v.root.hex()} ({v.canonical_form})"
+        )
+    elif tree_size is not None:
+        out.print(f"VALID: {where} is in the root given")
+    elif root is not None:
+        out.print(
+            f"VALID: the row is in the root given, as {where} if the table has {v.tree_size} rows"
+            " (the row count is not checked: pass --tree-size N, or --dataset ID)"
+        )
+    else:
+        out.print(
+            f"VALID (self-consistent only): {where} leads to the proof's own root 0x{v.root.hex()};"
+            " nothing binds that root (pass --dataset ID, or --root HEX --tree-size N)"
+        )
 
 
 def register(app: typer.Typer) -> None:

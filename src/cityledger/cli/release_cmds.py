@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-out = Console(highlight=False, soft_wrap=True)
+from ..errors import CityLedgerError
+from .base import View, store
+from .chain_cmds import prompt_password
 
 
 def release_cmd(
@@ -28,14 +29,12 @@ def release_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Release the rows whose subjects consented (as of a block), and log it on chain (run by the publisher)."""
-    import json
-
     from ..api import validate as v
+    from ..chain.accounts import configured_key, key_source
     from ..chain.connection import connect
     from ..chain.deployments import contract, load_deployment
     from ..config import config
     from ..release import service
-    from .query_cmds import store
 
     cfg = config()
     net = cfg.network(network)
@@ -62,27 +61,33 @@ def release_cmd(
         "release_hash": prepared.release_hash,
     }
     if not dry_run:
-        account = service.publisher_account(net, prepared.publisher)
+        key = configured_key(prompt=prompt_password)  # a key the user set signs, on every network
+        account = key or service.publisher_account(net, prepared.publisher)
+        if account.address.lower() != prepared.publisher.lower():
+            raise CityLedgerError(
+                f"the key in {key_source()} is {account.address}, not the dataset's publisher {prepared.publisher}: "
+                "a release is logged by its publisher"
+            )
         access = contract(rpc, load_deployment(net.chain_id, cfg), "AccessRegistry", cfg)
         # Check on chain before writing anything: a refused log leaves no files behind.
         if not access.functions.is_live(access_id).call():
-            from ..errors import CityLedgerError
-
             raise CityLedgerError(f"access {access_id} is not live on chain (ended or expired): no release")
         written, snapshot = service.write(prepared, cfg.data_dir, out_file)
         release_id, tx_hash = service.log_on_chain(rpc, access, account, prepared)
         result |= {"release_id": release_id, "tx_hash": tx_hash, "file": str(written), "snapshot": str(snapshot)}
-    if as_json:
-        out.print_json(json.dumps(result))
-        return
-    out.print(
+    lines = [
         f"{result['rows_out']} of {result['rows_in']} rows, {result['subject_count']} consenting subject(s) "
-        f"({result['excluded_subjects']} without consent left out) as of block {result['snapshot_block']}"
-    )
-    out.print(f"consent root {result['consent_root']}\nrelease hash {result['release_hash']}")
+        f"({result['excluded_subjects']} without consent left out) as of block {result['snapshot_block']}",
+        f"consent root {result['consent_root']}",
+        f"release hash {result['release_hash']}",
+    ]
     if not dry_run:
-        out.print(f"written {result['file']}\nsnapshot {result['snapshot']}")
-        out.print(f"[green]logged[/] release {result['release_id']} on chain (tx {result['tx_hash']})")
+        lines += [
+            f"written {result['file']}",
+            f"snapshot {result['snapshot']}",
+            f"[green]logged[/] release {result['release_id']} on chain (tx {result['tx_hash']})",
+        ]
+    View(result, lines=lines).show(as_json)
 
 
 def register(app: typer.Typer) -> None:

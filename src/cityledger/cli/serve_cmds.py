@@ -23,16 +23,16 @@ def serve_cmd(
     ] = 6,
     header_timeout: Annotated[
         float | None,
-        typer.Option("--header-timeout", min=0.1, max=3600, help="Seconds for a request's headers ([api])"),
+        typer.Option("--header-timeout", help="Seconds for a request's headers ([api])"),
     ] = None,
     body_timeout: Annotated[
-        float | None, typer.Option("--body-timeout", min=0.1, max=3600, help="Seconds for a request body ([api])")
+        float | None, typer.Option("--body-timeout", help="Seconds for a request body ([api])")
     ] = None,
     max_connections: Annotated[
-        int | None, typer.Option("--max-connections", min=1, max=1_000_000, help="Open connections at most ([api])")
+        int | None, typer.Option("--max-connections", help="Open connections at most ([api])")
     ] = None,
     max_body_bytes: Annotated[
-        int | None, typer.Option("--max-body-bytes", min=1, max=1 << 30, help="Request body bytes at most ([api])")
+        int | None, typer.Option("--max-body-bytes", help="Request body bytes at most ([api])")
     ] = None,
 ) -> None:
     """Serve the query API (OpenAPI at /docs), the signed-consent relayer and the web page."""

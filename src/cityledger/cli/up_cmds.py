@@ -4,6 +4,7 @@ devnet (anvil, state kept) -> compile -> deploy (no-op when current) -> devnet r
 (idempotent) -> index catch-up -> the demo's consent-filtered release -> indexer (follow) and
 HTTP API + web page as child processes, until Ctrl-C. The children are separate processes so that
 one crashing is visible in its log and is restarted, and the indexer does not share a GIL with the API.
+They die with `up`, also when it is killed (cli/supervise.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import CityLedgerError
+from .chain_cmds import prompt_password
+from .supervise import Children, StackFile, clear_stale_stack, die_with_parent, port_taken, started_at
 
 out = Console(highlight=False)
 
@@ -102,6 +105,82 @@ def store_matches(db_url: str, deployment) -> bool:
     return row is None or deployment_mismatch(row, deployment.chain_id, addresses) is None
 
 
+def _devnet(net, cfg, keep_devnet: bool, adopted: bool) -> dict | None:
+    """Start (or reuse) the devnet; returns its stack-file entry when this `up` owns it (stops it on exit)."""
+    from ..chain.devnet import devnet_start
+
+    # A devnet kept past `up` must outlive it; one `up` owns dies with it (SIGTERM: anvil writes its state).
+    st = devnet_start(net, cfg, preexec_fn=None if keep_devnet else die_with_parent())
+    owned = (adopted or not st.get("already_running")) and not keep_devnet
+    word = "adopted" if adopted else ("already running" if st.get("already_running") else "started")
+    out.print(f"[green]✓[/] devnet {word} at {st['rpc_url']} (chain id {st['chain_id']}, block {st['block']})")
+    return {"pid": st["pid"], "started": started_at(st["pid"])} if owned else None
+
+
+def _prepare(net, cfg, deployer, demo: bool, status, setup_log: Path):
+    """Compile, deploy (a no-op when current), the demo data, the index catch-up and the demo release."""
+    from ..chain.accounts import devnet_accounts
+    from ..chain.artifacts import compile_all
+    from ..chain.connection import connect
+    from ..chain.deploy import deploy_all
+    from ..chain.roles import seed_devnet_roles
+
+    status.update("compiling contracts")
+    arts = compile_all(cfg)
+    out.print(f"[green]✓[/] {len(arts)} contracts compiled (vyper)")
+    status.update("deploying")
+    w3 = connect(net)
+    deployment = deploy_all(w3, deployer, net, cfg)
+    out.print(f"[green]✓[/] contracts {'already deployed' if deployment.reused else 'deployed'} ({deployment.path})")
+    summary = None
+    if net.devnet and demo:
+        from ..demo.seed import seed_demo
+
+        accounts = devnet_accounts(net)
+        seed_devnet_roles(w3, deployment, accounts, cfg)
+        status.update("publishing the sample datasets and demo activity")
+        summary = seed_demo(w3, deployment, accounts, cfg.data_dir, cfg=cfg, log=lambda text: status.update(text))
+        out.print(
+            f"[green]✓[/] sample data: {len(summary.datasets)} datasets published "
+            f"(vega-datasets + a synthetic pseudonymous citizen dataset), consents, access, rights requests"
+        )
+    status.update("indexing (catch-up)")
+    # A store of another deployment (other addresses or chain) is started afresh.
+    fresh = [] if store_matches(cfg.db_url, deployment) else ["--reset"]
+    _run_step(cli_command("index", "--once", "--quiet", "--network", net.name, *fresh), "index catch-up", setup_log)
+    out.print("[green]✓[/] index caught up")
+    if summary is not None:
+        status.update("the demo's consent-filtered release")
+        released = demo_release(cfg, net, summary, setup_log)
+        if released:
+            out.print(f"[green]✓[/] consent-filtered release: {released}")
+    return deployment
+
+
+def _running(net, cfg, deployment, base: str, logs: Path, stops_devnet: bool, ready_file: Path | None) -> None:
+    """Say where everything is (and write the ready file for scripts)."""
+    table = Table(title="CityLedger is running", show_header=False, title_justify="left")
+    table.add_row("web page", f"{base}/")
+    table.add_row("API (OpenAPI)", f"{base}/docs   {base}/openapi.json")
+    table.add_row("chain", f"{net.rpc_url} (chain id {net.chain_id}, network '{net.name}')")
+    for name, entry in deployment.contracts.items():
+        table.add_row(name, entry["address"])
+    table.add_row("store", cfg.db_url)
+    table.add_row("data", str(cfg.data_dir))
+    table.add_row("logs", str(logs))
+    out.print(table)
+    if net.devnet:
+        out.print(
+            "Wallet: add the network above (chain id 31337) and import a devnet citizen key "
+            "(`cityledger accounts`, accounts 6-9). CLI: `cityledger datasets`, `cityledger status`."
+        )
+    out.print("Ctrl-C stops the indexer, the API" + (" and the devnet" if stops_devnet else "") + ".")
+    if ready_file:
+        contracts = {n: e["address"] for n, e in deployment.contracts.items()}
+        ready = {"api": base, "rpc_url": net.rpc_url, "chain_id": net.chain_id, "contracts": contracts}
+        ready_file.write_text(json.dumps(ready))
+
+
 def up_cmd(
     network: Annotated[str | None, typer.Option("--network", "-n", help="A network of cityledger.toml")] = None,
     demo: Annotated[
@@ -113,26 +192,35 @@ def up_cmd(
         typer.Option("--ready-file", help="Write the stack's URLs here as JSON once ready (for scripts)"),
     ] = None,
 ) -> None:
-    """Start everything: devnet, contracts, sample data, indexer, API and web page. Ctrl-C stops it."""
-    from ..chain.accounts import deployer_account, devnet_accounts
-    from ..chain.artifacts import compile_all
-    from ..chain.connection import connect
-    from ..chain.deploy import deploy_all
-    from ..chain.devnet import devnet_start, devnet_stop
-    from ..chain.roles import seed_devnet_roles
+    """Start everything: devnet, contracts, sample data, indexer, API and web page. Ctrl-C stops it.
+
+    The indexer, the API and a devnet `up` started die with it, also when it is killed; a stack left
+    by a killed `up` is found from <data dir>/up.json and stopped (its devnet adopted) first."""
+    from ..chain.accounts import deployer_account, devnet_accounts, key_source
+    from ..chain.devnet import devnet_stop, port_in_use
     from ..config import config
 
     cfg = config()
     net = cfg.network(network)
+    deployer = deployer_account(net, prompt=prompt_password)  # the key the user set, else devnet account 0
+    if net.devnet and deployer.address != devnet_accounts(net)[0].address:
+        # The devnet stack is deployed and seeded by the mnemonic's accounts: a key the user set is
+        # refused here rather than ignored (deploy, publish, ... sign with it on any network).
+        raise CityLedgerError(
+            f"{key_source()} is set ({deployer.address}), but `cityledger up` on a devnet deploys and seeds the demo "
+            "from the devnet's own accounts: unset it, or give --network for the network the key is for"
+        )
     logs = cfg.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    setup_log = logs / "up.log"
-    started_devnet = False
-    children: dict[str, subprocess.Popen] = {}
-
-    def spawn(name: str, args: list[str]) -> None:
-        with (logs / f"{name}.log").open("a") as fh:  # the child keeps its own copy of the handle
-            children[name] = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    stack = StackFile(cfg.data_dir)
+    said, adopted = clear_stale_stack(stack)
+    for line in said:
+        out.print(f"[yellow]![/] {line}")
+    if port_in_use(cfg.api_port):  # found now, not after the demo is published
+        raise CityLedgerError(port_taken(cfg.api_port))
+    base = f"http://{cfg.api_host}:{cfg.api_port}"
+    devnet: dict | None = None
+    children = Children(logs, cfg.api_port, on_change=lambda: stack.write(children.procs, devnet, base))
 
     def shutdown(*_):
         raise KeyboardInterrupt
@@ -144,111 +232,29 @@ def up_cmd(
         with out.status("starting...") as status:
             if net.devnet:
                 status.update("devnet: starting anvil")
-                st = devnet_start(net, cfg)
-                started_devnet = not st.get("already_running")
-                out.print(
-                    f"[green]✓[/] devnet {'already running' if not started_devnet else 'started'} "
-                    f"at {st['rpc_url']} (chain id {st['chain_id']}, block {st['block']})"
-                )
-            status.update("compiling contracts")
-            arts = compile_all(cfg)
-            out.print(f"[green]✓[/] {len(arts)} contracts compiled (vyper)")
-            status.update("deploying")
-            w3 = connect(net)
-            deployment = deploy_all(w3, deployer_account(net), net, cfg)
-            out.print(
-                f"[green]✓[/] contracts {'already deployed' if deployment.reused else 'deployed'} ({deployment.path})"
-            )
-            summary = None
-            if net.devnet and demo:
-                from ..demo.seed import seed_demo
-
-                accounts = devnet_accounts(net)
-                seed_devnet_roles(w3, deployment, accounts, cfg)
-                status.update("publishing the sample datasets and demo activity")
-                summary = seed_demo(
-                    w3, deployment, accounts, cfg.data_dir, cfg=cfg, log=lambda text: status.update(text)
-                )
-                out.print(
-                    f"[green]✓[/] sample data: {len(summary.datasets)} datasets published "
-                    f"(vega-datasets + a synthetic pseudonymous citizen dataset), consents, access, rights requests"
-                )
-            status.update("indexing (catch-up)")
-            # A store of another deployment (other addresses or chain) is started afresh.
-            fresh = [] if store_matches(cfg.db_url, deployment) else ["--reset"]
-            _run_step(
-                cli_command("index", "--once", "--quiet", "--network", net.name, *fresh), "index catch-up", setup_log
-            )
-            out.print("[green]✓[/] index caught up")
-            if summary is not None:
-                status.update("the demo's consent-filtered release")
-                released = demo_release(cfg, net, summary, setup_log)
-                if released:
-                    out.print(f"[green]✓[/] consent-filtered release: {released}")
-
+                devnet = _devnet(net, cfg, keep_devnet, adopted)
+                stack.write(children.procs, devnet, base)
+            deployment = _prepare(net, cfg, deployer, demo, status, logs / "up.log")
             status.update("starting the indexer and the API")
-            for name, args in {
-                "indexer": cli_command("index", "--quiet", "--network", net.name),
-                "api": cli_command("serve", "--host", cfg.api_host, "--port", str(cfg.api_port), "--network", net.name),
-            }.items():
-                spawn(name, args)
-            base = f"http://{cfg.api_host}:{cfg.api_port}"
-            if not _wait_http(f"{base}/api/status", 60, children["api"]):
+            children.spawn("indexer", cli_command("index", "--quiet", "--network", net.name))
+            serve = ("serve", "--host", cfg.api_host, "--port", str(cfg.api_port), "--network", net.name)
+            children.spawn("api", cli_command(*serve))
+            if not _wait_http(f"{base}/api/status", 60, children.procs["api"]):
                 raise CityLedgerError(f"the API did not come up on {base}; see {logs / 'api.log'}")
-
-        table = Table(title="CityLedger is running", show_header=False, title_justify="left")
-        table.add_row("web page", f"{base}/")
-        table.add_row("API (OpenAPI)", f"{base}/docs   {base}/openapi.json")
-        table.add_row("chain", f"{net.rpc_url} (chain id {net.chain_id}, network '{net.name}')")
-        for name, entry in deployment.contracts.items():
-            table.add_row(name, entry["address"])
-        table.add_row("store", cfg.db_url)
-        table.add_row("data", str(cfg.data_dir))
-        table.add_row("logs", str(logs))
-        out.print(table)
-        if net.devnet:
-            out.print(
-                "Wallet: add the network above (chain id 31337) and import a devnet citizen key "
-                "(`cityledger accounts`, accounts 6-9). CLI: `cityledger datasets`, `cityledger status`."
-            )
-        out.print(
-            "Ctrl-C stops the indexer, the API" + ("" if keep_devnet or not started_devnet else " and the devnet") + "."
-        )
-        if ready_file:
-            ready_file.write_text(
-                json.dumps(
-                    {
-                        "api": base,
-                        "rpc_url": net.rpc_url,
-                        "chain_id": net.chain_id,
-                        "contracts": {n: e["address"] for n, e in deployment.contracts.items()},
-                    }
-                )
-            )
-
-        # Supervise: a child that dies is restarted (with its log saying why), at most once a second.
+        _running(net, cfg, deployment, base, logs, devnet is not None, ready_file)
         while True:
-            time.sleep(1)
-            for name, proc in list(children.items()):
-                if proc.poll() is not None:
-                    out.print(f"[yellow]{name} exited ({proc.returncode}); restarting (log: {logs / (name + '.log')})")
-                    spawn(name, proc.args)
+            time.sleep(0.5)
+            children.check(lambda text: out.print(f"[yellow]{text}"))
     except KeyboardInterrupt:
         out.print("stopping...")
     finally:
         # A second Ctrl-C or SIGTERM must not cut the clean-up short (anvil must dump its state).
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for proc in children.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in children.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if started_devnet and not keep_devnet:
+        children.stop()
+        if devnet is not None:
             devnet_stop(cfg)  # anvil dumps its state on exit: the next `up` resumes it
+        stack.remove()
 
 
 def register(app: typer.Typer) -> None:

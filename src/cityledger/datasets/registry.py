@@ -18,10 +18,20 @@ from ..chain.deployments import Deployment, contract
 from ..chain.tx import transact
 from ..codes import ATTESTATION_KIND_NAMES, ATTESTATION_KINDS, DOMAIN_NAMES, STATUS_WITHDRAWN
 from ..errors import CityLedgerError
-from ..fingerprint import sha256_file
+from ..fingerprint import parse_hash, sha256_file
 from .fingerprints import FileFingerprint, fingerprint_file
 from .metadata import DatasetInfo, build_metadata, domain_code, metadata_hash
 from .store import MetadataStore, check_uri, default_uri
+
+MAX_UINT256 = 2**256 - 1
+
+
+def dataset_id_arg(dataset_id: object) -> int:
+    """A dataset id the contracts can be asked about (1..2^256 - 1), or a clear error before anything
+    is encoded: eth_abi's answer to -5 was a traceback, and ids count from 1."""
+    if type(dataset_id) is not int or not 1 <= dataset_id <= MAX_UINT256:
+        raise CityLedgerError(f"dataset id {dataset_id!r}: expected a whole number from 1 (ids count from 1)")
+    return dataset_id
 
 
 def registry(w3: Web3, deployment: Deployment, cfg=None):
@@ -146,9 +156,10 @@ def text_hash(text: str) -> bytes:
 
 
 def withdraw(w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, reason: str, cfg=None) -> dict:
+    dataset_id = dataset_id_arg(dataset_id)
     reg = registry(w3, deployment, cfg)
     reason_hash = text_hash(reason)
-    receipt = transact(w3, account, reg.functions.withdraw(int(dataset_id), reason_hash))
+    receipt = transact(w3, account, reg.functions.withdraw(dataset_id, reason_hash))
     return {
         "dataset_id": int(dataset_id),
         "reason_hash": "0x" + reason_hash.hex(),
@@ -168,9 +179,13 @@ def attest(
     w3: Web3, deployment: Deployment, account: LocalAccount, dataset_id: int, kind: str, report: str | Path, cfg=None
 ) -> dict:
     """Attach an auditor's attestation; the report file's SHA-256 goes on chain (the report stays off)."""
+    dataset_id = dataset_id_arg(dataset_id)
     code = attestation_code(kind)
     report_hash = sha256_file(report)
     reg = registry(w3, deployment, cfg)
+    # Checked before signing: an unknown or withdrawn version is this error, not a reverted transaction.
+    if _record(reg, int(dataset_id))["status"] == STATUS_WITHDRAWN:
+        raise CityLedgerError(f"dataset {dataset_id} is withdrawn: only an active version can be attested")
     receipt = transact(w3, account, reg.functions.attest(int(dataset_id), code, report_hash))
     args = _event(receipt, reg.events.AttestationAdded())
     return {
@@ -214,7 +229,7 @@ def registration(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) ->
 
 def _registration(reg, deployment: Deployment, dataset_id: int) -> dict:
     logs = reg.events.DatasetRegistered().get_logs(
-        from_block=deployment.start_block, argument_filters={"dataset_id": int(dataset_id)}
+        from_block=deployment.start_block, argument_filters={"dataset_id": dataset_id_arg(dataset_id)}
     )
     if not logs:
         raise CityLedgerError(f"dataset {dataset_id} is not registered on this chain")
@@ -227,7 +242,8 @@ def dataset_record(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) 
 
 def _record(reg, dataset_id: int) -> dict:
     # `reg` is passed in by callers that read several records: each registry() reads the ABI file.
-    if dataset_id < 1 or dataset_id > reg.functions.dataset_count().call():
+    dataset_id = dataset_id_arg(dataset_id)
+    if dataset_id > reg.functions.dataset_count().call():
         raise CityLedgerError(f"dataset {dataset_id} is not registered on this chain")
     keys = ("content_hash", "publisher", "version", "domain", "personal_data", "status", "supersedes", "successor")
     return dict(zip(keys, reg.functions.dataset(int(dataset_id)).call()))
@@ -295,23 +311,35 @@ def verify_file(
     return verify_hash(w3, deployment, sha256_file(path, progress), cfg)
 
 
-def dataset_rows_root(
-    w3: Web3, deployment: Deployment, dataset_id: int, store: MetadataStore, cfg=None
-) -> tuple[bytes, bytes]:
-    """(rows Merkle root, content hash) of a registered version, read from its metadata document
-    (checked against the metadata hash on chain)."""
+@dataclass(frozen=True)
+class RegisteredRows:
+    """What a registered version's metadata says about its rows (checked against the hash on chain)."""
+
+    root: bytes
+    count: int
+    canonical_form: str
+    content_hash: bytes
+
+
+def dataset_rows(w3: Web3, deployment: Deployment, dataset_id: int, store: MetadataStore, cfg=None) -> RegisteredRows:
+    """Rows Merkle root, record count and canonical form of a registered version, read from its metadata
+    document (checked against the metadata hash on chain): what a row proof must be bound to."""
     log = registration(w3, deployment, dataset_id, cfg)
     digest = bytes(log["args"]["metadata_hash"])
-    doc = (
-        store.get_uri(log["args"]["metadata_uri"]) if log["args"]["metadata_uri"].startswith("cityledger://") else None
-    )
-    if doc is None:
-        raise CityLedgerError(
-            f"dataset {dataset_id}: metadata lives at {log['args']['metadata_uri']}; fetch it and pass --root"
-        )
+    uri = log["args"]["metadata_uri"]
+    if not uri.startswith("cityledger://"):
+        raise CityLedgerError(f"dataset {dataset_id}: metadata lives at {uri}; fetch it and pass --root")
+    doc = store.get_uri(uri)
     if metadata_hash(doc) != digest:
         raise CityLedgerError(f"dataset {dataset_id}: the stored metadata does not match the hash on chain")
-    root = doc.get("cl:rowsMerkleRoot")
+    root, count, form = doc.get("cl:rowsMerkleRoot"), doc.get("cl:recordCount"), doc.get("cl:canonicalForm")
     if not root:
         raise CityLedgerError(f"dataset {dataset_id} has no row Merkle root (not a table)")
-    return bytes.fromhex(root[2:]), bytes(log["args"]["content_hash"])
+    # A publisher can register any document: its row fields are checked like any other input.
+    if not isinstance(root, str) or type(count) is not int or count < 0 or not isinstance(form, str):
+        raise CityLedgerError(
+            f"dataset {dataset_id}: its metadata's cl:rowsMerkleRoot, cl:recordCount or cl:canonicalForm is malformed"
+        )
+    return RegisteredRows(
+        parse_hash(root, f"dataset {dataset_id} rows root"), count, form, bytes(log["args"]["content_hash"])
+    )

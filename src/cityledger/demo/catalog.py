@@ -42,6 +42,7 @@ class DemoDataset:
     license: str = PUBLIC_DOMAIN
     keywords: tuple[str, ...] = ()
     personal_data: bool = False
+    privacy: dict | None = None  # the `cl:privacy` declaration of a personal dataset (docs/PRIVACY.md)
 
 
 PUBLIC = [
@@ -183,9 +184,9 @@ CITIZEN = DemoDataset(
     domain="transport",
     description=(
         "SYNTHETIC data generated for the CityLedger demo: one row per pseudonymous subject (a wallet address) "
-        "with a home district code, average weekly trips by mode and the share of trips in peak hours. No real "
-        "person is described: the addresses are devnet citizen accounts 6-9 and random addresses, the numbers "
-        "come from a seeded random generator."
+        "with a home district code, average weekly trips by mode, the share of trips in peak hours and an age. "
+        "No real person is described: the addresses are devnet citizen accounts 6-9 and random addresses, the "
+        "numbers come from a seeded random generator."
     ),
     coverage=Coverage(
         temporal_start="2025-01-06",
@@ -200,6 +201,65 @@ CITIZEN = DemoDataset(
     license="https://creativecommons.org/publicdomain/zero/1.0/",
     keywords=("synthetic", "mobility", "consent demo"),
     personal_data=True,
+    privacy={
+        "@type": "cl:PrivacyDeclaration",
+        "cl:version": 1,
+        "cl:subjectColumn": "subject",
+        "cl:contributionsPerSubject": 1,
+        "cl:k": 5,
+        "cl:sampledPopulation": (
+            "Synthetic: users of a fictional mobility app who signed up with a wallet, living in districts "
+            "D01-D12 of a fictional city, 2025-01-06 to 2025-03-30. People without the app or a wallet are "
+            "not in it; it samples no real population."
+        ),
+        "cl:columns": [
+            {
+                "cl:name": "home_district",
+                "cl:type": "categorical",
+                "cl:categories": [f"D{i:02d}" for i in range(1, 13)],
+                "cl:quasiIdentifier": True,
+                "cl:hierarchy": [
+                    {
+                        "cl:label": "area",
+                        "cl:groups": [
+                            {"cl:label": area, "cl:members": [f"D{i:02d}" for i in range(first, first + 3)]}
+                            for area, first in (("North", 1), ("East", 4), ("South", 7), ("West", 10))
+                        ],
+                    },
+                    "*",
+                ],
+            },
+            {
+                "cl:name": "age",
+                "cl:type": "integer",
+                "cl:lower": 16,
+                "cl:upper": 90,
+                "cl:quasiIdentifier": True,
+                "cl:hierarchy": [
+                    {"cl:label": "10-year bands", "cl:width": 10},
+                    {"cl:label": "20-year bands", "cl:width": 20},
+                    "*",
+                ],
+            },
+            {"cl:name": "trips_walk", "cl:type": "numeric", "cl:lower": "0", "cl:upper": "14", "cl:resolution": "0.1"},
+            {"cl:name": "trips_bike", "cl:type": "numeric", "cl:lower": "0", "cl:upper": "8", "cl:resolution": "0.1"},
+            {
+                "cl:name": "trips_transit",
+                "cl:type": "numeric",
+                "cl:lower": "0",
+                "cl:upper": "12",
+                "cl:resolution": "0.1",
+            },
+            {"cl:name": "trips_car", "cl:type": "numeric", "cl:lower": "0", "cl:upper": "10", "cl:resolution": "0.1"},
+            {
+                "cl:name": "peak_share",
+                "cl:type": "numeric",
+                "cl:lower": "0",
+                "cl:upper": "1",
+                "cl:resolution": "0.01",
+            },
+        ],
+    },
 )
 
 CITIZEN_RANDOM_SUBJECTS = 300
@@ -217,11 +277,16 @@ def citizen_subjects(citizens: list[str], n_random: int = CITIZEN_RANDOM_SUBJECT
 
 
 def citizen_bytes(citizens: list[str]) -> bytes:
-    """The synthetic citizen-level CSV; deterministic, so seeding twice gives the same content hash."""
+    """The synthetic citizen-level CSV; deterministic, so seeding twice gives the same content hash.
+    `age` (a quasi-identifier with home_district, for the k-anonymity guard) has its own generator so
+    the other columns keep their values; app users skew young (mode 29)."""
     rng = random.Random(2025)
+    ages = random.Random(2026)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["subject", "home_district", "trips_walk", "trips_bike", "trips_transit", "trips_car", "peak_share"])
+    w.writerow(
+        ["subject", "home_district", "trips_walk", "trips_bike", "trips_transit", "trips_car", "peak_share", "age"]
+    )
     for subject in citizen_subjects(citizens):
         w.writerow(
             [
@@ -232,6 +297,7 @@ def citizen_bytes(citizens: list[str]) -> bytes:
                 f"{rng.uniform(0, 12):.1f}",
                 f"{rng.uniform(0, 10):.1f}",
                 f"{rng.uniform(0.1, 0.7):.2f}",
+                str(round(ages.triangular(16, 90, 29))),
             ]
         )
     return out.getvalue().encode("utf-8")

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from eth_abi import encode
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_abi.abi import encode
+from eth_utils.address import is_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 from ..errors import CityLedgerError
 
@@ -100,7 +102,7 @@ class ConsentTree:
             i = (i - 1) // 2
         return out
 
-    def dump(self) -> dict:
+    def dump(self) -> dict[str, object]:
         """OZ's `standard-v1` JSON: `StandardMerkleTree.load(dump)` works on it in JavaScript."""
         return {
             "format": "standard-v1",
@@ -110,7 +112,7 @@ class ConsentTree:
         }
 
     @classmethod
-    def load(cls, data: dict) -> ConsentTree:
+    def load(cls, data: dict[str, Any]) -> ConsentTree:
         """Rebuild from `dump()` output, checking every leaf and node."""
         if data.get("format") != "standard-v1" or data.get("leafEncoding") != ["address"]:
             raise CityLedgerError("not an OpenZeppelin standard-v1 address tree")

@@ -18,7 +18,7 @@ from ..errors import CityLedgerError
 BUFFER_SIZE = 1 << 20
 
 
-def check_readable_file(path: str | os.PathLike) -> Path:
+def check_readable_file(path: str | os.PathLike[str]) -> Path:
     """The path as a Path if it names a readable regular file; else a CityLedgerError saying why."""
     p = Path(path)
     if not p.exists():
@@ -33,7 +33,7 @@ def check_readable_file(path: str | os.PathLike) -> Path:
 
 
 def sha256_file(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     progress: Callable[[int], None] | None = None,
     buffer_size: int = BUFFER_SIZE,
 ) -> bytes:

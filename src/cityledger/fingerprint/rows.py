@@ -1,10 +1,12 @@
-"""Canonical rows of a tabular file, their Merkle root, and single-row inclusion proofs.
+"""Canonical rows of a tabular file and their Merkle root (proofs of one row: proofs.py).
 
-Canonical form "cityledger-rows-v1" (docs/FINGERPRINT.md has the full statement):
-- a row is the JSON object {column name: value text}, keys sorted by Unicode code point, no
-  whitespace, non-ASCII characters written as themselves, UTF-8 encoded (Python's json with
-  sort_keys, separators (",", ":") and ensure_ascii=False; the same bytes as RFC 8785 for string
-  values), so column order in the file does not matter;
+Canonical form "cityledger-rows-v2" (docs/FINGERPRINT.md has the full statement):
+- a row is the JSON object {column name: value text} in RFC 8785 (JCS) form: keys sorted by their
+  UTF-16 code units, no whitespace, non-ASCII characters written as themselves, UTF-8 encoded
+  (jcs.py), so column order in the file does not matter. Form "cityledger-rows-v1", under which
+  the first registrations were made and which still verifies, sorts keys by code point instead
+  (Python's json with sort_keys); the two differ only for keys beyond U+FFFF next to keys in
+  U+E000..U+FFFF;
 - CSV: UTF-8 (a leading BOM is ignored), comma-separated, RFC 4180 double-quote quoting; values
   are the text exactly as parsed (quotes removed, no trimming, no type conversion); every line
   break (CRLF, CR, LF), also inside a quoted value, becomes LF; empty lines are not rows;
@@ -20,18 +22,26 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from ..errors import CityLedgerError
-from .hashing import check_readable_file, parse_hash
-from .merkle import LEAF_PREFIX, merkle_root, proof_from_leaves, root_from_path, verify_path
+from .hashing import check_readable_file
+from .jcs import canonicalize, utf16_key
+from .merkle import LEAF_PREFIX, merkle_root
 
-CANONICAL_FORM = "cityledger-rows-v1"
-PROOF_FORMAT = "cityledger-row-proof-v1"
+CANONICAL_FORM_V1 = "cityledger-rows-v1"
+CANONICAL_FORM = "cityledger-rows-v2"  # what new registrations use
+# The forms differ only in how a row's keys are ordered: v1 by code point (not what RFC 8785 says),
+# v2 by UTF-16 code units (RFC 8785). Every form a proof or a registration may name is here.
+_KEY_ORDER: dict[str, Callable[[str], str | bytes]] = {CANONICAL_FORM_V1: str, CANONICAL_FORM: utf16_key}
+CANONICAL_FORMS = tuple(_KEY_ORDER)
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+# (line number, values in file column order) per row; a generator, so an abandoned one can be closed.
+Rows = Generator[tuple[int, list[str]], None, None]
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 # A quoted value may legitimately be large (free text); the csv default of 128 KiB is not a limit
@@ -41,13 +51,31 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode
 
 
-def canonical_row(row: dict[str, str]) -> bytes:
+def key_order(canonical_form: str) -> Callable[[str], str | bytes]:
+    """The sort key of a canonical form's row keys; a clear error for a form this version does not know."""
+    try:
+        return _KEY_ORDER[canonical_form]
+    except (KeyError, TypeError):
+        raise CityLedgerError(
+            f"unknown canonical form {canonical_form!r} (one of: {', '.join(CANONICAL_FORMS)})"
+        ) from None
+
+
+def canonical_row(row: dict[str, str], canonical_form: str = CANONICAL_FORM) -> bytes:
     """The canonical bytes of one row given as {column: value text}."""
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    if key_order(canonical_form) is utf16_key:
+        return canonicalize(row)
+    text = json.dumps(row, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: never read from a UTF-8 or Parquet table
+        raise CityLedgerError(
+            f"the text holds a lone surrogate U+{ord(text[exc.start]):04X}, not a character"
+        ) from None
 
 
-def row_leaf(row: dict[str, str]) -> bytes:
-    return sha256(LEAF_PREFIX + canonical_row(row)).digest()
+def row_leaf(row: dict[str, str], canonical_form: str = CANONICAL_FORM) -> bytes:
+    return sha256(LEAF_PREFIX + canonical_row(row, canonical_form)).digest()
 
 
 def table_format(path: Path) -> str:
@@ -57,7 +85,7 @@ def table_format(path: Path) -> str:
         return "csv"
     if suffix in PARQUET_SUFFIXES:
         try:
-            import pyarrow.parquet  # noqa: F401
+            import pyarrow.parquet  # type: ignore[import-untyped]  # noqa: F401
         except ImportError:
             raise CityLedgerError(f"{path}: Parquet needs pyarrow (pip install pyarrow)") from None
         return "parquet"
@@ -75,27 +103,26 @@ class _Sorted:
     prefix: list[str]  # '{"a":' , ',"b":' ... (JSON-escaped keys), one per sorted column
 
 
-def _sorted_columns(header: list[str], where: str) -> _Sorted:
+def _sorted_columns(header: list[str], where: str, canonical_form: str) -> _Sorted:
     seen: set[str] = set()
     for name in header:
         if name in seen:
             raise CityLedgerError(f"{where}: duplicate column name '{name}' in the header")
         seen.add(name)
-    order = sorted(range(len(header)), key=lambda i: header[i])
+    key = key_order(canonical_form)
+    order = sorted(range(len(header)), key=lambda i: key(header[i]))
     names = [header[i] for i in order]
     prefix = [("{" if k == 0 else ",") + _dumps(name) + ":" for k, name in enumerate(names)]
     return _Sorted(names, order, prefix)
 
 
-def _csv_values(
-    path: Path, progress: Callable[[int], None] | None
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _csv_values(path: Path, progress: Callable[[int], None] | None) -> tuple[list[str], Rows]:
     """(header, iterator of (line number, values in file column order)) of a CSV/TSV file."""
     delimiter = CSV_SUFFIXES[path.suffix.lower()]
     # newline=None: universal newlines turn CRLF and CR into LF everywhere, quoted values included.
     fh = open(path, encoding="utf-8-sig", newline=None, buffering=1 << 20)
     if progress is not None:
-        raw = fh.buffer
+        raw = cast(BinaryIO, fh.buffer)  # typeshed's _WrappedBuffer protocol omits tell()
 
         def lines() -> Iterator[str]:
             # Progress in bytes read from the underlying binary buffer (read-ahead granularity).
@@ -122,7 +149,7 @@ def _csv_values(
         fh.close()
         raise CityLedgerError(f"{path}: empty file, no header row")
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Rows:
         width = len(header)
         try:
             for values in reader:
@@ -147,11 +174,10 @@ def _csv_error(path: Path, line: int, exc: Exception) -> CityLedgerError:
     return CityLedgerError(f"{path}: malformed CSV at line {line}: {exc}")
 
 
-def _parquet_values(
-    path: Path, progress: Callable[[int], None] | None
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _parquet_values(path: Path, progress: Callable[[int], None] | None) -> tuple[list[str], Rows]:
+    # pyarrow has no type information; table_format's import already told mypy so for pyarrow[.parquet].
     import pyarrow as pa
-    import pyarrow.compute as pc
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
     import pyarrow.parquet as pq
 
     try:
@@ -162,7 +188,7 @@ def _parquet_values(
     total = max(pf.metadata.num_rows, 1)
     size = path.stat().st_size
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Rows:
         n = 0
         try:
             for batch in pf.iter_batches(batch_size=65536):
@@ -170,7 +196,7 @@ def _parquet_values(
                 for col in batch.columns:
                     text = pc.cast(col, pa.string()) if col.type != pa.string() else col
                     cols.append(pc.fill_null(text, "").to_pylist())
-                for values in zip(*cols):
+                for values in zip(*cols, strict=True):
                     n += 1
                     yield n, list(values)
                 if progress is not None:
@@ -181,17 +207,20 @@ def _parquet_values(
     return header, rows()
 
 
-def _open_table(p: Path, progress: Callable[[int], None] | None) -> tuple[_Sorted, Iterator[tuple[int, list[str]]]]:
+def _open_table(
+    p: Path, progress: Callable[[int], None] | None, canonical_form: str = CANONICAL_FORM
+) -> tuple[_Sorted, Rows]:
+    key_order(canonical_form)  # an unknown form fails before the file is opened
     header, values = (_parquet_values if table_format(p) == "parquet" else _csv_values)(p, progress)
     try:
-        return _sorted_columns(header, str(p)), values
+        return _sorted_columns(header, str(p), canonical_form), values
     except CityLedgerError:
         values.close()
         raise
 
 
 def iter_rows(
-    path: str | os.PathLike, progress: Callable[[int], None] | None = None
+    path: str | os.PathLike[str], progress: Callable[[int], None] | None = None
 ) -> tuple[list[str], Iterator[dict[str, str]]]:
     """(sorted column names, iterator of rows as {column: value text}) in file order."""
     cols, values = _open_table(check_readable_file(path), progress)
@@ -199,14 +228,14 @@ def iter_rows(
 
     def rows() -> Iterator[dict[str, str]]:
         for _line, v in values:
-            yield {name: v[i] for name, i in zip(names, order)}
+            yield {name: v[i] for name, i in zip(names, order, strict=True)}
 
     return names, rows()
 
 
-def _iter_leaves(cols: _Sorted, values: Iterator[tuple[int, list[str]]]) -> Iterator[bytes]:
+def _iter_leaves(cols: _Sorted, values: Rows) -> Iterator[bytes]:
     """Leaf hashes in file order, built without a dict per row (the hot loop of a 10M-row file)."""
-    pairs = list(zip(cols.prefix, cols.order))
+    pairs = list(zip(cols.prefix, cols.order, strict=True))
     dumps = _dumps
     if not pairs:
         for _ in values:
@@ -225,91 +254,17 @@ class RowsFingerprint:
     canonical_form: str = CANONICAL_FORM
 
 
-def rows_root(path: str | os.PathLike, progress: Callable[[int], None] | None = None) -> RowsFingerprint:
+def rows_root(
+    path: str | os.PathLike[str],
+    progress: Callable[[int], None] | None = None,
+    canonical_form: str = CANONICAL_FORM,
+) -> RowsFingerprint:
     """Merkle root and row count of a CSV/TSV/Parquet file, streamed in O(log n) memory."""
-    cols, values = _open_table(check_readable_file(path), progress)
+    cols, values = _open_table(check_readable_file(path), progress, canonical_form)
     root, count = merkle_root(_iter_leaves(cols, values))
-    return RowsFingerprint(root, count, cols.names)
+    return RowsFingerprint(root, count, cols.names, canonical_form)
 
 
-def count_rows(path: str | os.PathLike) -> int:
+def count_rows(path: str | os.PathLike[str]) -> int:
     _, values = _open_table(check_readable_file(path), None)
     return sum(1 for _ in values)
-
-
-def prove_row(path: str | os.PathLike, row_number: int) -> dict:
-    """An inclusion proof (JSON-ready dict) for data row `row_number` (1 = first row after the header).
-
-    Streams the file twice (count, then one audit-path pass); memory stays O(log n).
-    """
-    p = check_readable_file(path)
-    size = count_rows(p)
-    if size == 0:
-        raise CityLedgerError(f"{p}: the table has no data rows to prove")
-    if not 1 <= row_number <= size:
-        raise CityLedgerError(f"row {row_number} out of range: {p} has rows 1..{size}")
-    index = row_number - 1
-    cols, values = _open_table(p, None)
-    row: dict[str, str] = {}
-
-    def picking_row() -> Iterator[tuple[int, list[str]]]:
-        # The proved row as {column: value text}, taken in the same pass as the leaf hashes.
-        for i, item in enumerate(values):
-            if i == index:
-                row.update((name, item[1][j]) for name, j in zip(cols.names, cols.order))
-            yield item
-
-    leaf, path_hashes = proof_from_leaves(_iter_leaves(cols, picking_row()), index, size)
-    if row_leaf(row) != leaf:  # the fast and the readable encoder must agree
-        raise CityLedgerError(f"{p}: internal error: canonical encodings disagree on row {row_number}")
-    root = root_from_path(leaf, index, size, path_hashes)
-    return {
-        "format": PROOF_FORMAT,
-        "canonical_form": CANONICAL_FORM,
-        "file": p.name,
-        "row_number": row_number,
-        "leaf_index": index,
-        "tree_size": size,
-        "row": row,
-        "leaf_hash": "0x" + leaf.hex(),
-        "path": ["0x" + h.hex() for h in path_hashes],
-        "root": "0x" + root.hex(),  # type: ignore[union-attr]
-    }
-
-
-def _hex32(value: object, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise CityLedgerError(f"proof: {what} must be a hex string")
-    return parse_hash(value, f"proof {what}")
-
-
-def load_proof(data: dict) -> tuple[dict[str, str], int, int, list[bytes], bytes]:
-    """Validated (row, leaf index, tree size, path, claimed root) of a proof document."""
-    if not isinstance(data, dict) or data.get("format") != PROOF_FORMAT:
-        raise CityLedgerError(f"not a row proof: expected format '{PROOF_FORMAT}'")
-    if data.get("canonical_form") != CANONICAL_FORM:
-        raise CityLedgerError(
-            f"unsupported canonical form '{data.get('canonical_form')}' (this version: {CANONICAL_FORM})"
-        )
-    missing = [k for k in ("row", "leaf_index", "tree_size", "path", "root") if k not in data]
-    if missing:
-        raise CityLedgerError(f"proof is missing fields: {', '.join(missing)}")
-    row = data["row"]
-    if not isinstance(row, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in row.items()):
-        raise CityLedgerError("proof: row must be an object of text values")
-    index, size = data["leaf_index"], data["tree_size"]
-    if not (isinstance(index, int) and isinstance(size, int)) or not 0 <= index < size:
-        raise CityLedgerError("proof: leaf_index and tree_size must be integers with 0 <= leaf_index < tree_size")
-    if not isinstance(data["path"], list):
-        raise CityLedgerError("proof: path must be a list of hashes")
-    path = [_hex32(h, "path entry") for h in data["path"]]
-    return row, index, size, path, _hex32(data["root"], "root")
-
-
-def verify_row_proof(data: dict, root: bytes | None = None) -> bool:
-    """True iff the proof's row is leaf `leaf_index` of a tree with `root` (default: the proof's own root).
-
-    Needs nothing but the proof: one leaf hash and ceil(log2 n) node hashes.
-    """
-    row, index, size, path, claimed = load_proof(data)
-    return verify_path(root if root is not None else claimed, row_leaf(row), index, size, path)
