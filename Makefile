@@ -11,13 +11,23 @@ DEV_STAMP := .venv/.installed-dev
 NODE_STAMP := node_modules/.installed
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --no-header -q
 
-.PHONY: run test install install-dev lock lock-upgrade check-lock bench bench-quick reliability-long compile deploy clean system-deps browser-deps postgres-deps frontend
+.PHONY: run test lint install install-dev lock lock-upgrade check-lock bench bench-quick reliability-long compile deploy clean system-deps browser-deps postgres-deps frontend
 
 run: install frontend
 	.venv/bin/cityledger up
 
 test: install-dev check-lock browser-deps postgres-deps frontend
+	$(MAKE) --no-print-directory lint
 	bash scripts/test.sh
+
+# Lint and types, before the tests (CI runs `make test`): ruff (rules and format, line length 120,
+# config in pyproject.toml), mypy (strict where pyproject.toml says so) and the page's TypeScript.
+PY_SOURCES := src tests bench scripts
+lint: install-dev
+	.venv/bin/ruff check $(PY_SOURCES)
+	.venv/bin/ruff format --check $(PY_SOURCES)
+	.venv/bin/mypy
+	npm run --silent typecheck
 
 install: $(RUN_STAMP) $(NODE_STAMP)
 

@@ -34,6 +34,24 @@ export async function api<T = any>(path: string, init?: RequestInit): Promise<T>
   return body as T;
 }
 
+/** The dataset reference of the page's address (#/dataset/REF): an id or a 0x content hash, else null.
+ *  Only such a reference reaches an API URL: "..", "a/b" or "%2e%2e" from a crafted link would make the
+ *  page fetch other same-origin paths (the browser resolves dot segments in the URL it is given). */
+export function datasetRef(raw: string): string | null {
+  let text: string;
+  try {
+    text = decodeURIComponent(raw).trim();
+  } catch {
+    return null;
+  }
+  return /^[0-9]{1,19}$/.test(text) || /^0x[0-9a-fA-F]{64}$/.test(text) ? text : null;
+}
+
+/** The API path of a dataset or one of its sub-resources, the reference encoded as one path segment. */
+export function datasetPath(ref: string, sub: "" | "/versions" | "/attestations" | "/consent-counts" = ""): string {
+  return `/api/datasets/${encodeURIComponent(ref)}${sub}`;
+}
+
 export function postJson<T = any>(path: string, payload: unknown): Promise<T> {
   return api<T>(path, {
     method: "POST",

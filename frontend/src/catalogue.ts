@@ -1,5 +1,5 @@
 // Researcher / public view: the catalogue (search, filters) and one dataset's page.
-import { allPages, api, items, purposeLabel } from "./api";
+import { allPages, api, datasetPath, items, purposeLabel } from "./api";
 import { ATTESTATION_KINDS, DOMAINS, domainLabel, codeOf } from "./codes";
 import { clear, errorBox, field, fmtTime, h, hashCode, loading, select, shortHex } from "./dom";
 
@@ -134,18 +134,18 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
   clear(main, loading(`dataset ${id}`));
   let d: any;
   try {
-    d = await api(`/api/datasets/${encodeURIComponent(id)}`);
+    d = await api(datasetPath(id));
   } catch (e: any) {
     clear(main, h("p", {}, h("a", { href: "#/catalogue" }, "← Catalogue")), errorBox(e.message));
     return;
   }
   const [versions, attestations, counts] = await Promise.all([
-    allPages(`/api/datasets/${id}/versions`).catch(() => null),
+    allPages(datasetPath(id, "/versions")).catch(() => null),
     // The detail carries the first 100 attestations; more are read from the paged route.
     Array.isArray(d.attestations) && (d.attestations_total ?? 0) <= d.attestations.length
       ? Promise.resolve(d.attestations)
-      : allPages(`/api/datasets/${id}/attestations`).catch(() => null),
-    api(`/api/datasets/${id}/consent-counts`).catch(() => null),
+      : allPages(datasetPath(id, "/attestations")).catch(() => null),
+    api(datasetPath(id, "/consent-counts")).catch(() => null),
   ]);
   const facts: [string, Node | string][] = [
     ["Status", statusBadge(d)],

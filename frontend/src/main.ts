@@ -1,5 +1,6 @@
 // CityLedger's web page: a hash router over four views, a wallet widget and a transactions panel.
 import "./style.css";
+import { datasetRef } from "./api";
 import { renderCatalogue, renderDataset } from "./catalogue";
 import { renderCitizen } from "./citizen";
 import { clear, h, shortHex } from "./dom";
@@ -24,9 +25,12 @@ async function route(focus = true): Promise<void> {
   main.setAttribute("aria-busy", "true");
   try {
     switch (parts[0]) {
-      case "dataset":
-        await renderDataset(main, parts[1] ?? "");
+      case "dataset": {
+        const ref = datasetRef(parts[1] ?? "");
+        if (ref === null) clear(main, h("p", { class: "error", role: "alert" }, "That is not a dataset: a dataset is a number or a 0x content hash."));
+        else await renderDataset(main, ref);
         break;
+      }
       case "verify":
         renderVerify(main);
         break;

@@ -1,38 +1,32 @@
 """Project configuration: `cityledger.toml` at the project root, overridden by environment variables.
 
 The project root is CITYLEDGER_ROOT if set, else the nearest folder upwards from the current
-directory that holds a `cityledger.toml`, else the current directory (embedded defaults apply).
+directory that holds a `cityledger.toml`, else the current directory. The defaults are the
+cityledger.toml shipped with the package (`src/cityledger/cityledger.toml` links to the project's).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
-DEFAULTS: dict = {
-    "paths": {
-        "data_dir": ".cityledger",
-        "build_dir": "build/contracts",
-        "deployments_dir": "deployments",
-    },
-    "store": {"url": "sqlite:///.cityledger/index.db", "confirmations": 2},
-    "api": {"host": "127.0.0.1", "port": 8000},
-    "networks": {
-        "devnet": {
-            "rpc_url": "http://127.0.0.1:8545",
-            "chain_id": 31337,
-            "devnet": True,
-            "mnemonic": "test test test test test test test test test test test junk",
-            "accounts": 10,
-            "block_time": 0,
-        }
-    },
-}
+
+@lru_cache(maxsize=1)
+def defaults() -> dict[str, Any]:
+    """The shipped cityledger.toml: package data (in a checkout, a link to the project's own file), so
+    the defaults and the documented file are one source."""
+    shipped = resources.files("cityledger").joinpath("cityledger.toml")
+    try:
+        return tomllib.loads(shipped.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"the shipped defaults {shipped} cannot be read ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -53,6 +47,29 @@ class Network:
 
 
 @dataclass(frozen=True)
+class ApiLimits:
+    """The API's bounds on hostile input ([api] of cityledger.toml; docs/API.md "Limits")."""
+
+    max_body_bytes: int
+    max_json_depth: int
+    max_json_items: int
+    body_timeout: float
+    header_timeout: float
+    max_connections: int
+    recursion_limit: int
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> ApiLimits:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = table.get(f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"[api] {f.name} must be a positive number, got {value!r}")
+            values[f.name] = float(value) if f.type == "float" else int(value)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     data_dir: Path
@@ -63,6 +80,7 @@ class Config:
     confirmations: int
     api_host: str
     api_port: int
+    api_limits: ApiLimits
     networks: dict[str, dict] = field(default_factory=dict)
 
     def network(self, name: str | None = None) -> Network:
@@ -100,7 +118,7 @@ def find_root(start: Path | None = None) -> Path:
     return here
 
 
-def _merge(base: dict, over: dict) -> dict:
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
         out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
@@ -109,13 +127,14 @@ def _merge(base: dict, over: dict) -> dict:
 
 def load_config(root: Path | None = None) -> Config:
     root = root or find_root()
-    raw = DEFAULTS
     path = root / "cityledger.toml"
+    project: dict[str, Any] = {}
     if path.is_file():
         try:
-            raw = _merge(DEFAULTS, tomllib.loads(path.read_text()))
+            project = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    raw = _merge(defaults(), project)
 
     def at_root(p: str) -> Path:
         q = Path(p)
@@ -140,6 +159,7 @@ def load_config(root: Path | None = None) -> Config:
         confirmations=int(os.environ.get("CITYLEDGER_CONFIRMATIONS") or raw["store"]["confirmations"]),
         api_host=os.environ.get("CITYLEDGER_API_HOST") or raw["api"]["host"],
         api_port=int(os.environ.get("CITYLEDGER_API_PORT") or raw["api"]["port"]),
+        api_limits=ApiLimits.from_table(raw["api"]),
         networks=raw.get("networks", {}),
     )
 

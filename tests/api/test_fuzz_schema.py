@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from cityledger.api.app import create_app
 from cityledger.config import load_config
+from cityledger.query.errors import STATUS
 
 
 class LateApp:
@@ -31,6 +32,19 @@ class LateApp:
 
 TARGET = LateApp()
 schema = schemathesis.openapi.from_asgi("/openapi.json", TARGET)
+OPENAPI = TARGET.app.openapi()
+
+
+def documented_codes(path: str, method: str) -> dict[int, list[str]]:
+    """status -> the error codes the OpenAPI schema lists for one operation."""
+    out = {}
+    for status, answer in OPENAPI["paths"][path][method.lower()]["responses"].items():
+        ref = answer.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        if ref.startswith("#/components/schemas/Error"):
+            detail = OPENAPI["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]["error"]["$ref"]
+            code = OPENAPI["components"]["schemas"][detail.rsplit("/", 1)[1]]["properties"]["code"]
+            out[int(status)] = code.get("enum") or [code["const"]]  # one code: a `const`
+    return out
 
 
 @pytest.fixture
@@ -56,6 +70,11 @@ def test_no_server_errors_and_clean_error_bodies(case, devnet, live_app):
         body = response.json()
         assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
         assert body["error"]["message"]
+        # The status and the code agree, and the operation documents both (405 is no operation's).
+        assert STATUS[body["error"]["code"]] == response.status_code, body
+        if response.status_code != 405:
+            documented = documented_codes(case.path, case.method)
+            assert body["error"]["code"] in documented.get(response.status_code, ()), (case.path, body, documented)
     if case.path.startswith("/api/relay/"):
         # Random signatures never recover to the citizen: nothing may have been sent.
         assert devnet.w3.eth.get_transaction_count(relayer) == sent_before

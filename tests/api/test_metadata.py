@@ -3,6 +3,8 @@ store only when their bytes hash to the metadata hash registered on chain."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 
 import pytest
@@ -12,6 +14,9 @@ from cityledger.api.app import create_app
 from cityledger.api.metadata import summary
 from cityledger.config import load_config
 from cityledger.datasets import DatasetInfo, MetadataStore, build_metadata, default_uri
+from cityledger.datasets.metadata import canonical_json
+from cityledger.datasets.store import MAX_DOCUMENT_BYTES, load_verified, read_bounded
+from cityledger.errors import CityLedgerError
 from cityledger.indexer import models as m
 from cityledger.indexer.reducers import Ctx, reduce
 from cityledger.indexer.store import make_engine, migrate
@@ -43,12 +48,18 @@ def app_and_store(tmp_path_factory):
     tampered, _ = store.put(doc("Harbour tides", 2))
     store.path_of(tampered).write_bytes(store.path_of(tampered).read_bytes().replace(b"Harbour", b"Harb0ur"))
     other, _ = store.put(doc("Library loans", 3))
+    # A document outside the store at a path the publisher registered, hashing to the registered hash:
+    # a path is never opened (a publisher could register "/proc/kmsg"), so it is not served.
+    outside = folder / "tram-stops.json"
+    outside.write_bytes(canonical_json(doc("Tram stops", 4)))
     rows = [  # (id, metadata hash on chain, metadata URI)
         (1, good, default_uri(good)),
         (2, tampered, default_uri(tampered)),
         (3, good, default_uri(other)),  # the URI names another document than the registered hash
         (4, other, "ipfs://bafy/whatever.json"),  # not local: not fetched
         (5, h("absent"), "cityledger://metadata/" + h("absent")[2:]),  # not in this machine's store
+        (6, hashlib.sha256(outside.read_bytes()).digest(), str(outside)),  # a path: never read
+        (7, hashlib.sha256(outside.read_bytes()).digest(), outside.as_uri()),  # file://: never read
     ]
     url = f"sqlite:///{folder / 'index.db'}"
     migrate(url)
@@ -113,8 +124,8 @@ def test_a_stored_document_is_served_with_title_and_description(app_and_store):
     assert d["metadata"]["dcat:keyword"] == ["bicycles", "counters"]
 
 
-@pytest.mark.parametrize("ref", [2, 3, 4, 5])
-def test_tampered_mismatched_remote_or_missing_documents_are_not_served(app_and_store, ref):
+@pytest.mark.parametrize("ref", [2, 3, 4, 5, 6, 7])
+def test_tampered_mismatched_remote_missing_or_path_documents_are_not_served(app_and_store, ref):
     client, _ = app_and_store
     d = client.get(f"/api/datasets/{ref}").json()
     assert d["metadata"] is None and d["title"] is None and d["description"] is None, d
@@ -145,7 +156,7 @@ def test_cli_dataset_shows_the_title(app_and_store, monkeypatch):
     from cityledger.config import config
 
     client, store = app_and_store
-    url = str(client.app.state.engine.url)
+    url = str(client.app.state.services.engine.url)
     monkeypatch.setenv("CITYLEDGER_METADATA_DIR", str(store.root))
     monkeypatch.setenv("CITYLEDGER_RPC_URL", CLOSED_RPC)
     config.cache_clear()
@@ -166,9 +177,9 @@ def test_q_searches_the_indexed_titles_descriptions_and_keywords(app_and_store, 
     client, store = app_and_store
     # A copy of the module's store, which the other tests expect without summaries.
     url = f"sqlite:///{tmp_path / 'copy.db'}"
-    shutil.copy(client.app.state.engine.url.database, tmp_path / "copy.db")
+    shutil.copy(client.app.state.services.engine.url.database, tmp_path / "copy.db")
     copy = make_engine(url)
-    assert enrich(copy, store.root).added == 1  # only the good document: 2 tampered, 4 remote, 5 absent
+    assert enrich(copy, store.root).added == 1  # only the good document: 2 tampered, 4 remote, 5 absent, 6-7 paths
     mp = pytest.MonkeyPatch()
     mp.setenv("CITYLEDGER_RPC_URL", CLOSED_RPC)
     mp.setenv("CITYLEDGER_METADATA_DIR", str(tmp_path / "empty"))  # documents gone: titles from the index
@@ -187,8 +198,32 @@ def test_q_searches_the_indexed_titles_descriptions_and_keywords(app_and_store, 
     assert ids("ipfs://bafy")[0] == [4]  # URI search still works
     assert ids("%")[0] == [] and ids("_")[0] == []  # LIKE wildcards are literal
     listed = {d["dataset_id"]: d["title"] for d in api.get("/api/datasets").json()["items"]}
-    assert listed == {1: "Bicycle counters", 2: None, 3: "Bicycle counters", 4: None, 5: None}
+    assert listed == {1: "Bicycle counters", 2: None, 3: "Bicycle counters", 4: None, 5: None, 6: None, 7: None}
     d = api.get("/api/datasets/1").json()
     assert d["metadata"] is None and d["title"] == "Bicycle counters" and d["description"] == "Daily counts, part 1"
     assert api.get("/api/datasets/1/versions").json()["items"][0]["title"] == "Bicycle counters"
     copy.dispose()
+
+
+def test_the_store_reader_never_blocks_follows_links_or_trusts_a_size(tmp_path):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # open() of a FIFO blocks until a writer comes: refused at once instead
+    with pytest.raises(CityLedgerError, match="not a regular file"):
+        read_bounded(fifo, 100)
+    (tmp_path / "link.json").symlink_to("/proc/self/status")
+    with pytest.raises(CityLedgerError, match="link is never followed"):
+        read_bounded(tmp_path / "link.json", 100)
+    # /proc files report size 0: the bound holds while reading, not from stat().
+    assert os.stat("/proc/self/status").st_size == 0
+    with pytest.raises(CityLedgerError, match="larger than 10 bytes"):
+        read_bounded("/proc/self/status", 10)
+    assert read_bounded("/proc/self/status", MAX_DOCUMENT_BYTES).startswith(b"Name:")
+    with pytest.raises(FileNotFoundError):
+        read_bounded(tmp_path / "absent.json", 100)
+
+
+def test_a_store_entry_that_is_not_a_plain_file_is_not_served(tmp_path):
+    store = MetadataStore(tmp_path)
+    digest = bytes(range(32))
+    os.mkfifo(store.path_of(digest))  # read_bytes() on it blocked the API's event loop forever
+    assert load_verified(default_uri(digest), "0x" + digest.hex(), store) is None

@@ -133,6 +133,9 @@ def test_bad_signatures_are_refused_before_sending(relay, devnet):
     _rejected(relay, relay.signed(nonce=5), "bad_signature")  # a future nonce
     past = relay.w3.eth.get_block("latest")["timestamp"] - 1
     assert "has passed" in _rejected(relay, relay.signed(deadline=past), "expired")
+    # A validly signed grant whose consent would already have ended: 422 `expired` (was 422 `bad_request`,
+    # a code that docs/API.md maps to 400).
+    assert "not after chain time" in _rejected(relay, relay.signed(expiry=past), "expired")
     # A revoke of a consent that is not active: valid signature, but the contract would revert.
     assert "would reject" in _rejected(relay, relay.signed("revoke"), "would_revert", "/api/relay/revoke")
 
@@ -226,8 +229,8 @@ def test_contract_wallet_signature_is_checked_by_erc1271():
     """A citizen with code is a contract wallet: its isValidSignature decides, not ecrecover."""
     from types import SimpleNamespace
 
-    from cityledger.api.errors import Rejected
     from cityledger.api.relayer import ERC1271_MAGIC, Relayer, parse_request
+    from cityledger.query.errors import Rejected
 
     wallet = "0x" + "ab" * 20
     answer = {"out": ERC1271_MAGIC + bytes(28)}

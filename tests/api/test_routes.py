@@ -159,6 +159,11 @@ def test_as_of_block_past_the_index_is_refused(client):
             "dataset, publisher or domain",
         ),
         (f"/api/consents/check?citizen={C1}&purpose=Marketing&scope_kind=domain&scope_id=", "scope_id must be one of"),
+        # An empty scope kind with a hash scope id reached the key's ABI encoding with None (a 500).
+        (
+            f"/api/consents/check?citizen={C1}&purpose=Marketing&scope_kind=&scope_id=0x{'22' * 32}",
+            "dataset, publisher",
+        ),
         (f"/api/citizens/{C1}/consents?state=sleeping", "state must be one of"),
     ],
 )

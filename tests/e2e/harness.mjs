@@ -4,6 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { privateKeyToAccount } from "viem/accounts";
@@ -200,4 +201,20 @@ export function watchErrors(page) {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   return errors;
+}
+
+/** One stack and one browser for a test file: started before its tests, stopped after them.
+ *  Returns a handle whose `stack` and `browser` are set once started. */
+export function stackForFile() {
+  const handle = { stack: null, browser: null };
+  before(async () => {
+    ensureBuilt();
+    handle.stack = await startStack();
+    handle.browser = await launchBrowser();
+  });
+  after(async () => {
+    await handle.browser?.close();
+    await handle.stack?.stop?.();
+  });
+  return handle;
 }

@@ -1,9 +1,23 @@
 """API limits, from the OpenAPI schema: every list route paginated with a hard page-size cap,
-CORS only for the page's origin on every route, and the relayer's abuse limits.
+CORS only for the page's origin on every route, and the relayer's abuse limits. Then hostile
+requests against a real `cityledger serve` process: deeply nested, oversized and many-keyed bodies,
+clients trickling headers or bodies, more connections than allowed; the process answers afterwards.
 
 (tests/api/test_fuzz_schema.py, the API engineer's, runs schemathesis over the whole schema.)"""
 
 from __future__ import annotations
+
+import hashlib
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,12 +25,12 @@ from sqlalchemy import insert
 
 from cityledger import codes
 from cityledger.api.app import create_app
-from cityledger.api.validate import MAX_PAGE_SIZE
 from cityledger.fingerprint.consent_tree import ConsentTree
 from cityledger.indexer.models import Checkpoint
 from cityledger.indexer.reducers import Ctx, reduce
 from cityledger.indexer.store import make_engine, migrate
 from cityledger.indexer.writer import Batch
+from cityledger.query.validate import MAX_PAGE_SIZE
 from cityledger.release.snapshots import write_snapshot
 from cityledger.signing import grant_message, sign
 
@@ -24,6 +38,9 @@ N = MAX_PAGE_SIZE + 30  # more rows than one page of every list
 PAGE_ORIGIN = "http://127.0.0.1:8000"
 SCI = "0x" + codes.purpose_hash("ScientificResearch").hex()
 PUB, AUD, RES, CIT = ("0x" + format(n, "040x") for n in (0xA1, 0xC3, 0xD4, 0x1001))
+
+
+FIFO_DIGEST = hashlib.sha256(b"a FIFO, not a document").hexdigest()
 
 
 def h(n: int, label: str = "") -> str:
@@ -60,6 +77,12 @@ def store(tmp_path_factory):
            consent_root=root, snapshot_block=block[0], release_hash=h(i, "rel"))  # fmt: skip
         ev("RightsRequestFiled", request_id=i, citizen=CIT, publisher=PUB, kind=1, target_kind=1,
            target="0x" + PUB[2:].rjust(64, "0"), details_hash=h(i, "d"), deadline=2_000_000_000)  # fmt: skip
+    # One more dataset, whose metadata store entry is a FIFO: reading it blocks until a writer comes.
+    (folder / "metadata").mkdir()
+    os.mkfifo(folder / "metadata" / f"{FIFO_DIGEST}.json")
+    ev("DatasetRegistered", dataset_id=N + 1, publisher=PUB, content_hash=h(0, "c"), metadata_hash="0x" + FIFO_DIGEST,
+       metadata_uri="cityledger://metadata/" + FIFO_DIGEST, domain=1, personal_data=False, version=1,
+       supersedes=0)  # fmt: skip
     engine = make_engine(url)
     with engine.begin() as conn:
         batch.flush(conn)
@@ -174,8 +197,8 @@ def _signed_body(devnet, citizen, nonce: int, *, signer=None) -> dict:
     consent = devnet.contract("ConsentRegistry")
     now = devnet.w3.eth.get_block("latest")["timestamp"]
     health = "0x" + format(1, "064x")
-    fields = {"citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": health, "grantee": codes.ANY_RESEARCHER,
-              "expiry": now + 86400 * 365, "deadline": now + 3600}  # fmt: skip
+    fields = {"citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": health,
+              "grantee": codes.ANY_RESEARCHER, "expiry": now + 86400 * 365, "deadline": now + 3600}  # fmt: skip
     msg = grant_message(
         citizen.address, SCI, 3, health, codes.ANY_RESEARCHER, fields["expiry"], nonce, fields["deadline"]
     )
@@ -217,3 +240,211 @@ def test_junk_for_a_citizen_does_not_lock_the_citizen_out(devnet, tmp_path):
     assert 429 in codes_seen  # the limiter works for the sender of junk...
     genuine = c.post("/api/relay/grant", json=_signed_body(devnet, victim, 0))
     assert genuine.status_code == 200, f"the victim's own valid grant: {genuine.status_code} {genuine.text}"
+
+
+# ------------------------------------------------------------------ a real server, hostile clients
+
+ROOT = Path(__file__).resolve().parents[2]
+# `cityledger serve` after importing py_ecc, as any process does that has py-evm imported: py_ecc sets
+# the recursion limit to 100000, and the C JSON decoder then overflowed the C stack (a segfault).
+WITH_PY_ECC = "import py_ecc, sys; from cityledger.cli import main; sys.argv[0] = 'cityledger'; main()"
+
+
+class Server:
+    """`cityledger serve` on a free port against `store_url`, stopped by close()."""
+
+    def __init__(self, store_url: str, *options: str, python_code: str | None = None, env: dict | None = None):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CITYLEDGER_RPC_URL": "http://127.0.0.1:9", **(env or {})}
+        entry = ["-c", python_code] if python_code else ["-m", "cityledger"]
+        args = ["serve", "--port", str(self.port), "--db", store_url, *options]
+        self.proc = subprocess.Popen([sys.executable, *entry, *args], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not self.answers():
+            assert self.proc.poll() is None, self.proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "cityledger serve did not start within 60 s"
+            time.sleep(0.2)
+
+    def answers(self, timeout: float = 5) -> bool:
+        try:
+            return self.get("/api/status", timeout)[0] == 200
+        except OSError:
+            return False
+
+    def get(self, path: str, timeout: float = 10) -> tuple[int, dict]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+
+    def post(self, body: bytes, *, chunked: bool = False) -> tuple[int, dict]:
+        """POST /api/relay/grant over a raw socket (the whole body sent, the answer read)."""
+        head = "POST /api/relay/grant HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        if chunked:
+            payload = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in _chunks(body, 65536)) + b"0\r\n\r\n"
+            head += "Transfer-Encoding: chunked\r\n\r\n"
+        else:
+            payload, head = body, head + f"Content-Length: {len(body)}\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as s:
+            s.sendall(head.encode())
+            # Piece by piece, stopping once the server has answered (it refuses before reading all).
+            for piece in _chunks(payload, 16384):
+                if select.select([s], [], [], 0.01)[0]:
+                    break
+                try:
+                    s.sendall(piece)
+                except OSError:
+                    break
+            return _read_answer(s)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _chunks(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def _read_answer(s: socket.socket) -> tuple[int, dict]:
+    raw = b""
+    while b"\r\n\r\n" not in raw or len(raw.split(b"\r\n\r\n", 1)[1]) < _length(raw):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def _length(raw: bytes) -> int:
+    for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 0
+
+
+@pytest.fixture
+def server(store):
+    started: list[Server] = []
+
+    def start(*options: str, python_code: str | None = None, env: dict | None = None) -> Server:
+        started.append(Server(store[0], *options, python_code=python_code, env=env))
+        return started[-1]
+
+    yield start
+    for srv in started:
+        srv.close()
+
+
+def test_hostile_bodies_do_not_crash_or_stall_a_real_server(server):
+    # A body limit above the 200 KB of the issue's request, so that the nesting check itself is what
+    # stops it (with the default 16 KiB limit the size alone does).
+    srv = server("--max-body-bytes", "300000", python_code=WITH_PY_ECC)
+    nested = b"[" * 100_000 + b"]" * 100_000
+    for path_body, chunked in ((nested, False), (nested, True), (b'{"a":' * 20_000 + b"1" + b"}" * 20_000, False)):
+        status, answer = srv.post(path_body, chunked=chunked)
+        assert (status, answer["error"]["code"]) == (400, "bad_request"), answer
+        assert "nested deeper than 32 levels" in answer["error"]["message"]
+        assert srv.proc.poll() is None and srv.answers()
+    # Oversized: refused by its Content-Length before it is read, or while a chunked one arrives.
+    big = b" " * 10_000_000
+    started = time.monotonic()
+    assert srv.post(big)[1]["error"]["code"] == "payload_too_large"
+    assert srv.post(big, chunked=True)[1]["error"]["code"] == "payload_too_large"
+    assert time.monotonic() - started < 10
+    # Many keys: past the member bound refused before parsing; under it, the schema refuses them.
+    many = json.dumps({f"k{i}": 0 for i in range(5000)}).encode()
+    status, answer = srv.post(many)
+    assert (status, answer["error"]["code"]) == (400, "bad_request") and "more than 1024" in answer["error"]["message"]
+    status, answer = srv.post(json.dumps({f"k{i}": 0 for i in range(1000)}).encode())
+    assert (status, answer["error"]["code"]) == (422, "validation_error")
+    # Strings full of brackets are not nesting.
+    status, answer = srv.post(json.dumps({"citizen": "[" * 50_000}).encode())
+    assert (status, answer["error"]["code"]) == (422, "validation_error")
+    assert srv.proc.poll() is None and srv.answers()
+
+
+def _trickle(sockets: list[socket.socket], data: bytes, seconds: float) -> dict[int, tuple[float, bytes]]:
+    """Send `data` a byte at a time to every socket, round-robin every 0.2 s, until each has been
+    answered and closed by the server or `seconds` pass; returns {index: (seconds taken, answer)}."""
+    started, done, sent = time.monotonic(), {}, 0
+    for s in sockets:
+        s.setblocking(False)
+    while len(done) < len(sockets) and time.monotonic() - started < seconds:
+        for i, s in enumerate(sockets):
+            if i in done:
+                continue
+            try:
+                answer = s.recv(4096)
+                done[i] = (time.monotonic() - started, answer)
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                done[i] = (time.monotonic() - started, b"")
+                continue
+            if sent < len(data):
+                try:
+                    s.send(data[sent : sent + 1])
+                except OSError:
+                    pass
+        sent += 1
+        time.sleep(0.2)
+    return done
+
+
+def test_slow_and_numerous_clients_are_bounded_on_a_real_server(server):
+    srv = server("--header-timeout", "1", "--body-timeout", "1", "--max-connections", "64")
+    # 40 clients trickling request headers: each answered 408 and closed after ~1 s.
+    slow_headers = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(40)]
+    assert srv.answers()  # a normal client is served meanwhile
+    done = _trickle(slow_headers, b"GET /api/status HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 200, 8)
+    assert len(done) == 40, f"{40 - len(done)} header tricklers still open after 8 s"
+    assert all(answer.startswith(b"HTTP/1.1 408") and b"request_timeout" in answer for _, answer in done.values())
+    assert max(t for t, _ in done.values()) < 4
+    # 10 clients trickling a body after complete headers: 408 after ~1 s.
+    slow_bodies = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(10)]
+    head = b"POST /api/relay/grant HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+    for s in slow_bodies:
+        s.sendall(head)
+    done = _trickle(slow_bodies, b"{" + b" " * 499, 8)
+    assert len(done) == 10 and all(b" 408 " in a.split(b"\r\n")[0] for _, a in done.values()), done
+    # More connections than allowed: those past 64 are answered 503 at once and closed.
+    idle = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(90)]
+    time.sleep(0.5)
+    refused = []
+    for s in idle:
+        s.settimeout(0.05)
+        try:
+            refused.append(s.recv(4096))
+        except TimeoutError:
+            pass
+    overloaded = [a for a in refused if a.startswith(b"HTTP/1.1 503") and b"overloaded" in a]
+    assert len(overloaded) >= 90 - 64, [a[:40] for a in refused]
+    for s in slow_headers + slow_bodies + idle:
+        s.close()
+    time.sleep(1.5)  # the idle ones' header timeouts have fired
+    assert srv.proc.poll() is None and srv.answers()
+
+
+def test_one_publishers_metadata_uri_cannot_freeze_a_real_server(server, store):
+    """A dataset whose metadata store entry blocks on open (a FIFO; a publisher's "/proc/kmsg" URI did
+    the same before paths were never opened): its page answers without the document, in bounded
+    time, and every other route keeps answering meanwhile and afterwards."""
+    srv = server(env={"CITYLEDGER_METADATA_DIR": str(store[1] / "metadata")})
+    with ThreadPoolExecutor(1) as pool:
+        visitor = pool.submit(srv.get, f"/api/datasets/{N + 1}", 15)
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert srv.answers(timeout=3) and time.monotonic() - started < 3
+        status, page = visitor.result(timeout=15)
+    assert status == 200 and page["metadata"] is None and page["dataset_id"] == N + 1
+    started = time.monotonic()
+    assert srv.get(f"/api/datasets/{N + 1}")[1]["metadata"] is None and time.monotonic() - started < 3
+    assert srv.answers()

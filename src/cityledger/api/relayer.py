@@ -9,14 +9,26 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.types import TxParams
 
+from ..chain.accounts import devnet_accounts
 from ..chain.tx import fees, revert_reason
+from ..config import Network
+from ..query import validate as v
+from ..query.errors import BadInput, RateLimited, Rejected, Unavailable
 from ..signing import (  # the one EIP-712 definition
     GRANT_TYPES,
     REVOKE_TYPES,
@@ -25,8 +37,6 @@ from ..signing import (  # the one EIP-712 definition
     grant_message,
     revoke_message,
 )
-from . import validate as v
-from .errors import BadInput, RateLimited, Rejected, Unavailable
 
 log = logging.getLogger("cityledger.relayer")
 
@@ -39,11 +49,11 @@ class SignedRequest:
     """A relay request after field validation (the form the checks and the contract use)."""
 
     action: str  # "grant" | "revoke"
-    citizen: str
+    citizen: ChecksumAddress
     purpose: bytes
     scope_kind: int
     scope_id: bytes
-    grantee: str
+    grantee: ChecksumAddress
     expiry: int | None
     deadline: int
     signature: bytes
@@ -51,7 +61,7 @@ class SignedRequest:
     nonce: int | None = None  # optional: lets a stale signature get a precise message
 
 
-def parse_request(action: str, body: dict) -> SignedRequest:
+def parse_request(action: str, body: Mapping[str, Any]) -> SignedRequest:
     """Validate the JSON fields of a relay request (types already checked by the Pydantic model)."""
     kind = v.scope_kind(body["scope_kind"])
     if kind is None:
@@ -107,6 +117,8 @@ def typed_digest(req: SignedRequest, *, chain_id: int, contract_address: str, no
     """The EIP-712 digest the citizen's wallet signed (eth_signTypedData_v4)."""
     common = (req.citizen, req.purpose, req.scope_kind, req.scope_id, req.grantee)
     if req.action == "grant":
+        if req.expiry is None:
+            raise BadInput("expiry is required for a grant")
         message, types = grant_message(*common, req.expiry, nonce, req.deadline), GRANT_TYPES
     else:
         message, types = revoke_message(*common, nonce, req.deadline), REVOKE_TYPES
@@ -129,7 +141,7 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
             "signature has a high s value (malleable form); sign again with a standard wallet", code="bad_signature"
         )
     try:
-        return Account._recover_hash(digest, vrs=(v_, r, s))
+        return str(Account._recover_hash(digest, vrs=(v_, r, s)))
     except Exception:  # eth_keys raises BadSignature for points not on the curve
         raise Rejected("signature does not recover to any address", code="bad_signature") from None
 
@@ -137,7 +149,7 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
 class TokenBucket:
     """Per-key token bucket: `per_minute` requests a minute with bursts up to `burst`."""
 
-    def __init__(self, per_minute: float, burst: int | None = None, clock=time.monotonic):
+    def __init__(self, per_minute: float, burst: int | None = None, clock: Callable[[], float] = time.monotonic):
         self.rate = per_minute / 60.0
         self.capacity = float(burst if burst is not None else max(1, int(per_minute)))
         self.clock = clock
@@ -173,17 +185,16 @@ def _charge(bucket: TokenBucket, key: str, message: str) -> None:
         raise RateLimited(f"{message}; retry in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
 
 
-def relayer_account(network):
+def relayer_account(network: Network | None) -> LocalAccount | None:
     """Devnet: account 5 of the mnemonic; otherwise the key in CITYLEDGER_RELAYER_KEY; else None."""
     key = os.environ.get("CITYLEDGER_RELAYER_KEY")
     if key:
         try:
-            return Account.from_key(key)
+            account: LocalAccount = Account.from_key(key)
         except Exception:
             raise Unavailable("CITYLEDGER_RELAYER_KEY is not a valid private key") from None
+        return account
     if network is not None and network.devnet:
-        from ..chain.accounts import devnet_accounts
-
         return devnet_accounts(network)[5]
     return None
 
@@ -198,9 +209,9 @@ class Relayer:
 
     def __init__(
         self,
-        w3,
-        consent_contract,
-        account,
+        w3: Web3,
+        consent_contract: Contract,
+        account: LocalAccount,
         *,
         per_minute: float = 6,
         burst: int | None = None,
@@ -229,7 +240,7 @@ class Relayer:
         fn = self.check_submission(req)
         return self._submit(fn)
 
-    def check(self, req: SignedRequest):
+    def check(self, req: SignedRequest) -> ContractFunction:
         """Everything the contract checks, locally and by eth_call; returns the contract call."""
         self.check_signature(req)
         return self.check_submission(req)
@@ -261,13 +272,17 @@ class Relayer:
                     code="bad_signature",
                 )
 
-    def check_submission(self, req: SignedRequest):
+    def check_submission(self, req: SignedRequest) -> ContractFunction:
         """For a validly signed request: deadline, expiry, and an eth_call of the contract function."""
         head = self.w3.eth.get_block("latest")
         if req.deadline <= head["timestamp"]:
             raise Rejected(f"deadline {req.deadline} has passed (chain time {head['timestamp']})", code="expired")
-        if req.action == "grant" and req.expiry <= head["timestamp"]:
-            raise Rejected("expiry must be in the future", code="bad_request")
+        if req.expiry is not None and req.expiry <= head["timestamp"]:
+            raise Rejected(
+                f"the consent's expiry {req.expiry} is not after chain time {head['timestamp']}: "
+                "sign a grant that ends in the future",
+                code="expired",
+            )
         fn = self._call(req)
         try:
             fn.call({"from": self.account.address})
@@ -278,7 +293,7 @@ class Relayer:
     def _check_erc1271(self, req: SignedRequest, digest: bytes) -> None:
         data = ERC1271_MAGIC + abi_encode(["bytes32", "bytes"], [digest, req.signature])
         try:
-            out = self.w3.eth.call({"to": req.citizen, "data": data})
+            out = bytes(self.w3.eth.call({"to": req.citizen, "data": data}))
         except Exception:
             out = b""
         if bytes(out[:4]) != ERC1271_MAGIC:
@@ -286,27 +301,26 @@ class Relayer:
                 "the citizen's contract wallet does not accept this signature (ERC-1271)", code="bad_signature"
             )
 
-    def _call(self, req: SignedRequest):
+    def _call(self, req: SignedRequest) -> ContractFunction:
         f = self.contract.functions
         common = (req.citizen, req.purpose, req.scope_kind, req.scope_id, req.grantee)
         if req.action == "grant":
             return f.grant_by_sig(*common, req.expiry, req.deadline, req.signature)
         return f.revoke_by_sig(*common, req.deadline, req.signature)
 
-    def _submit(self, fn) -> str:
+    def _submit(self, fn: ContractFunction) -> str:
         # One sender, so transactions are built and sent one at a time (nonce order).
         with self._send_lock:
             sender = self.account.address
             try:
-                tx = fn.build_transaction(
-                    {
-                        "from": sender,
-                        "chainId": self.chain_id,
-                        "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
-                        **fees(self.w3),
-                    }
-                )
-                signed = self.account.sign_transaction(tx)
+                params = {
+                    "from": sender,
+                    "chainId": self.chain_id,
+                    "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
+                    **fees(self.w3),
+                }
+                tx = fn.build_transaction(cast(TxParams, params))
+                signed = self.account.sign_transaction(cast(dict[str, Any], tx))
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             except Exception as exc:
                 log.warning("relay submission failed: %s", exc)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ..query.errors import STATUS
 
 T = TypeVar("T")
 
@@ -12,15 +14,28 @@ Address = str
 Hash = str
 
 
-class ErrorDetail(BaseModel):
-    code: str = Field(
-        description="machine-readable: bad_request, not_found, validation_error, rejected, rate_limited, ..."
+def _error_body(status: int) -> type[BaseModel]:
+    """The error body of one HTTP status: its `code` is one of the codes query.errors.STATUS gives
+    that status (an enum in the OpenAPI schema, so a client can switch on it)."""
+    codes = tuple(code for code, st in STATUS.items() if st == status)
+    one_of: Any = Literal[codes]  # a Literal built from data: a type to pydantic, a value to mypy
+    detail = create_model(
+        f"Error{status}Detail",
+        code=(one_of, Field(description="machine-readable: " + ", ".join(codes))),
+        message=(str, Field(description="what was wrong and what to do")),
     )
-    message: str = Field(description="what was wrong and what to do")
+    return create_model(f"Error{status}", error=(detail, ...))
 
 
-class ErrorBody(BaseModel):
-    error: ErrorDetail
+ERROR_BODIES: dict[int, type[BaseModel]] = {status: _error_body(status) for status in sorted(set(STATUS.values()))}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: one error body per status it can answer."""
+    return {
+        status: {"model": ERROR_BODIES[status], "description": ", ".join(c for c, s in STATUS.items() if s == status)}
+        for status in statuses
+    }
 
 
 class Page(BaseModel, Generic[T]):
@@ -53,7 +68,7 @@ class DeploymentInfo(BaseModel):
     network: str
     rpc_url: str
     start_block: int
-    contracts: dict[str, dict] = Field(description="name -> {address, abi}")
+    contracts: dict[str, dict[str, Any]] = Field(description="name -> {address, abi}")
 
 
 class Purpose(BaseModel):
@@ -97,7 +112,7 @@ class Dataset(BaseModel):
 
 class DatasetDetail(Dataset):
     description: str | None = Field(None, description="dct:description of the verified DCAT document")
-    metadata: dict | None = Field(
+    metadata: dict[str, Any] | None = Field(
         None, description="the DCAT document, when it is in the local metadata store and hashes to metadata_hash"
     )
     attestations: list[Attestation] = Field([], description="the first 100 (see /attestations for the rest)")

@@ -47,6 +47,10 @@ KINDS: dict[str, Kind] = {
     "relay_per_minute": Kind(0.1, 10_000.0),
     "timeout": Kind(1.0, 600.0),  # seconds for one network step (harvest, quality)
     "max_mb": Kind(1, 1 << 20),  # MiB, the largest file a harvest downloads
+    "header_timeout": Kind(0.1, 3600.0),  # serve: seconds for a request's headers
+    "body_timeout": Kind(0.1, 3600.0),  # serve: seconds for a request body
+    "max_connections": Kind(1, 1_000_000),  # serve: open connections
+    "max_body_bytes": Kind(1, 1 << 30),  # serve: request body bytes
 }
 DEFAULT_INT = Kind(0, INT64_MAX)
 DEFAULT_FLOAT = Kind(0.0, 1e9)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,19 +21,38 @@ def serve_cmd(
     relay_per_minute: Annotated[
         float, typer.Option("--relay-per-minute", min=0.1, help="Relayed requests per citizen a minute")
     ] = 6,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option("--header-timeout", help="Seconds for a request's headers ([api])"),
+    ] = None,
+    body_timeout: Annotated[
+        float | None, typer.Option("--body-timeout", help="Seconds for a request body ([api])")
+    ] = None,
+    max_connections: Annotated[
+        int | None, typer.Option("--max-connections", help="Open connections at most ([api])")
+    ] = None,
+    max_body_bytes: Annotated[
+        int | None, typer.Option("--max-body-bytes", help="Request body bytes at most ([api])")
+    ] = None,
 ) -> None:
     """Serve the query API (OpenAPI at /docs), the signed-consent relayer and the web page."""
     import dataclasses
     import gc
     import os
 
-    import uvicorn
-
     from ..api.app import create_app
+    from ..api.server import serve
     from ..config import config
 
     cfg = config()
-    cfg = dataclasses.replace(cfg, api_host=host or cfg.api_host, api_port=port or cfg.api_port)
+    given: dict[str, Any] = {
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+        "max_connections": max_connections,
+        "max_body_bytes": max_body_bytes,
+    }
+    limits = dataclasses.replace(cfg.api_limits, **{k: v for k, v in given.items() if v is not None})
+    cfg = dataclasses.replace(cfg, api_host=host or cfg.api_host, api_port=port or cfg.api_port, api_limits=limits)
     origins = cors_origin or (
         os.environ["CITYLEDGER_CORS_ORIGINS"].split(",") if os.environ.get("CITYLEDGER_CORS_ORIGINS") else None
     )
@@ -41,7 +60,7 @@ def serve_cmd(
     # Everything loaded so far lives as long as the process: keep it out of the GC's scans (shorter pauses).
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=cfg.api_host, port=cfg.api_port, log_level="info", access_log=False)
+    serve(app, cfg.api_host, cfg.api_port, cfg.api_limits)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,11 +1,11 @@
-"""DCAT summaries of the indexed datasets: the one implementation of "the verified DCAT document of a
-dataset version" (used here by the indexer and by the API, which imports it; never the reverse).
+"""DCAT summaries of the indexed datasets.
 
-A document counts only when its bytes hash to the `metadata_hash` registered on chain. It is read
-from the content-addressed metadata store (`cityledger://metadata/<hash>` URIs, what `cityledger
-publish` registers) or from a local file path; `s3://`, `ipfs://` and `https://` locations are not
-fetched (no outbound requests): their datasets have no summary until the document is copied into the
-local store (picked up by the next `cityledger index` start).
+A document counts only when its bytes hash to the `metadata_hash` registered on chain. It is read by
+the one bounded loader the API uses too (`cityledger.datasets.store.load_verified`, here with its
+timeout): only from the content-addressed metadata store (`cityledger://metadata/<hash>` URIs, what
+`cityledger publish` registers), never from a path a publisher registered; `s3://`, `ipfs://` and
+`https://` locations are not fetched (no outbound requests): their datasets have no summary until
+the document is copied into the local store (picked up by the next `cityledger index` start).
 
 `enrich(engine, metadata_dir)` writes the searchable fields of every newly verified document into
 `dataset_metadata`, keyed by the metadata hash. Content-addressed: a row is true for every dataset
@@ -14,24 +14,19 @@ with that hash on any branch, so reorg rollbacks leave the table alone.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from sqlalchemy import Engine, and_, exists, select
 
-from ..datasets.store import URI_PREFIX, MetadataStore, metadata_dir
+from ..datasets.store import MetadataStore, load_verified_within, metadata_dir
 from ..errors import CityLedgerError
-from ..fingerprint.hashing import parse_hash
 from .models import Dataset, DatasetMetadata
 
 log = logging.getLogger("cityledger.metadata")
 
-MAX_FILE_BYTES = 1 << 20
 # Bounds of the stored text (the full document stays in the metadata store).
 MAX_TITLE = 500
 MAX_TEXT = 4000
@@ -40,62 +35,6 @@ MAX_TEXT = 4000
 def store_dir(data_dir: Path) -> Path:
     """`<data_dir>/metadata`, or CITYLEDGER_METADATA_DIR (as `cityledger publish` writes it)."""
     return metadata_dir(data_dir=Path(data_dir))
-
-
-# ---------------------------------------------------------------- verified loading
-
-
-def load_verified(uri: str, want: str, store: MetadataStore, project_root: Path) -> dict | None:
-    """The DCAT dict behind `uri` if its bytes hash to `want` (the registered 0x metadata hash), else
-    None: missing, altered, not JSON, or not local (s3://, ipfs://, https:// are not fetched)."""
-    want = (want or "").lower()
-    uri = uri or ""
-    if uri.startswith(URI_PREFIX):
-        return _from_store(uri, want, store)
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file"):
-        return _from_file(Path(unquote(parsed.path if parsed.scheme == "file" else uri)), want, Path(project_root))
-    return None
-
-
-def _from_store(uri: str, want: str, store: MetadataStore) -> dict | None:
-    try:
-        digest = parse_hash(uri[len(URI_PREFIX) :], "metadata hash")
-    except CityLedgerError:
-        return None
-    if "0x" + digest.hex() != want:
-        log.warning("metadata URI %s names another hash than the registered %s: not used", uri, want)
-        return None
-    try:
-        doc = store.get(digest)  # checks the bytes against the hash
-    except CityLedgerError as exc:
-        if store.has(digest):  # present but altered (missing is normal: another machine published)
-            log.warning("%s", exc)
-        return None
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) else None
-
-
-def _from_file(path: Path, want: str, project_root: Path) -> dict | None:
-    """A local path (the registered hash may be the file's SHA-256 or keccak)."""
-    if not path.is_absolute():
-        path = project_root / path
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    from eth_utils import keccak
-
-    if want not in ("0x" + hashlib.sha256(data).hexdigest(), "0x" + keccak(data).hex()):
-        return None
-    try:
-        out = json.loads(data)
-    except ValueError:
-        return None
-    return out if isinstance(out, dict) else None
 
 
 # ---------------------------------------------------------------- summary
@@ -190,8 +129,7 @@ def enrich(
     `blocks=(first, last)` limits the look to datasets registered in those blocks (the after-commit
     hook: an index range scan, nothing to do when the batch registered nothing); without it every
     dataset is considered (the backfill at start, which also retries documents missing before)."""
-    store = MetadataStore(Path(metadata_dir))
-    root = Path(project_root) if project_root is not None else Path.cwd()
+    store = MetadataStore(Path(metadata_dir))  # project_root: no longer used (no path is read)
     D, M = Dataset.__table__, DatasetMetadata.__table__
     query = (
         select(D.c.metadata_hash, D.c.metadata_uri)
@@ -207,7 +145,7 @@ def enrich(
     for mhash, uri in candidates:
         if mhash in rows:
             continue  # another URI of the same document already verified
-        doc = load_verified(uri, mhash, store, root)
+        doc = load_verified_within(uri, mhash, store)
         if doc is not None:
             rows[mhash] = metadata_row(mhash, doc)
     out.skipped = [uri for mhash, uri in candidates if mhash not in rows]

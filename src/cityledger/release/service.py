@@ -13,19 +13,26 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import RowMapping, select
 from sqlalchemy.engine import Connection
+from web3 import Web3
+from web3.contract import Contract
 
 from .. import codes
-from ..api import queries
-from ..api import validate as v
-from ..api.errors import BadInput, NotFound
+from ..chain.accounts import deployer_account, devnet_accounts
+from ..chain.tx import transact
+from ..config import Network
 from ..errors import CityLedgerError
 from ..fingerprint.consent_tree import ConsentTree
 from ..fingerprint.hashing import check_readable_file, sha256_file
+from ..query import queries
+from ..query import validate as v
+from ..query.errors import BadInput, NotFound
 from .snapshots import write_snapshot
 
 SUBJECT_COLUMN = "subject"
@@ -60,9 +67,9 @@ class PreparedRelease:
         return "0x" + hashlib.sha256(self.data).hexdigest()
 
 
-def _lineage_forward(conn: Connection, start_id: int) -> dict[int, dict]:
+def _lineage_forward(conn: Connection, start_id: int) -> dict[int, RowMapping]:
     """The version `start_id` and every later version of it, by id."""
-    out = {}
+    out: dict[int, RowMapping] = {}
     row = conn.execute(select(queries.D).where(queries.D.c.id == start_id)).mappings().first()
     while row is not None and row["id"] not in out:
         out[row["id"]] = row
@@ -109,7 +116,7 @@ def prepare(
     purpose: str,
     file: str | Path,
     block: int | None = None,
-    rpc_timestamp=None,
+    rpc_timestamp: Callable[[int], int] | None = None,
 ) -> PreparedRelease:
     """Check the request against the index and filter the file (nothing is written)."""
     access = conn.execute(select(queries.AC).where(queries.AC.c.id == access_id)).mappings().first()
@@ -151,7 +158,7 @@ def prepare(
     )
     header, rows, subjects, delimiter = read_subject_table(path)
     kept, included, excluded = [], set(), set()
-    for row, subject in zip(rows, subjects):
+    for row, subject in zip(rows, subjects, strict=True):
         if subject in consenting:
             kept.append(row)
             included.add(subject)
@@ -159,7 +166,8 @@ def prepare(
             excluded.add(subject)
     if not included:
         raise CityLedgerError(
-            f"no subject in {path.name} has an active consent for this release at block {snapshot_block}: nothing to release"
+            f"no subject in {path.name} has an active consent for this release at block {snapshot_block}: "
+            "nothing to release"
         )
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
@@ -209,10 +217,10 @@ def write(prepared: PreparedRelease, data_dir: Path, out: Path | None = None) ->
     return out, snap
 
 
-def log_on_chain(w3, access_contract, account, prepared: PreparedRelease) -> tuple[int, str]:
+def log_on_chain(
+    w3: Web3, access_contract: Contract, account: LocalAccount, prepared: PreparedRelease
+) -> tuple[int, str]:
     """AccessRegistry.log_release from the publisher's account; returns (release_id, tx_hash)."""
-    from ..chain.tx import transact
-
     if account.address.lower() != prepared.publisher:
         raise CityLedgerError(
             f"the release must be logged by the dataset's publisher {prepared.publisher}, not {account.address}"
@@ -236,11 +244,9 @@ def log_on_chain(w3, access_contract, account, prepared: PreparedRelease) -> tup
     return release_id, "0x" + bytes(receipt["transactionHash"]).hex()
 
 
-def publisher_account(network, publisher: str):
+def publisher_account(network: Network, publisher: str) -> LocalAccount:
     """The publisher's signing account: on a devnet the mnemonic account with that address;
     elsewhere the configured key (keystore or CITYLEDGER_PRIVATE_KEY), which must be the publisher's."""
-    from ..chain.accounts import deployer_account, devnet_accounts
-
     if network.devnet:
         for acct in devnet_accounts(network):
             if acct.address.lower() == publisher:

@@ -8,6 +8,7 @@ import json
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from ..chain.util import write_json_atomic
 from ..fingerprint.consent_tree import ConsentTree, consent_leaf
@@ -24,7 +25,7 @@ def snapshot_path(data_dir: Path, consent_root: str) -> Path:
     return snapshots_dir(data_dir) / f"{consent_root.lower()}.json"
 
 
-def write_snapshot(data_dir: Path, tree: ConsentTree, meta: dict) -> Path:
+def write_snapshot(data_dir: Path, tree: ConsentTree, meta: dict[str, Any]) -> Path:
     root = "0x" + tree.root.hex()
     path = snapshot_path(data_dir, root)
     write_json_atomic(

@@ -1,0 +1,83 @@
+"""Consent: counts per dataset, a citizen's consents and "who used my data", one consent's state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from ... import codes
+from ...query import queries
+from ...query import validate as v
+from ...query.errors import BadInput
+from .. import schemas as s
+from ..deps import Conn, Svc
+from ..relayer import consent_key_hex
+from .common import ERRORS, AsOf, DatasetRef, PageNo, PageSize, dataset_ref, maybe_slow, paged
+
+router = APIRouter(tags=["consent"])
+
+
+@router.get("/api/datasets/{ref}/consent-counts", response_model=s.ConsentCounts, responses=ERRORS)
+async def consent_counts(c: Conn, svc: Svc, ref: DatasetRef, as_of_block: AsOf = None) -> dict[str, Any]:
+    return await maybe_slow(
+        as_of_block, queries.dataset_consent_counts, c, dataset_ref(ref), as_of_block, svc.chain.timestamp
+    )
+
+
+@router.get("/api/citizens/{address}/consents", response_model=s.Page[s.Consent], responses=ERRORS)
+async def citizen_consents(
+    c: Conn,
+    svc: Svc,
+    address: str,
+    state: Annotated[str | None, Query(description="active | expired | revoked | all")] = None,
+    as_of_block: AsOf = None,
+    page: PageNo = 1,
+    page_size: PageSize = 100,
+) -> dict[str, Any]:
+    st = v.choice(state, ("active", "expired", "revoked", "all"), "state")
+    out = await maybe_slow(
+        as_of_block,
+        queries.citizen_consents,
+        c,
+        v.address(address, "citizen"),
+        state=st,
+        block=as_of_block,
+        rpc_timestamp=svc.chain.timestamp,
+        page=page,
+        page_size=page_size,
+    )
+    return paged(out)
+
+
+@router.get("/api/citizens/{address}/used", response_model=s.Page[s.UsedRelease], responses=ERRORS)
+async def citizen_used(
+    c: Conn, svc: Svc, address: str, page: PageNo = 1, page_size: PageSize = 100
+) -> list[dict[str, Any]] | dict[str, Any]:
+    return queries.used_by(c, svc.snapshots, v.address(address, "citizen"), page=page, page_size=page_size)
+
+
+@router.get("/api/consents/check", response_model=s.ConsentCheck, responses=ERRORS)
+async def consent_check(
+    c: Conn,
+    svc: Svc,
+    citizen: Annotated[str, Query(description="citizen address")],
+    purpose: Annotated[str, Query(description="DPV purpose name or 0x hash")],
+    scope_kind: Annotated[str, Query(description="dataset | publisher | domain (or 1..3)")],
+    scope_id: Annotated[str, Query(description="0x bytes32, or a dataset id / publisher address / domain")],
+    grantee: Annotated[str, Query(description="grantee address (0x000...0: any researcher)")] = codes.ANY_RESEARCHER,
+    as_of_block: AsOf = None,
+) -> dict[str, Any]:
+    kind = v.scope_kind(scope_kind)
+    if kind is None:  # the parameter is required, so only an empty value gets here
+        raise BadInput("scope_kind must be dataset, publisher or domain (1, 2 or 3), got ''")
+    key = consent_key_hex(
+        v.address(citizen, "citizen"),
+        v.purpose(purpose),
+        kind,
+        v.scope_id(kind, scope_id),
+        v.address(grantee, "grantee"),
+    )
+    return await maybe_slow(
+        as_of_block, queries.consent_check, c, key=key, block=as_of_block, rpc_timestamp=svc.chain.timestamp
+    )

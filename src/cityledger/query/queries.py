@@ -1,0 +1,705 @@
+"""The read queries over the indexer's store, shared by the HTTP API and the CLI.
+
+Every function takes a SQLAlchemy Connection and already-validated arguments (see validate.py)
+and returns plain dicts shaped as the API's response models (api/schemas.py). The store is read-only here.
+
+"As of block B": the consent history (`consent_events`, append-only) is replayed up to B; a consent
+is active at B iff its last event at or before B is a grant whose expiry is after B's timestamp,
+as the contract's `block.timestamp < expiry`. Without a block, the current-state tables answer as
+of the last indexed block.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, FromClause, RowMapping, Select, Subquery, and_, bindparam, func, or_, select
+from sqlalchemy.engine import Connection
+
+from .. import codes
+from ..config import Network
+from ..indexer import models as m
+from ..indexer.metadata import summary
+from ..indexer.sync import CONTRACT_COLUMNS
+from . import validate as v
+from .errors import BadInput, NotFound
+
+D = m.Dataset.__table__
+DM = m.DatasetMetadata.__table__
+A = m.Attestation.__table__
+C = m.Consent.__table__
+CE = m.ConsentEvent.__table__
+AC = m.Access.__table__
+R = m.Release.__table__
+RR = m.RightsRequest.__table__
+RE = m.RoleEvent.__table__
+ROLES = m.Role.__table__
+CP = m.Checkpoint.__table__
+B = m.Block.__table__
+
+# Hot statements built once: SQLAlchemy then reuses their cache keys and compiled forms, which is
+# most of the cost of a point query (the SQLite lookup itself takes tens of microseconds).
+_CHECKPOINT = select(CP).where(CP.c.id == 1)
+_LAST_BLOCK = select(CP.c.block_number).where(CP.c.id == 1)
+_BLOCK_TS = select(B.c.timestamp).where(B.c.number == bindparam("n"))
+# A dataset row with the DCAT summary the indexer stored for its metadata hash (NULLs when none).
+_WITH_SUMMARY = D.outerjoin(DM, DM.c.metadata_hash == D.c.metadata_hash)
+_DATASET_COLUMNS = select(D, DM.c.title, DM.c.description).select_from(_WITH_SUMMARY)
+_DATASET_BY_ID = _DATASET_COLUMNS.where(D.c.id == bindparam("ref"))
+_DATASET_BY_HASH = _DATASET_COLUMNS.where(D.c.content_hash == bindparam("ref"))
+_CONSENTS_OF = select(C).where(C.c.citizen == bindparam("citizen")).order_by(C.c.granted_block.desc())
+_CONSENT_BY_KEY = select(C.c.expiry, C.c.revoked_block).where(C.c.key == bindparam("key"))
+
+Row = RowMapping  # a store row
+Out = dict[str, Any]  # an answer, shaped as the API's response models
+RpcTimestamp = Callable[[int], int] | None  # a block's timestamp from the node, when the index lacks it
+MetadataLoader = Callable[[Row], dict[str, Any] | None]  # a dataset row -> its verified DCAT document
+
+
+class Snapshots(Protocol):
+    """The consent snapshots on disk (release.snapshots.SnapshotIndex)."""
+
+    def roots_of(self, address: str) -> set[str]: ...
+
+    def proof(self, consent_root: str, address: str) -> tuple[str, list[str]]: ...
+
+
+SCOPE_NAMES = {v_: k for k, v_ in codes.SCOPES.items()}
+ZERO = codes.ANY_RESEARCHER
+
+
+def page_of(items: list[Out], page: int, page_size: int) -> Out:
+    """One page of a list already built in Python (lineages, snapshot proofs)."""
+    start = (page - 1) * page_size
+    return {"items": items[start : start + page_size], "page": page, "page_size": page_size, "total": len(items)}
+
+
+def _paged(conn: Connection, query: Select[Any], order: list[Any], page: int, page_size: int) -> Out:
+    total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = conn.execute(query.order_by(*order).limit(page_size).offset((page - 1) * page_size)).mappings().all()
+    return {"rows": rows, "page": page, "page_size": page_size, "total": total}
+
+
+# ---------------------------------------------------------------- sync state and time
+
+
+def checkpoint(conn: Connection) -> Out | None:
+    row = conn.execute(_CHECKPOINT).mappings().first()
+    return dict(row) if row else None
+
+
+def index_status(conn: Connection, head: int | None, network: Network, confirmations: int) -> Out:
+    """Where the index is against the node: `head` from the RPC (None if it does not answer; then
+    the head the indexer saw last)."""
+    cp = checkpoint(conn)
+    reachable = head is not None
+    if head is None and cp is not None:
+        head = cp["head_block"]
+    last = cp["block_number"] if cp else None
+    finalized = cp["finalized_block"] if cp else None
+    if cp and reachable:
+        finalized = min(last, max(head - cp["confirmations"], 0))
+    return {
+        "chain_id": cp["chain_id"] if cp else network.chain_id,
+        "network": network.name,
+        "rpc_reachable": reachable,
+        "head_block": head,
+        "last_indexed_block": last,
+        "last_indexed_hash": cp["block_hash"] if cp else None,
+        "finalized_block": finalized,
+        "confirmations": cp["confirmations"] if cp else confirmations,
+        "lag": (head - last) if head is not None and last is not None else None,
+        "contracts": {name: cp[col] for name, col in CONTRACT_COLUMNS.items()} if cp else {},
+    }
+
+
+def block_timestamp(conn: Connection, block: int, rpc_timestamp: RpcTimestamp = None) -> int:
+    """The timestamp of an indexed block: the blocks table (recent window), else the node
+    (`rpc_timestamp(block)`), else the latest indexed event at or before it (a lower bound)."""
+    ts = conn.execute(_BLOCK_TS, {"n": block}).scalar()
+    if ts is not None:
+        return int(ts)
+    if rpc_timestamp is not None:
+        try:
+            return int(rpc_timestamp(block))
+        except Exception:  # the node is down or pruned: fall back to the index
+            pass
+    best = None
+    for table, col in ((CE, CE.c.timestamp), (RE, RE.c.timestamp), (R, R.c.timestamp), (D, D.c.registered_at)):
+        bcol = table.c.block_number if "block_number" in table.c else table.c.registered_block
+        t = conn.execute(select(func.max(col)).where(bcol <= block)).scalar()
+        if t is not None and (best is None or t > best):
+            best = t
+    if best is None:
+        raise BadInput(f"block {block}: its timestamp is unknown (not in the index and the node does not answer)")
+    return int(best)
+
+
+def resolve_block(conn: Connection, block: int | None, rpc_timestamp: RpcTimestamp = None) -> tuple[int, int]:
+    """(block, timestamp) for an "as of" query: the last indexed block by default; a block past
+    the index is refused (the answer would be a guess)."""
+    block, ts, _ = _resolve(conn, block, rpc_timestamp)
+    return block, ts
+
+
+def _resolve(conn: Connection, block: int | None, rpc_timestamp: RpcTimestamp = None) -> tuple[int, int, bool]:
+    """(block, timestamp, whether it is the last indexed block: the current-state tables answer)."""
+    last = conn.execute(_LAST_BLOCK).scalar()
+    if last is None:
+        if block is None:
+            return 0, int(time.time()), True
+        raise BadInput("the index is empty: no block can be queried yet")
+    if block is None:
+        block = last
+    elif block > last:
+        raise BadInput(
+            f"as_of_block {block} is past the last indexed block {last}; retry when the indexer has caught up"
+        )
+    return block, block_timestamp(conn, block, rpc_timestamp), block == last
+
+
+# ---------------------------------------------------------------- datasets
+
+
+def dataset_status(row: Row) -> str:
+    if row["status"] == codes.STATUS_WITHDRAWN:
+        return "withdrawn"
+    return "superseded" if row["successor"] is not None else "active"
+
+
+def dataset_out(row: Row) -> Out:
+    return {
+        "dataset_id": row["id"],
+        "content_hash": row["content_hash"],
+        "publisher": row["publisher"],
+        "metadata_hash": row["metadata_hash"],
+        "metadata_uri": row["metadata_uri"],
+        "domain": codes.DOMAIN_NAMES.get(row["domain"], str(row["domain"])),
+        "domain_code": row["domain"],
+        "personal_data": bool(row["personal_data"]),
+        "version": row["version"],
+        "supersedes": row["supersedes"],
+        "successor": row["successor"],
+        "status": dataset_status(row),
+        "withdrawn_reason_hash": row["withdrawn_reason"],
+        "registered_block": row["registered_block"],
+        "registered_at": row["registered_at"],
+        "tx_hash": row["registered_tx"],
+        "title": row.get("title"),  # present when the query joined the DCAT summary
+    }
+
+
+def parse_time(value: str | None, name: str) -> int | None:
+    """A unix time in seconds or an ISO date/time (UTC unless it says otherwise)."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        if int(text) > v.ID_MAX:
+            raise BadInput(f"{name} is too large for a unix time: {text[:40]}")
+        return int(text)
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{name} must be a unix time or an ISO date (2024-05-31), got {text[:40]!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return int(when.timestamp())
+
+
+def list_datasets(
+    conn: Connection,
+    *,
+    q: str | None = None,
+    domain: int | None = None,
+    publisher: str | None = None,
+    status: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> Out:
+    query = select(D, DM.c.title).select_from(_WITH_SUMMARY)
+    if q:
+        text = q.strip()
+        if text.lower().startswith("0x"):
+            query = query.where(D.c.content_hash.startswith(text.lower()))
+        elif text:
+            # The DCAT title, description and keywords (stored casefolded by the indexer) or the URI.
+            # A substring LIKE scans the datasets: fine at city scale (docs/API.md has the scale path).
+            query = query.where(
+                or_(
+                    DM.c.search_text.contains(text.casefold(), autoescape=True),
+                    func.lower(D.c.metadata_uri).contains(text.lower(), autoescape=True),
+                )
+            )
+    if domain is not None:
+        query = query.where(D.c.domain == domain)
+    if publisher:
+        query = query.where(D.c.publisher == publisher)
+    if status == "active":
+        query = query.where(D.c.status == codes.STATUS_ACTIVE, D.c.successor.is_(None))
+    elif status == "superseded":
+        query = query.where(D.c.successor.is_not(None))
+    elif status == "withdrawn":
+        query = query.where(D.c.status == codes.STATUS_WITHDRAWN)
+    if since is not None:
+        query = query.where(D.c.registered_at >= since)
+    if until is not None:
+        query = query.where(D.c.registered_at < until)
+    out = _paged(conn, query, [D.c.id.desc()], page, page_size)
+    out["items"] = [dataset_out(r) for r in out.pop("rows")]
+    return out
+
+
+def _dataset_row(conn: Connection, ref: int | str) -> Row:
+    """A dataset row by id (int) or by content hash (0x str); NotFound otherwise."""
+    if isinstance(ref, str):
+        row = conn.execute(_DATASET_BY_HASH, {"ref": ref}).mappings().first()
+        what = f"content hash {ref}"
+    else:
+        row = conn.execute(_DATASET_BY_ID, {"ref": ref}).mappings().first()
+        what = f"id {ref}"
+    if row is None:
+        raise NotFound(f"no dataset with {what} in the index")
+    return row
+
+
+def attestation_out(row: Row) -> Out:
+    return {
+        "attestation_id": row["id"],
+        "dataset_id": row["dataset_id"],
+        "auditor": row["auditor"],
+        "kind": codes.ATTESTATION_KIND_NAMES.get(row["kind"], str(row["kind"])),
+        "kind_code": row["kind"],
+        "report_hash": row["report_hash"],
+        "active": bool(row["active"]),
+        "block_number": row["added_block"],
+        "tx_hash": row["added_tx"],
+    }
+
+
+def attestations(conn: Connection, ref: int | str, page: int = 1, page_size: int = 100) -> Out:
+    """A page of the attestations of one version, oldest first."""
+    return _attestations_of(conn, _dataset_row(conn, ref)["id"], page, page_size)
+
+
+def _attestations_of(conn: Connection, dataset_id: int, page: int, page_size: int) -> Out:
+    out = _paged(conn, select(A).where(A.c.dataset_id == dataset_id), [A.c.id], page, page_size)
+    out["items"] = [attestation_out(r) for r in out.pop("rows")]
+    return out
+
+
+def dataset(conn: Connection, ref: int | str, metadata_loader: MetadataLoader | None = None) -> Out:
+    """One version with its first attestations and its verified DCAT document (from the loader)."""
+    row = dataset_row(conn, ref)
+    return dataset_detail(conn, row, metadata_loader(row) if metadata_loader else None)
+
+
+def dataset_row(conn: Connection, ref: int | str) -> Row:
+    """A dataset row by id (int) or content hash (0x str), with its DCAT summary; NotFound otherwise."""
+    return _dataset_row(conn, ref)
+
+
+def dataset_detail(conn: Connection, row: Row, doc: dict[str, Any] | None) -> Out:
+    """`dataset`'s answer for a row and its document (the API reads the document off its loop)."""
+    out = dataset_out(row)
+    # The first page only: /attestations pages through the rest.
+    first = _attestations_of(conn, row["id"], page=1, page_size=v.MAX_PAGE_SIZE)
+    out["attestations"], out["attestations_total"] = first["items"], first["total"]
+    out["metadata"] = doc
+    if doc is not None:
+        info = summary(doc)
+        out["title"], out["description"] = info["title"], info["description"]
+    else:  # the summary the indexer verified against the same hash (the file may be elsewhere now)
+        out["title"], out["description"] = row["title"], row["description"]
+    return out
+
+
+def versions(conn: Connection, ref: int | str) -> list[Out]:
+    """The whole lineage of a version, oldest first (supersedes links back, successor links forward)."""
+    row = _dataset_row(conn, ref)
+    chain = [row]
+    seen = {row["id"]}
+    while chain[0]["supersedes"] is not None and chain[0]["supersedes"] not in seen:
+        prev = conn.execute(_DATASET_BY_ID, {"ref": chain[0]["supersedes"]}).mappings().first()
+        if prev is None:
+            break
+        seen.add(prev["id"])
+        chain.insert(0, prev)
+    while chain[-1]["successor"] is not None and chain[-1]["successor"] not in seen:
+        nxt = conn.execute(_DATASET_BY_ID, {"ref": chain[-1]["successor"]}).mappings().first()
+        if nxt is None:
+            break
+        seen.add(nxt["id"])
+        chain.append(nxt)
+    return [dataset_out(r) for r in chain]
+
+
+def verify(conn: Connection, content_hash: str) -> Out:
+    row = conn.execute(select(D).where(D.c.content_hash == content_hash)).mappings().first()
+    if row is None:
+        return {"content_hash": content_hash, "state": "not_registered"}
+    state = dataset_status(row)
+    latest = versions(conn, row["id"])[-1]["dataset_id"] if row["successor"] is not None else row["id"]
+    return {
+        "content_hash": content_hash,
+        "state": "registered" if state == "active" else state,
+        "dataset_id": row["id"],
+        "superseded_by": row["successor"],
+        "latest_version": latest,
+        "publisher": row["publisher"],
+        "registered_block": row["registered_block"],
+    }
+
+
+# ---------------------------------------------------------------- consent
+
+
+def covering_scopes(ds_row: Row) -> list[tuple[int, str]]:
+    """The (scope_kind, scope_id) pairs whose consent covers a dataset version."""
+    return [
+        (codes.SCOPE_DATASET, v.pad32(int(ds_row["id"]))),
+        (codes.SCOPE_PUBLISHER, v.pad32(ds_row["publisher"])),
+        (codes.SCOPE_DOMAIN, v.pad32(int(ds_row["domain"]))),
+    ]
+
+
+def _scope_filter(table: FromClause, scopes: list[tuple[int, str]]) -> ColumnElement[bool]:
+    return or_(*[and_(table.c.scope_kind == k, table.c.scope_id == s) for k, s in scopes])
+
+
+def _latest_events(conn_where: list[ColumnElement[bool]], block: int) -> Subquery:
+    """A subquery: the last consent event per key at or before `block`, among events matching."""
+    ranked = (
+        select(
+            CE,
+            func.row_number()
+            .over(partition_by=CE.c.key, order_by=(CE.c.block_number.desc(), CE.c.log_index.desc()))
+            .label("rn"),
+        )
+        .where(CE.c.block_number <= block, *conn_where)
+        .subquery()
+    )
+    return select(ranked).where(ranked.c.rn == 1).subquery()
+
+
+def consent_state(action: str, expiry: int, now: int) -> str:
+    if action == "revoke" or expiry == 0:
+        return "revoked"
+    return "active" if now < expiry else "expired"
+
+
+def consent_out(row: Row, state: str, block_number: int, granted_at: int | None) -> Out:
+    return {
+        "key": row["key"],
+        "citizen": row["citizen"],
+        "purpose": row["purpose"],
+        "purpose_name": v.purpose_name(row["purpose"]),
+        "scope_kind": SCOPE_NAMES.get(row["scope_kind"], str(row["scope_kind"])),
+        "scope_kind_code": row["scope_kind"],
+        "scope_id": row["scope_id"],
+        "grantee": row["grantee"],
+        "any_researcher": row["grantee"] == ZERO,
+        "expiry": row["expiry"],
+        "nonce": row["nonce"],
+        "state": state,
+        "granted_at": granted_at,
+        "block_number": block_number,
+        "submitted_by": row["submitted_by"],
+    }
+
+
+def dataset_consent_counts(
+    conn: Connection, ref: int | str, block: int | None, rpc_timestamp: RpcTimestamp = None
+) -> Out:
+    """Citizens with at least one active consent covering the dataset, per purpose, as of a block."""
+    row = _dataset_row(conn, ref)
+    block, now, latest = _resolve(conn, block, rpc_timestamp)
+    scopes = covering_scopes(row)
+    if latest:
+        query = (
+            select(C.c.purpose, func.count(func.distinct(C.c.citizen)))
+            .where(_scope_filter(C, scopes), C.c.expiry > now)
+            .group_by(C.c.purpose)
+        )
+    else:
+        last = _latest_events([_scope_filter(CE, scopes)], block)
+        query = (
+            select(last.c.purpose, func.count(func.distinct(last.c.citizen)))
+            .where(last.c.action == "grant", last.c.expiry > now)
+            .group_by(last.c.purpose)
+        )
+    counts = [
+        {"purpose": p, "purpose_name": v.purpose_name(p), "active": n}
+        for p, n in sorted(conn.execute(query).all(), key=lambda t: (-t[1], t[0]))
+    ]
+    return {"dataset_id": row["id"], "as_of_block": block, "counts": counts}
+
+
+def _last_block(conn: Connection) -> int | None:
+    return conn.execute(_LAST_BLOCK).scalar()
+
+
+def citizen_consents(
+    conn: Connection,
+    citizen: str,
+    *,
+    state: str | None = None,
+    block: int | None = None,
+    rpc_timestamp: RpcTimestamp = None,
+    page: int = 1,
+    page_size: int = 100,
+) -> Out:
+    block, now, latest = _resolve(conn, block, rpc_timestamp)
+    if latest:
+        rows = conn.execute(_CONSENTS_OF, {"citizen": citizen}).mappings().all()
+        items = [
+            consent_out(
+                r,
+                consent_state(
+                    "revoke" if r["revoked_block"] is not None and r["expiry"] == 0 else "grant", r["expiry"], now
+                ),
+                r["updated_block"],
+                r["granted_at"],
+            )
+            for r in rows
+        ]
+    else:
+        last = _latest_events([CE.c.citizen == citizen], block)
+        rows = conn.execute(select(last).order_by(last.c.block_number.desc())).mappings().all()
+        items = [
+            consent_out(
+                r, consent_state(r["action"], r["expiry"], now), r["block_number"], _granted_at(conn, r["key"], block)
+            )
+            for r in rows
+        ]
+    if state and state != "all":
+        items = [i for i in items if i["state"] == state]
+    return {**page_of(items, page, page_size), "as_of_block": block}
+
+
+def _granted_at(conn: Connection, key: str, block: int) -> int | None:
+    return conn.execute(
+        select(func.max(CE.c.timestamp)).where(CE.c.key == key, CE.c.action == "grant", CE.c.block_number <= block)
+    ).scalar()
+
+
+def consent_check(conn: Connection, *, key: str, block: int | None = None, rpc_timestamp: RpcTimestamp = None) -> Out:
+    """Is the consent with this key active as of a block (the contract's is_active, from the index)."""
+    block, now, latest = _resolve(conn, block, rpc_timestamp)
+    if latest:
+        row = conn.execute(_CONSENT_BY_KEY, {"key": key}).first()
+        action = None if row is None else ("revoke" if row.expiry == 0 else "grant")
+        expiry = None if row is None else row.expiry
+    else:
+        row = conn.execute(
+            select(CE.c.action, CE.c.expiry)
+            .where(CE.c.key == key, CE.c.block_number <= block)
+            .order_by(CE.c.block_number.desc(), CE.c.log_index.desc())
+            .limit(1)
+        ).first()
+        action = None if row is None else row.action
+        expiry = None if row is None else row.expiry
+    state = "never_granted" if action is None or expiry is None else consent_state(action, expiry, now)
+    return {"active": state == "active", "as_of_block": block, "key": key, "expiry": expiry, "state": state}
+
+
+def held_role(conn: Connection, account: str, role: int, block: int | None) -> bool:
+    """Whether `account` held `role` at `block` (None: now), from the role history."""
+    query = select(RE.c.action).where(RE.c.account == account, RE.c.role == role)
+    if block is not None:
+        query = query.where(RE.c.block_number <= block)
+    last = conn.execute(query.order_by(RE.c.block_number.desc(), RE.c.log_index.desc()).limit(1)).scalar()
+    return last == "grant"
+
+
+def consenting_citizens(
+    conn: Connection, *, dataset_row: Row, purpose: str, grantee: str, block: int, now: int
+) -> set[str]:
+    """Citizens whose consent, as of `block`, covers (dataset, purpose, grantee): scope the dataset,
+    its publisher or its domain; grantee the address itself or ANY_RESEARCHER if it held the
+    researcher role at that block."""
+    grantees = [grantee]
+    if grantee != ZERO and held_role(conn, grantee, codes.ROLE_RESEARCHER, block):
+        grantees.append(ZERO)
+    latest = _latest_events(
+        [_scope_filter(CE, covering_scopes(dataset_row)), CE.c.purpose == purpose, CE.c.grantee.in_(grantees)], block
+    )
+    rows = conn.execute(select(latest.c.citizen).where(latest.c.action == "grant", latest.c.expiry > now)).scalars()
+    return set(rows)
+
+
+def consent_timeline(conn: Connection, days: int | None = None) -> list[Out]:
+    day = (CE.c.timestamp // 86400).label("day")
+    query = select(day, CE.c.action, func.count()).group_by(day, CE.c.action).order_by(day)
+    if days:
+        last = conn.execute(select(func.max(CE.c.timestamp))).scalar() or 0
+        query = query.where(CE.c.timestamp >= last - days * 86400)
+    points: dict[int, Out] = {}
+    for d, action, n in conn.execute(query):
+        p = points.setdefault(int(d), {"day": _day(int(d)), "grants": 0, "revocations": 0})
+        p["grants" if action == "grant" else "revocations"] += n
+    return list(points.values())
+
+
+def _day(day_number: int) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=day_number)).isoformat()
+
+
+# ---------------------------------------------------------------- access, releases, rights
+
+
+def access_out(row: Row, now: int) -> Out:
+    status = codes.ACCESS_STATUS_NAMES.get(row["status"], "requested")
+    return {
+        "access_id": row["id"],
+        "dataset_id": row["dataset_id"],
+        "requester": row["requester"],
+        "purpose": row["purpose"],
+        "purpose_name": v.purpose_name(row["purpose"]),
+        "terms_hash": row["terms_hash"],
+        "status": status,
+        "expiry": row["expiry"],
+        "live": row["status"] == codes.ACCESS_GRANTED and row["expiry"] is not None and now < row["expiry"],
+        "requested_block": row["requested_block"],
+    }
+
+
+def now_ts(conn: Connection) -> int:
+    """The chain's time as of the last indexed block (what the contracts' block.timestamp said)."""
+    last = _last_block(conn)
+    if last is None:
+        return int(time.time())
+    return block_timestamp(conn, last)
+
+
+def list_access(
+    conn: Connection,
+    *,
+    dataset_id: int | None = None,
+    grantee: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> Out:
+    query = select(AC)
+    if dataset_id is not None:
+        query = query.where(AC.c.dataset_id == dataset_id)
+    if grantee:
+        query = query.where(AC.c.requester == grantee)
+    if status:
+        query = query.where(AC.c.status == {n: c for c, n in codes.ACCESS_STATUS_NAMES.items()}[status])
+    out = _paged(conn, query, [AC.c.id.desc()], page, page_size)
+    now = now_ts(conn)
+    out["items"] = [access_out(r, now) for r in out.pop("rows")]
+    return out
+
+
+def access_one(conn: Connection, access_id: int) -> Out:
+    row = conn.execute(select(AC).where(AC.c.id == access_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no access request with id {access_id} in the index")
+    return access_out(row, now_ts(conn))
+
+
+def release_out(row: Row) -> Out:
+    return {
+        "release_id": row["id"],
+        "access_id": row["access_id"],
+        "dataset_id": row["dataset_id"],
+        "grantee": row["grantee"],
+        "purpose": row["purpose"],
+        "purpose_name": v.purpose_name(row["purpose"]),
+        "subject_count": row["subject_count"],
+        "consent_root": row["consent_root"],
+        "snapshot_block": row["snapshot_block"],
+        "release_hash": row["release_hash"],
+        "block_number": row["block_number"],
+        "tx_hash": row["tx_hash"],
+    }
+
+
+def list_releases(
+    conn: Connection, *, dataset_id: int | None = None, grantee: str | None = None, page: int = 1, page_size: int = 20
+) -> Out:
+    query = select(R)
+    if dataset_id is not None:
+        query = query.where(R.c.dataset_id == dataset_id)
+    if grantee:
+        query = query.where(R.c.grantee == grantee)
+    out = _paged(conn, query, [R.c.id.desc()], page, page_size)
+    out["items"] = [release_out(r) for r in out.pop("rows")]
+    return out
+
+
+def releases_with_roots(conn: Connection, roots: Iterable[str]) -> list[Out]:
+    roots = list(roots)
+    if not roots:
+        return []
+    rows = conn.execute(select(R).where(R.c.consent_root.in_(roots)).order_by(R.c.id.desc())).mappings().all()
+    return [release_out(r) for r in rows]
+
+
+def used_by(
+    conn: Connection, snapshots: Snapshots, citizen: str, page: int = 1, page_size: int | None = None
+) -> list[Out] | Out:
+    """Releases whose consent snapshot (files on disk, see release/snapshots.py) holds the citizen,
+    newest first, each with the citizen's leaf and Merkle proof against the on-chain consent_root.
+    With a page_size: one page {items, page, page_size, total}, proofs built for that page only."""
+    releases = releases_with_roots(conn, snapshots.roots_of(citizen))
+    out = None if page_size is None else page_of(releases, page, page_size)
+    for rel in releases if out is None else out["items"]:
+        rel["leaf"], rel["proof"] = snapshots.proof(rel["consent_root"], citizen)
+    return releases if out is None else out
+
+
+def rights_out(row: Row, now: int) -> Out:
+    return {
+        "request_id": row["id"],
+        "citizen": row["citizen"],
+        "publisher": row["publisher"],
+        "kind": codes.RIGHTS_KIND_NAMES.get(row["kind"], str(row["kind"])),
+        "target_kind": "publisher" if row["target_kind"] == codes.TARGET_PUBLISHER else "dataset",
+        "target": row["target"],
+        "details_hash": row["details_hash"],
+        "status": codes.RIGHTS_STATUS_NAMES.get(row["status"], "open"),
+        "deadline": row["deadline"],
+        "overdue": row["status"] == codes.RIGHTS_OPEN and now > row["deadline"],
+        "answer_hash": row["answer_hash"],
+        "late": row["late"],
+        "filed_block": row["filed_block"],
+    }
+
+
+def list_rights(
+    conn: Connection,
+    *,
+    citizen: str | None = None,
+    publisher: str | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+    page: int = 1,
+    page_size: int = 20,
+) -> Out:
+    now = now_ts(conn)
+    query = select(RR)
+    if citizen:
+        query = query.where(RR.c.citizen == citizen)
+    if publisher:
+        query = query.where(RR.c.publisher == publisher)
+    if status:
+        query = query.where(RR.c.status == {n: c for c, n in codes.RIGHTS_STATUS_NAMES.items()}[status])
+    if overdue:
+        query = query.where(RR.c.status == codes.RIGHTS_OPEN, RR.c.deadline < now)
+    out = _paged(conn, query, [RR.c.id.desc()], page, page_size)
+    out["items"] = [rights_out(r, now) for r in out.pop("rows")]
+    return out
+
+
+def domain_stats(conn: Connection) -> list[Out]:
+    rows = conn.execute(select(D.c.domain, func.count()).group_by(D.c.domain).order_by(D.c.domain)).all()
+    return [{"domain": codes.DOMAIN_NAMES.get(d, str(d)), "domain_code": d, "datasets": n} for d, n in rows]
