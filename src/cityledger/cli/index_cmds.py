@@ -43,9 +43,7 @@ def index_cmd(
     network: Annotated[
         str | None, typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")
     ] = None,
-    db: Annotated[
-        str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")
-    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
     reset: Annotated[
         bool, typer.Option("--reset", help="Forget the store's indexed data and re-index from the deployment block")
     ] = False,
@@ -123,9 +121,7 @@ def status_cmd(
     network: Annotated[
         str | None, typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")
     ] = None,
-    db: Annotated[
-        str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")
-    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
 ) -> None:
     """Show the indexer's checkpoint: last indexed, head and finalized block, row counts, last RPC error."""
     from sqlalchemy import func, inspect, select
@@ -143,7 +139,12 @@ def status_cmd(
         try:
             with engine.connect() as conn:
                 tables = set(inspect(conn).get_table_names())
-                row = conn.execute(select(Checkpoint)).mappings().first() if "checkpoint" in tables else None
+                row = None
+                if "checkpoint" in tables:
+                    # Only the columns this store has: index-status reads a store an older indexer wrote.
+                    have = {c["name"] for c in inspect(conn).get_columns("checkpoint")}
+                    cols = [c for c in Checkpoint.__table__.c if c.name in have]
+                    row = conn.execute(select(*cols)).mappings().first()
                 summaries = (
                     conn.execute(select(func.count()).select_from(DatasetMetadata)).scalar_one()
                     if "dataset_metadata" in tables
@@ -179,8 +180,9 @@ def _status_table(url: str, row, counts: dict, summaries: int | None) -> None:
     from rich.table import Table
 
     table = Table(title=f"index {_safe(url)}", title_justify="left", show_header=False)
-    for key in ("chain_id", "block_number", "head_block", "finalized_block", "confirmations", "reorgs", "rpc_error"):
-        table.add_row(key, str(row[key]))
+    keys = ("chain_id", "block_number", "head_block", "finalized_block", "confirmations", "reorgs", "rpc_error")
+    for key in (*keys, "node_inconsistent"):
+        table.add_row(key, str(row.get(key)))  # .get: a store not yet migrated has no node_inconsistent
     lag = (row["head_block"] - row["block_number"]) if row["head_block"] is not None else None
     table.add_row("lag (blocks)", str(lag))
     for name, n in counts.items():

@@ -63,6 +63,10 @@ class Checkpoint(Base):
     updated_at: Mapped[int | None] = mapped_column(BigInteger)  # unix seconds of the last successful poll
     rpc_error: Mapped[str | None] = mapped_column(Text)  # last RPC failure (NULL when the RPC answers)
     rpc_error_at: Mapped[int | None] = mapped_column(BigInteger)
+    # The node answers but contradicts itself (a block below its head missing, logs and headers that
+    # disagree while the checkpoint is canonical): what it said, and since when. NULL when consistent.
+    node_inconsistent: Mapped[str | None] = mapped_column(Text)
+    node_inconsistent_since: Mapped[int | None] = mapped_column(BigInteger)
     reorgs: Mapped[int] = mapped_column(Integer, default=0)  # reorganisations handled so far
 
 

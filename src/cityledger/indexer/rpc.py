@@ -28,6 +28,12 @@ class RpcUnavailable(NetworkError):
     """The RPC did not answer after all retries."""
 
 
+class NodeInconsistent(RpcUnavailable):
+    """The node answers but contradicts itself: its head is above a block it cannot return, or a
+    block's logs and header disagree while everything indexed is still canonical. Waited out with
+    backoff like an outage, and reported apart from one (checkpoint.node_inconsistent)."""
+
+
 class RpcError(NetworkError):
     """The node answered with a JSON-RPC error."""
 

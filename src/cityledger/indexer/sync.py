@@ -26,7 +26,7 @@ from .limits import TARGET_LOGS
 from .models import DATA_TABLES, Block, Checkpoint, ConsentEvent
 from .reducers import REDUCERS, Ctx
 from .reorg import rollback_to
-from .rpc import RangeTooLarge, Rpc, RpcUnavailable
+from .rpc import NodeInconsistent, RangeTooLarge, Rpc, RpcUnavailable
 from .store import drop_deferrable_indexes, make_engine, migrate, restore_indexes
 from .writer import TABLES, Batch
 
@@ -121,7 +121,12 @@ class Indexer:
         self.head = -1
         self._cp: tuple[int, str] | None = None
         self._last_status_write = 0.0
-        self._rpc_down_since: float | None = None
+        # The follow loop's current trouble ("unreachable" / "inconsistent"), since when (monotonic):
+        # logged when it starts, changes or ends, not on every retry.
+        self._trouble: str | None = None
+        self._trouble_since = 0.0
+        # Consecutive steps that found the chain moved while the checkpoint stayed canonical.
+        self._unmoved = 0
         self.stop_event = threading.Event()
         # Test hook: called between reducing a batch and committing it (crash injection).
         self.before_commit: Callable[[StepResult], None] | None = None
@@ -206,7 +211,8 @@ class Indexer:
         if head <= cp_num:
             current = self.rpc.header(cp_num)
             if current is None or current["hash"] != cp_hash:
-                return self._handle_reorg(head)
+                return self._handle_reorg(head, f"block {cp_num} (the checkpoint) changed or is missing")
+            self._unmoved = 0
             self._write_status(head)
             return StepResult(cp_num + 1, cp_num, 0, head)
         frm = cp_num + 1
@@ -214,8 +220,8 @@ class Indexer:
         logs, to = self._fetch_logs(frm, to)
         try:
             headers = self._fetch_headers(frm, to, head, cp_hash, logs)
-        except ChainMoved:
-            return self._handle_reorg(head)
+        except ChainMoved as moved:
+            return self._handle_reorg(head, str(moved))
         return self._apply(frm, to, head, logs, headers)
 
     def _fetch_logs(self, frm: int, to: int, rpc: Rpc | None = None) -> tuple[list[dict], int]:
@@ -249,7 +255,7 @@ class Indexer:
         headers = {}
         for n, h in zip(numbers, fetched):
             if h is None:
-                raise ChainMoved(f"block {n} vanished")
+                raise ChainMoved(f"block {n} is missing below head {head}")
             headers[n] = h
         # Parent-hash chain from the checkpoint through the window.
         if window_start <= to:
@@ -261,7 +267,7 @@ class Indexer:
         for lg in logs:
             h = headers.get(int(lg["blockNumber"], 16))
             if h is not None and h["hash"] != lg["blockHash"]:
-                raise ChainMoved("logs and headers disagree")
+                raise ChainMoved(f"the logs and the header of block {h['number']} name other hashes")
         return headers
 
     def _reduce(self, logs: list[dict], headers: dict[int, dict], batch: Batch) -> int:
@@ -333,6 +339,7 @@ class Indexer:
                 )
             )
         self._cp = (to, to_hash)
+        self._unmoved = 0
         self.events_total += count
         if self.after_commit:
             self.after_commit(result)
@@ -369,6 +376,8 @@ class Indexer:
             "updated_at": int(time.time()),
             "rpc_error": None,
             "rpc_error_at": None,
+            "node_inconsistent": None,
+            "node_inconsistent_since": None,
             "confirmations": self.confirmations,
         }
 
@@ -385,36 +394,60 @@ class Indexer:
             )
 
     def report_rpc_error(self, exc: Exception) -> None:
+        """Record why the node cannot be followed: `node_inconsistent` (kept since its first report)
+        when it answers but contradicts itself, else `rpc_error`."""
+        now = int(time.time())
+        if isinstance(exc, NodeInconsistent):
+            values = {
+                "node_inconsistent": str(exc)[:500],
+                "node_inconsistent_since": func.coalesce(Checkpoint.node_inconsistent_since, now),
+                "rpc_error": None,  # it answers
+                "rpc_error_at": None,
+            }
+        else:
+            values = {"rpc_error": str(exc)[:500], "rpc_error_at": now}
         with self.engine.begin() as conn:
-            conn.execute(
-                update(Checkpoint)
-                .where(Checkpoint.id == 1)
-                .values(rpc_error=str(exc)[:500], rpc_error_at=int(time.time()))
-            )
+            conn.execute(update(Checkpoint).where(Checkpoint.id == 1).values(**values))
 
     # ------------------------------------------------------------ reorgs
 
-    def _handle_reorg(self, head: int) -> StepResult:
+    def _common_ancestor(self, head: int) -> int:
+        """The newest stored block that the node still has with the same hash."""
         with self.engine.connect() as conn:
             stored = conn.execute(
                 select(Block.number, Block.hash).where(Block.number <= head).order_by(Block.number.desc())
             ).all()
-        ancestor = None
+        now_head: int | None = None
         for i in range(0, len(stored), 200):
             chunk = stored[i : i + 200]
             canon = self.rpc.headers([n for n, _ in chunk])
             for (n, h), c in zip(chunk, canon):
-                if c is not None and c["hash"] == h:
-                    ancestor = n
-                    break
-            if ancestor is not None:
-                break
-        if ancestor is None:
-            raise ReorgTooDeep(
-                f"chain {self.chain_id} no longer holds any block this store remembers (a reorg deeper than "
-                f"{self.keep_blocks} blocks, or a different chain at the same RPC): re-index with --reset"
-            )
+                if c is None:
+                    # Gone with a chain that got shorter since `head` was read, or a node that
+                    # contradicts itself: no store is rolled back on the word of the latter.
+                    now_head = self.rpc.block_number() if now_head is None else now_head
+                    if n <= now_head:
+                        raise NodeInconsistent(f"the node's head is {now_head} but it has no block {n}")
+                elif c["hash"] == h:
+                    return n
+        raise ReorgTooDeep(
+            f"chain {self.chain_id} no longer holds any block this store remembers (a reorg deeper than "
+            f"{self.keep_blocks} blocks, or a different chain at the same RPC): re-index with --reset"
+        )
+
+    def _handle_reorg(self, head: int, why: str) -> StepResult:
         cp_before = self.checkpoint()[0]
+        ancestor = self._common_ancestor(head)
+        if ancestor == cp_before:
+            # Everything stored is still canonical: nothing to undo, and no reorg to count. Once is a
+            # race (the node moved between two calls): retry at once. Twice in a row, the node
+            # contradicts itself (issue 14: head 91, block 82 null): the caller waits it out.
+            self._unmoved += 1
+            if self._unmoved == 1:
+                return StepResult(cp_before + 1, cp_before, 0, head)
+            raise NodeInconsistent(
+                f"the node contradicts itself: {why} (block {cp_before}, the checkpoint, is canonical)"
+            )
         with self.engine.begin() as conn:
             counts = rollback_to(conn, ancestor)
             anc_hash = conn.execute(select(Block.hash).where(Block.number == ancestor)).scalar_one()
@@ -441,8 +474,18 @@ class Indexer:
     def catch_up(self, progress: Callable[[StepResult], None] | None = None) -> int:
         """Index up to the current head; returns the number of events applied."""
         total = self._catch_up_deep(progress)
+        tries = 0
         while not self.stop_event.is_set():
-            r = self.step()
+            try:
+                r = self.step()
+            except NodeInconsistent:
+                # Waited out a few times with backoff (it may be between two states), then raised.
+                tries += 1
+                if tries > self.rpc.retries:
+                    raise
+                self.stop_event.wait(min(self.rpc.backoff * 2**tries, self.rpc.max_backoff))
+                continue
+            tries = 0
             total += r.events
             if progress:
                 progress(r)
@@ -471,8 +514,9 @@ class Indexer:
                     logs, to = self._fetch_logs(frm, min(deep_end, frm + self.span - 1), rpc)
                     need = sorted({to} | _untimed_blocks(logs))
                     headers = dict(zip(need, rpc.headers(need)))
-                    if any(h is None for h in headers.values()):
-                        raise RpcUnavailable(f"blocks {need} not all on chain")
+                    missing = [n for n, h in headers.items() if h is None]
+                    if missing:  # a reorg this deep is out of scope (keep_blocks): the node is wrong
+                        raise NodeInconsistent(f"the node's head is {head} but it has no block {missing[0]}")
                     while not stop.is_set():
                         try:
                             q.put((frm, to, logs, headers), timeout=0.2)
@@ -548,10 +592,9 @@ class Indexer:
             try:
                 r = self.step()
             except (RpcUnavailable, ReorgTooDeep) as exc:
-                # Reported (status + log) and waited out: the node may come back, or come back right.
-                if self._rpc_down_since is None:
-                    self._rpc_down_since = time.monotonic()
-                    log.error("%s; retrying", exc)
+                # Reported (status + one log line) and waited out with backoff: the node may come
+                # back, or come back right.
+                self._trouble_began(exc)
                 try:
                     self.report_rpc_error(exc)
                 except Exception:  # the store itself may be the trouble; keep trying
@@ -561,15 +604,35 @@ class Indexer:
                 self.stop_event.wait(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            if self._rpc_down_since is not None:
-                log.warning("RPC answers again after %.1fs", time.monotonic() - self._rpc_down_since)
-                self._rpc_down_since = None
+            if self._trouble is not None:
+                self._trouble_ended()
                 self._write_status(r.head, force=True)
             delay = self.poll_interval
             if progress:
                 progress(r)
             if r.reorg_to is None and r.to_block >= r.head:
                 self.stop_event.wait(self.poll_interval)
+
+    def _trouble_began(self, exc: Exception) -> None:
+        """Log a failure when it starts or changes kind, not on every retry."""
+        kind = "inconsistent" if isinstance(exc, NodeInconsistent) else "unreachable"
+        if self._trouble == kind:
+            return
+        if self._trouble is None:
+            self._trouble_since = time.monotonic()
+        self._trouble = kind
+        if kind == "inconsistent":
+            log.error("node inconsistent: %s; retrying with backoff", exc)
+        else:
+            log.error("%s; retrying with backoff", exc)
+
+    def _trouble_ended(self) -> None:
+        took = time.monotonic() - self._trouble_since
+        if self._trouble == "inconsistent":
+            log.warning("the node is consistent again (it was inconsistent for %.1fs)", took)
+        else:
+            log.warning("RPC answers again after %.1fs", took)
+        self._trouble = None
 
 
 # topic0 -> (contract, decoder, reducer): one lookup per log.
