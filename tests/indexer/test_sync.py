@@ -4,6 +4,7 @@ In every case the store must equal a fresh full re-index of the canonical chain,
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -379,14 +380,25 @@ def test_cli_once_status_and_refusals(devnet, tmp_path):
     status = runner.invoke(app, ["index-status", "--db", url])
     assert status.exit_code == 0 and "roles" in status.output and "finalized_block" in status.output
     assert "node_inconsistent" in status.output
+    # --log-json: stderr holds JSON lines only (no progress bar, the summary as a record).
+    logged = runner.invoke(app, ["index", "--once", "--db", url, "--log-json"])
+    assert logged.exit_code == 0, logged.output
+    records = [json.loads(line) for line in logged.stderr.splitlines() if line.strip()]
+    summary = next(r for r in records if r["msg"] == "caught up")
+    assert summary["last"] == devnet.w3.eth.block_number and summary["events"] == 0 and summary["level"] == "info"
     bad = runner.invoke(app, ["index", "--once", "--db", url, "--poll", "0"])
     assert isinstance(bad.exception, CityLedgerError) and "--poll" in str(bad.exception)
     # A store remembers its contracts: another deployment is refused, nothing written.
     other = dict(devnet.deployment.contracts)
     other["CityRoles"] = dict(other["CityRoles"], address="0x" + "11" * 20)
     before = checkpoint(url)
-    ix = Indexer(url, devnet.rpc_url, chain_id=devnet.network.chain_id,
-                 addresses={n: c["address"] for n, c in other.items()}, start_block=devnet.deployment.start_block)  # fmt: skip
+    ix = Indexer(
+        url,
+        devnet.rpc_url,
+        chain_id=devnet.network.chain_id,
+        addresses={n: c["address"] for n, c in other.items()},
+        start_block=devnet.deployment.start_block,
+    )
     with pytest.raises(CityLedgerError, match="other contract addresses"):
         ix.catch_up()
     ix.close()
@@ -482,15 +494,19 @@ ix.catch_up()
 
 
 def test_sigkill_while_indexes_are_deferred_then_restart(devnet, stores):
-    import json
 
     from cityledger.indexer.events import CONTRACTS
 
     many_blocks(devnet, 30, 40)
     url = stores()
     head = devnet.w3.eth.block_number
-    args = {"url": url, "rpc": devnet.rpc_url, "chain_id": devnet.network.chain_id, "start": devnet.deployment.start_block,
-            "addresses": {n: devnet.deployment.address(n) for n in CONTRACTS}}  # fmt: skip
+    args = {
+        "url": url,
+        "rpc": devnet.rpc_url,
+        "chain_id": devnet.network.chain_id,
+        "start": devnet.deployment.start_block,
+        "addresses": {n: devnet.deployment.address(n) for n in CONTRACTS},
+    }
     env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, json.dumps(args)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

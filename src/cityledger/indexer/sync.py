@@ -15,34 +15,42 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from ..errors import CityLedgerError
-from .events import CONTRACTS, DECODERS
+from .events import CONTRACTS, DECODERS, Decode
 from .limits import TARGET_LOGS
-from .models import DATA_TABLES, Block, Checkpoint, ConsentEvent
-from .reducers import REDUCERS, Ctx
+from .logs import fields
+from .models import CONTRACT_COLUMNS, DATA_TABLES, Block, Checkpoint, ConsentEvent
+from .reducers import REDUCERS, Ctx, Reducer
 from .reorg import rollback_to
 from .rpc import NodeInconsistent, RangeTooLarge, Rpc, RpcUnavailable
 from .store import drop_deferrable_indexes, make_engine, migrate, restore_indexes
 from .writer import TABLES, Batch
 
+__all__ = ["CONTRACT_COLUMNS", "Indexer", "IndexingError", "ReorgTooDeep", "StepResult", "deployment_mismatch"]
+
 log = logging.getLogger("cityledger.indexer")
 
 ZERO_HASH = "0x" + "00" * 32
-CONTRACT_COLUMNS = {
-    "CityRoles": "roles_address",
-    "DatasetRegistry": "datasets_address",
-    "ConsentRegistry": "consents_address",
-    "AccessRegistry": "access_address",
-    "RightsRegistry": "rights_address",
-}
+Log = dict[str, Any]  # one eth_getLogs entry as the node sent it (hex strings)
+Header = dict[str, Any]  # one eth_getBlockByNumber result (hex strings)
 
 
-def deployment_mismatch(checkpoint_row, chain_id: int, addresses: dict[str, str]) -> str | None:
+class Deployment(Protocol):
+    """What Indexer.from_deployment reads of a deployment record (chain/deployments.py)."""
+
+    chain_id: int
+    start_block: int
+
+    def address(self, name: str) -> str: ...
+
+
+def deployment_mismatch(checkpoint_row: Mapping[str, Any], chain_id: int, addresses: dict[str, str]) -> str | None:
     """Why a store (its checkpoint row) indexes another deployment than (chain_id, addresses by
     contract name); None when it indexes this one."""
     if checkpoint_row["chain_id"] != chain_id:
@@ -61,6 +69,23 @@ class ReorgTooDeep(CityLedgerError):
 
 class ChainMoved(Exception):
     """The range just fetched does not chain onto the checkpoint (a reorg under our feet)."""
+
+
+class IndexingError(CityLedgerError):
+    """A log that could not be decoded or reduced, named by where it is (as ponder's indexing errors
+    are): contract, event, block, log index and transaction. Nothing of its range was written."""
+
+    def __init__(self, lg: Log, cause: Exception):
+        topics = lg.get("topics") or [""]
+        step = _PLAN.get(str(topics[0]).lower())
+        self.contract, self.event = (step[0], step[3]) if step else ("?", f"unknown event {topics[0]}")
+        self.block = _hex_int(lg.get("blockNumber"))
+        self.log_index = _hex_int(lg.get("logIndex"))
+        self.tx_hash = lg.get("transactionHash")
+        super().__init__(
+            f"cannot index {self.contract}.{self.event} at block {self.block}, log {self.log_index}, "
+            f"tx {self.tx_hash}: {type(cause).__name__}: {cause}"
+        )
 
 
 @dataclass
@@ -134,7 +159,7 @@ class Indexer:
         self.after_commit: Callable[[StepResult], None] | None = None
 
     @classmethod
-    def from_deployment(cls, db_url: str, rpc_url: str, deployment, **kw) -> Indexer:
+    def from_deployment(cls, db_url: str, rpc_url: str, deployment: Deployment, **kw: Any) -> Indexer:
         addresses = {name: deployment.address(name) for name in CONTRACTS}
         return cls(
             db_url, rpc_url, chain_id=deployment.chain_id, addresses=addresses, start_block=deployment.start_block, **kw
@@ -155,7 +180,7 @@ class Indexer:
         if row is None:
             self._cp = self._init_checkpoint()
             return self._cp
-        why = deployment_mismatch(row, self.chain_id, self.addresses)
+        why = deployment_mismatch(dict(row), self.chain_id, self.addresses)
         if why:
             raise CityLedgerError(f"{why}: use another --db or --reset")
         self._cp = (row["block_number"], row["block_hash"])
@@ -195,7 +220,7 @@ class Indexer:
         head = self.head if head is None else head
         return max(min(cp, head - self.confirmations), self.start_block - 1)
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
             row = conn.execute(select(Checkpoint).where(Checkpoint.id == 1)).mappings().first()
         return dict(row) if row else {}
@@ -224,7 +249,7 @@ class Indexer:
             return self._handle_reorg(head, str(moved))
         return self._apply(frm, to, head, logs, headers)
 
-    def _fetch_logs(self, frm: int, to: int, rpc: Rpc | None = None) -> tuple[list[dict], int]:
+    def _fetch_logs(self, frm: int, to: int, rpc: Rpc | None = None) -> tuple[list[Log], int]:
         """The logs of [frm, to'] and to' (<= to: the range shrinks when the node refuses or it is too dense)."""
         addrs = list(self.addresses.values())
         rpc = rpc or self.rpc
@@ -247,13 +272,13 @@ class Indexer:
                 continue
             return logs, to
 
-    def _fetch_headers(self, frm: int, to: int, head: int, cp_hash: str, logs: list[dict]) -> dict[int, dict]:
+    def _fetch_headers(self, frm: int, to: int, head: int, cp_hash: str, logs: list[Log]) -> dict[int, Header]:
         """Headers to store and check: the whole range inside the reorg window, else the last block only."""
         window_start = max(frm, head - self.keep_blocks + 1)
         numbers = sorted({*range(window_start, to + 1), to} | _untimed_blocks(logs))
         fetched = self.rpc.headers(numbers)
         headers = {}
-        for n, h in zip(numbers, fetched):
+        for n, h in zip(numbers, fetched, strict=True):
             if h is None:
                 raise ChainMoved(f"block {n} is missing below head {head}")
             headers[n] = h
@@ -270,8 +295,9 @@ class Indexer:
                 raise ChainMoved(f"the logs and the header of block {h['number']} name other hashes")
         return headers
 
-    def _reduce(self, logs: list[dict], headers: dict[int, dict], batch: Batch) -> int:
-        """Decode and reduce a range's logs into `batch`; returns how many were ours."""
+    def _reduce(self, logs: list[Log], headers: dict[int, Header], batch: Batch) -> int:
+        """Decode and reduce a range's logs into `batch`; returns how many were ours. A log that fails
+        raises IndexingError naming it (the batch is then not to be written)."""
         contract_of = self.contract_of
         plan = _PLAN
         add = batch.add
@@ -280,41 +306,45 @@ class Indexer:
         last_block = last_tx = None
         bn = ts = 0
         tx_hash = ""
-        for lg in logs:
-            topics = lg["topics"]
-            if not topics:
-                continue
-            step = plan.get(topics[0])
-            data = lg["data"]
-            if step is None:
-                step = plan.get(topics[0].lower())
+        lg: Log = {}
+        try:
+            for lg in logs:
+                topics = lg["topics"]
+                if not topics:
+                    continue
+                step = plan.get(topics[0])
+                data = lg["data"]
                 if step is None:
-                    continue  # not one of ours (e.g. an event another version added)
-                # A node that answers in upper-case hex (nodes normally do not): normalise this log.
-                topics, data = [t.lower() for t in topics], data.lower()
-            contract, decode, reducer = step
-            address = lg["address"]
-            if contract_of.get(address) != contract and contract_of.get(address.lower()) != contract:
-                continue
-            block = lg["blockNumber"]
-            if block != last_block:
-                last_block, bn = block, int(block, 16)
-                stamp = lg.get("blockTimestamp")
-                ts = int(stamp, 16) if stamp is not None else int(headers[bn]["timestamp"], 16)
-            tx = lg["transactionHash"]
-            if tx != last_tx:
-                last_tx, tx_hash = tx, tx.lower()
-            add(reducer(decode(topics, data), _new_tuple(Ctx, (bn, int(lg["logIndex"], 16), tx_hash, ts))))
-            count += 1
+                    step = plan.get(topics[0].lower())
+                    if step is None:
+                        continue  # not one of ours (e.g. an event another version added)
+                    # A node that answers in upper-case hex (nodes normally do not): normalise this log.
+                    topics, data = [t.lower() for t in topics], data.lower()
+                contract, decode, reducer, _ = step
+                address = lg["address"]
+                if contract_of.get(address) != contract and contract_of.get(address.lower()) != contract:
+                    continue
+                block = lg["blockNumber"]
+                if block != last_block:
+                    last_block, bn = block, int(block, 16)
+                    stamp = lg.get("blockTimestamp")
+                    ts = int(stamp, 16) if stamp is not None else int(headers[bn]["timestamp"], 16)
+                tx = lg["transactionHash"]
+                if tx != last_tx:
+                    last_tx, tx_hash = tx, tx.lower()
+                add(reducer(decode(topics, data), _new_tuple(Ctx, (bn, int(lg["logIndex"], 16), tx_hash, ts))))
+                count += 1
+        except Exception as exc:
+            raise IndexingError(lg, exc) from exc
         batch.events += count
         return count
 
-    def _apply(self, frm: int, to: int, head: int, logs: list[dict], headers: dict[int, dict]) -> StepResult:
+    def _apply(self, frm: int, to: int, head: int, logs: list[Log], headers: dict[int, Header]) -> StepResult:
         batch = Batch()
         self._reduce(logs, headers, batch)
         return self._commit(batch, frm, to, head, headers)
 
-    def _commit(self, batch: Batch, frm: int, to: int, head: int, headers: dict[int, dict]) -> StepResult:
+    def _commit(self, batch: Batch, frm: int, to: int, head: int, headers: dict[int, Header]) -> StepResult:
         """Write the batch, the recent headers and the checkpoint `to` in one transaction."""
         count = batch.events
         result = StepResult(frm, to, count, head)
@@ -353,7 +383,9 @@ class Indexer:
         with self.engine.begin() as conn:
             created = restore_indexes(conn)
         if created:
-            log.info("built %d deferred indexes in %.1fs", len(created), time.monotonic() - t0)
+            log.info(
+                "deferred indexes built", extra=fields(indexes=len(created), seconds=round(time.monotonic() - t0, 1))
+            )
         self._indexes_ok = True
 
     def _should_defer(self, events: int, blocks: int, remaining_blocks: int) -> bool:
@@ -369,7 +401,7 @@ class Indexer:
             stored = conn.execute(select(func.count()).select_from(ConsentEvent)).scalar_one()
         return expected >= stored // 2
 
-    def _status_values(self, head: int) -> dict:
+    def _status_values(self, head: int) -> dict[str, Any]:
         self._last_status_write = time.monotonic()
         return {
             "head_block": head,
@@ -397,6 +429,7 @@ class Indexer:
         """Record why the node cannot be followed: `node_inconsistent` (kept since its first report)
         when it answers but contradicts itself, else `rpc_error`."""
         now = int(time.time())
+        values: dict[str, Any]
         if isinstance(exc, NodeInconsistent):
             values = {
                 "node_inconsistent": str(exc)[:500],
@@ -421,7 +454,7 @@ class Indexer:
         for i in range(0, len(stored), 200):
             chunk = stored[i : i + 200]
             canon = self.rpc.headers([n for n, _ in chunk])
-            for (n, h), c in zip(chunk, canon):
+            for (n, h), c in zip(chunk, canon, strict=True):
                 if c is None:
                     # Gone with a chain that got shorter since `head` was read, or a node that
                     # contradicts itself: no store is rolled back on the word of the latter.
@@ -464,9 +497,7 @@ class Indexer:
             )
         self._cp = (ancestor, anc_hash)
         touched = {k: v for k, v in counts.items() if v}
-        log.warning(
-            "reorg: rolled back from block %d to common ancestor %d (%s)", cp_before, ancestor, touched or "no rows"
-        )
+        log.warning("reorg rolled back", extra=fields(from_block=cp_before, ancestor=ancestor, rows=touched or None))
         return StepResult(ancestor + 1, ancestor, 0, head, reorg_to=ancestor)
 
     # ------------------------------------------------------------ loops
@@ -503,85 +534,64 @@ class Indexer:
         deep_end = head - self.keep_blocks
         if deep_end <= cp:
             return 0
-        q: queue.Queue = queue.Queue(maxsize=1)  # bounded: at most ~3 ranges of logs in memory
-        stop = threading.Event()
-
-        def fetch() -> None:
-            rpc = Rpc(self.rpc.url, timeout=self.rpc.timeout, retries=self.rpc.retries)
-            frm = cp + 1
-            try:
-                while frm <= deep_end and not stop.is_set():
-                    logs, to = self._fetch_logs(frm, min(deep_end, frm + self.span - 1), rpc)
-                    need = sorted({to} | _untimed_blocks(logs))
-                    headers = dict(zip(need, rpc.headers(need)))
-                    missing = [n for n, h in headers.items() if h is None]
-                    if missing:  # a reorg this deep is out of scope (keep_blocks): the node is wrong
-                        raise NodeInconsistent(f"the node's head is {head} but it has no block {missing[0]}")
-                    while not stop.is_set():
-                        try:
-                            q.put((frm, to, logs, headers), timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    frm = to + 1
-                q.put(None)
-            except Exception as exc:  # handed to the writer thread, which raises it
-                q.put(exc)
-            finally:
-                rpc.close()
-
-        thread = threading.Thread(target=fetch, name="cityledger-prefetch", daemon=True)
-        thread.start()
+        prefetch = _Prefetch(self, cp + 1, deep_end)
         # The cyclic GC would traverse the held logs and rows again and again (~40% of the
         # reducing time); the rows are acyclic. Collected by hand after each commit instead.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         total = 0
-        batch, first, to, headers = Batch(), cp + 1, cp, {}
+        batch, first, to = Batch(), cp + 1, cp
+        headers: dict[int, Header] = {}
         decided = False
         try:
-            while not self.stop_event.is_set():
-                item = q.get()
-                if item is None:
-                    break
-                if isinstance(item, Exception):
-                    raise item
-                frm, to, logs, headers = item
+            for _, to, logs, headers in prefetch:
                 self._reduce(logs, headers, batch)
-                del item, logs
+                del logs
                 # Several fetched ranges per transaction: fewer, larger commits write each hot
                 # index page once (the logs themselves are already freed, only rows are held).
-                if batch.events >= self.commit_events or q.empty() and to >= deep_end:
+                if batch.events >= self.commit_events or prefetch.empty() and to >= deep_end:
                     if not decided:
-                        # Judged on the density of the first transaction's ranges. Dropping is its
-                        # own transaction: a store without these indexes is complete at any
-                        # checkpoint, and the next run (or the finally below) builds them.
                         decided = True
-                        if self._should_defer(batch.events, to - cp, deep_end - to):
-                            with self.engine.begin() as conn:
-                                drop_deferrable_indexes(conn)
-                            self._indexes_ok = False
-                            log.info("deep catch-up to block %d: consent indexes deferred to its end", deep_end)
-                        else:
-                            self._ensure_indexes()
-                    r = self._commit(batch, first, to, head, headers)
+                        self._decide_deferral(batch.events, to - cp, deep_end - to, deep_end)
+                    total += self._commit_deep(batch, first, to, head, headers, progress)
                     batch, first = Batch(), to + 1
-                    gc.collect(1)  # the young cycles (HTTP, connections); the batch is freed by now
-                    total += r.events
-                    if progress:
-                        progress(r)
+                if self.stop_event.is_set():
+                    break
             if first <= to:  # stopped between commits: keep what is reduced
-                r = self._commit(batch, first, to, head, headers)
-                total += r.events
-                if progress:
-                    progress(r)
+                total += self._commit_deep(batch, first, to, head, headers, progress)
         finally:
-            stop.set()
-            thread.join(timeout=30)
+            prefetch.close()
             if gc_was_enabled:
                 gc.enable()
             self._ensure_indexes()
         return total
+
+    def _decide_deferral(self, events: int, blocks: int, remaining: int, deep_end: int) -> None:
+        """Judged on the density of the first transaction's ranges. Dropping is its own transaction:
+        a store without these indexes is complete at any checkpoint, and the next run (or the end of
+        this catch-up) builds them."""
+        if self._should_defer(events, blocks, remaining):
+            with self.engine.begin() as conn:
+                drop_deferrable_indexes(conn)
+            self._indexes_ok = False
+            log.info("consent indexes deferred to the end of the catch-up", extra=fields(deep_end=deep_end))
+        else:
+            self._ensure_indexes()
+
+    def _commit_deep(
+        self,
+        batch: Batch,
+        first: int,
+        to: int,
+        head: int,
+        headers: dict[int, Header],
+        progress: Callable[[StepResult], None] | None,
+    ) -> int:
+        r = self._commit(batch, first, to, head, headers)
+        gc.collect(1)  # the young cycles (HTTP, connections); the batch is freed by now
+        if progress:
+            progress(r)
+        return r.events
 
     def follow(
         self, progress: Callable[[StepResult], None] | None = None, on_error: Callable[[Exception], None] | None = None
@@ -621,32 +631,101 @@ class Indexer:
         if self._trouble is None:
             self._trouble_since = time.monotonic()
         self._trouble = kind
-        if kind == "inconsistent":
-            log.error("node inconsistent: %s; retrying with backoff", exc)
-        else:
-            log.error("%s; retrying with backoff", exc)
+        what = "node inconsistent" if kind == "inconsistent" else "rpc unavailable"
+        log.error(f"{what}; retrying with backoff", extra=fields(error=str(exc)))
 
     def _trouble_ended(self) -> None:
-        took = time.monotonic() - self._trouble_since
+        took = round(time.monotonic() - self._trouble_since, 1)
         if self._trouble == "inconsistent":
-            log.warning("the node is consistent again (it was inconsistent for %.1fs)", took)
+            log.warning("node consistent again (was inconsistent)", extra=fields(seconds=took))
         else:
-            log.warning("RPC answers again after %.1fs", took)
+            log.warning("rpc answers again", extra=fields(seconds=took))
         self._trouble = None
 
 
-# topic0 -> (contract, decoder, reducer): one lookup per log.
-_PLAN = {t: (d.contract, d.decode, REDUCERS[d.name]) for t, d in DECODERS.items()}
+class _Prefetch:
+    """The ranges of a deep catch-up, fetched by a thread of its own (its own HTTP session) into a
+    queue of one while the caller reduces and writes: at most ~3 ranges of logs in memory (one being
+    fetched, one queued, one being reduced). Iterating yields (from, to, logs, headers) and raises
+    what the thread raised."""
+
+    Item = tuple[int, int, list[Log], dict[int, Header]]
+
+    def __init__(self, ix: Indexer, first: int, last: int):
+        self.ix, self.first, self.last = ix, first, last
+        self.queue: queue.Queue[_Prefetch.Item | Exception | None] = queue.Queue(maxsize=1)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="cityledger-prefetch", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        ix = self.ix
+        rpc = Rpc(ix.rpc.url, timeout=ix.rpc.timeout, retries=ix.rpc.retries)
+        frm = self.first
+        try:
+            while frm <= self.last and not self.stop.is_set():
+                logs, to = ix._fetch_logs(frm, min(self.last, frm + ix.span - 1), rpc)
+                need = sorted({to} | _untimed_blocks(logs))
+                headers = dict(zip(need, rpc.headers(need), strict=True))
+                missing = [n for n, h in headers.items() if h is None]
+                if missing:  # a reorg this deep is out of scope (keep_blocks): the node is wrong
+                    raise NodeInconsistent(f"the node's head is {ix.head} but it has no block {missing[0]}")
+                self._put((frm, to, logs, {n: h for n, h in headers.items() if h is not None}))
+                frm = to + 1
+            self._put(None)
+        except Exception as exc:  # handed to the writer thread, which raises it
+            self._put(exc)
+        finally:
+            rpc.close()
+
+    def _put(self, item: _Prefetch.Item | Exception | None) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[_Prefetch.Item]:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    def empty(self) -> bool:
+        return self.queue.empty()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+# topic0 -> (contract, decoder, reducer, event): one lookup per log. An event the contracts emit but
+# no reducer handles is not indexed; the Indexer says so when it starts.
+_PLAN: dict[str, tuple[str, Decode, Reducer, str]] = {
+    t: (d.contract, d.decode, REDUCERS[d.name], d.name) for t, d in DECODERS.items() if d.name in REDUCERS
+}
+UNREDUCED = sorted(f"{d.contract}.{d.name}" for d in DECODERS.values() if d.name not in REDUCERS)
 _new_tuple = tuple.__new__  # Ctx without its Python-level __new__ (one per log)
 
 
-def _untimed_blocks(logs: list[dict]) -> set[int]:
+def _hex_int(value: object) -> int | None:
+    try:
+        return int(str(value), 16)
+    except ValueError:
+        return None
+
+
+def _untimed_blocks(logs: list[Log]) -> set[int]:
     """The blocks whose header must be fetched for their logs' timestamp (a node that does not send
     `blockTimestamp` with each log); _reduce reads it from those headers."""
     return {int(lg["blockNumber"], 16) for lg in logs if "blockTimestamp" not in lg}
 
 
-def _block_row(h: dict) -> dict:
+def _block_row(h: Header) -> dict[str, Any]:
     return {
         "number": int(h["number"], 16),
         "hash": h["hash"],
