@@ -11,6 +11,12 @@ counted in `.stats` so a test can prove the faults really happened:
 - `malformed`: HTTP 200 with a body that is not JSON
 - `truncated`: HTTP 200 with the upstream's answer cut in half (invalid JSON)
 - `rpc_error`: HTTP 200 with a JSON-RPC error object (a node-side failure)
+- `null_block`: forwarded, but every `eth_getBlockByNumber` of a numbered block in the request
+  answers `null` (a node whose head is above a block it cannot return: issue 14 saw anvil report
+  head 91 and null for block 82 after back-to-back `anvil_reorg`s)
+
+`hide_blocks(numbers)` makes the `null_block` fault last: until `clear()`, those blocks answer null
+to `eth_getBlockByNumber` (in batches too) while `eth_blockNumber` still reports the real head.
 
 When the upstream itself does not answer (the node is down), the proxy answers HTTP 502, as a
 load balancer in front of a dead node would.
@@ -28,7 +34,7 @@ import urllib.request
 from collections import Counter, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-KINDS = ("timeout", "http500", "http502", "http503", "drop", "malformed", "truncated", "rpc_error")
+KINDS = ("timeout", "http500", "http502", "http503", "drop", "malformed", "truncated", "rpc_error", "null_block")
 
 
 class FaultProxy:
@@ -40,6 +46,7 @@ class FaultProxy:
         self._queue: deque[str] = deque()
         self._rate = 0.0
         self._kinds: tuple[str, ...] = ()
+        self._hidden: frozenset[int] = frozenset()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -68,10 +75,45 @@ class FaultProxy:
         with self._lock:
             self._rate, self._kinds = rate, tuple(kinds)
 
+    def hide_blocks(self, numbers) -> None:
+        """Until clear(): `eth_getBlockByNumber` answers null for these block numbers (the node's head,
+        its logs and every other block are untouched)."""
+        with self._lock:
+            self._hidden = frozenset(int(n) for n in numbers)
+
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()
             self._rate = 0.0
+            self._hidden = frozenset()
+
+    def _nulled(self, body: bytes, answer: bytes, every: bool) -> bytes:
+        """`answer` with the result of each numbered eth_getBlockByNumber call set to null: every one
+        (a `null_block` fault) or those of hidden blocks."""
+        hidden = self._hidden
+        try:
+            req, out = json.loads(body), json.loads(answer)
+        except ValueError:
+            return answer
+        calls = req if isinstance(req, list) else [req]
+        nulled = set()
+        for call in calls:
+            if not isinstance(call, dict) or call.get("method") != "eth_getBlockByNumber":
+                continue
+            block = (call.get("params") or [None])[0]
+            try:
+                number = int(block, 16)  # "latest", "finalized": not a numbered block
+            except (TypeError, ValueError):
+                continue
+            if every or number in hidden:
+                nulled.add(call.get("id"))
+        if not nulled:
+            return answer
+        for item in out if isinstance(out, list) else [out]:
+            if isinstance(item, dict) and item.get("id") in nulled and "result" in item:
+                item["result"] = None
+                self.stats["blocks_nulled"] += 1
+        return json.dumps(out).encode()
 
     def _next_fault(self) -> str | None:
         with self._lock:
@@ -147,6 +189,8 @@ class FaultProxy:
                     return
                 if fault == "truncated":
                     answer = answer[: max(1, len(answer) // 2)]
+                elif fault == "null_block" or proxy._hidden:
+                    answer = proxy._nulled(body, answer, every=fault == "null_block")
                 self._send(status, answer)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from cityledger.indexer import reducers as r
 from cityledger.indexer.compare import compare_stores, dump_table
-from cityledger.indexer.events import CONTRACTS, DECODERS, INT63, SPECS, abi_events, topic0
+from cityledger.indexer.events import ARGS_MODULE, CONTRACTS, DECODERS, INT63, SPECS, args_source, load_specs
 from cityledger.indexer.models import Checkpoint
 from cityledger.indexer.reorg import rollback_to
 from cityledger.indexer.store import make_engine, migrate
@@ -26,10 +26,10 @@ def h(label: str) -> str:
 
 def encode_log(name: str, args: dict) -> tuple[list[str], str]:
     """(topics, data) of an event as a node returns it, built with eth_abi (the reference encoder)."""
-    spec = next(inputs for _, n, inputs in SPECS if n == name)
-    topics = [topic0(name, spec)]
+    spec = next(s for s in SPECS if s.name == name)
+    topics = [spec.topic0]
     data_types, data_values = [], []
-    for arg, typ, indexed in spec:
+    for arg, typ, indexed in spec.inputs:
         value = args[arg]
         if typ == "bytes32":
             value = bytes.fromhex(value[2:])
@@ -44,16 +44,59 @@ def encode_log(name: str, args: dict) -> tuple[list[str], str]:
 # ---------------------------------------------------------------- decoders
 
 
-def test_specs_match_compiled_abi():
+def test_the_event_table_is_the_compiled_abi_and_every_event_is_reduced():
     from cityledger.chain.artifacts import compile_all
+    from cityledger.indexer.sync import UNREDUCED
 
     artifacts = compile_all()
+    events = {(c, e["name"]) for c in CONTRACTS for e in artifacts[c].abi if e["type"] == "event"}
+    assert {(s.contract, s.name) for s in SPECS} == events
+    assert {(d.contract, d.name) for d in DECODERS.values()} == events
+    assert set(r.REDUCERS) == {name for _, name in events} and UNREDUCED == []
 
-    def norm(events):
-        return sorted((e["name"], tuple((i["name"], i["type"], i["indexed"]) for i in e["inputs"])) for e in events)
 
+def test_event_args_module_is_generated_from_the_abi():
+    # `python -m cityledger.indexer.events` rewrites it when the contracts change.
+    assert ARGS_MODULE.read_text() == args_source(load_specs()), "stale: run python -m cityledger.indexer.events"
+    from cityledger.indexer import event_args
+
+    for spec in SPECS:
+        typed = getattr(event_args, f"{spec.name}Args")
+        assert list(typed.__annotations__) == [n for n, _, _ in spec.inputs], spec.name
+
+
+def test_an_event_table_from_other_contracts_is_generated_from_their_abi(tmp_path):
+    # The table follows the artifacts, not a copy: an artifact with an extra event yields its decoder.
+    import dataclasses
+    import json
+
+    from cityledger.config import load_config
+    from cityledger.indexer.events import _decoders
+
+    cfg = dataclasses.replace(load_config(), build_dir=tmp_path, contracts_dir=tmp_path / "none")
     for name in CONTRACTS:
-        assert norm(abi_events(name)) == norm(e for e in artifacts[name].abi if e["type"] == "event"), name
+        src = json.loads((load_config().build_dir / f"{name}.json").read_text())
+        if name == "ConsentRegistry":
+            src["abi"].append(
+                {
+                    "type": "event",
+                    "name": "SignaturesCancelled",
+                    "anonymous": False,
+                    "inputs": [
+                        {"name": "key", "type": "bytes32", "indexed": True},
+                        {"name": "citizen", "type": "address", "indexed": True},
+                        {"name": "nonce", "type": "uint64", "indexed": False},
+                    ],
+                }
+            )
+        (tmp_path / f"{name}.json").write_text(json.dumps(src))
+    specs = load_specs(cfg)
+    assert len(specs) == len(SPECS) + 1
+    added = next(d for d in _decoders(specs).values() if d.name == "SignaturesCancelled")
+    key, citizen = h("k"), A1
+    topics = [added.topic0, key, "0x" + "00" * 12 + citizen[2:]]
+    assert added.decode(topics, "0x" + f"{7:064x}") == {"key": key, "citizen": citizen, "nonce": 7}
+    assert "class SignaturesCancelledArgs(TypedDict):" in args_source(specs)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -70,20 +113,32 @@ def test_decoders_roundtrip_every_event(seed):
         "string": lambda: rng.choice(["", "ipfs://meta/x.json", "https://é.example/" + "a" * 200]),
     }
     assert len(DECODERS) == len(SPECS) == 18
-    for _, name, spec in SPECS:
-        args = {arg: values[typ]() for arg, typ, _ in spec}
-        topics, data = encode_log(name, args)
+    for spec in SPECS:
+        args = {arg: values[typ]() for arg, typ, _ in spec.inputs}
+        topics, data = encode_log(spec.name, args)
         decoded = DECODERS[topics[0]].decode(topics, data)
-        expected = {k: (min(v, INT63) if typ == "uint64" else v) for (k, typ, _), v in zip(spec, args.values())}
-        assert decoded == expected, name
+        expected = {
+            k: (min(v, INT63) if typ == "uint64" else v)
+            for (k, typ, _), v in zip(spec.inputs, args.values(), strict=True)
+        }
+        assert decoded == expected, spec.name
 
 
 def test_unknown_uint64_expiry_is_clamped_not_wrapped():
     topics, data = encode_log(
         "ConsentGranted",
-        {"key": h("k"), "citizen": A1, "purpose": h("p"), "scope_kind": 3, "scope_id": h("s"), "grantee": A2,
-         "expiry": 2**64 - 1, "nonce": 1, "submitted_by": A1},
-    )  # fmt: skip
+        {
+            "key": h("k"),
+            "citizen": A1,
+            "purpose": h("p"),
+            "scope_kind": 3,
+            "scope_id": h("s"),
+            "grantee": A2,
+            "expiry": 2**64 - 1,
+            "nonce": 1,
+            "submitted_by": A1,
+        },
+    )
     assert DECODERS[topics[0]].decode(topics, data)["expiry"] == 2**63 - 1
 
 
@@ -97,8 +152,17 @@ def ctx(block: int, index: int = 0) -> r.Ctx:
 def grant_args(citizen=A1, purpose=None, scope=3, expiry=2_000_000_000, nonce=1, by=None) -> dict:
     purpose = purpose or h("research")
     key = h(f"{citizen}{purpose}{scope}")
-    return {"key": key, "citizen": citizen, "purpose": purpose, "scope_kind": 3, "scope_id": "0x" + f"{scope:064x}",
-            "grantee": "0x" + "00" * 20, "expiry": expiry, "nonce": nonce, "submitted_by": by or citizen}  # fmt: skip
+    return {
+        "key": key,
+        "citizen": citizen,
+        "purpose": purpose,
+        "scope_kind": 3,
+        "scope_id": "0x" + f"{scope:064x}",
+        "grantee": "0x" + "00" * 20,
+        "expiry": expiry,
+        "nonce": nonce,
+        "submitted_by": by or citizen,
+    }
 
 
 def test_consent_reducers_are_pure_and_complete():
@@ -203,9 +267,17 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                 sup = rng.choice(active_ds) if active_ds and rng.random() < 0.4 else 0
                 if sup:
                     active_ds.remove(sup)
-                args = {"dataset_id": datasets, "publisher": A1, "content_hash": h(f"c{datasets}"), "metadata_hash": h("m"),
-                        "metadata_uri": f"ipfs://{datasets}", "domain": rng.randint(1, 12), "personal_data": rng.random() < 0.5,
-                        "version": 1, "supersedes": sup}  # fmt: skip
+                args = {
+                    "dataset_id": datasets,
+                    "publisher": A1,
+                    "content_hash": h(f"c{datasets}"),
+                    "metadata_hash": h("m"),
+                    "metadata_uri": f"ipfs://{datasets}",
+                    "domain": rng.randint(1, 12),
+                    "personal_data": rng.random() < 0.5,
+                    "version": 1,
+                    "supersedes": sup,
+                }
                 active_ds.append(datasets)
                 out.append(("DatasetRegistered", args, c))
             elif roll < 0.25 and active_ds:
@@ -288,9 +360,23 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                         acc[1] = 4
                         out.append(("AccessEnded", {"access_id": acc[0], "dataset_id": 1, "ended_by": A1}, c))
                     else:
-                        out.append(("ReleaseLogged", {"release_id": b * 10 + i, "access_id": acc[0], "grantee": A2, "dataset_id": 1,
-                                                      "purpose": h("p"), "subject_count": 3, "consent_root": h("root"),
-                                                      "snapshot_block": b, "release_hash": h(f"rel{b}{i}")}, c))  # fmt: skip
+                        out.append(
+                            (
+                                "ReleaseLogged",
+                                {
+                                    "release_id": b * 10 + i,
+                                    "access_id": acc[0],
+                                    "grantee": A2,
+                                    "dataset_id": 1,
+                                    "purpose": h("p"),
+                                    "subject_count": 3,
+                                    "consent_root": h("root"),
+                                    "snapshot_block": b,
+                                    "release_hash": h(f"rel{b}{i}"),
+                                },
+                                c,
+                            )
+                        )
             else:
                 if rights and rng.random() < 0.5:
                     req = rights.pop(0)
@@ -314,8 +400,22 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                 else:
                     n = b * 10 + i
                     rights.append(n)
-                    out.append(("RightsRequestFiled", {"request_id": n, "citizen": A1, "publisher": A2, "kind": 3, "target_kind": 1,
-                                                       "target": h("t"), "details_hash": h("d"), "deadline": 10**9}, c))  # fmt: skip
+                    out.append(
+                        (
+                            "RightsRequestFiled",
+                            {
+                                "request_id": n,
+                                "citizen": A1,
+                                "publisher": A2,
+                                "kind": 3,
+                                "target_kind": 1,
+                                "target": h("t"),
+                                "details_hash": h("d"),
+                                "deadline": 10**9,
+                            },
+                            c,
+                        )
+                    )
     return out
 
 
@@ -379,3 +479,95 @@ def test_bad_store_url_is_a_clear_error():
         make_engine("mysql://x@localhost/db")
     with pytest.raises(CityLedgerError):
         make_engine("no such url")
+
+
+# ---------------------------------------------------------------- errors with context, structured logs
+
+
+def test_a_log_that_cannot_be_indexed_is_named(tmp_path):
+    # As ponder's indexing errors: contract, event, block, log index and transaction.
+    from cityledger.indexer.sync import Indexer, IndexingError
+
+    ix = Indexer(
+        f"sqlite:///{tmp_path / 's.db'}",
+        "http://127.0.0.1:9",
+        chain_id=31337,
+        addresses={c: "0x" + f"{i + 1:040x}" for i, c in enumerate(CONTRACTS)},
+        start_block=1,
+    )
+    consents, datasets = ix.addresses["ConsentRegistry"], ix.addresses["DatasetRegistry"]
+
+    def node_log(address, name, args, block, index):
+        topics, data = encode_log(name, args)
+        return {
+            "address": address,
+            "topics": topics,
+            "data": data,
+            "blockNumber": hex(block),
+            "logIndex": hex(index),
+            "transactionHash": h(f"tx{block}"),
+            "blockTimestamp": hex(1_700_000_000),
+        }
+
+    grant = node_log(consents, "ConsentGranted", grant_args(), 16, 3)
+    cut = grant | {"data": grant["data"][:100]}  # a data word cut short
+    with pytest.raises(IndexingError) as err:
+        ix._reduce([grant, cut], {}, Batch())
+    msg = str(err.value)
+    assert f"ConsentRegistry.ConsentGranted at block 16, log 3, tx {h('tx16')}" in msg and "ValueError" in msg
+    # A reduce failure: the same dataset id registered twice in one batch (a chain the contracts
+    # cannot produce) names the second log.
+    base = {
+        "dataset_id": 5,
+        "publisher": A1,
+        "metadata_hash": h("m"),
+        "metadata_uri": "ipfs://m",
+        "domain": 1,
+        "personal_data": False,
+        "version": 1,
+        "supersedes": 0,
+    }
+    twice = [node_log(datasets, "DatasetRegistered", base | {"content_hash": h(f"c{i}")}, 20 + i, i) for i in (0, 1)]
+    with pytest.raises(IndexingError, match=r"DatasetRegistry.DatasetRegistered at block 21, log 1, .*MergeError"):
+        ix._reduce(twice, {}, Batch())
+    ix.close()
+
+
+def test_log_lines_are_key_value_or_json():
+    import io
+    import json
+    import logging
+
+    from cityledger.indexer.logs import _Handler, configure, fields
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        for as_json in (False, True):
+            stream = io.StringIO()
+            configure(json_lines=as_json, stream=stream)
+            logging.getLogger("cityledger.indexer").warning(
+                "reorg rolled back", extra=fields(from_block=81, ancestor=77, rows={"consents_replayed": 3}, x=None)
+            )
+            line = stream.getvalue().strip()
+            if as_json:
+                got = json.loads(line)
+                assert got["msg"] == "reorg rolled back" and got["level"] == "warning" and got["from_block"] == 81
+                assert got["rows"] == {"consents_replayed": 3} and got["x"] is None and got["time"].endswith("Z")
+            else:
+                assert (
+                    ' level=warning logger=cityledger.indexer msg="reorg rolled back" from_block=81 ancestor=77 '
+                    in line
+                )
+                assert line.endswith(" rows=\"{'consents_replayed': 3}\" x=null") and line.startswith("time=")
+    finally:
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+    # A second configure() replaces its own handler, not the others (pytest's capture, say).
+    others = [h for h in root.handlers if not isinstance(h, _Handler)]
+    configure(stream=io.StringIO())
+    configure(stream=io.StringIO())
+    try:
+        assert len([h for h in root.handlers if isinstance(h, _Handler)]) == 1
+        assert [h for h in root.handlers if not isinstance(h, _Handler)] == others
+    finally:
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])

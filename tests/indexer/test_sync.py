@@ -4,6 +4,7 @@ In every case the store must equal a fresh full re-index of the canonical chain,
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from cityledger.codes import ANY_RESEARCHER, SCOPE_DATASET, SCOPE_DOMAIN, purpos
 from cityledger.indexer.compare import compare_stores, dump_table, row_counts
 from cityledger.indexer.loadgen import BulkGranter, mixed_activity
 from cityledger.indexer.models import Checkpoint, Consent, ConsentEvent, Dataset
+from cityledger.indexer.rpc import NodeInconsistent
 from cityledger.indexer.store import (
     BUILD_CACHE_KIB,
     CACHE_KIB,
@@ -331,6 +333,41 @@ def test_rpc_outage_is_reported_and_a_restarted_anvil_is_followed(tmp_path, stor
         node.stop()
 
 
+def test_a_node_missing_a_block_below_its_head_is_not_a_reorg(devnet, stores):
+    # Issue 14: a node whose head is above a block it answers null for. Nothing stored is rolled
+    # back or counted as a reorg; catch-up (what `index --once` runs) gives up after a few tries.
+    from cityledger.faults import FaultProxy
+
+    mixed_activity(devnet, rounds=1)
+    url = stores()
+    with FaultProxy(devnet.rpc_url) as proxy:
+        ix = Indexer.from_deployment(url, proxy.url, devnet.deployment, rpc_retries=2)
+        ix.catch_up()
+        head = checkpoint(url)["block_number"]
+        before = dump_table(make_engine(url), "consent_events")
+        # 1. Idle at the head, and the node loses the checkpoint's own block.
+        proxy.hide_blocks({head})
+        with pytest.raises(NodeInconsistent, match=f"head is {head} but it has no block {head}"):
+            ix.catch_up()
+        # 2. New blocks above a missing one.
+        devnet.w3.provider.make_request("anvil_mine", ["0x3"])
+        proxy.hide_blocks({head + 1})
+        requests = proxy.stats["requests"]
+        with pytest.raises(NodeInconsistent, match=f"block {head + 1} is missing below head {head + 3}"):
+            ix.catch_up()
+        assert proxy.stats["requests"] - requests < 30, dict(proxy.stats)  # a few tries, not a spin
+        cp = checkpoint(url)
+        assert (cp["block_number"], cp["reorgs"]) == (head, 0)
+        assert dump_table(make_engine(url), "consent_events") == before
+        # 3. The node recovers.
+        proxy.clear()
+        ix.catch_up()
+        ix.close()
+    cp = checkpoint(url)
+    assert (cp["block_number"], cp["reorgs"]) == (head + 3, 0)
+    assert_equals_fresh(devnet, stores, url)
+
+
 def test_cli_once_status_and_refusals(devnet, tmp_path):
     from typer.testing import CliRunner
 
@@ -344,14 +381,26 @@ def test_cli_once_status_and_refusals(devnet, tmp_path):
     assert checkpoint(url)["block_number"] == devnet.w3.eth.block_number
     status = runner.invoke(app, ["index-status", "--db", url])
     assert status.exit_code == 0 and "roles" in status.output and "finalized_block" in status.output
+    assert "node_inconsistent" in status.output
+    # --log-json: stderr holds JSON lines only (no progress bar, the summary as a record).
+    logged = runner.invoke(app, ["index", "--once", "--db", url, "--log-json"])
+    assert logged.exit_code == 0, logged.output
+    records = [json.loads(line) for line in logged.stderr.splitlines() if line.strip()]
+    summary = next(r for r in records if r["msg"] == "caught up")
+    assert summary["last"] == devnet.w3.eth.block_number and summary["events"] == 0 and summary["level"] == "info"
     bad = runner.invoke(app, ["index", "--once", "--db", url, "--poll", "0"])
     assert bad.exit_code == 2 and "'--poll'" in bad.output  # a usage error: cli/numbers.py ranges it
     # A store remembers its contracts: another deployment is refused, nothing written.
     other = dict(devnet.deployment.contracts)
     other["CityRoles"] = dict(other["CityRoles"], address="0x" + "11" * 20)
     before = checkpoint(url)
-    ix = Indexer(url, devnet.rpc_url, chain_id=devnet.network.chain_id,
-                 addresses={n: c["address"] for n, c in other.items()}, start_block=devnet.deployment.start_block)  # fmt: skip
+    ix = Indexer(
+        url,
+        devnet.rpc_url,
+        chain_id=devnet.network.chain_id,
+        addresses={n: c["address"] for n, c in other.items()},
+        start_block=devnet.deployment.start_block,
+    )
     with pytest.raises(CityLedgerError, match="other contract addresses"):
         ix.catch_up()
     ix.close()
@@ -447,15 +496,19 @@ ix.catch_up()
 
 
 def test_sigkill_while_indexes_are_deferred_then_restart(devnet, stores):
-    import json
 
     from cityledger.indexer.events import CONTRACTS
 
     many_blocks(devnet, 30, 40)
     url = stores()
     head = devnet.w3.eth.block_number
-    args = {"url": url, "rpc": devnet.rpc_url, "chain_id": devnet.network.chain_id, "start": devnet.deployment.start_block,
-            "addresses": {n: devnet.deployment.address(n) for n in CONTRACTS}}  # fmt: skip
+    args = {
+        "url": url,
+        "rpc": devnet.rpc_url,
+        "chain_id": devnet.network.chain_id,
+        "start": devnet.deployment.start_block,
+        "addresses": {n: devnet.deployment.address(n) for n in CONTRACTS},
+    }
     env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, json.dumps(args)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

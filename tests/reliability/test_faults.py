@@ -44,6 +44,10 @@ class Follower:
         with self.ix.engine.connect() as c:
             return c.execute(select(Checkpoint.block_number, Checkpoint.block_hash, Checkpoint.rpc_error)).first()
 
+    def status(self) -> dict:
+        with self.ix.engine.connect() as c:
+            return dict(c.execute(select(Checkpoint)).mappings().one())
+
     def wait_synced(self, w3, timeout=90):
         end = time.monotonic() + timeout
         cp = None
@@ -140,3 +144,44 @@ def test_faults_quick(own_devnet, fault_proxy, tmp_path, monkeypatch):
 def test_faults_long(own_devnet, fault_proxy, tmp_path, monkeypatch):
     out = faults_run(own_devnet, fault_proxy, tmp_path, monkeypatch, bulk=20_000, chaos_seconds=90, outages=5)
     print(f"faults long: {out}")
+
+
+def test_a_node_missing_a_block_below_its_head_is_reported_and_waited_out(own_devnet, fault_proxy, tmp_path, caplog):
+    # Issue 14: after back-to-back anvil_reorg calls anvil said head 91 and null for block 82; the
+    # follower "rolled back" to its own checkpoint ~100 times a second, counting each as a reorg.
+    chain, w3 = own_devnet, own_devnet.w3
+    caplog.set_level("INFO", logger="cityledger.indexer")
+    make_events(chain, 0, seed=41)
+    url = sqlite_url(tmp_path / "follow.db")
+    follower = Follower(chain, url, fault_proxy.url)
+    try:
+        follower.wait_synced(w3)
+        missing = w3.eth.block_number + 1
+        fault_proxy.hide_blocks({missing})
+        make_events(chain, 0, seed=42)  # ~40 blocks with every event kind, the first one hidden
+        end = time.monotonic() + 10
+        while not follower.status()["node_inconsistent"] and time.monotonic() < end:
+            time.sleep(0.05)
+        seen = follower.status()
+        assert seen["node_inconsistent"] and str(missing) in seen["node_inconsistent"], seen
+        assert seen["rpc_error"] is None and seen["node_inconsistent_since"] is not None
+        # Backoff (0.05 s doubling to 5 s), not a spin: a few requests a second, not hundreds.
+        before = fault_proxy.stats["requests"]
+        time.sleep(4)
+        assert fault_proxy.stats["requests"] - before < 40, dict(fault_proxy.stats)
+        status = follower.status()
+        assert status["block_number"] == missing - 1 and status["reorgs"] == 0, status
+        assert status["node_inconsistent_since"] == seen["node_inconsistent_since"]
+        # The node recovers: the follower catches up and the status clears.
+        fault_proxy.clear()
+        follower.wait_synced(w3, timeout=30)
+        status = follower.status()
+        assert status["node_inconsistent"] is None and status["node_inconsistent_since"] is None
+        assert status["reorgs"] == 0 and follower.crash is None
+    finally:
+        follower.stop()
+    # Said once when it started and once when it ended, not once per loop; never as a reorg.
+    lines = [r.getMessage() for r in caplog.records if r.name == "cityledger.indexer" and r.levelname != "DEBUG"]
+    assert len([m for m in lines if "inconsistent" in m]) == 2, lines
+    assert not [m for m in lines if "reorg" in m], lines
+    assert_same(url, fresh_index(chain, tmp_path / "ref.db"))

@@ -43,9 +43,7 @@ def index_cmd(
     network: Annotated[
         str | None, typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")
     ] = None,
-    db: Annotated[
-        str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")
-    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
     reset: Annotated[
         bool, typer.Option("--reset", help="Forget the store's indexed data and re-index from the deployment block")
     ] = False,
@@ -54,21 +52,26 @@ def index_cmd(
         int,
         typer.Option(
             "--batch-logs",
-            help="Logs aimed at per block range (catch-up commits about 1.5 times that per transaction; memory grows with it)",
+            help="Logs aimed at per block range (catch-up commits about 1.5 times that per transaction; "
+            "memory grows with it)",
         ),
     ] = TARGET_LOGS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
+    log_json: Annotated[
+        bool,
+        typer.Option("--log-json", help="Log one JSON object per line on stderr (no progress bar); default key=value"),
+    ] = False,
 ) -> None:
     """Index the deployed contracts' events into the store: catch up from the deployment block, then follow."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
+    from ..indexer.logs import configure
     from ..indexer.rpc import RpcUnavailable
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure(json_lines=log_json)
     if poll <= 0:
         raise CityLedgerError("--poll must be positive")
     if batch_logs < 1:
         raise CityLedgerError("--batch-logs must be at least 1")
+    say = _Say(log_json)
     ix, net, url = _indexer(network, db, poll_interval=poll, target_logs=batch_logs)
     # SIGTERM (e.g. `cityledger up` stopping us) ends the loop after the current transaction.
     signal.signal(signal.SIGTERM, lambda *_: ix.stop_event.set())
@@ -80,52 +83,78 @@ def index_cmd(
         start = ix.checkpoint()[0]
         t0 = time.monotonic()
         try:
-            with Progress(
-                TextColumn("[bold]indexing[/] block"), MofNCompleteColumn(), BarColumn(),
-                TextColumn("{task.fields[events]:,} events  {task.fields[rate]:,.0f}/s"), TimeRemainingColumn(),
-                console=out, disable=quiet, transient=False,
-            ) as progress:  # fmt: skip
-                task = progress.add_task("catch-up", total=None, events=0, rate=0.0)
-
-                def report(r) -> None:
-                    dt = max(time.monotonic() - t0, 1e-6)
-                    progress.update(
-                        task,
-                        completed=r.to_block - start,
-                        total=max(r.head - start, 1),
-                        events=ix.events_total,
-                        rate=ix.events_total / dt,
-                    )
-
-                ix.catch_up(progress=report)
+            _catch_up(ix, start, t0, quiet=quiet or log_json)
         except RpcUnavailable as exc:
             if once:
                 raise
-            out.print(f"[yellow]RPC unavailable during catch-up, will keep retrying:[/] {exc}")
+            say(
+                "rpc unavailable",
+                "[yellow]RPC unavailable during catch-up, will keep retrying:[/] {error}",
+                error=str(exc),
+            )
         cp = ix.checkpoint()[0]
-        dt = time.monotonic() - t0
-        out.print(
-            f"indexed {ix.events_total:,} events, blocks {start + 1}..{cp} in {dt:.1f}s "
-            f"(head {ix.head}, finalized {ix.finalized()}) into {_safe(url)}; "
-            f"{enricher.added} DCAT summaries added"
-        )
+        say(
+            "caught up",
+            "indexed {events:,} events, blocks {first}..{last} in {seconds:.1f}s (head {head}, finalized "
+            "{finalized}) into {store}; {summaries} DCAT summaries added",
+            events=ix.events_total, first=start + 1, last=cp, seconds=time.monotonic() - t0, head=ix.head,
+            finalized=ix.finalized(), store=_safe(url), summaries=enricher.added,
+        )  # fmt: skip
         if once:
             return
-        out.print(f"following {net.rpc_url} (poll {poll}s); Ctrl-C to stop")
+        say("following", "following {rpc} (poll {poll}s); Ctrl-C to stop", rpc=net.rpc_url, poll=poll)
         ix.follow()
     except KeyboardInterrupt:
-        out.print("stopped")
+        say("stopped", "stopped")
     finally:
         ix.close()
+
+
+class _Say:
+    """What `index` tells its user: a console line, or with --log-json a log record of the same
+    facts as fields (so that stderr holds JSON lines only)."""
+
+    def __init__(self, log_json: bool):
+        self.log_json = log_json
+
+    def __call__(self, event: str, template: str, **values: object) -> None:
+        if self.log_json:
+            from ..indexer.logs import fields
+
+            logging.getLogger("cityledger.indexer").info(event, extra=fields(**values))
+        else:
+            out.print(template.format(**values))
+
+
+def _catch_up(ix, start: int, t0: float, *, quiet: bool) -> None:
+    """ix.catch_up() with a progress bar (blocks, events, rate) unless quiet."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("[bold]indexing[/] block"), MofNCompleteColumn(), BarColumn(),
+        TextColumn("{task.fields[events]:,} events  {task.fields[rate]:,.0f}/s"), TimeRemainingColumn(),
+        console=out, disable=quiet, transient=False,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("catch-up", total=None, events=0, rate=0.0)
+
+        def report(r) -> None:
+            dt = max(time.monotonic() - t0, 1e-6)
+            progress.update(
+                task,
+                completed=r.to_block - start,
+                total=max(r.head - start, 1),
+                events=ix.events_total,
+                rate=ix.events_total / dt,
+            )
+
+        ix.catch_up(progress=report)
 
 
 def status_cmd(
     network: Annotated[
         str | None, typer.Option("--network", "-n", help="A network of cityledger.toml (default: devnet)")
     ] = None,
-    db: Annotated[
-        str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")
-    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: [store] url of cityledger.toml)")] = None,
 ) -> None:
     """Show the indexer's checkpoint: last indexed, head and finalized block, row counts, last RPC error."""
     from sqlalchemy import func, inspect, select
@@ -143,7 +172,12 @@ def status_cmd(
         try:
             with engine.connect() as conn:
                 tables = set(inspect(conn).get_table_names())
-                row = conn.execute(select(Checkpoint)).mappings().first() if "checkpoint" in tables else None
+                row = None
+                if "checkpoint" in tables:
+                    # Only the columns this store has: index-status reads a store an older indexer wrote.
+                    have = {c["name"] for c in inspect(conn).get_columns("checkpoint")}
+                    cols = [c for c in Checkpoint.__table__.c if c.name in have]
+                    row = conn.execute(select(*cols)).mappings().first()
                 summaries = (
                     conn.execute(select(func.count()).select_from(DatasetMetadata)).scalar_one()
                     if "dataset_metadata" in tables
@@ -179,8 +213,9 @@ def _status_table(url: str, row, counts: dict, summaries: int | None) -> None:
     from rich.table import Table
 
     table = Table(title=f"index {_safe(url)}", title_justify="left", show_header=False)
-    for key in ("chain_id", "block_number", "head_block", "finalized_block", "confirmations", "reorgs", "rpc_error"):
-        table.add_row(key, str(row[key]))
+    keys = ("chain_id", "block_number", "head_block", "finalized_block", "confirmations", "reorgs", "rpc_error")
+    for key in (*keys, "node_inconsistent"):
+        table.add_row(key, str(row.get(key)))  # .get: a store not yet migrated has no node_inconsistent
     lag = (row["head_block"] - row["block_number"]) if row["head_block"] is not None else None
     table.add_row("lag (blocks)", str(lag))
     for name, n in counts.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine, select
 
 from .models import DATA_TABLES
@@ -9,7 +11,7 @@ from .store import make_engine
 from .writer import PK, TABLES
 
 
-def dump_table(engine: Engine, name: str) -> list[tuple]:
+def dump_table(engine: Engine, name: str) -> list[tuple[Any, ...]]:
     """All rows of a data table, ordered by primary key, as tuples in column order."""
     table = TABLES[name]
     with engine.connect() as conn:

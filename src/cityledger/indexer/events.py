@@ -1,224 +1,92 @@
-"""The events the indexer reads (docs/CONTRACTS.md) and their fast decoders.
+"""The events the indexer reads and their fast decoders, generated from the compiled ABIs.
 
-Each event gets one precomputed decoder keyed by (topic0): indexed arguments come from topic words,
-the data tuple is cut into 32-byte words when all its types are static (no ABI machinery per log)
-and decoded once with eth_abi when it holds a dynamic type (DatasetRegistered's metadata_uri).
-Values follow the store's conventions (models.py): lowercase 0x-hex strings and ints.
+The event table is read at import from the five contracts' artifacts (build/contracts/<Name>.json,
+chain/artifacts.py; compiled first if one is missing or older than its source, only what changed),
+so it cannot drift from the contracts. Each event gets one generated decoder keyed by topic0:
+indexed arguments come from topic words, the data tuple is cut into 32-byte words when all its
+types are static (no ABI machinery per log) and decoded once with eth_abi when it holds a dynamic
+type (DatasetRegistered's metadata_uri). Values follow the store's conventions (models.py): lowercase
+0x-hex strings and ints.
+
+`event_args.py` holds one TypedDict per event (what the reducers take), generated from the same
+table: `python -m cityledger.indexer.events` rewrites it; a test fails when it is stale.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import keccak
+from eth_abi.abi import decode as abi_decode
+from eth_utils.crypto import keccak
+
+from ..config import Config, config
+from ..errors import CityLedgerError
+from .models import CONTRACT_COLUMNS
 
 INT63 = 2**63 - 1  # largest BIGINT: uint64 values above it are stored clamped (see models.py)
+CONTRACTS = tuple(CONTRACT_COLUMNS)
 
-# (contract, event, [(name, type, indexed)]) exactly as in docs/CONTRACTS.md and snekmate.
-_A, _U256, _U64, _U32, _U8, _B32, _BOOL, _STR = (
-    "address",
-    "uint256",
-    "uint64",
-    "uint32",
-    "uint8",
-    "bytes32",
-    "bool",
-    "string",
-)
-SPECS: list[tuple[str, str, list[tuple[str, str, bool]]]] = [
-    (
-        "CityRoles",
-        "RoleGranted",
-        [("account", _A, True), ("role", _U256, False), ("kind", _U8, False), ("granted_by", _A, True)],
-    ),
-    ("CityRoles", "RoleRevoked", [("account", _A, True), ("role", _U256, False), ("revoked_by", _A, True)]),
-    ("CityRoles", "OwnershipTransferStarted", [("previous_owner", _A, True), ("new_owner", _A, True)]),
-    ("CityRoles", "OwnershipTransferred", [("previous_owner", _A, True), ("new_owner", _A, True)]),
-    (
-        "DatasetRegistry",
-        "DatasetRegistered",
-        [
-            ("dataset_id", _U256, True),
-            ("publisher", _A, True),
-            ("content_hash", _B32, True),
-            ("metadata_hash", _B32, False),
-            ("metadata_uri", _STR, False),
-            ("domain", _U8, False),
-            ("personal_data", _BOOL, False),
-            ("version", _U32, False),
-            ("supersedes", _U256, False),
-        ],
-    ),
-    (
-        "DatasetRegistry",
-        "DatasetWithdrawn",
-        [("dataset_id", _U256, True), ("publisher", _A, True), ("reason_hash", _B32, False)],
-    ),
-    (
-        "DatasetRegistry",
-        "AttestationAdded",
-        [
-            ("attestation_id", _U256, True),
-            ("dataset_id", _U256, True),
-            ("auditor", _A, True),
-            ("kind", _U8, False),
-            ("report_hash", _B32, False),
-        ],
-    ),
-    (
-        "DatasetRegistry",
-        "AttestationRevoked",
-        [("attestation_id", _U256, True), ("dataset_id", _U256, True), ("auditor", _A, True)],
-    ),
-    (
-        "ConsentRegistry",
-        "ConsentGranted",
-        [
-            ("key", _B32, True),
-            ("citizen", _A, True),
-            ("purpose", _B32, True),
-            ("scope_kind", _U8, False),
-            ("scope_id", _B32, False),
-            ("grantee", _A, False),
-            ("expiry", _U64, False),
-            ("nonce", _U64, False),
-            ("submitted_by", _A, False),
-        ],
-    ),
-    (
-        "ConsentRegistry",
-        "ConsentRevoked",
-        [
-            ("key", _B32, True),
-            ("citizen", _A, True),
-            ("purpose", _B32, True),
-            ("scope_kind", _U8, False),
-            ("scope_id", _B32, False),
-            ("grantee", _A, False),
-            ("nonce", _U64, False),
-            ("submitted_by", _A, False),
-        ],
-    ),
-    (
-        "AccessRegistry",
-        "AccessRequested",
-        [
-            ("access_id", _U256, True),
-            ("dataset_id", _U256, True),
-            ("requester", _A, True),
-            ("purpose", _B32, False),
-            ("terms_hash", _B32, False),
-        ],
-    ),
-    (
-        "AccessRegistry",
-        "AccessGranted",
-        [
-            ("access_id", _U256, True),
-            ("dataset_id", _U256, True),
-            ("grantee", _A, True),
-            ("purpose", _B32, False),
-            ("expiry", _U64, False),
-        ],
-    ),
-    (
-        "AccessRegistry",
-        "AccessRefused",
-        [
-            ("access_id", _U256, True),
-            ("dataset_id", _U256, True),
-            ("requester", _A, True),
-            ("reason_hash", _B32, False),
-        ],
-    ),
-    (
-        "AccessRegistry",
-        "AccessEnded",
-        [("access_id", _U256, True), ("dataset_id", _U256, True), ("ended_by", _A, True)],
-    ),
-    (
-        "AccessRegistry",
-        "ReleaseLogged",
-        [
-            ("release_id", _U256, True),
-            ("access_id", _U256, True),
-            ("grantee", _A, True),
-            ("dataset_id", _U256, False),
-            ("purpose", _B32, False),
-            ("subject_count", _U32, False),
-            ("consent_root", _B32, False),
-            ("snapshot_block", _U64, False),
-            ("release_hash", _B32, False),
-        ],
-    ),
-    (
-        "RightsRegistry",
-        "RightsRequestFiled",
-        [
-            ("request_id", _U256, True),
-            ("citizen", _A, True),
-            ("publisher", _A, True),
-            ("kind", _U8, False),
-            ("target_kind", _U8, False),
-            ("target", _B32, False),
-            ("details_hash", _B32, False),
-            ("deadline", _U64, False),
-        ],
-    ),
-    (
-        "RightsRegistry",
-        "RightsRequestAnswered",
-        [
-            ("request_id", _U256, True),
-            ("citizen", _A, True),
-            ("publisher", _A, True),
-            ("outcome", _U8, False),
-            ("answer_hash", _B32, False),
-            ("late", _BOOL, False),
-        ],
-    ),
-    (
-        "RightsRegistry",
-        "RightsRequestWithdrawn",
-        [("request_id", _U256, True), ("citizen", _A, True), ("publisher", _A, True)],
-    ),
-]
-
-CONTRACTS = ("CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")
-
-
-def signature(name: str, inputs: list[tuple[str, str, bool]]) -> str:
-    return f"{name}({','.join(t for _, t, _ in inputs)})"
-
-
-def topic0(name: str, inputs: list[tuple[str, str, bool]]) -> str:
-    return "0x" + keccak(text=signature(name, inputs)).hex()
-
-
-def _value(typ: str, v: object) -> object:
-    """An eth_abi-decoded value in store conventions."""
-    if typ == "address":
-        return v.lower()
-    if typ == "bytes32":
-        return "0x" + v.hex()
-    if typ == "uint64":
-        return min(v, INT63)
-    return v
+Input = tuple[str, str, bool]  # (argument name, ABI type, indexed)
+Args = dict[str, Any]
+Decode = Callable[[list[str], str], Args]  # (topics, data hex) -> args
 
 
 @dataclass(frozen=True)
-class EventDecoder:
+class EventSpec:
     contract: str
     name: str
-    topic0: str
-    decode: Callable[[list[str], str], dict]  # (topics, data hex) -> args
+    inputs: tuple[Input, ...]
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({','.join(t for _, t, _ in self.inputs)})"
+
+    @property
+    def topic0(self) -> str:
+        return "0x" + keccak(text=self.signature).hex()
 
 
-def _expr(typ: str, word: str) -> str:
-    """Python source converting one ABI word to a store value; `word` is an expression giving the
-    64 hex chars (topics: the 0x-prefixed topic string with an offset of 2)."""
+def load_specs(cfg: Config | None = None) -> list[EventSpec]:
+    """Every (non-anonymous) event of the five contracts, from their compiled artifacts."""
+    from ..chain.artifacts import compile_all, load_artifact
+
+    cfg = cfg or config()
+    if cfg.contracts_dir.is_dir():
+        artifacts = compile_all(cfg)  # only what changed since the last build
+    else:  # an installed package without the sources: the artifacts must be there
+        artifacts = {name: load_artifact(name, cfg) for name in CONTRACTS}
+    specs = []
+    for contract in CONTRACTS:
+        if contract not in artifacts:
+            raise CityLedgerError(f"no contract {contract} in {cfg.contracts_dir}: the indexer reads its events")
+        for entry in artifacts[contract].abi:
+            if entry["type"] == "event" and not entry.get("anonymous"):
+                inputs = tuple((i["name"], i["type"], bool(i["indexed"])) for i in entry["inputs"])
+                specs.append(EventSpec(contract, entry["name"], inputs))
+    return specs
+
+
+# ---------------------------------------------------------------- decoders
+
+
+def _value(typ: str, v: Any) -> Any:
+    """An eth_abi-decoded value in store conventions."""
+    if typ == "address":
+        return str(v).lower()
+    if typ == "bytes32":
+        return "0x" + bytes(v).hex()
+    if typ == "uint64":
+        return min(int(v), INT63)
+    return v
+
+
+def _expr(typ: str, word: str) -> str | None:
+    """Python source converting one ABI word to a store value (None: not a one-word type); `word` is
+    an expression giving the 64 hex chars (topics: the 0x-prefixed topic string with an offset of 2)."""
     if typ == "address":
         return f"'0x' + {word}[24:]"
     if typ == "bytes32":
@@ -227,58 +95,106 @@ def _expr(typ: str, word: str) -> str:
         return f"{word}[-1] != '0'"
     if typ == "uint64":
         return f"min(int({word}, 16), {INT63})"
-    if typ.startswith("uint"):
+    if typ.startswith("uint") and typ[4:].isdigit():
         return f"int({word}, 16)"
-    raise ValueError(f"no word decoder for {typ}")
+    return None
 
 
-def _dict_function(params: str, items: list[str]) -> Callable:
-    """A function of `params` returning the dict literal of `items` (source built from the fixed SPECS only)."""
+def _dict_function(params: str, items: list[str]) -> Callable[..., Args]:
+    """A function of `params` returning the dict literal of `items` (source built from ABI types and
+    names only: identifiers and the fixed expressions of _expr)."""
     src = "def f(" + params + "):\n    return {" + ", ".join(items) + "}\n"
-    scope: dict = {}
+    scope: dict[str, Any] = {}
     exec(src, scope)  # noqa: S102
-    return scope["f"]
+    f: Callable[..., Args] = scope["f"]
+    return f
 
 
-def _make_decoder(contract: str, name: str, inputs: list[tuple[str, str, bool]]) -> EventDecoder:
+@dataclass(frozen=True)
+class EventDecoder:
+    contract: str
+    name: str
+    topic0: str
+    decode: Decode
+
+
+def _make_decoder(spec: EventSpec) -> EventDecoder:
     """One generated function per event: a dict literal of slices, no loop or ABI call per log."""
-    indexed = [(n, t) for n, t, ix in inputs if ix]
-    data_inputs = [(n, t) for n, t, ix in inputs if not ix]
     items = []
-    for i, (n, t) in enumerate(indexed):
-        # A topic is "0x" + 64 hex chars; bytes32 can be taken whole.
-        items.append(f"{n!r}: topics[{i + 1}]" if t == "bytes32" else f"{n!r}: " + _expr(t, f"topics[{i + 1}][2:]"))
-    if all(t != "string" for _, t in data_inputs):
-        for i, (n, t) in enumerate(data_inputs):
-            items.append(f"{n!r}: " + _expr(t, f"data[{2 + 64 * i}:{66 + 64 * i}]"))
-        return EventDecoder(contract, name, topic0(name, inputs), _dict_function("topics, data", items))
+    for i, (n, t) in enumerate((n, t) for n, t, ix in spec.inputs if ix):
+        # A topic is "0x" + 64 hex chars; bytes32 is taken whole, a hashed dynamic value as it is.
+        expr = _expr(t, f"topics[{i + 1}][2:]") if t != "bytes32" else None
+        items.append(f"{n!r}: {expr or f'topics[{i + 1}]'}")
+    data_inputs = [(n, t) for n, t, ix in spec.inputs if not ix]
+    words = [_expr(t, f"data[{2 + 64 * i}:{66 + 64 * i}]") for i, (_, t) in enumerate(data_inputs)]
+    if all(words):
+        items += [f"{n!r}: {w}" for (n, _), w in zip(data_inputs, words, strict=True)]
+        return EventDecoder(spec.contract, spec.name, spec.topic0, _dict_function("topics, data", items))
     head = _dict_function("topics", items)
     types = [t for _, t in data_inputs]
 
-    def decode(topics: list[str], data: str) -> dict:
+    def decode(topics: list[str], data: str) -> Args:
         args = head(topics)
-        for (n, t), v in zip(data_inputs, abi_decode(types, bytes.fromhex(data[2:]))):
+        for (n, t), v in zip(data_inputs, abi_decode(types, bytes.fromhex(data[2:])), strict=True):
             args[n] = _value(t, v)
         return args
 
-    return EventDecoder(contract, name, topic0(name, inputs), decode)
+    return EventDecoder(spec.contract, spec.name, spec.topic0, decode)
 
 
-DECODERS: dict[str, EventDecoder] = {}
-for _c, _n, _inputs in SPECS:
-    _d = _make_decoder(_c, _n, _inputs)
-    DECODERS[_d.topic0] = _d
+def _decoders(specs: list[EventSpec]) -> dict[str, EventDecoder]:
+    out: dict[str, EventDecoder] = {}
+    for spec in specs:
+        d = _make_decoder(spec)
+        if d.topic0 in out:
+            other = out[d.topic0]
+            raise CityLedgerError(
+                f"{spec.contract}.{spec.name} and {other.contract}.{other.name} share topic0 {d.topic0}: "
+                "the indexer tells events apart by topic0 and address (events.py)"
+            )
+        out[d.topic0] = d
+    return out
 
 
-def abi_events(contract: str) -> list[dict]:
-    """The events of `contract` as ABI JSON entries (to check them against compiled artifacts)."""
-    return [
-        {
-            "type": "event",
-            "name": n,
-            "anonymous": False,
-            "inputs": [{"name": a, "type": t, "indexed": ix} for a, t, ix in inputs],
-        }
-        for c, n, inputs in SPECS
-        if c == contract
+SPECS: list[EventSpec] = load_specs()
+DECODERS: dict[str, EventDecoder] = _decoders(SPECS)
+
+
+# ---------------------------------------------------------------- typed arguments (event_args.py)
+
+_PY_TYPES = {"address": "str", "bool": "bool", "string": "str"}
+ARGS_MODULE = Path(__file__).with_name("event_args.py")
+
+
+def _py_type(typ: str) -> str:
+    if typ in _PY_TYPES or typ.startswith("bytes"):
+        return _PY_TYPES.get(typ, "str")
+    if typ.startswith(("uint", "int")) and "[" not in typ:
+        return "int"
+    return "Any"
+
+
+def args_source(specs: list[EventSpec]) -> str:
+    """The source of event_args.py: one TypedDict `<Event>Args` per event (its decoded arguments)."""
+    types = [[(n, _py_type(t)) for n, t, _ in spec.inputs] for spec in specs]
+    uses_any = any(t == "Any" for fields in types for _, t in fields)
+    out = [
+        '"""The decoded arguments of each event the indexer reads: one TypedDict per event, what its reducer',
+        "takes.",
+        "",
+        "Generated from the compiled ABIs by `python -m cityledger.indexer.events` (events.py): do not edit.",
+        'tests/indexer/test_reducers.py fails when this file differs from the contracts."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        f"from typing import {'Any, ' if uses_any else ''}TypedDict",
     ]
+    for spec, fields in zip(specs, types, strict=True):
+        out += ["", "", f"class {spec.name}Args(TypedDict):", f'    """{spec.contract}.{spec.name}"""', ""]
+        out += [f"    {n}: {t}" for n, t in fields]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    ARGS_MODULE.write_text(args_source(SPECS))
+    print(f"wrote {ARGS_MODULE} ({len(SPECS)} events)", file=sys.stderr)

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from eth_abi import encode as abi_encode
-from eth_keys import keys
-from eth_utils import keccak
+from eth_abi.abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
 
 from ..codes import ANY_RESEARCHER, DOMAINS, PURPOSES, SCOPE_DATASET, SCOPE_DOMAIN, SCOPE_PUBLISHER, purpose_hash
 
 GRANT_TYPEHASH = keccak(
-    text="Grant(address citizen,bytes32 purpose,uint8 scopeKind,bytes32 scopeId,address grantee,uint64 expiry,uint64 nonce,uint256 deadline)"
+    text="Grant(address citizen,bytes32 purpose,uint8 scopeKind,bytes32 scopeId,address grantee,uint64 expiry,"
+    "uint64 nonce,uint256 deadline)"
 )
 DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 BATCH_SELECTOR = keccak(text="grant_batch_by_sig((address,bytes32,uint8,bytes32,address,uint64,uint256,bytes)[])")[:4]
@@ -57,9 +62,9 @@ def grant_digest(
     return keccak(b"\x19\x01" + separator + struct)
 
 
-def sign_digest(key: keys.PrivateKey, digest: bytes) -> bytes:
+def sign_digest(key: PrivateKey, digest: bytes) -> bytes:
     sig = key.sign_msg_hash(digest)
-    return sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
+    return int(sig.r).to_bytes(32, "big") + int(sig.s).to_bytes(32, "big") + bytes([int(sig.v) + 27])
 
 
 @dataclass
@@ -72,19 +77,19 @@ class BulkGranter:
     sender: str  # an unlocked account of the node (anvil's dev accounts)
     citizens: int = 256
     seed: int = 1
-    nonces: dict = field(default_factory=dict)
+    nonces: dict[tuple[int, bytes, bytes], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from .rpc import Rpc
 
         self.rpc = Rpc(self.rpc_url, timeout=120)
         self.separator = domain_separator(self.chain_id, self.consent_address)
-        self.keys = [keys.PrivateKey(keccak(text=f"cityledger-loadgen:{self.seed}:{i}")) for i in range(self.citizens)]
+        self.keys = [PrivateKey(keccak(text=f"cityledger-loadgen:{self.seed}:{i}")) for i in range(self.citizens)]
         self.addresses = [k.public_key.to_checksum_address() for k in self.keys]
         self.purposes = [purpose_hash(p) for p in PURPOSES]
         self.rng = random.Random(self.seed)
 
-    def _grant(self, now: int) -> tuple:
+    def _grant(self, now: int) -> tuple[Any, ...]:
         i = self.rng.randrange(self.citizens)
         purpose = self.rng.choice(self.purposes)
         scope_id = self.rng.randint(1, len(DOMAINS)).to_bytes(32, "big")
@@ -111,12 +116,15 @@ class BulkGranter:
         self, events: int, per_tx: int = MAX_BATCH, txs_per_request: int = 4, backpressure_txs: int = 100
     ) -> list[str]:
         """Submit `events` grants (per_tx per transaction); returns the tx hashes (all mined on return)."""
-        now = int(self.rpc.header(self.rpc.block_number())["timestamp"], 16)
+        latest = self.rpc.header(self.rpc.block_number())
+        if latest is None:
+            raise RuntimeError("the node has no header for its own head block")
+        now = int(latest["timestamp"], 16)
         # Explicit sender nonces: the node may handle the calls of one HTTP batch in any order, and
         # two grants of one key in different transactions must be mined in signing order.
         tx_nonce = int(self.rpc.call("eth_getTransactionCount", [self.sender, "pending"]), 16)
         hashes: list[str] = []
-        pending: list[tuple[str, list]] = []
+        pending: list[tuple[str, list[Any]]] = []
         left = events
         while left > 0:
             n = min(per_tx, left)
@@ -154,116 +162,135 @@ class BulkGranter:
                 raise RuntimeError(f"bulk grant tx {h} failed: {receipt}")
 
 
-def mixed_activity(chain, rounds: int = 1, seed: int = 7) -> int:
+class ActivityChain(Protocol):
+    """A deployed devnet as mixed_activity uses it (cityledger.testing.DevnetChain)."""
+
+    w3: Web3
+    accounts: list[LocalAccount]
+
+    def contract(self, name: str) -> Contract: ...
+
+
+def mixed_activity(chain: ActivityChain, rounds: int = 1, seed: int = 7) -> int:
     """Every event kind through the deployed contracts (a devnet fixture object); returns events emitted."""
-    from ..chain.accounts import AGENCY, AUDITOR, BUSINESS, CITIZENS, RELAYER, RESEARCHER
-    from ..chain.tx import transact
+    activity = _Activity(chain, seed)
+    return sum(activity.round(r) for r in range(rounds))
 
-    rng = random.Random(seed)
-    w3, acc = chain.w3, chain.accounts
-    roles, ds, consent, access, rights = (
-        chain.contract(n)
-        for n in ("CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")
-    )
-    admin, agency, business, auditor, researcher = acc[0], acc[AGENCY], acc[BUSINESS], acc[AUDITOR], acc[RESEARCHER]
-    citizens = [acc[i] for i in CITIZENS]
-    events = 0
 
-    def tx(account, fn) -> int:
-        receipt = transact(w3, account, fn)
-        return len(receipt["logs"])
+class _Activity:
+    """One round: roles, datasets and versions, attestations, consents (direct and signed), access
+    and a release, a withdrawal, rights requests; each method returns the events it emitted."""
 
-    def h(label: str) -> bytes:
-        return keccak(text=f"{seed}:{label}")
+    def __init__(self, chain: ActivityChain, seed: int):
+        from ..chain.accounts import AGENCY, AUDITOR, BUSINESS, CITIZENS, RELAYER, RESEARCHER
 
-    for r in range(rounds):
-        tag = f"{seed}-{r}-{rng.random()}"
+        self.rng, self.seed = random.Random(seed), seed
+        self.w3, acc = chain.w3, chain.accounts
+        self.roles, self.ds, self.consent, self.access, self.rights = (
+            chain.contract(n)
+            for n in ("CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")
+        )
+        self.admin, self.agency, self.business = acc[0], acc[AGENCY], acc[BUSINESS]
+        self.auditor, self.researcher, self.relayer = acc[AUDITOR], acc[RESEARCHER], acc[RELAYER]
+        self.citizens = [acc[i] for i in CITIZENS]
+        self.purpose = purpose_hash("ScientificResearch")
+
+    def tx(self, account: LocalAccount, fn: Any) -> int:
+        from ..chain.tx import transact
+
+        return len(transact(self.w3, account, fn)["logs"])
+
+    def h(self, label: str) -> bytes:
+        return keccak(text=f"{self.seed}:{label}")
+
+    def round(self, r: int) -> int:
+        tag = f"{self.seed}-{r}-{self.rng.random()}"
         # Roles: a second researcher granted and later revoked.
-        extra = citizens[r % len(citizens)].address
-        events += tx(admin, roles.functions.grant_role(extra, 4, 0))
-        # Datasets: v1 by the agency, v2 supersedes it, another by the business later withdrawn.
+        extra = self.citizens[r % len(self.citizens)].address
+        events = self.tx(self.admin, self.roles.functions.grant_role(extra, 4, 0))
+        v2, v3, n = self._datasets(tag)
+        events += n
+        now = self.w3.eth.get_block("latest")["timestamp"]
+        events += self._consents(v2, now) + self._access(v2, v3, now, tag)
+        # Dataset withdrawn after use.
+        events += self.tx(self.business, self.ds.functions.withdraw(v3, self.h("reason" + tag)))
+        events += self._rights(v2, tag)
+        return events + self.tx(self.admin, self.roles.functions.revoke_role(extra, 4))
+
+    def _datasets(self, tag: str) -> tuple[int, int, int]:
+        """v1 by the agency, v2 superseding it, v3 by the business (withdrawn later); attestations on
+        v2 and v3, the latter revoked. Returns (v2, v3, events)."""
+        ds, h = self.ds, self.h
         before = ds.functions.dataset_count().call()
-        events += tx(
-            agency, ds.functions.register(h("c1" + tag), h("m1" + tag), f"ipfs://meta/{tag}/1.json", 7, True, 0)
+        events = self.tx(
+            self.agency, ds.functions.register(h("c1" + tag), h("m1" + tag), f"ipfs://meta/{tag}/1.json", 7, True, 0)
         )
         v1 = before + 1
-        events += tx(
-            agency, ds.functions.register(h("c2" + tag), h("m2" + tag), f"ipfs://meta/{tag}/2.json", 7, True, v1)
+        events += self.tx(
+            self.agency, ds.functions.register(h("c2" + tag), h("m2" + tag), f"ipfs://meta/{tag}/2.json", 7, True, v1)
         )
         v2 = v1 + 1
-        events += tx(
-            business, ds.functions.register(h("c3" + tag), h("m3" + tag), f"https://b.example/{tag}.json", 4, False, 0)
-        )
+        uri = f"https://b.example/{tag}.json"
+        events += self.tx(self.business, ds.functions.register(h("c3" + tag), h("m3" + tag), uri, 4, False, 0))
         v3 = v2 + 1
         att = ds.functions.attestation_count().call() + 1
-        events += tx(auditor, ds.functions.attest(v2, 1, h("report" + tag)))
-        events += tx(auditor, ds.functions.attest(v3, 2, h("report3" + tag)))
-        events += tx(auditor, ds.functions.revoke_attestation(att + 1))
-        # Consents: direct grants (dataset, publisher, domain scopes), a re-grant, a revoke.
-        p = purpose_hash("ScientificResearch")
-        now = w3.eth.get_block("latest")["timestamp"]
+        events += self.tx(self.auditor, ds.functions.attest(v2, 1, h("report" + tag)))
+        events += self.tx(self.auditor, ds.functions.attest(v3, 2, h("report3" + tag)))
+        events += self.tx(self.auditor, ds.functions.revoke_attestation(att + 1))
+        return v2, v3, events
+
+    def _consents(self, v2: int, now: int) -> int:
+        """Direct grants (dataset, publisher, domain scopes), a re-grant, a revoke, and a grant the
+        relayer submits with the citizen's signature."""
+        consent, p, citizens = self.consent, self.purpose, self.citizens
+        on_v2 = v2.to_bytes(32, "big")
+        of_agency = bytes(12) + bytes.fromhex(self.agency.address[2:])
+        events = 0
         for i, c in enumerate(citizens):
-            events += tx(
-                c,
-                consent.functions.grant(
-                    p, SCOPE_DATASET, v2.to_bytes(32, "big"), ANY_RESEARCHER, now + 86400 * (30 + i)
-                ),
+            events += self.tx(
+                c, consent.functions.grant(p, SCOPE_DATASET, on_v2, ANY_RESEARCHER, now + 86400 * (30 + i))
             )
-            events += tx(
-                c,
-                consent.functions.grant(
-                    p,
-                    SCOPE_PUBLISHER,
-                    bytes(12) + bytes.fromhex(agency.address[2:]),
-                    researcher.address,
-                    now + 86400 * 90,
-                ),
+            events += self.tx(
+                c, consent.functions.grant(p, SCOPE_PUBLISHER, of_agency, self.researcher.address, now + 86400 * 90)
             )
-        events += tx(
-            citizens[0],
-            consent.functions.grant(p, SCOPE_DATASET, v2.to_bytes(32, "big"), ANY_RESEARCHER, now + 86400 * 400),
+        events += self.tx(
+            citizens[0], consent.functions.grant(p, SCOPE_DATASET, on_v2, ANY_RESEARCHER, now + 86400 * 400)
         )
-        events += tx(citizens[1], consent.functions.revoke(p, SCOPE_DATASET, v2.to_bytes(32, "big"), ANY_RESEARCHER))
-        # A grant submitted by the relayer with the citizen's signature.
-        sep = domain_separator(w3.eth.chain_id, consent.address)
-        c = citizens[2]
-        scope = (3).to_bytes(32, "big")
+        events += self.tx(citizens[1], consent.functions.revoke(p, SCOPE_DATASET, on_v2, ANY_RESEARCHER))
+        sep = domain_separator(self.w3.eth.chain_id, consent.address)
+        c, scope = citizens[2], (3).to_bytes(32, "big")
         key = consent.functions.consent_key(c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER).call()
         nonce = consent.functions.nonce_of(key).call()
-        digest = grant_digest(
-            sep, c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, now + 86400 * 60, nonce, now + 3600
+        expiry, deadline = now + 86400 * 60, now + 3600
+        digest = grant_digest(sep, c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, expiry, nonce, deadline)
+        sig = sign_digest(PrivateKey(c.key), digest)
+        by_sig = consent.functions.grant_by_sig(
+            c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, expiry, deadline, sig
         )
-        sig = sign_digest(keys.PrivateKey(c.key), digest)
-        events += tx(
-            acc[RELAYER],
-            consent.functions.grant_by_sig(
-                c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, now + 86400 * 60, now + 3600, sig
-            ),
-        )
-        # Access: requested and granted, one refused, one ended; a release under the granted one.
+        return events + self.tx(self.relayer, by_sig)
+
+    def _access(self, v2: int, v3: int, now: int, tag: str) -> int:
+        """Requested and granted, one refused, one ended; a release under the granted one."""
+        access, h, p, researcher = self.access, self.h, self.purpose, self.researcher
         a0 = access.functions.access_count().call()
-        events += tx(researcher, access.functions.request_access(v2, p, h("terms" + tag)))
-        events += tx(researcher, access.functions.request_access(v3, p, h("terms3" + tag)))
-        events += tx(researcher, access.functions.request_access(v2, purpose_hash("Marketing"), h("terms4" + tag)))
-        events += tx(agency, access.functions.grant_access(a0 + 1, now + 86400 * 30))
-        events += tx(business, access.functions.refuse_access(a0 + 2, h("no" + tag)))
-        events += tx(agency, access.functions.grant_access(a0 + 3, now + 86400 * 30))
-        events += tx(researcher, access.functions.end_access(a0 + 3))
-        events += tx(
-            agency,
-            access.functions.log_release(a0 + 1, v2, 3, h("root" + tag), w3.eth.block_number, h("release" + tag)),
-        )
-        # Dataset withdrawn after use.
-        events += tx(business, ds.functions.withdraw(v3, h("reason" + tag)))
-        # Rights: one answered, one withdrawn, one left open.
+        events = self.tx(researcher, access.functions.request_access(v2, p, h("terms" + tag)))
+        events += self.tx(researcher, access.functions.request_access(v3, p, h("terms3" + tag)))
+        events += self.tx(researcher, access.functions.request_access(v2, purpose_hash("Marketing"), h("terms4" + tag)))
+        events += self.tx(self.agency, access.functions.grant_access(a0 + 1, now + 86400 * 30))
+        events += self.tx(self.business, access.functions.refuse_access(a0 + 2, h("no" + tag)))
+        events += self.tx(self.agency, access.functions.grant_access(a0 + 3, now + 86400 * 30))
+        events += self.tx(researcher, access.functions.end_access(a0 + 3))
+        snapshot = self.w3.eth.block_number
+        release = access.functions.log_release(a0 + 1, v2, 3, h("root" + tag), snapshot, h("release" + tag))
+        return events + self.tx(self.agency, release)
+
+    def _rights(self, v2: int, tag: str) -> int:
+        """One request answered, one withdrawn, one left open."""
+        rights, h, citizens = self.rights, self.h, self.citizens
         r0 = rights.functions.request_count().call()
-        events += tx(citizens[0], rights.functions.file_request(3, 2, v2.to_bytes(32, "big"), h("erase" + tag)))
-        events += tx(
-            citizens[1],
-            rights.functions.file_request(1, 1, bytes(12) + bytes.fromhex(business.address[2:]), h("access" + tag)),
-        )
-        events += tx(citizens[2], rights.functions.file_request(6, 2, v2.to_bytes(32, "big"), h("object" + tag)))
-        events += tx(agency, rights.functions.answer_request(r0 + 1, True, h("answer" + tag)))
-        events += tx(citizens[1], rights.functions.withdraw_request(r0 + 2))
-        events += tx(admin, roles.functions.revoke_role(extra, 4))
-    return events
+        on_v2, of_business = v2.to_bytes(32, "big"), bytes(12) + bytes.fromhex(self.business.address[2:])
+        events = self.tx(citizens[0], rights.functions.file_request(3, 2, on_v2, h("erase" + tag)))
+        events += self.tx(citizens[1], rights.functions.file_request(1, 1, of_business, h("access" + tag)))
+        events += self.tx(citizens[2], rights.functions.file_request(6, 2, on_v2, h("object" + tag)))
+        events += self.tx(self.agency, rights.functions.answer_request(r0 + 1, True, h("answer" + tag)))
+        return events + self.tx(citizens[1], rights.functions.withdraw_request(r0 + 2))

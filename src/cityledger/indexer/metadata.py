@@ -18,14 +18,17 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, and_, exists, select
+from sqlalchemy import Engine, Table, and_, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..datasets.store import MetadataStore, load_verified_within, metadata_dir
 from ..errors import CityLedgerError
 from .models import Dataset, DatasetMetadata
 
 log = logging.getLogger("cityledger.metadata")
+Doc = dict[str, Any]  # a parsed DCAT document (JSON object)
 
 # Bounds of the stored text (the full document stays in the metadata store).
 MAX_TITLE = 500
@@ -40,14 +43,14 @@ def store_dir(data_dir: Path) -> Path:
 # ---------------------------------------------------------------- summary
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     """A DCAT literal: a string, or a JSON-LD value object / language map (first string found)."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
         for key in ("@value", "rdfs:label", "en"):
-            if isinstance(value.get(key), str):
-                return value[key]
+            if isinstance(found := value.get(key), str):
+                return found
     if isinstance(value, list):
         for item in value:
             text = _text(item)
@@ -56,13 +59,14 @@ def _text(value) -> str | None:
     return None
 
 
-def summary(doc: dict | None) -> dict:
+def summary(doc: Doc | None) -> dict[str, Any]:
     """The searchable and displayed fields of a DCAT document (all None when there is none)."""
     doc = doc if isinstance(doc, dict) else {}
     keywords = doc.get("dcat:keyword")
     if isinstance(keywords, str):
         keywords = [keywords]
-    temporal = doc.get("dct:temporal") if isinstance(doc.get("dct:temporal"), dict) else {}
+    found = doc.get("dct:temporal")
+    temporal: Doc = found if isinstance(found, dict) else {}
     start, end = temporal.get("dcat:startDate"), temporal.get("dcat:endDate")
     count = doc.get("cl:recordCount")
     return {
@@ -86,7 +90,7 @@ def search_text(title: str | None, description: str | None, keywords: str | None
     return "\n".join(t for t in (title, description, keywords) if t).casefold()
 
 
-def metadata_row(metadata_hash: str, doc: dict, now: int | None = None) -> dict:
+def metadata_row(metadata_hash: str, doc: Doc, now: int | None = None) -> dict[str, Any]:
     """The `dataset_metadata` row of a verified document."""
     info = summary(doc)
     title, description = _clip(info["title"], MAX_TITLE), _clip(info["description"], MAX_TEXT)
@@ -141,7 +145,7 @@ def enrich(
     with engine.connect() as conn:
         candidates = conn.execute(query).all()
     out = EnrichResult(candidates=len(candidates))
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict[str, Any]] = {}
     for mhash, uri in candidates:
         if mhash in rows:
             continue  # another URI of the same document already verified
@@ -154,19 +158,24 @@ def enrich(
     return out
 
 
-def _insert_new(engine: Engine, rows: list[dict]) -> int:
+def _insert_new(engine: Engine, rows: list[dict[str, Any]]) -> int:
     """Insert rows whose hash is not there yet (another writer may have added one meanwhile)."""
     M = DatasetMetadata.__table__
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif engine.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - make_engine accepts only these two
+    assert isinstance(M, Table)
+    if engine.dialect.name not in ("postgresql", "sqlite"):  # pragma: no cover - make_engine accepts only these
         raise CityLedgerError(f"unsupported database {engine.dialect.name!r}")
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     # RETURNING counts what was written (executemany rowcounts are unreliable across drivers).
     stmt = insert(M).on_conflict_do_nothing(index_elements=[M.c.metadata_hash]).returning(M.c.metadata_hash)
     with engine.begin() as conn:
         return len(conn.execute(stmt, rows).all())
+
+
+class _Committed(Protocol):
+    """What the hook reads of a committed batch (a sync.StepResult)."""
+
+    from_block: int
+    to_block: int
 
 
 class Enricher:
@@ -199,6 +208,6 @@ class Enricher:
             log.info("metadata: %d DCAT summaries added", res.added)
         return res
 
-    def __call__(self, result) -> None:
+    def __call__(self, result: _Committed) -> None:
         if result.to_block >= result.from_block:
             self.run((result.from_block, result.to_block))

@@ -16,8 +16,11 @@ Two kinds of tables:
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
 # A BIGINT primary key that is SQLite's rowid alias (INTEGER PRIMARY KEY) there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -38,6 +41,37 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+# The contract of each address column of the checkpoint (the one map: the API imports it too).
+CONTRACT_COLUMNS = {
+    "CityRoles": "roles_address",
+    "DatasetRegistry": "datasets_address",
+    "ConsentRegistry": "consents_address",
+    "AccessRegistry": "access_address",
+    "RightsRegistry": "rights_address",
+}
+
+
+@cache
+def stamp_names(stage: str) -> tuple[str, str, str]:
+    """The columns that stamp a life-cycle stage of a row: `<stage>_block`, `_at` (unix seconds), `_tx`."""
+    return f"{stage}_block", f"{stage}_at", f"{stage}_tx"
+
+
+Stamp = tuple[MappedColumn[Any], MappedColumn[Any], MappedColumn[Any]]
+
+
+def stamp_columns(*, required: bool = False, indexed: bool = False) -> Stamp:
+    """The block, time and transaction of a stage, in stamp_names order: assigned in a class body as
+    `x_block, x_at, x_tx = stamp_columns()`. NULL until the stage happens unless `required`; reorg.py
+    undoes a stage by its block."""
+    nullable, index = not required, indexed or None
+    return (
+        mapped_column(BigInteger, nullable=nullable, index=index),
+        mapped_column(BigInteger, nullable=nullable, index=index),
+        mapped_column(Hash, nullable=nullable),
+    )
 
 
 # ---------------------------------------------------------------- sync state
@@ -63,6 +97,10 @@ class Checkpoint(Base):
     updated_at: Mapped[int | None] = mapped_column(BigInteger)  # unix seconds of the last successful poll
     rpc_error: Mapped[str | None] = mapped_column(Text)  # last RPC failure (NULL when the RPC answers)
     rpc_error_at: Mapped[int | None] = mapped_column(BigInteger)
+    # The node answers but contradicts itself (a block below its head missing, logs and headers that
+    # disagree while the checkpoint is canonical): what it said, and since when. NULL when consistent.
+    node_inconsistent: Mapped[str | None] = mapped_column(Text)
+    node_inconsistent_since: Mapped[int | None] = mapped_column(BigInteger)
     reorgs: Mapped[int] = mapped_column(Integer, default=0)  # reorganisations handled so far
 
 
@@ -146,12 +184,8 @@ class Dataset(Base):
     successor_block: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[int] = mapped_column(Integer)  # 1 active, 2 withdrawn
     # Indexed for the metadata enrichment after each commit (the datasets a block range registered).
-    registered_block: Mapped[int] = mapped_column(BigInteger, index=True)
-    registered_at: Mapped[int] = mapped_column(BigInteger, index=True)
-    registered_tx: Mapped[str] = mapped_column(Hash)
-    withdrawn_block: Mapped[int | None] = mapped_column(BigInteger)
-    withdrawn_at: Mapped[int | None] = mapped_column(BigInteger)
-    withdrawn_tx: Mapped[str | None] = mapped_column(Hash)
+    registered_block, registered_at, registered_tx = stamp_columns(required=True, indexed=True)
+    withdrawn_block, withdrawn_at, withdrawn_tx = stamp_columns()
     withdrawn_reason: Mapped[str | None] = mapped_column(Hash)  # reason_hash
 
 
@@ -185,12 +219,8 @@ class Attestation(Base):
     kind: Mapped[int] = mapped_column(Integer)
     report_hash: Mapped[str] = mapped_column(Hash)
     active: Mapped[bool] = mapped_column(Boolean)
-    added_block: Mapped[int] = mapped_column(BigInteger)
-    added_at: Mapped[int] = mapped_column(BigInteger)
-    added_tx: Mapped[str] = mapped_column(Hash)
-    revoked_block: Mapped[int | None] = mapped_column(BigInteger)
-    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
-    revoked_tx: Mapped[str | None] = mapped_column(Hash)
+    added_block, added_at, added_tx = stamp_columns(required=True)
+    revoked_block, revoked_at, revoked_tx = stamp_columns()
 
 
 # ---------------------------------------------------------------- consent
@@ -208,12 +238,8 @@ class Consent(Base):
     grantee: Mapped[str] = mapped_column(Address)
     expiry: Mapped[int] = mapped_column(BigInteger)
     nonce: Mapped[int] = mapped_column(BigInteger)
-    granted_at: Mapped[int] = mapped_column(BigInteger)  # timestamp of the last grant
-    granted_block: Mapped[int] = mapped_column(BigInteger)
-    granted_tx: Mapped[str] = mapped_column(Hash)
-    revoked_at: Mapped[int | None] = mapped_column(BigInteger)  # NULL unless revoked after the last grant
-    revoked_block: Mapped[int | None] = mapped_column(BigInteger)
-    revoked_tx: Mapped[str | None] = mapped_column(Hash)
+    granted_block, granted_at, granted_tx = stamp_columns(required=True)  # of the last grant
+    revoked_block, revoked_at, revoked_tx = stamp_columns()  # NULL unless revoked after the last grant
     submitted_by: Mapped[str] = mapped_column(Address)  # of the last grant/revoke (relayer or citizen)
     updated_block: Mapped[int] = mapped_column(BigInteger)
 
@@ -261,19 +287,11 @@ class Access(Base):
     terms_hash: Mapped[str] = mapped_column(Hash)
     status: Mapped[int] = mapped_column(Integer, index=True)  # 1 requested, 2 granted, 3 refused, 4 ended
     expiry: Mapped[int | None] = mapped_column(BigInteger)  # set by the grant
-    requested_block: Mapped[int] = mapped_column(BigInteger)
-    requested_at: Mapped[int] = mapped_column(BigInteger)
-    requested_tx: Mapped[str] = mapped_column(Hash)
-    granted_block: Mapped[int | None] = mapped_column(BigInteger)
-    granted_at: Mapped[int | None] = mapped_column(BigInteger)
-    granted_tx: Mapped[str | None] = mapped_column(Hash)
-    refused_block: Mapped[int | None] = mapped_column(BigInteger)
-    refused_at: Mapped[int | None] = mapped_column(BigInteger)
-    refused_tx: Mapped[str | None] = mapped_column(Hash)
+    requested_block, requested_at, requested_tx = stamp_columns(required=True)
+    granted_block, granted_at, granted_tx = stamp_columns()
+    refused_block, refused_at, refused_tx = stamp_columns()
     refused_reason: Mapped[str | None] = mapped_column(Hash)
-    ended_block: Mapped[int | None] = mapped_column(BigInteger)
-    ended_at: Mapped[int | None] = mapped_column(BigInteger)
-    ended_tx: Mapped[str | None] = mapped_column(Hash)
+    ended_block, ended_at, ended_tx = stamp_columns()
     ended_by: Mapped[str | None] = mapped_column(Address)
 
 
@@ -307,17 +325,11 @@ class RightsRequest(Base):
     details_hash: Mapped[str] = mapped_column(Hash)
     deadline: Mapped[int] = mapped_column(BigInteger, index=True)
     status: Mapped[int] = mapped_column(Integer, index=True)  # 1 open, 2 fulfilled, 3 refused, 4 withdrawn
-    filed_block: Mapped[int] = mapped_column(BigInteger)
-    filed_at: Mapped[int] = mapped_column(BigInteger)
-    filed_tx: Mapped[str] = mapped_column(Hash)
-    answered_block: Mapped[int | None] = mapped_column(BigInteger)
-    answered_at: Mapped[int | None] = mapped_column(BigInteger)
-    answered_tx: Mapped[str | None] = mapped_column(Hash)
+    filed_block, filed_at, filed_tx = stamp_columns(required=True)
+    answered_block, answered_at, answered_tx = stamp_columns()
     answer_hash: Mapped[str | None] = mapped_column(Hash)
     late: Mapped[bool | None] = mapped_column(Boolean)
-    withdrawn_block: Mapped[int | None] = mapped_column(BigInteger)
-    withdrawn_at: Mapped[int | None] = mapped_column(BigInteger)
-    withdrawn_tx: Mapped[str | None] = mapped_column(Hash)
+    withdrawn_block, withdrawn_at, withdrawn_tx = stamp_columns()
 
 
 # The tables holding indexed chain data (compare_stores compares these; `blocks`/`checkpoint` are sync

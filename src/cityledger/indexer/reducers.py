@@ -10,7 +10,7 @@ append-only event rows from which it is replayed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ..codes import (
     ACCESS_ENDED,
@@ -22,8 +22,29 @@ from ..codes import (
     STATUS_ACTIVE,
     STATUS_WITHDRAWN,
 )
+from .event_args import (
+    AccessEndedArgs,
+    AccessGrantedArgs,
+    AccessRefusedArgs,
+    AccessRequestedArgs,
+    AttestationAddedArgs,
+    AttestationRevokedArgs,
+    ConsentGrantedArgs,
+    ConsentRevokedArgs,
+    DatasetRegisteredArgs,
+    DatasetWithdrawnArgs,
+    OwnershipTransferredArgs,
+    ReleaseLoggedArgs,
+    RightsRequestAnsweredArgs,
+    RightsRequestFiledArgs,
+    RightsRequestWithdrawnArgs,
+    RoleGrantedArgs,
+    RoleRevokedArgs,
+)
+from .models import stamp_names
 
 INSERT, UPSERT, UPDATE, DELETE = "insert", "upsert", "update", "delete"
+Row = dict[str, Any]
 
 
 class Ctx(NamedTuple):
@@ -43,11 +64,14 @@ class Op(NamedTuple):
 
     kind: str
     table: str
-    key: tuple
-    row: dict
+    key: tuple[Any, ...]
+    row: Row
 
 
-def _event_row(ctx: Ctx) -> dict:
+Reducer = Callable[[Any, Ctx], list[Op]]  # (the event's *Args TypedDict, where) -> row operations
+
+
+def _event_row(ctx: Ctx) -> Row:
     return {
         "block_number": ctx.block_number,
         "log_index": ctx.log_index,
@@ -56,10 +80,21 @@ def _event_row(ctx: Ctx) -> dict:
     }
 
 
+def _stamp(stage: str, ctx: Ctx) -> Row:
+    """The `<stage>_block/_at/_tx` values of a stage that happens at `ctx` (models.stamp_columns)."""
+    block, at, tx = stamp_names(stage)
+    return {block: ctx.block_number, at: ctx.timestamp, tx: ctx.tx_hash}
+
+
+def _unstamped(*stages: str) -> Row:
+    """The stamps of stages that have not happened (NULL) in a new row."""
+    return {name: None for stage in stages for name in stamp_names(stage)}
+
+
 # ---------------------------------------------------------------- CityRoles
 
 
-def role_granted(a: dict, ctx: Ctx) -> list[Op]:
+def role_granted(a: RoleGrantedArgs, ctx: Ctx) -> list[Op]:
     ev = _event_row(ctx) | {
         "action": "grant",
         "account": a["account"],
@@ -82,7 +117,7 @@ def role_granted(a: dict, ctx: Ctx) -> list[Op]:
     ]
 
 
-def role_revoked(a: dict, ctx: Ctx) -> list[Op]:
+def role_revoked(a: RoleRevokedArgs, ctx: Ctx) -> list[Op]:
     ev = _event_row(ctx) | {
         "action": "revoke",
         "account": a["account"],
@@ -96,8 +131,9 @@ def role_revoked(a: dict, ctx: Ctx) -> list[Op]:
     ]
 
 
-def _ownership(event: str) -> Callable[[dict, Ctx], list[Op]]:
-    def reducer(a: dict, ctx: Ctx) -> list[Op]:
+def _ownership(event: str) -> Callable[[OwnershipTransferredArgs, Ctx], list[Op]]:
+    # OwnershipTransferStartedArgs has the same fields: one reducer shape for both events.
+    def reducer(a: OwnershipTransferredArgs, ctx: Ctx) -> list[Op]:
         row = _event_row(ctx) | {"event": event, "previous_owner": a["previous_owner"], "new_owner": a["new_owner"]}
         return [Op(INSERT, "ownership_events", (ctx.block_number, ctx.log_index), row)]
 
@@ -107,7 +143,7 @@ def _ownership(event: str) -> Callable[[dict, Ctx], list[Op]]:
 # ---------------------------------------------------------------- DatasetRegistry
 
 
-def dataset_registered(a: dict, ctx: Ctx) -> list[Op]:
+def dataset_registered(a: DatasetRegisteredArgs, ctx: Ctx) -> list[Op]:
     supersedes = a["supersedes"] or None
     row = {
         "id": a["dataset_id"],
@@ -122,12 +158,8 @@ def dataset_registered(a: dict, ctx: Ctx) -> list[Op]:
         "successor": None,
         "successor_block": None,
         "status": STATUS_ACTIVE,
-        "registered_block": ctx.block_number,
-        "registered_at": ctx.timestamp,
-        "registered_tx": ctx.tx_hash,
-        "withdrawn_block": None,
-        "withdrawn_at": None,
-        "withdrawn_tx": None,
+        **_stamp("registered", ctx),
+        **_unstamped("withdrawn"),
         "withdrawn_reason": None,
     }
     ops = [Op(INSERT, "datasets", (a["dataset_id"],), row)]
@@ -138,18 +170,12 @@ def dataset_registered(a: dict, ctx: Ctx) -> list[Op]:
     return ops
 
 
-def dataset_withdrawn(a: dict, ctx: Ctx) -> list[Op]:
-    values = {
-        "status": STATUS_WITHDRAWN,
-        "withdrawn_block": ctx.block_number,
-        "withdrawn_at": ctx.timestamp,
-        "withdrawn_tx": ctx.tx_hash,
-        "withdrawn_reason": a["reason_hash"],
-    }
+def dataset_withdrawn(a: DatasetWithdrawnArgs, ctx: Ctx) -> list[Op]:
+    values = {"status": STATUS_WITHDRAWN, **_stamp("withdrawn", ctx), "withdrawn_reason": a["reason_hash"]}
     return [Op(UPDATE, "datasets", (a["dataset_id"],), values)]
 
 
-def attestation_added(a: dict, ctx: Ctx) -> list[Op]:
+def attestation_added(a: AttestationAddedArgs, ctx: Ctx) -> list[Op]:
     row = {
         "id": a["attestation_id"],
         "dataset_id": a["dataset_id"],
@@ -157,31 +183,25 @@ def attestation_added(a: dict, ctx: Ctx) -> list[Op]:
         "kind": a["kind"],
         "report_hash": a["report_hash"],
         "active": True,
-        "added_block": ctx.block_number,
-        "added_at": ctx.timestamp,
-        "added_tx": ctx.tx_hash,
-        "revoked_block": None,
-        "revoked_at": None,
-        "revoked_tx": None,
+        **_stamp("added", ctx),
+        **_unstamped("revoked"),
     }
     return [Op(INSERT, "attestations", (a["attestation_id"],), row)]
 
 
-def attestation_revoked(a: dict, ctx: Ctx) -> list[Op]:
-    values = {
-        "active": False,
-        "revoked_block": ctx.block_number,
-        "revoked_at": ctx.timestamp,
-        "revoked_tx": ctx.tx_hash,
-    }
+def attestation_revoked(a: AttestationRevokedArgs, ctx: Ctx) -> list[Op]:
+    values = {"active": False, **_stamp("revoked", ctx)}
     return [Op(UPDATE, "attestations", (a["attestation_id"],), values)]
 
 
 # ---------------------------------------------------------------- ConsentRegistry
 
 
-def _consent_event(action: str, a: dict, ctx: Ctx, expiry: int) -> Op:
-    # One dict literal (the hot path of a catch-up: one per consent event), no merged temporaries.
+# The hot path of a catch-up (one grant or revoke per consent event): dict literals with the stamps
+# written out, no _stamp helper or merged temporaries (bench/indexer.py; docs/INDEXER.md).
+
+
+def _consent_event(action: str, a: ConsentGrantedArgs | ConsentRevokedArgs, ctx: Ctx, expiry: int) -> Op:
     row = {
         "block_number": ctx.block_number,
         "log_index": ctx.log_index,
@@ -201,7 +221,7 @@ def _consent_event(action: str, a: dict, ctx: Ctx, expiry: int) -> Op:
     return Op(INSERT, "consent_events", (ctx.block_number, ctx.log_index), row)
 
 
-def consent_granted(a: dict, ctx: Ctx) -> list[Op]:
+def consent_granted(a: ConsentGrantedArgs, ctx: Ctx) -> list[Op]:
     row = {
         "key": a["key"],
         "citizen": a["citizen"],
@@ -223,7 +243,7 @@ def consent_granted(a: dict, ctx: Ctx) -> list[Op]:
     return [_consent_event("grant", a, ctx, a["expiry"]), Op(UPSERT, "consents", (a["key"],), row)]
 
 
-def consent_revoked(a: dict, ctx: Ctx) -> list[Op]:
+def consent_revoked(a: ConsentRevokedArgs, ctx: Ctx) -> list[Op]:
     values = {
         "expiry": 0,
         "nonce": a["nonce"],
@@ -239,7 +259,7 @@ def consent_revoked(a: dict, ctx: Ctx) -> list[Op]:
 # ---------------------------------------------------------------- AccessRegistry
 
 
-def access_requested(a: dict, ctx: Ctx) -> list[Op]:
+def access_requested(a: AccessRequestedArgs, ctx: Ctx) -> list[Op]:
     row = {
         "id": a["access_id"],
         "dataset_id": a["dataset_id"],
@@ -248,58 +268,31 @@ def access_requested(a: dict, ctx: Ctx) -> list[Op]:
         "terms_hash": a["terms_hash"],
         "status": ACCESS_REQUESTED,
         "expiry": None,
-        "requested_block": ctx.block_number,
-        "requested_at": ctx.timestamp,
-        "requested_tx": ctx.tx_hash,
-        "granted_block": None,
-        "granted_at": None,
-        "granted_tx": None,
-        "refused_block": None,
-        "refused_at": None,
-        "refused_tx": None,
+        **_stamp("requested", ctx),
+        **_unstamped("granted", "refused"),
         "refused_reason": None,
-        "ended_block": None,
-        "ended_at": None,
-        "ended_tx": None,
+        **_unstamped("ended"),
         "ended_by": None,
     }
     return [Op(INSERT, "access", (a["access_id"],), row)]
 
 
-def access_granted(a: dict, ctx: Ctx) -> list[Op]:
-    values = {
-        "status": ACCESS_GRANTED,
-        "expiry": a["expiry"],
-        "granted_block": ctx.block_number,
-        "granted_at": ctx.timestamp,
-        "granted_tx": ctx.tx_hash,
-    }
+def access_granted(a: AccessGrantedArgs, ctx: Ctx) -> list[Op]:
+    values = {"status": ACCESS_GRANTED, "expiry": a["expiry"], **_stamp("granted", ctx)}
     return [Op(UPDATE, "access", (a["access_id"],), values)]
 
 
-def access_refused(a: dict, ctx: Ctx) -> list[Op]:
-    values = {
-        "status": ACCESS_REFUSED,
-        "refused_block": ctx.block_number,
-        "refused_at": ctx.timestamp,
-        "refused_tx": ctx.tx_hash,
-        "refused_reason": a["reason_hash"],
-    }
+def access_refused(a: AccessRefusedArgs, ctx: Ctx) -> list[Op]:
+    values = {"status": ACCESS_REFUSED, **_stamp("refused", ctx), "refused_reason": a["reason_hash"]}
     return [Op(UPDATE, "access", (a["access_id"],), values)]
 
 
-def access_ended(a: dict, ctx: Ctx) -> list[Op]:
-    values = {
-        "status": ACCESS_ENDED,
-        "ended_block": ctx.block_number,
-        "ended_at": ctx.timestamp,
-        "ended_tx": ctx.tx_hash,
-        "ended_by": a["ended_by"],
-    }
+def access_ended(a: AccessEndedArgs, ctx: Ctx) -> list[Op]:
+    values = {"status": ACCESS_ENDED, **_stamp("ended", ctx), "ended_by": a["ended_by"]}
     return [Op(UPDATE, "access", (a["access_id"],), values)]
 
 
-def release_logged(a: dict, ctx: Ctx) -> list[Op]:
+def release_logged(a: ReleaseLoggedArgs, ctx: Ctx) -> list[Op]:
     row = {
         "id": a["release_id"],
         "access_id": a["access_id"],
@@ -320,7 +313,7 @@ def release_logged(a: dict, ctx: Ctx) -> list[Op]:
 # ---------------------------------------------------------------- RightsRegistry
 
 
-def rights_filed(a: dict, ctx: Ctx) -> list[Op]:
+def rights_filed(a: RightsRequestFiledArgs, ctx: Ctx) -> list[Op]:
     row = {
         "id": a["request_id"],
         "citizen": a["citizen"],
@@ -331,44 +324,26 @@ def rights_filed(a: dict, ctx: Ctx) -> list[Op]:
         "details_hash": a["details_hash"],
         "deadline": a["deadline"],
         "status": RIGHTS_OPEN,
-        "filed_block": ctx.block_number,
-        "filed_at": ctx.timestamp,
-        "filed_tx": ctx.tx_hash,
-        "answered_block": None,
-        "answered_at": None,
-        "answered_tx": None,
+        **_stamp("filed", ctx),
+        **_unstamped("answered"),
         "answer_hash": None,
         "late": None,
-        "withdrawn_block": None,
-        "withdrawn_at": None,
-        "withdrawn_tx": None,
+        **_unstamped("withdrawn"),
     }
     return [Op(INSERT, "rights_requests", (a["request_id"],), row)]
 
 
-def rights_answered(a: dict, ctx: Ctx) -> list[Op]:
-    values = {
-        "status": a["outcome"],
-        "answered_block": ctx.block_number,
-        "answered_at": ctx.timestamp,
-        "answered_tx": ctx.tx_hash,
-        "answer_hash": a["answer_hash"],
-        "late": a["late"],
-    }
+def rights_answered(a: RightsRequestAnsweredArgs, ctx: Ctx) -> list[Op]:
+    values = {"status": a["outcome"], **_stamp("answered", ctx), "answer_hash": a["answer_hash"], "late": a["late"]}
     return [Op(UPDATE, "rights_requests", (a["request_id"],), values)]
 
 
-def rights_withdrawn(a: dict, ctx: Ctx) -> list[Op]:
-    values = {
-        "status": RIGHTS_WITHDRAWN,
-        "withdrawn_block": ctx.block_number,
-        "withdrawn_at": ctx.timestamp,
-        "withdrawn_tx": ctx.tx_hash,
-    }
+def rights_withdrawn(a: RightsRequestWithdrawnArgs, ctx: Ctx) -> list[Op]:
+    values = {"status": RIGHTS_WITHDRAWN, **_stamp("withdrawn", ctx)}
     return [Op(UPDATE, "rights_requests", (a["request_id"],), values)]
 
 
-REDUCERS: dict[str, Callable[[dict, Ctx], list[Op]]] = {
+REDUCERS: dict[str, Reducer] = {
     "RoleGranted": role_granted,
     "RoleRevoked": role_revoked,
     "OwnershipTransferStarted": _ownership("OwnershipTransferStarted"),
@@ -390,7 +365,7 @@ REDUCERS: dict[str, Callable[[dict, Ctx], list[Op]]] = {
 }
 
 
-def reduce(event: str, args: dict, ctx: Ctx) -> list[Op]:
+def reduce(event: str, args: Any, ctx: Ctx) -> list[Op]:
     """The row operations of one decoded event."""
     return REDUCERS[event](args, ctx)
 
@@ -398,19 +373,25 @@ def reduce(event: str, args: dict, ctx: Ctx) -> list[Op]:
 # ---------------------------------------------------------------- replay from the event tables (reorg.py)
 
 
-def replay_consent_event(row: dict) -> list[Op]:
+def _stored_ctx(row: Row) -> Ctx:
+    return Ctx(row["block_number"], row["log_index"], row["tx_hash"], row["timestamp"])
+
+
+def replay_consent_event(row: Row) -> list[Op]:
     """The ops of a stored consent_events row, minus its own insert (it is already stored)."""
-    ctx = Ctx(row["block_number"], row["log_index"], row["tx_hash"], row["timestamp"])
-    reducer = consent_granted if row["action"] == "grant" else consent_revoked
-    return [op for op in reducer(row, ctx) if op.table != "consent_events"]
-
-
-def replay_role_event(row: dict) -> list[Op]:
-    ctx = Ctx(row["block_number"], row["log_index"], row["tx_hash"], row["timestamp"])
+    # The row holds every argument of both consent events under the same names (and more columns).
     if row["action"] == "grant":
-        ops = role_granted(
-            {"account": row["account"], "role": row["role"], "kind": row["kind"], "granted_by": row["actor"]}, ctx
-        )
+        ops = consent_granted(cast(ConsentGrantedArgs, row), _stored_ctx(row))
     else:
-        ops = role_revoked({"account": row["account"], "role": row["role"], "revoked_by": row["actor"]}, ctx)
+        ops = consent_revoked(cast(ConsentRevokedArgs, row), _stored_ctx(row))
+    return [op for op in ops if op.table != "consent_events"]
+
+
+def replay_role_event(row: Row) -> list[Op]:
+    ctx = _stored_ctx(row)
+    if row["action"] == "grant":
+        granted = RoleGrantedArgs(account=row["account"], role=row["role"], kind=row["kind"], granted_by=row["actor"])
+        ops = role_granted(granted, ctx)
+    else:
+        ops = role_revoked(RoleRevokedArgs(account=row["account"], role=row["role"], revoked_by=row["actor"]), ctx)
     return [op for op in ops if op.table != "role_events"]

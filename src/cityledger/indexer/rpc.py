@@ -13,12 +13,16 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import requests
 
 from ..errors import NetworkError
 
 log = logging.getLogger("cityledger.indexer")
+T = TypeVar("T")
+Params = list[Any]
 
 # Phrases of "this getLogs query is too big" across clients (geth, erigon, alchemy, infura, anvil).
 _TOO_LARGE = ("too many", "limit exceeded", "range", "exceed", "response size", "query returned more than", "timeout")
@@ -26,6 +30,12 @@ _TOO_LARGE = ("too many", "limit exceeded", "range", "exceed", "response size", 
 
 class RpcUnavailable(NetworkError):
     """The RPC did not answer after all retries."""
+
+
+class NodeInconsistent(RpcUnavailable):
+    """The node answers but contradicts itself: its head is above a block it cannot return, or a
+    block's logs and header disagree while everything indexed is still canonical. Waited out with
+    backoff like an outage, and reported apart from one (checkpoint.node_inconsistent)."""
 
 
 class RpcError(NetworkError):
@@ -53,7 +63,7 @@ class Rpc:
     def close(self) -> None:
         self.session.close()
 
-    def _post(self, payload, timeout: float | None):
+    def _post(self, payload: dict[str, Any] | list[dict[str, Any]], timeout: float | None) -> Any:
         self.calls += 1
         resp = self.session.post(self.url, data=json.dumps(payload), timeout=timeout or self.timeout)
         if resp.status_code >= 500 or resp.status_code == 429:
@@ -62,7 +72,7 @@ class Rpc:
             raise RpcError(f"HTTP {resp.status_code} from {self.url}")
         return resp.json()
 
-    def _with_retries(self, fn, what: str, retries: int | None = None):
+    def _with_retries(self, fn: Callable[[], T], what: str, retries: int | None = None) -> T:
         attempts = self.retries if retries is None else retries
         delay = self.backoff
         for attempt in range(attempts + 1):
@@ -79,11 +89,12 @@ class Rpc:
                 log.debug("rpc %s failed (%s), retry in %.2fs", what, exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def call(
-        self, method: str, params: list | None = None, *, timeout: float | None = None, retries: int | None = None
-    ):
-        def once():
+        self, method: str, params: Params | None = None, *, timeout: float | None = None, retries: int | None = None
+    ) -> Any:
+        def once() -> Any:
             data = self._post(
                 {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}, timeout
             )
@@ -96,12 +107,12 @@ class Rpc:
 
         return self._with_retries(once, method, retries)
 
-    def batch(self, calls: list[tuple[str, list]], *, retries: int | None = None) -> list:
+    def batch(self, calls: list[tuple[str, Params]], *, retries: int | None = None) -> list[Any]:
         """Results of several calls in one HTTP request, in order."""
         if not calls:
             return []
 
-        def once():
+        def once() -> list[Any]:
             first = next(self._ids)
             payload = [{"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
             for _ in range(len(calls) - 1):
@@ -128,21 +139,25 @@ class Rpc:
     def block_number(self, retries: int | None = None) -> int:
         return int(self.call("eth_blockNumber", retries=retries), 16)
 
-    def header(self, number: int) -> dict | None:
-        return self.call("eth_getBlockByNumber", [hex(number), False])
+    def header(self, number: int) -> dict[str, Any] | None:
+        header: dict[str, Any] | None = self.call("eth_getBlockByNumber", [hex(number), False])
+        return header
 
-    def headers(self, numbers: list[int], chunk: int = 500) -> list[dict | None]:
-        out: list[dict | None] = []
+    def headers(self, numbers: list[int], chunk: int = 500) -> list[dict[str, Any] | None]:
+        out: list[dict[str, Any] | None] = []
         for i in range(0, len(numbers), chunk):
             out += self.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers[i : i + chunk]])
         return out
 
     def get_logs(
         self, addresses: list[str], from_block: int, to_block: int, timeout: float | None = None
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         params = [{"fromBlock": hex(from_block), "toBlock": hex(to_block), "address": addresses}]
         try:
-            return self.call("eth_getLogs", params, timeout=timeout, retries=2 if to_block > from_block else None)
+            logs: list[dict[str, Any]] = self.call(
+                "eth_getLogs", params, timeout=timeout, retries=2 if to_block > from_block else None
+            )
+            return logs
         except RpcUnavailable as exc:
             if to_block > from_block and "timed out" in str(exc).lower():
                 raise RangeTooLarge(str(exc)) from None

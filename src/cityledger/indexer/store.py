@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Index, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 from ..errors import CityLedgerError
 
@@ -41,7 +45,7 @@ CACHE_KIB = 49_152
 BUILD_CACHE_KIB = 16_384
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -54,7 +58,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite files get WAL + synchronous=NORMAL and their folder is created."""
     url = normalise_url(url)
     try:
@@ -88,7 +92,7 @@ def cached_engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def alembic_config(url: str):
+def alembic_config(url: str) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -125,32 +129,32 @@ def migrate(url: str | Engine, revision: str = "head") -> None:
 DEFERRABLE_TABLES = ("consent_events", "consents")
 
 
-def deferrable_indexes() -> list:
+def deferrable_indexes() -> list[Index]:
     """The droppable indexes (SQLAlchemy Index objects of models.py), in a stable order."""
     from .models import Base
 
     return [
         ix
         for name in DEFERRABLE_TABLES
-        for ix in sorted(Base.metadata.tables[name].indexes, key=lambda i: i.name)
+        for ix in sorted(Base.metadata.tables[name].indexes, key=lambda i: str(i.name))
         if not ix.unique
     ]
 
 
-def drop_deferrable_indexes(conn) -> None:
+def drop_deferrable_indexes(conn: Connection) -> None:
     """Drop the deferrable indexes (inside the caller's transaction; DDL is transactional in both
     SQLite and PostgreSQL). A store without them answers every query, only slower."""
     for ix in deferrable_indexes():
         ix.drop(conn, checkfirst=True)
 
 
-def restore_indexes(conn) -> list[str]:
+def restore_indexes(conn: Connection) -> list[str]:
     """Create whichever deferrable indexes are missing (after a deferred catch-up, or a crash during
     one); returns their names."""
     from sqlalchemy import inspect
 
     present = {name: {i["name"] for i in inspect(conn).get_indexes(name)} for name in DEFERRABLE_TABLES}
-    missing = [ix for ix in deferrable_indexes() if ix.name not in present[ix.table.name]]
+    missing = [ix for ix in deferrable_indexes() if ix.table is not None and ix.name not in present[ix.table.name]]
     sqlite = conn.dialect.name == "sqlite"
     if missing and sqlite:
         # The build's sort spills to a temporary file beyond a page cache's worth of keys
@@ -165,4 +169,4 @@ def restore_indexes(conn) -> list[str]:
         if missing and sqlite:
             conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
             conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
-    return [ix.name for ix in missing]
+    return [str(ix.name) for ix in missing]

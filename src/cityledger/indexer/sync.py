@@ -15,34 +15,42 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from ..errors import CityLedgerError
-from .events import CONTRACTS, DECODERS
+from .events import CONTRACTS, DECODERS, Decode
 from .limits import TARGET_LOGS
-from .models import DATA_TABLES, Block, Checkpoint, ConsentEvent
-from .reducers import REDUCERS, Ctx
+from .logs import fields
+from .models import CONTRACT_COLUMNS, DATA_TABLES, Block, Checkpoint, ConsentEvent
+from .reducers import REDUCERS, Ctx, Reducer
 from .reorg import rollback_to
-from .rpc import RangeTooLarge, Rpc, RpcUnavailable
+from .rpc import NodeInconsistent, RangeTooLarge, Rpc, RpcUnavailable
 from .store import drop_deferrable_indexes, make_engine, migrate, restore_indexes
 from .writer import TABLES, Batch
+
+__all__ = ["CONTRACT_COLUMNS", "Indexer", "IndexingError", "ReorgTooDeep", "StepResult", "deployment_mismatch"]
 
 log = logging.getLogger("cityledger.indexer")
 
 ZERO_HASH = "0x" + "00" * 32
-CONTRACT_COLUMNS = {
-    "CityRoles": "roles_address",
-    "DatasetRegistry": "datasets_address",
-    "ConsentRegistry": "consents_address",
-    "AccessRegistry": "access_address",
-    "RightsRegistry": "rights_address",
-}
+Log = dict[str, Any]  # one eth_getLogs entry as the node sent it (hex strings)
+Header = dict[str, Any]  # one eth_getBlockByNumber result (hex strings)
 
 
-def deployment_mismatch(checkpoint_row, chain_id: int, addresses: dict[str, str]) -> str | None:
+class Deployment(Protocol):
+    """What Indexer.from_deployment reads of a deployment record (chain/deployments.py)."""
+
+    chain_id: int
+    start_block: int
+
+    def address(self, name: str) -> str: ...
+
+
+def deployment_mismatch(checkpoint_row: Mapping[str, Any], chain_id: int, addresses: dict[str, str]) -> str | None:
     """Why a store (its checkpoint row) indexes another deployment than (chain_id, addresses by
     contract name); None when it indexes this one."""
     if checkpoint_row["chain_id"] != chain_id:
@@ -61,6 +69,23 @@ class ReorgTooDeep(CityLedgerError):
 
 class ChainMoved(Exception):
     """The range just fetched does not chain onto the checkpoint (a reorg under our feet)."""
+
+
+class IndexingError(CityLedgerError):
+    """A log that could not be decoded or reduced, named by where it is (as ponder's indexing errors
+    are): contract, event, block, log index and transaction. Nothing of its range was written."""
+
+    def __init__(self, lg: Log, cause: Exception):
+        topics = lg.get("topics") or [""]
+        step = _PLAN.get(str(topics[0]).lower())
+        self.contract, self.event = (step[0], step[3]) if step else ("?", f"unknown event {topics[0]}")
+        self.block = _hex_int(lg.get("blockNumber"))
+        self.log_index = _hex_int(lg.get("logIndex"))
+        self.tx_hash = lg.get("transactionHash")
+        super().__init__(
+            f"cannot index {self.contract}.{self.event} at block {self.block}, log {self.log_index}, "
+            f"tx {self.tx_hash}: {type(cause).__name__}: {cause}"
+        )
 
 
 @dataclass
@@ -121,7 +146,12 @@ class Indexer:
         self.head = -1
         self._cp: tuple[int, str] | None = None
         self._last_status_write = 0.0
-        self._rpc_down_since: float | None = None
+        # The follow loop's current trouble ("unreachable" / "inconsistent"), since when (monotonic):
+        # logged when it starts, changes or ends, not on every retry.
+        self._trouble: str | None = None
+        self._trouble_since = 0.0
+        # Consecutive steps that found the chain moved while the checkpoint stayed canonical.
+        self._unmoved = 0
         self.stop_event = threading.Event()
         # Test hook: called between reducing a batch and committing it (crash injection).
         self.before_commit: Callable[[StepResult], None] | None = None
@@ -129,7 +159,7 @@ class Indexer:
         self.after_commit: Callable[[StepResult], None] | None = None
 
     @classmethod
-    def from_deployment(cls, db_url: str, rpc_url: str, deployment, **kw) -> Indexer:
+    def from_deployment(cls, db_url: str, rpc_url: str, deployment: Deployment, **kw: Any) -> Indexer:
         addresses = {name: deployment.address(name) for name in CONTRACTS}
         return cls(
             db_url, rpc_url, chain_id=deployment.chain_id, addresses=addresses, start_block=deployment.start_block, **kw
@@ -150,7 +180,7 @@ class Indexer:
         if row is None:
             self._cp = self._init_checkpoint()
             return self._cp
-        why = deployment_mismatch(row, self.chain_id, self.addresses)
+        why = deployment_mismatch(dict(row), self.chain_id, self.addresses)
         if why:
             raise CityLedgerError(f"{why}: use another --db or --reset")
         self._cp = (row["block_number"], row["block_hash"])
@@ -190,7 +220,7 @@ class Indexer:
         head = self.head if head is None else head
         return max(min(cp, head - self.confirmations), self.start_block - 1)
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
             row = conn.execute(select(Checkpoint).where(Checkpoint.id == 1)).mappings().first()
         return dict(row) if row else {}
@@ -206,7 +236,8 @@ class Indexer:
         if head <= cp_num:
             current = self.rpc.header(cp_num)
             if current is None or current["hash"] != cp_hash:
-                return self._handle_reorg(head)
+                return self._handle_reorg(head, f"block {cp_num} (the checkpoint) changed or is missing")
+            self._unmoved = 0
             self._write_status(head)
             return StepResult(cp_num + 1, cp_num, 0, head)
         frm = cp_num + 1
@@ -214,11 +245,11 @@ class Indexer:
         logs, to = self._fetch_logs(frm, to)
         try:
             headers = self._fetch_headers(frm, to, head, cp_hash, logs)
-        except ChainMoved:
-            return self._handle_reorg(head)
+        except ChainMoved as moved:
+            return self._handle_reorg(head, str(moved))
         return self._apply(frm, to, head, logs, headers)
 
-    def _fetch_logs(self, frm: int, to: int, rpc: Rpc | None = None) -> tuple[list[dict], int]:
+    def _fetch_logs(self, frm: int, to: int, rpc: Rpc | None = None) -> tuple[list[Log], int]:
         """The logs of [frm, to'] and to' (<= to: the range shrinks when the node refuses or it is too dense)."""
         addrs = list(self.addresses.values())
         rpc = rpc or self.rpc
@@ -241,15 +272,15 @@ class Indexer:
                 continue
             return logs, to
 
-    def _fetch_headers(self, frm: int, to: int, head: int, cp_hash: str, logs: list[dict]) -> dict[int, dict]:
+    def _fetch_headers(self, frm: int, to: int, head: int, cp_hash: str, logs: list[Log]) -> dict[int, Header]:
         """Headers to store and check: the whole range inside the reorg window, else the last block only."""
         window_start = max(frm, head - self.keep_blocks + 1)
         numbers = sorted({*range(window_start, to + 1), to} | _untimed_blocks(logs))
         fetched = self.rpc.headers(numbers)
         headers = {}
-        for n, h in zip(numbers, fetched):
+        for n, h in zip(numbers, fetched, strict=True):
             if h is None:
-                raise ChainMoved(f"block {n} vanished")
+                raise ChainMoved(f"block {n} is missing below head {head}")
             headers[n] = h
         # Parent-hash chain from the checkpoint through the window.
         if window_start <= to:
@@ -261,11 +292,12 @@ class Indexer:
         for lg in logs:
             h = headers.get(int(lg["blockNumber"], 16))
             if h is not None and h["hash"] != lg["blockHash"]:
-                raise ChainMoved("logs and headers disagree")
+                raise ChainMoved(f"the logs and the header of block {h['number']} name other hashes")
         return headers
 
-    def _reduce(self, logs: list[dict], headers: dict[int, dict], batch: Batch) -> int:
-        """Decode and reduce a range's logs into `batch`; returns how many were ours."""
+    def _reduce(self, logs: list[Log], headers: dict[int, Header], batch: Batch) -> int:
+        """Decode and reduce a range's logs into `batch`; returns how many were ours. A log that fails
+        raises IndexingError naming it (the batch is then not to be written)."""
         contract_of = self.contract_of
         plan = _PLAN
         add = batch.add
@@ -274,41 +306,45 @@ class Indexer:
         last_block = last_tx = None
         bn = ts = 0
         tx_hash = ""
-        for lg in logs:
-            topics = lg["topics"]
-            if not topics:
-                continue
-            step = plan.get(topics[0])
-            data = lg["data"]
-            if step is None:
-                step = plan.get(topics[0].lower())
+        lg: Log = {}
+        try:
+            for lg in logs:
+                topics = lg["topics"]
+                if not topics:
+                    continue
+                step = plan.get(topics[0])
+                data = lg["data"]
                 if step is None:
-                    continue  # not one of ours (e.g. an event another version added)
-                # A node that answers in upper-case hex (nodes normally do not): normalise this log.
-                topics, data = [t.lower() for t in topics], data.lower()
-            contract, decode, reducer = step
-            address = lg["address"]
-            if contract_of.get(address) != contract and contract_of.get(address.lower()) != contract:
-                continue
-            block = lg["blockNumber"]
-            if block != last_block:
-                last_block, bn = block, int(block, 16)
-                stamp = lg.get("blockTimestamp")
-                ts = int(stamp, 16) if stamp is not None else int(headers[bn]["timestamp"], 16)
-            tx = lg["transactionHash"]
-            if tx != last_tx:
-                last_tx, tx_hash = tx, tx.lower()
-            add(reducer(decode(topics, data), _new_tuple(Ctx, (bn, int(lg["logIndex"], 16), tx_hash, ts))))
-            count += 1
+                    step = plan.get(topics[0].lower())
+                    if step is None:
+                        continue  # not one of ours (e.g. an event another version added)
+                    # A node that answers in upper-case hex (nodes normally do not): normalise this log.
+                    topics, data = [t.lower() for t in topics], data.lower()
+                contract, decode, reducer, _ = step
+                address = lg["address"]
+                if contract_of.get(address) != contract and contract_of.get(address.lower()) != contract:
+                    continue
+                block = lg["blockNumber"]
+                if block != last_block:
+                    last_block, bn = block, int(block, 16)
+                    stamp = lg.get("blockTimestamp")
+                    ts = int(stamp, 16) if stamp is not None else int(headers[bn]["timestamp"], 16)
+                tx = lg["transactionHash"]
+                if tx != last_tx:
+                    last_tx, tx_hash = tx, tx.lower()
+                add(reducer(decode(topics, data), _new_tuple(Ctx, (bn, int(lg["logIndex"], 16), tx_hash, ts))))
+                count += 1
+        except Exception as exc:
+            raise IndexingError(lg, exc) from exc
         batch.events += count
         return count
 
-    def _apply(self, frm: int, to: int, head: int, logs: list[dict], headers: dict[int, dict]) -> StepResult:
+    def _apply(self, frm: int, to: int, head: int, logs: list[Log], headers: dict[int, Header]) -> StepResult:
         batch = Batch()
         self._reduce(logs, headers, batch)
         return self._commit(batch, frm, to, head, headers)
 
-    def _commit(self, batch: Batch, frm: int, to: int, head: int, headers: dict[int, dict]) -> StepResult:
+    def _commit(self, batch: Batch, frm: int, to: int, head: int, headers: dict[int, Header]) -> StepResult:
         """Write the batch, the recent headers and the checkpoint `to` in one transaction."""
         count = batch.events
         result = StepResult(frm, to, count, head)
@@ -333,6 +369,7 @@ class Indexer:
                 )
             )
         self._cp = (to, to_hash)
+        self._unmoved = 0
         self.events_total += count
         if self.after_commit:
             self.after_commit(result)
@@ -346,7 +383,9 @@ class Indexer:
         with self.engine.begin() as conn:
             created = restore_indexes(conn)
         if created:
-            log.info("built %d deferred indexes in %.1fs", len(created), time.monotonic() - t0)
+            log.info(
+                "deferred indexes built", extra=fields(indexes=len(created), seconds=round(time.monotonic() - t0, 1))
+            )
         self._indexes_ok = True
 
     def _should_defer(self, events: int, blocks: int, remaining_blocks: int) -> bool:
@@ -362,13 +401,15 @@ class Indexer:
             stored = conn.execute(select(func.count()).select_from(ConsentEvent)).scalar_one()
         return expected >= stored // 2
 
-    def _status_values(self, head: int) -> dict:
+    def _status_values(self, head: int) -> dict[str, Any]:
         self._last_status_write = time.monotonic()
         return {
             "head_block": head,
             "updated_at": int(time.time()),
             "rpc_error": None,
             "rpc_error_at": None,
+            "node_inconsistent": None,
+            "node_inconsistent_since": None,
             "confirmations": self.confirmations,
         }
 
@@ -385,36 +426,61 @@ class Indexer:
             )
 
     def report_rpc_error(self, exc: Exception) -> None:
+        """Record why the node cannot be followed: `node_inconsistent` (kept since its first report)
+        when it answers but contradicts itself, else `rpc_error`."""
+        now = int(time.time())
+        values: dict[str, Any]
+        if isinstance(exc, NodeInconsistent):
+            values = {
+                "node_inconsistent": str(exc)[:500],
+                "node_inconsistent_since": func.coalesce(Checkpoint.node_inconsistent_since, now),
+                "rpc_error": None,  # it answers
+                "rpc_error_at": None,
+            }
+        else:
+            values = {"rpc_error": str(exc)[:500], "rpc_error_at": now}
         with self.engine.begin() as conn:
-            conn.execute(
-                update(Checkpoint)
-                .where(Checkpoint.id == 1)
-                .values(rpc_error=str(exc)[:500], rpc_error_at=int(time.time()))
-            )
+            conn.execute(update(Checkpoint).where(Checkpoint.id == 1).values(**values))
 
     # ------------------------------------------------------------ reorgs
 
-    def _handle_reorg(self, head: int) -> StepResult:
+    def _common_ancestor(self, head: int) -> int:
+        """The newest stored block that the node still has with the same hash."""
         with self.engine.connect() as conn:
             stored = conn.execute(
                 select(Block.number, Block.hash).where(Block.number <= head).order_by(Block.number.desc())
             ).all()
-        ancestor = None
+        now_head: int | None = None
         for i in range(0, len(stored), 200):
             chunk = stored[i : i + 200]
             canon = self.rpc.headers([n for n, _ in chunk])
-            for (n, h), c in zip(chunk, canon):
-                if c is not None and c["hash"] == h:
-                    ancestor = n
-                    break
-            if ancestor is not None:
-                break
-        if ancestor is None:
-            raise ReorgTooDeep(
-                f"chain {self.chain_id} no longer holds any block this store remembers (a reorg deeper than "
-                f"{self.keep_blocks} blocks, or a different chain at the same RPC): re-index with --reset"
-            )
+            for (n, h), c in zip(chunk, canon, strict=True):
+                if c is None:
+                    # Gone with a chain that got shorter since `head` was read, or a node that
+                    # contradicts itself: no store is rolled back on the word of the latter.
+                    now_head = self.rpc.block_number() if now_head is None else now_head
+                    if n <= now_head:
+                        raise NodeInconsistent(f"the node's head is {now_head} but it has no block {n}")
+                elif c["hash"] == h:
+                    return n
+        raise ReorgTooDeep(
+            f"chain {self.chain_id} no longer holds any block this store remembers (a reorg deeper than "
+            f"{self.keep_blocks} blocks, or a different chain at the same RPC): re-index with --reset"
+        )
+
+    def _handle_reorg(self, head: int, why: str) -> StepResult:
         cp_before = self.checkpoint()[0]
+        ancestor = self._common_ancestor(head)
+        if ancestor == cp_before:
+            # Everything stored is still canonical: nothing to undo, and no reorg to count. Once is a
+            # race (the node moved between two calls): retry at once. Twice in a row, the node
+            # contradicts itself (issue 14: head 91, block 82 null): the caller waits it out.
+            self._unmoved += 1
+            if self._unmoved == 1:
+                return StepResult(cp_before + 1, cp_before, 0, head)
+            raise NodeInconsistent(
+                f"the node contradicts itself: {why} (block {cp_before}, the checkpoint, is canonical)"
+            )
         with self.engine.begin() as conn:
             counts = rollback_to(conn, ancestor)
             anc_hash = conn.execute(select(Block.hash).where(Block.number == ancestor)).scalar_one()
@@ -431,9 +497,7 @@ class Indexer:
             )
         self._cp = (ancestor, anc_hash)
         touched = {k: v for k, v in counts.items() if v}
-        log.warning(
-            "reorg: rolled back from block %d to common ancestor %d (%s)", cp_before, ancestor, touched or "no rows"
-        )
+        log.warning("reorg rolled back", extra=fields(from_block=cp_before, ancestor=ancestor, rows=touched or None))
         return StepResult(ancestor + 1, ancestor, 0, head, reorg_to=ancestor)
 
     # ------------------------------------------------------------ loops
@@ -441,8 +505,18 @@ class Indexer:
     def catch_up(self, progress: Callable[[StepResult], None] | None = None) -> int:
         """Index up to the current head; returns the number of events applied."""
         total = self._catch_up_deep(progress)
+        tries = 0
         while not self.stop_event.is_set():
-            r = self.step()
+            try:
+                r = self.step()
+            except NodeInconsistent:
+                # Waited out a few times with backoff (it may be between two states), then raised.
+                tries += 1
+                if tries > self.rpc.retries:
+                    raise
+                self.stop_event.wait(min(self.rpc.backoff * 2**tries, self.rpc.max_backoff))
+                continue
+            tries = 0
             total += r.events
             if progress:
                 progress(r)
@@ -460,84 +534,64 @@ class Indexer:
         deep_end = head - self.keep_blocks
         if deep_end <= cp:
             return 0
-        q: queue.Queue = queue.Queue(maxsize=1)  # bounded: at most ~3 ranges of logs in memory
-        stop = threading.Event()
-
-        def fetch() -> None:
-            rpc = Rpc(self.rpc.url, timeout=self.rpc.timeout, retries=self.rpc.retries)
-            frm = cp + 1
-            try:
-                while frm <= deep_end and not stop.is_set():
-                    logs, to = self._fetch_logs(frm, min(deep_end, frm + self.span - 1), rpc)
-                    need = sorted({to} | _untimed_blocks(logs))
-                    headers = dict(zip(need, rpc.headers(need)))
-                    if any(h is None for h in headers.values()):
-                        raise RpcUnavailable(f"blocks {need} not all on chain")
-                    while not stop.is_set():
-                        try:
-                            q.put((frm, to, logs, headers), timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    frm = to + 1
-                q.put(None)
-            except Exception as exc:  # handed to the writer thread, which raises it
-                q.put(exc)
-            finally:
-                rpc.close()
-
-        thread = threading.Thread(target=fetch, name="cityledger-prefetch", daemon=True)
-        thread.start()
+        prefetch = _Prefetch(self, cp + 1, deep_end)
         # The cyclic GC would traverse the held logs and rows again and again (~40% of the
         # reducing time); the rows are acyclic. Collected by hand after each commit instead.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         total = 0
-        batch, first, to, headers = Batch(), cp + 1, cp, {}
+        batch, first, to = Batch(), cp + 1, cp
+        headers: dict[int, Header] = {}
         decided = False
         try:
-            while not self.stop_event.is_set():
-                item = q.get()
-                if item is None:
-                    break
-                if isinstance(item, Exception):
-                    raise item
-                frm, to, logs, headers = item
+            for _, to, logs, headers in prefetch:
                 self._reduce(logs, headers, batch)
-                del item, logs
+                del logs
                 # Several fetched ranges per transaction: fewer, larger commits write each hot
                 # index page once (the logs themselves are already freed, only rows are held).
-                if batch.events >= self.commit_events or q.empty() and to >= deep_end:
+                if batch.events >= self.commit_events or prefetch.empty() and to >= deep_end:
                     if not decided:
-                        # Judged on the density of the first transaction's ranges. Dropping is its
-                        # own transaction: a store without these indexes is complete at any
-                        # checkpoint, and the next run (or the finally below) builds them.
                         decided = True
-                        if self._should_defer(batch.events, to - cp, deep_end - to):
-                            with self.engine.begin() as conn:
-                                drop_deferrable_indexes(conn)
-                            self._indexes_ok = False
-                            log.info("deep catch-up to block %d: consent indexes deferred to its end", deep_end)
-                        else:
-                            self._ensure_indexes()
-                    r = self._commit(batch, first, to, head, headers)
+                        self._decide_deferral(batch.events, to - cp, deep_end - to, deep_end)
+                    total += self._commit_deep(batch, first, to, head, headers, progress)
                     batch, first = Batch(), to + 1
-                    gc.collect(1)  # the young cycles (HTTP, connections); the batch is freed by now
-                    total += r.events
-                    if progress:
-                        progress(r)
+                if self.stop_event.is_set():
+                    break
             if first <= to:  # stopped between commits: keep what is reduced
-                r = self._commit(batch, first, to, head, headers)
-                total += r.events
-                if progress:
-                    progress(r)
+                total += self._commit_deep(batch, first, to, head, headers, progress)
         finally:
-            stop.set()
-            thread.join(timeout=30)
+            prefetch.close()
             if gc_was_enabled:
                 gc.enable()
             self._ensure_indexes()
         return total
+
+    def _decide_deferral(self, events: int, blocks: int, remaining: int, deep_end: int) -> None:
+        """Judged on the density of the first transaction's ranges. Dropping is its own transaction:
+        a store without these indexes is complete at any checkpoint, and the next run (or the end of
+        this catch-up) builds them."""
+        if self._should_defer(events, blocks, remaining):
+            with self.engine.begin() as conn:
+                drop_deferrable_indexes(conn)
+            self._indexes_ok = False
+            log.info("consent indexes deferred to the end of the catch-up", extra=fields(deep_end=deep_end))
+        else:
+            self._ensure_indexes()
+
+    def _commit_deep(
+        self,
+        batch: Batch,
+        first: int,
+        to: int,
+        head: int,
+        headers: dict[int, Header],
+        progress: Callable[[StepResult], None] | None,
+    ) -> int:
+        r = self._commit(batch, first, to, head, headers)
+        gc.collect(1)  # the young cycles (HTTP, connections); the batch is freed by now
+        if progress:
+            progress(r)
+        return r.events
 
     def follow(
         self, progress: Callable[[StepResult], None] | None = None, on_error: Callable[[Exception], None] | None = None
@@ -548,10 +602,9 @@ class Indexer:
             try:
                 r = self.step()
             except (RpcUnavailable, ReorgTooDeep) as exc:
-                # Reported (status + log) and waited out: the node may come back, or come back right.
-                if self._rpc_down_since is None:
-                    self._rpc_down_since = time.monotonic()
-                    log.error("%s; retrying", exc)
+                # Reported (status + one log line) and waited out with backoff: the node may come
+                # back, or come back right.
+                self._trouble_began(exc)
                 try:
                     self.report_rpc_error(exc)
                 except Exception:  # the store itself may be the trouble; keep trying
@@ -561,9 +614,8 @@ class Indexer:
                 self.stop_event.wait(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            if self._rpc_down_since is not None:
-                log.warning("RPC answers again after %.1fs", time.monotonic() - self._rpc_down_since)
-                self._rpc_down_since = None
+            if self._trouble is not None:
+                self._trouble_ended()
                 self._write_status(r.head, force=True)
             delay = self.poll_interval
             if progress:
@@ -571,19 +623,109 @@ class Indexer:
             if r.reorg_to is None and r.to_block >= r.head:
                 self.stop_event.wait(self.poll_interval)
 
+    def _trouble_began(self, exc: Exception) -> None:
+        """Log a failure when it starts or changes kind, not on every retry."""
+        kind = "inconsistent" if isinstance(exc, NodeInconsistent) else "unreachable"
+        if self._trouble == kind:
+            return
+        if self._trouble is None:
+            self._trouble_since = time.monotonic()
+        self._trouble = kind
+        what = "node inconsistent" if kind == "inconsistent" else "rpc unavailable"
+        log.error(f"{what}; retrying with backoff", extra=fields(error=str(exc)))
 
-# topic0 -> (contract, decoder, reducer): one lookup per log.
-_PLAN = {t: (d.contract, d.decode, REDUCERS[d.name]) for t, d in DECODERS.items()}
+    def _trouble_ended(self) -> None:
+        took = round(time.monotonic() - self._trouble_since, 1)
+        if self._trouble == "inconsistent":
+            log.warning("node consistent again (was inconsistent)", extra=fields(seconds=took))
+        else:
+            log.warning("rpc answers again", extra=fields(seconds=took))
+        self._trouble = None
+
+
+class _Prefetch:
+    """The ranges of a deep catch-up, fetched by a thread of its own (its own HTTP session) into a
+    queue of one while the caller reduces and writes: at most ~3 ranges of logs in memory (one being
+    fetched, one queued, one being reduced). Iterating yields (from, to, logs, headers) and raises
+    what the thread raised."""
+
+    Item = tuple[int, int, list[Log], dict[int, Header]]
+
+    def __init__(self, ix: Indexer, first: int, last: int):
+        self.ix, self.first, self.last = ix, first, last
+        self.queue: queue.Queue[_Prefetch.Item | Exception | None] = queue.Queue(maxsize=1)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="cityledger-prefetch", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        ix = self.ix
+        rpc = Rpc(ix.rpc.url, timeout=ix.rpc.timeout, retries=ix.rpc.retries)
+        frm = self.first
+        try:
+            while frm <= self.last and not self.stop.is_set():
+                logs, to = ix._fetch_logs(frm, min(self.last, frm + ix.span - 1), rpc)
+                need = sorted({to} | _untimed_blocks(logs))
+                headers = dict(zip(need, rpc.headers(need), strict=True))
+                missing = [n for n, h in headers.items() if h is None]
+                if missing:  # a reorg this deep is out of scope (keep_blocks): the node is wrong
+                    raise NodeInconsistent(f"the node's head is {ix.head} but it has no block {missing[0]}")
+                self._put((frm, to, logs, {n: h for n, h in headers.items() if h is not None}))
+                frm = to + 1
+            self._put(None)
+        except Exception as exc:  # handed to the writer thread, which raises it
+            self._put(exc)
+        finally:
+            rpc.close()
+
+    def _put(self, item: _Prefetch.Item | Exception | None) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[_Prefetch.Item]:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    def empty(self) -> bool:
+        return self.queue.empty()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+# topic0 -> (contract, decoder, reducer, event): one lookup per log. An event the contracts emit but
+# no reducer handles is not indexed; the Indexer says so when it starts.
+_PLAN: dict[str, tuple[str, Decode, Reducer, str]] = {
+    t: (d.contract, d.decode, REDUCERS[d.name], d.name) for t, d in DECODERS.items() if d.name in REDUCERS
+}
+UNREDUCED = sorted(f"{d.contract}.{d.name}" for d in DECODERS.values() if d.name not in REDUCERS)
 _new_tuple = tuple.__new__  # Ctx without its Python-level __new__ (one per log)
 
 
-def _untimed_blocks(logs: list[dict]) -> set[int]:
+def _hex_int(value: object) -> int | None:
+    try:
+        return int(str(value), 16)
+    except ValueError:
+        return None
+
+
+def _untimed_blocks(logs: list[Log]) -> set[int]:
     """The blocks whose header must be fetched for their logs' timestamp (a node that does not send
     `blockTimestamp` with each log); _reduce reads it from those headers."""
     return {int(lg["blockNumber"], 16) for lg in logs if "blockTimestamp" not in lg}
 
 
-def _block_row(h: dict) -> dict:
+def _block_row(h: Header) -> dict[str, Any]:
     return {
         "number": int(h["number"], 16),
         "hash": h["hash"],

@@ -1,6 +1,7 @@
 """Alembic environment: runs on the connection handed over by store.migrate (or opens the URL)."""
 
 from alembic import context
+from sqlalchemy import Connection
 
 from cityledger.indexer.models import Base
 
@@ -8,7 +9,7 @@ target_metadata = Base.metadata
 config = context.config
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -20,7 +21,7 @@ if connection is not None:
 else:
     from cityledger.indexer.store import make_engine
 
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as conn:
         _run(conn)
     engine.dispose()

@@ -1,0 +1,190 @@
+"""The decoded arguments of each event the indexer reads: one TypedDict per event, what its reducer
+takes.
+
+Generated from the compiled ABIs by `python -m cityledger.indexer.events` (events.py): do not edit.
+tests/indexer/test_reducers.py fails when this file differs from the contracts."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class RoleGrantedArgs(TypedDict):
+    """CityRoles.RoleGranted"""
+
+    account: str
+    role: int
+    kind: int
+    granted_by: str
+
+
+class RoleRevokedArgs(TypedDict):
+    """CityRoles.RoleRevoked"""
+
+    account: str
+    role: int
+    revoked_by: str
+
+
+class OwnershipTransferredArgs(TypedDict):
+    """CityRoles.OwnershipTransferred"""
+
+    previous_owner: str
+    new_owner: str
+
+
+class OwnershipTransferStartedArgs(TypedDict):
+    """CityRoles.OwnershipTransferStarted"""
+
+    previous_owner: str
+    new_owner: str
+
+
+class DatasetRegisteredArgs(TypedDict):
+    """DatasetRegistry.DatasetRegistered"""
+
+    dataset_id: int
+    publisher: str
+    content_hash: str
+    metadata_hash: str
+    metadata_uri: str
+    domain: int
+    personal_data: bool
+    version: int
+    supersedes: int
+
+
+class DatasetWithdrawnArgs(TypedDict):
+    """DatasetRegistry.DatasetWithdrawn"""
+
+    dataset_id: int
+    publisher: str
+    reason_hash: str
+
+
+class AttestationAddedArgs(TypedDict):
+    """DatasetRegistry.AttestationAdded"""
+
+    attestation_id: int
+    dataset_id: int
+    auditor: str
+    kind: int
+    report_hash: str
+
+
+class AttestationRevokedArgs(TypedDict):
+    """DatasetRegistry.AttestationRevoked"""
+
+    attestation_id: int
+    dataset_id: int
+    auditor: str
+
+
+class ConsentGrantedArgs(TypedDict):
+    """ConsentRegistry.ConsentGranted"""
+
+    key: str
+    citizen: str
+    purpose: str
+    scope_kind: int
+    scope_id: str
+    grantee: str
+    expiry: int
+    nonce: int
+    submitted_by: str
+
+
+class ConsentRevokedArgs(TypedDict):
+    """ConsentRegistry.ConsentRevoked"""
+
+    key: str
+    citizen: str
+    purpose: str
+    scope_kind: int
+    scope_id: str
+    grantee: str
+    nonce: int
+    submitted_by: str
+
+
+class AccessRequestedArgs(TypedDict):
+    """AccessRegistry.AccessRequested"""
+
+    access_id: int
+    dataset_id: int
+    requester: str
+    purpose: str
+    terms_hash: str
+
+
+class AccessGrantedArgs(TypedDict):
+    """AccessRegistry.AccessGranted"""
+
+    access_id: int
+    dataset_id: int
+    grantee: str
+    purpose: str
+    expiry: int
+
+
+class AccessRefusedArgs(TypedDict):
+    """AccessRegistry.AccessRefused"""
+
+    access_id: int
+    dataset_id: int
+    requester: str
+    reason_hash: str
+
+
+class AccessEndedArgs(TypedDict):
+    """AccessRegistry.AccessEnded"""
+
+    access_id: int
+    dataset_id: int
+    ended_by: str
+
+
+class ReleaseLoggedArgs(TypedDict):
+    """AccessRegistry.ReleaseLogged"""
+
+    release_id: int
+    access_id: int
+    grantee: str
+    dataset_id: int
+    purpose: str
+    subject_count: int
+    consent_root: str
+    snapshot_block: int
+    release_hash: str
+
+
+class RightsRequestFiledArgs(TypedDict):
+    """RightsRegistry.RightsRequestFiled"""
+
+    request_id: int
+    citizen: str
+    publisher: str
+    kind: int
+    target_kind: int
+    target: str
+    details_hash: str
+    deadline: int
+
+
+class RightsRequestAnsweredArgs(TypedDict):
+    """RightsRegistry.RightsRequestAnswered"""
+
+    request_id: int
+    citizen: str
+    publisher: str
+    outcome: int
+    answer_hash: str
+    late: bool
+
+
+class RightsRequestWithdrawnArgs(TypedDict):
+    """RightsRegistry.RightsRequestWithdrawn"""
+
+    request_id: int
+    citizen: str
+    publisher: str
