@@ -30,6 +30,7 @@ Every anvil is stopped at the end, also when a test fails.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -226,6 +227,10 @@ def cli(capsys):
     def run(*args) -> tuple[int, str, str]:
         argv, sys.argv = sys.argv, ["cityledger", *map(str, args)]
         cached_config.cache_clear()  # the command reads the environment as it is now
+        # A command may configure logging for its process (`index` installs its key=value handler at
+        # INFO): in-process, restore it so the next command starts as a fresh process would.
+        root = logging.getLogger()
+        level, handlers = root.level, root.handlers[:]
         try:
             main()
             code = 0
@@ -234,6 +239,8 @@ def cli(capsys):
         finally:
             sys.argv = argv
             cached_config.cache_clear()
+            root.setLevel(level)
+            root.handlers[:] = handlers
         captured = capsys.readouterr()
         # The error console wraps at 80 columns under capture: one error is one line again.
         return code, captured.out, " ".join(captured.err.split())
