@@ -217,6 +217,18 @@ def devnet(devnet_image, tmp_path, monkeypatch) -> Iterator[DevnetChain]:
         cached_config.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Every test starts with the root logger a fresh process has: a command run in-process (`index`
+    installs its key=value handler at INFO) or a test of the log format must not leak its handler
+    and level into later tests (alembic's INFO lines would then fill their stderr)."""
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+
+
 @pytest.fixture
 def cli(capsys):
     """Run `cityledger ARGS` in-process via cityledger.cli.main: returns (exit code, stdout, stderr)."""
@@ -227,10 +239,6 @@ def cli(capsys):
     def run(*args) -> tuple[int, str, str]:
         argv, sys.argv = sys.argv, ["cityledger", *map(str, args)]
         cached_config.cache_clear()  # the command reads the environment as it is now
-        # A command may configure logging for its process (`index` installs its key=value handler at
-        # INFO): in-process, restore it so the next command starts as a fresh process would.
-        root = logging.getLogger()
-        level, handlers = root.level, root.handlers[:]
         try:
             main()
             code = 0
@@ -239,8 +247,6 @@ def cli(capsys):
         finally:
             sys.argv = argv
             cached_config.cache_clear()
-            root.setLevel(level)
-            root.handlers[:] = handlers
         captured = capsys.readouterr()
         # The error console wraps at 80 columns under capture: one error is one line again.
         return code, captured.out, " ".join(captured.err.split())
