@@ -1,8 +1,8 @@
 """The events the indexer reads and their fast decoders, generated from the compiled ABIs.
 
 The event table is read at import from the five contracts' artifacts (build/contracts/<Name>.json,
-chain/artifacts.py; compiled first if one is missing or older than its source, only what changed),
-so it cannot drift from the contracts. Each event gets one generated decoder keyed by topic0:
+chain/artifacts.py: what was built and deployed; compiled first if one is missing), so it cannot
+drift from the contracts. Each event gets one generated decoder keyed by topic0:
 indexed arguments come from topic words, the data tuple is cut into 32-byte words when all its
 types are static (no ABI machinery per log) and decoded once with eth_abi when it holds a dynamic
 type (DatasetRegistered's metadata_uri). Values follow the store's conventions (models.py): lowercase
@@ -55,10 +55,12 @@ def load_specs(cfg: Config | None = None) -> list[EventSpec]:
     from ..chain.artifacts import compile_all, load_artifact
 
     cfg = cfg or config()
-    if cfg.contracts_dir.is_dir():
-        artifacts = compile_all(cfg)  # only what changed since the last build
-    else:  # an installed package without the sources: the artifacts must be there
+    try:  # what was built (and deployed): read as it is, without importing the compiler (~6 MB)
         artifacts = {name: load_artifact(name, cfg) for name in CONTRACTS}
+    except CityLedgerError:
+        if not cfg.contracts_dir.is_dir():
+            raise  # an installed package without the sources: its message says to compile
+        artifacts = compile_all(cfg)  # a fresh checkout: build them first
     specs = []
     for contract in CONTRACTS:
         if contract not in artifacts:
