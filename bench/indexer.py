@@ -357,7 +357,7 @@ def measure(base: dict, work: Path, name: str, first: int, last: int, runs: int)
     results = [run_child(base | {"kind": "indexer", "start": first, "end": last, "db": db}) for db in dbs]
     equal = compare_stores(dbs[0], dbs[1]) == [] if runs > 1 else None
     for i in range(runs):
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".migrate-lock"):
             (work / f"ix-{i}.db{suffix}").unlink(missing_ok=True)
     catch_up = [r["catch_up_peak_rss_mb"] for r in results if "catch_up_peak_rss_mb" in r]
     return {

@@ -66,6 +66,9 @@ class Lease:
         self.holder = holder or holder_name()
         self.held = False
         self.lost = threading.Event()  # set by the heartbeat thread when a renewal fails
+        # Writing transactions of this indexer in progress: they renew the lease themselves (first and
+        # last statement), and on SQLite they hold the write lock the heartbeat would wait for.
+        self._busy = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -165,10 +168,20 @@ class Lease:
         """A transaction that writes only while this indexer holds the lease. The heartbeat is
         renewed first (the fence) and again last: a standby that waited for a long transaction (an
         index build holding SQLite's write lock) finds the lease fresh, not stale."""
-        with self.engine.begin() as conn:
+        with self.busy(), self.engine.begin() as conn:
             self.fence(conn)
             yield conn
             self.fence(conn)
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Around a writing transaction that fences itself: the heartbeat thread leaves it alone (it
+        would wait for the transaction's lock, and must not count that wait as a lost store)."""
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
 
     def _lose(self) -> None:
         if self.held:
@@ -196,6 +209,9 @@ class Lease:
         (a standby may have taken over meanwhile)."""
         last_ok = time.monotonic()
         while not stop.wait(self.ttl / 4):
+            if self._busy:  # a transaction of ours renews it at its end
+                last_ok = time.monotonic()
+                continue
             try:
                 with self.engine.begin() as conn:
                     self.fence(conn)

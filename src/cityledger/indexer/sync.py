@@ -458,7 +458,7 @@ class Indexer:
         t0 = time.monotonic()
         # Not _writing(): SQLite's build settings must be made before the transaction's first
         # statement, so the fence comes after them (restore_indexes calls it before any DDL).
-        with self.engine.begin() as conn:
+        with self.lease.busy(), self.engine.begin() as conn:
             created = restore_indexes(conn, fence=self.lease.fence)
             if created:
                 self.lease.fence(conn)
