@@ -399,6 +399,24 @@ def test_a_node_missing_a_block_below_its_head_is_not_a_reorg(devnet, stores):
     assert_equals_fresh(devnet, stores, url)
 
 
+def test_a_node_without_the_block_before_the_deployment_is_waited_out(devnet, stores):
+    # The first checkpoint sits on block start-1. A node at that height answering null for it
+    # contradicts itself (the fault proxy's null_block chaos did this to a first step): the indexer
+    # waits it out, it does not conclude "wrong RPC" and stop.
+    from cityledger.faults import FaultProxy
+
+    url = stores()
+    with FaultProxy(devnet.rpc_url) as proxy:
+        ix = Indexer.from_deployment(url, proxy.url, devnet.deployment, rpc_retries=2)
+        proxy.hide_blocks({devnet.deployment.start_block - 1})
+        with pytest.raises(NodeInconsistent, match=f"has no block {devnet.deployment.start_block - 1}"):
+            ix.catch_up()
+        proxy.clear()
+        ix.catch_up()
+        ix.close()
+    assert checkpoint(url)["block_number"] == devnet.w3.eth.block_number
+
+
 def test_cli_once_status_and_refusals(devnet, tmp_path):
     from typer.testing import CliRunner
 
