@@ -1,11 +1,20 @@
 # pragma version 0.4.3
 """
 @title CityLedger roles
+@custom:contract-name CityRoles
+@license MIT
+@author CityLedger maintainers
 @notice The city data office (the admin) accredits publishers (public agencies or
-        businesses), auditors and researchers. One storage slot per account:
-        `roles_of(a) = bitmask | publisher_kind << 8`, so every role check elsewhere
-        is one cold SLOAD. Admin transfer is two-step (snekmate ownable_2step) and
-        cannot be renounced.
+        businesses), auditors and researchers. One storage slot per account, so every
+        role check elsewhere is one cold SLOAD. Admin transfer is two-step (snekmate
+        ownable_2step), also at deployment, and cannot be renounced.
+@dev Storage layout (one slot per entry):
+     - `_roles[account]`: `roles | publisher_kind << 8 | ever_held << 16`
+         bits 0-7   the roles held now (1 publisher, 2 auditor, 4 researcher)
+         bits 8-15  the publisher kind (1 agency, 2 business) while ROLE_PUBLISHER is held
+         bits 16-23 every role ever held (set by a grant, never cleared), so a former
+                    publisher can still be named in a rights request
+     - snekmate `ownable.owner` and `ownable_2step.pending_owner`.
 """
 
 from snekmate.auth import ownable
@@ -22,15 +31,25 @@ exports: (
     ownable_2step.accept_ownership,
 )
 
+# @dev Role bit of publishers (agencies and businesses that register datasets).
 ROLE_PUBLISHER: public(constant(uint256)) = 1
+# @dev Role bit of auditors (attest datasets).
 ROLE_AUDITOR: public(constant(uint256)) = 2
+# @dev Role bit of researchers (request access; the grantee "any researcher" of a consent).
 ROLE_RESEARCHER: public(constant(uint256)) = 4
+# @dev Publisher kind of a public agency (P-end).
 KIND_AGENCY: constant(uint8) = 1
+# @dev Publisher kind of a business (B-end).
 KIND_BUSINESS: constant(uint8) = 2
+# @dev Position of the publisher kind in the role word.
 KIND_SHIFT: constant(uint256) = 8
+# @dev Position of the roles-ever-held bits in the role word.
+EVER_SHIFT: constant(uint256) = 16
+# @dev Mask of one byte of the role word (the roles held, the kind, or the roles ever held).
 ROLE_BITS: constant(uint256) = 255
 
 
+# @dev An account was given a role (`kind` is the publisher kind, 0 for other roles).
 event RoleGranted:
     account: indexed(address)
     role: uint256
@@ -38,26 +57,31 @@ event RoleGranted:
     granted_by: indexed(address)
 
 
+# @dev An account lost a role; the "ever held" bit of that role stays set.
 event RoleRevoked:
     account: indexed(address)
     role: uint256
     revoked_by: indexed(address)
 
 
+# @dev account -> roles | publisher_kind << 8 | ever_held << 16 (see the layout above).
 _roles: HashMap[address, uint256]
 
 
 @deploy
 def __init__(admin: address):
     """
-    @notice Deploys the roles registry with `admin` (the city data office) as owner.
-    @param admin The admin account; may differ from the deployer.
+    @notice Deploys the roles registry. The deployer is the admin until `admin` accepts:
+            with `admin` != deployer a two-step transfer to `admin` is started, so a
+            mistyped address cannot take (or lose) the city's admin role.
+    @param admin The intended admin (the city data office); may be the deployer.
     """
     assert admin != empty(address), "roles: admin is the zero address"
     ownable.__init__()
     ownable_2step.__init__()
     if admin != msg.sender:
-        ownable_2step._transfer_ownership(admin)
+        ownable_2step.pending_owner = admin
+        log ownable_2step.OwnershipTransferStarted(previous_owner=msg.sender, new_owner=admin)
 
 
 @internal
@@ -72,7 +96,7 @@ def grant_role(account: address, role: uint256, kind: uint8):
     @notice Grants one role to `account`. Admin only.
     @dev `kind` (1 agency, 2 business) is required with ROLE_PUBLISHER and must be 0
          otherwise. Granting a role the account already holds reverts (revoke first to
-         change a publisher's kind).
+         change a publisher's kind). The role's "ever held" bit is set for good.
     @param account The account to accredit.
     @param role One role bit: 1 publisher, 2 auditor, 4 researcher.
     @param kind Publisher kind, or 0.
@@ -86,7 +110,7 @@ def grant_role(account: address, role: uint256, kind: uint8):
         assert kind == 0, "roles: kind is only for publishers"
     current: uint256 = self._roles[account]
     assert current & role == 0, "roles: account already has the role"
-    self._roles[account] = current | role | (convert(kind, uint256) << KIND_SHIFT)
+    self._roles[account] = current | role | (convert(kind, uint256) << KIND_SHIFT) | (role << EVER_SHIFT)
     log RoleGranted(account=account, role=role, kind=kind, granted_by=msg.sender)
 
 
@@ -94,7 +118,7 @@ def grant_role(account: address, role: uint256, kind: uint8):
 def revoke_role(account: address, role: uint256):
     """
     @notice Revokes one role from `account`. Admin only.
-    @dev Revoking ROLE_PUBLISHER also clears the publisher kind.
+    @dev Revoking ROLE_PUBLISHER also clears the publisher kind; the "ever held" bits stay.
     @param account The account.
     @param role One role bit the account holds.
     """
@@ -104,7 +128,7 @@ def revoke_role(account: address, role: uint256):
     assert current & role != 0, "roles: account does not have the role"
     updated: uint256 = current & ~role
     if role == ROLE_PUBLISHER:
-        updated = updated & ROLE_BITS
+        updated = updated & ~(ROLE_BITS << KIND_SHIFT)
     self._roles[account] = updated
     log RoleRevoked(account=account, role=role, revoked_by=msg.sender)
 
@@ -113,7 +137,7 @@ def revoke_role(account: address, role: uint256):
 @view
 def has_role(account: address, role: uint256) -> bool:
     """
-    @notice Whether `account` holds every role bit in `role`.
+    @notice Whether `account` holds every role bit in `role` now.
     @param account The account.
     @param role A non-empty role bitmask (bits 0-2).
     @return bool True if all bits are held.
@@ -125,9 +149,23 @@ def has_role(account: address, role: uint256) -> bool:
 
 @external
 @view
+def has_held_role(account: address, role: uint256) -> bool:
+    """
+    @notice Whether `account` holds or has ever held every role bit in `role`.
+    @param account The account.
+    @param role A non-empty role bitmask (bits 0-2).
+    @return bool True if all bits were granted at some time.
+    """
+    if role == 0 or role > ROLE_BITS:
+        return False
+    return (self._roles[account] >> EVER_SHIFT) & role == role
+
+
+@external
+@view
 def roles_of(account: address) -> uint256:
     """
-    @notice The account's whole role word: bitmask | publisher_kind << 8.
+    @notice The account's whole role word: roles | publisher_kind << 8 | ever_held << 16.
     @param account The account.
     @return uint256 The packed roles.
     """

@@ -24,6 +24,7 @@ KIND_AGENCY, KIND_BUSINESS = 1, 2
 SCOPE_DATASET, SCOPE_PUBLISHER, SCOPE_DOMAIN = 1, 2, 3
 ANY_RESEARCHER = "0x" + "00" * 20
 DAY = 24 * 3600
+MAX_SNAPSHOT_AGE = 7200  # blocks: the deployment default (src/cityledger/chain/deploy.py)
 
 
 @functools.cache
@@ -81,6 +82,14 @@ class System:
             return self.datasets.register(
                 h(content), h("meta:" + content), f"ipfs://meta/{content}.json", domain, personal, supersedes
             )
+
+    def dual(self, label: str = "dual") -> LocalAccount:
+        """A new account holding both the researcher and the (business) publisher role."""
+        who = account(label)
+        with self.as_(self.admin):
+            self.roles.grant_role(who.address, ROLE_RESEARCHER, 0)
+            self.roles.grant_role(who.address, ROLE_PUBLISHER, KIND_BUSINESS)
+        return who
 
     def chain_id(self) -> int:
         return boa.env.evm.patch.chain_id
@@ -151,7 +160,7 @@ def deploy_system(grant_roles: bool = True) -> System:
         roles = deployer("CityRoles").deploy(admin.address)
         datasets = deployer("DatasetRegistry").deploy(roles.address)
         consent = deployer("ConsentRegistry").deploy(roles.address, datasets.address)
-        access = deployer("AccessRegistry").deploy(roles.address, datasets.address)
+        access = deployer("AccessRegistry").deploy(roles.address, datasets.address, MAX_SNAPSHOT_AGE)
         rights = deployer("RightsRegistry").deploy(roles.address, datasets.address)
     s = System(
         roles,
