@@ -6,21 +6,29 @@
 @author CityLedger maintainers
 @notice A researcher or publisher requests access to a dataset version for a purpose;
         the dataset's publisher grants it until an expiry or refuses; the requester may
-        cancel a pending request; either side ends a granted one. The publisher logs every
-        release of data under a live access: the version released, how many subjects were
-        included, the Merkle root of the consenting subjects' set, the block that consent
-        snapshot was taken at and the k-anonymity achieved.
+        cancel a pending request; either side ends a granted one. The publisher, or a release
+        operator it named (the data room), logs every release of data under a live access:
+        the version released, how many subjects were included, the Merkle root of the
+        consenting subjects' set, the block that consent snapshot was taken at and the
+        k-anonymity achieved. For personal data the publisher may set a privacy budget
+        (epsilon, pure differential privacy) per access; each differentially private answer
+        is logged with the epsilon it spent, and no answer may take the spending past the
+        budget, so anyone can check the budget from the events alone.
 @dev Storage layout:
      - `_access[id]`: `requester | status << 160 | role << 164 | expiry << 168 | dataset_id << 208`
        (status and role 4 bits each, expiry 40 bits: to the year 36812, dataset ids 48 bits);
        `role` is the role bit the requester held and used when it asked (4 researcher,
        1 publisher): the access lives only while the grantee still holds it.
      - `_access_purpose[id]`: the purpose.
-     - `_grant[id]`: `granted_block`, written when the access is granted.
+     - `_grant[id]`: `granted_block | budget << 64 | spent << 128`, written when the access is
+       granted; budget and spent in micro-epsilon (1e-6).
+     - `_operators[publisher][operator]`: whether `operator` may log releases and queries
+       of `publisher`'s datasets.
      - `_release[id]`: `access_id | dataset_id << 64 | subject_count << 112 | snapshot_block << 144`.
      - `_release_commitment[id]`: `keccak256(abi_encode(consent_root, release_hash, k_anonymity))`;
        the three values themselves are in the ReleaseLogged event.
-     - `_access_count`, `_release_count`: the highest ids.
+     - `_access_count`, `_release_count`, `_query_count`: the highest ids (a private query
+       keeps nothing but its spending: the PrivateQueryLogged event is its record).
 """
 
 from .modules import role_gate
@@ -49,6 +57,9 @@ KEEP_MASK: constant(uint256) = (2**160 - 1) | (15 << 164) | ((2**48 - 1) << 208)
 MAX_DATASET: constant(uint256) = 2**48 - 1
 # @dev Highest access or release id (64 bits in a release word).
 MAX_ID: constant(uint256) = 2**64 - 1
+# @dev Field positions in `_grant`.
+SHIFT_BUDGET: constant(uint256) = 64
+SHIFT_SPENT: constant(uint256) = 128
 # @dev Field positions in `_release`.
 SHIFT_RELEASE_DATASET: constant(uint256) = 64
 SHIFT_RELEASE_COUNT: constant(uint256) = 112
@@ -116,6 +127,37 @@ event ReleaseLogged:
     logged_by: address
 
 
+# @dev A publisher allowed or stopped an operator to log its releases and private queries.
+event ReleaseOperatorSet:
+    publisher: indexed(address)
+    operator: indexed(address)
+    allowed: bool
+
+
+# @dev The dataset's publisher set the privacy budget of an access (micro-epsilon).
+event PrivacyBudgetSet:
+    access_id: indexed(uint256)
+    budget: uint64
+    spent: uint64
+
+
+# @dev A differentially private answer under a live access: `spent_total` (<= `budget`) is
+#      the access's spending after it.
+event PrivateQueryLogged:
+    query_id: indexed(uint256)
+    access_id: indexed(uint256)
+    grantee: indexed(address)
+    dataset_id: uint256
+    epsilon_spent: uint64
+    spent_total: uint64
+    budget: uint64
+    query_hash: bytes32
+    consent_root: bytes32
+    snapshot_block: uint64
+    subject_count: uint32
+    logged_by: address
+
+
 # @dev The DatasetRegistry every check of a version reads.
 datasets: public(immutable(IDatasetRegistry))
 # @dev How many blocks old a release's consent snapshot may be (deploy parameter).
@@ -124,8 +166,10 @@ max_snapshot_age: public(immutable(uint256))
 _access: HashMap[uint256, uint256]
 # @dev access_id -> purpose (keccak256 of a DPV purpose IRI).
 _access_purpose: HashMap[uint256, bytes32]
-# @dev access_id -> granted_block (0 until granted).
+# @dev access_id -> granted_block | budget << 64 | spent << 128 (0 until granted).
 _grant: HashMap[uint256, uint256]
+# @dev publisher -> operator -> may log its releases and private queries.
+_operators: HashMap[address, HashMap[address, bool]]
 # @dev The highest access id.
 _access_count: uint256
 # @dev release_id -> access_id | dataset_id << 64 | subject_count << 112 | snapshot_block << 144.
@@ -134,6 +178,8 @@ _release: HashMap[uint256, uint256]
 _release_commitment: HashMap[uint256, bytes32]
 # @dev The highest release id.
 _release_count: uint256
+# @dev The highest private-query id.
+_query_count: uint256
 
 
 @deploy
@@ -195,7 +241,7 @@ def _require_flow(word: uint256, publisher: address):
 @internal
 @view
 def _require_snapshot(
-    access_id: uint256, snapshot_block: uint64, personal: bool, subject_count: uint32, consent_root: bytes32
+    grant: uint256, snapshot_block: uint64, personal: bool, subject_count: uint32, consent_root: bytes32
 ):
     """
     @dev The bounds a consent snapshot claim must keep (the contract cannot see the rows):
@@ -204,12 +250,58 @@ def _require_snapshot(
     """
     snapshot: uint256 = convert(snapshot_block, uint256)
     assert snapshot <= block.number, "access: snapshot block is in the future"
-    assert snapshot >= self._grant[access_id] & packing.MASK64, "access: snapshot block is before the access was granted"
+    assert snapshot >= grant & packing.MASK64, "access: snapshot block is before the access was granted"
     assert block.number - snapshot <= max_snapshot_age, "access: snapshot block is too old"
     if personal:
         assert subject_count != 0 and consent_root != empty(bytes32), "access: a personal release needs its subject count and consent root"
     else:
         assert subject_count == 0 and consent_root == empty(bytes32), "access: a release of non-personal data has no subjects"
+
+
+@internal
+@view
+def _require_flow_of(access_id: uint256, dataset_id: uint256) -> (uint256, bool):
+    """
+    @dev The checks a release and a private query share: the caller is the publisher of the
+         granted version or one of its operators, the access is live (`_flow_fault`), and
+         `dataset_id` is the granted version or a later active one with the same terms.
+    @return The `_access` word and whether the version holds personal data.
+    """
+    word: uint256 = self._load(access_id)
+    publisher: address = empty(address)
+    in_lineage: bool = False
+    same_terms: bool = False
+    active: bool = False
+    personal: bool = False
+    publisher, in_lineage, same_terms, active, personal = staticcall datasets.version_facts(
+        word >> SHIFT_DATASET, dataset_id
+    )
+    assert msg.sender == publisher or self._operators[publisher][msg.sender], "access: caller is not the dataset's publisher or its operator"
+    self._require_flow(word, publisher)
+    assert in_lineage, "access: dataset is not the granted version or a later one"
+    assert active, "access: dataset is not active"
+    assert same_terms, "access: the version changed domain or personal flag; request access again"
+    return word, personal
+
+
+@external
+def set_release_operator(operator: address, allowed: bool):
+    """
+    @notice Allows (or stops) `operator` to log releases and private queries of the
+            caller's datasets, e.g. the data room's key, so the publisher's own key need not
+            sit in a server. An operator can do nothing else. Allowing needs the publisher
+            role; stopping only that the caller once held it.
+    @param operator The operator's address.
+    @param allowed True to allow, False to stop.
+    """
+    assert operator != empty(address), "access: operator is the zero address"
+    held: uint256 = role_gate._roles_of(msg.sender)
+    if allowed:
+        assert held & role_gate.ROLE_PUBLISHER != 0, "access: caller is not a publisher"
+    else:
+        assert held & (role_gate.ROLE_PUBLISHER << role_gate.EVER_SHIFT) != 0, "access: caller is not a publisher"
+    self._operators[msg.sender][operator] = allowed
+    log ReleaseOperatorSet(publisher=msg.sender, operator=operator, allowed=allowed)
 
 
 @external
@@ -335,7 +427,8 @@ def log_release(
     k_anonymity: uint16,
 ) -> uint256:
     """
-    @notice Logs one release of data under a live access. The dataset's publisher only.
+    @notice Logs one release of data under a live access. The dataset's publisher or one of
+            its release operators.
     @dev `dataset_id` is the granted version or a later active version of its lineage
          (same publisher by construction) with the same domain and personal flag. The
          snapshot is taken at or after the grant and at most `max_snapshot_age` blocks
@@ -350,22 +443,11 @@ def log_release(
     @param k_anonymity The k achieved over the declared quasi-identifiers (0: none declared).
     @return uint256 The release id.
     """
-    word: uint256 = self._load(access_id)
-    publisher: address = empty(address)
-    in_lineage: bool = False
-    same_terms: bool = False
-    active: bool = False
+    word: uint256 = 0
     personal: bool = False
-    publisher, in_lineage, same_terms, active, personal = staticcall datasets.version_facts(
-        word >> SHIFT_DATASET, dataset_id
-    )
-    assert publisher == msg.sender, "access: caller is not the dataset's publisher"
-    self._require_flow(word, publisher)
-    assert in_lineage, "access: dataset is not the granted version or a later one"
-    assert active, "access: dataset is not active"
-    assert same_terms, "access: the version changed domain or personal flag; request access again"
+    word, personal = self._require_flow_of(access_id, dataset_id)
     assert release_hash != empty(bytes32), "access: empty release hash"
-    self._require_snapshot(access_id, snapshot_block, personal, subject_count, consent_root)
+    self._require_snapshot(self._grant[access_id], snapshot_block, personal, subject_count, consent_root)
     assert personal or k_anonymity == 0, "access: k-anonymity is only for personal data"
 
     release_id: uint256 = self._release_count + 1
@@ -391,6 +473,86 @@ def log_release(
         logged_by=msg.sender,
     )
     return release_id
+
+
+@external
+def set_privacy_budget(access_id: uint256, epsilon_budget: uint64):
+    """
+    @notice Sets the privacy budget of a granted access to personal data. The dataset's
+            publisher only, while it holds the publisher role (not an operator).
+    @param access_id The access id.
+    @param epsilon_budget The total epsilon the grantee's answers may spend, in
+           micro-epsilon (1e-6); never below what is already spent.
+    """
+    word: uint256 = self._load(access_id)
+    publisher: address = empty(address)
+    domain: uint8 = 0
+    personal: bool = False
+    active: bool = False
+    publisher, domain, personal, active = staticcall datasets.facts(word >> SHIFT_DATASET)
+    assert publisher == msg.sender, "access: caller is not the dataset's publisher"
+    assert role_gate._has_any(msg.sender, role_gate.ROLE_PUBLISHER), "access: publisher no longer holds the publisher role"
+    assert self._status(word) == GRANTED, "access: access is not granted"
+    assert personal, "access: privacy budgets are for personal data"
+    grant: uint256 = self._grant[access_id]
+    spent: uint256 = (grant >> SHIFT_SPENT) & packing.MASK64
+    assert convert(epsilon_budget, uint256) >= spent, "access: budget below what is already spent"
+    self._grant[access_id] = (grant & ~(packing.MASK64 << SHIFT_BUDGET)) | (convert(epsilon_budget, uint256) << SHIFT_BUDGET)
+    log PrivacyBudgetSet(access_id=access_id, budget=epsilon_budget, spent=convert(spent, uint64))
+
+
+@external
+def log_query(
+    access_id: uint256,
+    dataset_id: uint256,
+    epsilon_spent: uint64,
+    query_hash: bytes32,
+    consent_root: bytes32,
+    snapshot_block: uint64,
+    subject_count: uint32,
+) -> uint256:
+    """
+    @notice Logs one differentially private answer under a live access to personal data
+            and spends its epsilon from the access's budget. The dataset's publisher or one
+            of its release operators. Same version and snapshot rules as `log_release`.
+    @param access_id The live access the answer is given under.
+    @param dataset_id The dataset version the answer was computed over.
+    @param epsilon_spent The answer's epsilon in micro-epsilon (1e-6); not 0.
+    @param query_hash Hash of the query as asked (its canonical form).
+    @param consent_root Merkle root of the consenting subjects whose rows the answer used.
+    @param snapshot_block The block that consent snapshot was taken at.
+    @param subject_count How many subjects' rows the answer used.
+    @return uint256 The query id.
+    """
+    word: uint256 = 0
+    personal: bool = False
+    word, personal = self._require_flow_of(access_id, dataset_id)
+    assert personal, "access: private queries are for personal data"
+    assert epsilon_spent != 0, "access: epsilon spent is zero"
+    assert query_hash != empty(bytes32), "access: empty query hash"
+    grant: uint256 = self._grant[access_id]
+    self._require_snapshot(grant, snapshot_block, True, subject_count, consent_root)
+    budget: uint256 = (grant >> SHIFT_BUDGET) & packing.MASK64
+    total: uint256 = ((grant >> SHIFT_SPENT) & packing.MASK64) + convert(epsilon_spent, uint256)
+    assert total <= budget, "access: privacy budget exceeded"
+    self._grant[access_id] = (grant & ~(packing.MASK64 << SHIFT_SPENT)) | (total << SHIFT_SPENT)
+    query_id: uint256 = self._query_count + 1
+    self._query_count = query_id
+    log PrivateQueryLogged(
+        query_id=query_id,
+        access_id=access_id,
+        grantee=packing._addr(word),
+        dataset_id=dataset_id,
+        epsilon_spent=epsilon_spent,
+        spent_total=convert(total, uint64),
+        budget=convert(budget, uint64),
+        query_hash=query_hash,
+        consent_root=consent_root,
+        snapshot_block=snapshot_block,
+        subject_count=subject_count,
+        logged_by=msg.sender,
+    )
+    return query_id
 
 
 @external
@@ -487,6 +649,51 @@ def release_matches(release_id: uint256, consent_root: bytes32, release_hash: by
 
 @external
 @view
+def release_context(release_id: uint256) -> (uint256, address, address, bytes32, bytes32):
+    """
+    @notice Who and what a release concerns, in one call (for DeletionRegistry); all zero
+            if unknown.
+    @param release_id The release id.
+    @return dataset_id, grantee (the recipient), the dataset's publisher, purpose, commitment.
+    """
+    word: uint256 = self._release[release_id]
+    access_id: uint256 = word & packing.MASK64
+    dataset_id: uint256 = (word >> SHIFT_RELEASE_DATASET) & packing.MASK48
+    return (
+        dataset_id,
+        packing._addr(self._access[access_id]),
+        staticcall datasets.publisher_of(dataset_id),
+        self._access_purpose[access_id],
+        self._release_commitment[release_id],
+    )
+
+
+@external
+@view
+def is_release_operator(publisher: address, operator: address) -> bool:
+    """
+    @notice Whether `operator` may log releases and private queries of `publisher`'s datasets.
+    @param publisher The publisher.
+    @param operator The operator.
+    @return bool True if allowed.
+    """
+    return self._operators[publisher][operator]
+
+
+@external
+@view
+def privacy_budget(access_id: uint256) -> (uint64, uint64):
+    """
+    @notice The privacy budget of an access and how much of it is spent (micro-epsilon).
+    @param access_id The access id.
+    @return budget, spent.
+    """
+    grant: uint256 = self._grant[access_id]
+    return packing._u64(grant, SHIFT_BUDGET), packing._u64(grant, SHIFT_SPENT)
+
+
+@external
+@view
 def access_count() -> uint256:
     """
     @notice The number of access requests (the highest id).
@@ -503,3 +710,13 @@ def release_count() -> uint256:
     @return uint256 The count.
     """
     return self._release_count
+
+
+@external
+@view
+def query_count() -> uint256:
+    """
+    @notice The number of private queries logged (the highest id).
+    @return uint256 The count.
+    """
+    return self._query_count

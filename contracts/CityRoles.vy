@@ -7,13 +7,18 @@
 @notice The city data office (the admin) accredits publishers (public agencies or
         businesses), auditors and researchers. One storage slot per account, so every
         role check elsewhere is one cold SLOAD. Admin transfer is two-step (snekmate
-        ownable_2step), also at deployment, and cannot be renounced.
+        ownable_2step), also at deployment, and cannot be renounced. The admin also
+        publishes each organisation's public profile (name, kind, website, contact,
+        jurisdiction): the document lives off chain in the content-addressed metadata store,
+        its hash and URI here. Citizens hold no role and so never get a profile.
 @dev Storage layout (one slot per entry):
      - `_roles[account]`: `roles | publisher_kind << 8 | ever_held << 16`
          bits 0-7   the roles held now (1 publisher, 2 auditor, 4 researcher)
          bits 8-15  the publisher kind (1 agency, 2 business) while ROLE_PUBLISHER is held
          bits 16-23 every role ever held (set by a grant, never cleared), so a former
                     publisher can still be named in a rights request
+     - `_profiles[account]`: the SHA-256 of the organisation's profile document (its URI is
+       in the ProfileUpdated event only).
      - snekmate `ownable.owner` and `ownable_2step.pending_owner`.
 """
 
@@ -64,8 +69,18 @@ event RoleRevoked:
     revoked_by: indexed(address)
 
 
+# @dev The admin published (or replaced) an organisation's profile document.
+event ProfileUpdated:
+    account: indexed(address)
+    profile_hash: bytes32
+    profile_uri: String[256]
+    updated_by: indexed(address)
+
+
 # @dev account -> roles | publisher_kind << 8 | ever_held << 16 (see the layout above).
 _roles: HashMap[address, uint256]
+# @dev account -> SHA-256 of its profile document (0: none).
+_profiles: HashMap[address, bytes32]
 
 
 @deploy
@@ -131,6 +146,35 @@ def revoke_role(account: address, role: uint256):
         updated = updated & ~(ROLE_BITS << KIND_SHIFT)
     self._roles[account] = updated
     log RoleRevoked(account=account, role=role, revoked_by=msg.sender)
+
+
+@external
+def set_profile(account: address, profile_hash: bytes32, profile_uri: String[256]):
+    """
+    @notice Publishes or replaces the public profile of an organisation. Admin only; the
+            account must hold or have held a role (organisations only, never citizens).
+    @dev The profile document (name, kind, website, contact point, jurisdiction) is public
+         and holds no personal data; it is kept off chain by its SHA-256.
+    @param account The organisation's account.
+    @param profile_hash SHA-256 of the profile document.
+    @param profile_uri Where the document lives (e.g. the metadata store's URI).
+    """
+    assert msg.sender == ownable.owner, "roles: caller is not the admin"
+    assert profile_hash != empty(bytes32), "roles: empty profile hash"
+    assert self._roles[account] >> EVER_SHIFT != 0, "roles: account has never held a role"
+    self._profiles[account] = profile_hash
+    log ProfileUpdated(account=account, profile_hash=profile_hash, profile_uri=profile_uri, updated_by=msg.sender)
+
+
+@external
+@view
+def profile_of(account: address) -> bytes32:
+    """
+    @notice The SHA-256 of the organisation's profile document; 0 if none.
+    @param account The organisation's account.
+    @return bytes32 The profile hash.
+    """
+    return self._profiles[account]
 
 
 @external

@@ -5,7 +5,7 @@
 @license MIT
 @author CityLedger maintainers
 @notice A citizen files a request (access, rectification, erasure, portability,
-        restriction, objection) against a publisher, or a former publisher, or a dataset,
+        restriction, objection, information, automated decision) against a publisher, or a former publisher, or a dataset,
         with a hash of its details; it is due 30 days later; the responsible publisher
         answers it: fulfilled, refused, or rejected as not from a data subject or manifestly
         unfounded or excessive (GDPR Art. 12(5)), counted apart. One citizen has at most
@@ -32,8 +32,10 @@ exports: role_gate.roles
 RESPONSE_PERIOD: public(constant(uint256)) = 30 * 24 * 3600
 # @dev Most open requests one citizen may have to one publisher at a time.
 MAX_OPEN_REQUESTS: public(constant(uint256)) = 16
-# @dev Highest request kind (docs/CONTRACTS.md "Codes").
-MAX_KIND: constant(uint8) = 6
+# @dev Highest request kind: 1 access (GDPR Art. 15), 2 rectification (16), 3 erasure (17),
+#      4 portability (20), 5 restriction (18), 6 objection (21), 7 information (13/14),
+#      8 automated decision (22).
+MAX_KIND: constant(uint8) = 8
 # @dev Target kinds: a publisher (an address), a dataset (an id).
 TARGET_PUBLISHER: constant(uint8) = 1
 TARGET_DATASET: constant(uint8) = 2
@@ -136,7 +138,9 @@ def _close(request_id: uint256, word: uint256, publisher: address, status: uint2
 def file_request(kind: uint8, target_kind: uint8, target: bytes32, details_hash: bytes32) -> uint256:
     """
     @notice Files a rights request; anyone (the caller is the citizen). Due in 30 days.
-    @param kind 1 access, 2 rectification, 3 erasure, 4 portability, 5 restriction, 6 objection.
+    @param kind 1 access, 2 rectification, 3 erasure, 4 portability, 5 restriction, 6 objection,
+           7 information (the right to be informed), 8 automated decision (not to be subject
+           to a decision based solely on automated processing).
     @param target_kind 1 publisher (target = left-padded address that holds or once held
            the publisher role), 2 dataset (target = a registered dataset id; its publisher answers).
     @param target The publisher or dataset.

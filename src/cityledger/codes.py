@@ -50,7 +50,16 @@ ATTESTATION_KIND_NAMES = {v: k for k, v in ATTESTATION_KINDS.items()}
 ACCESS_REQUESTED, ACCESS_GRANTED, ACCESS_REFUSED, ACCESS_ENDED, ACCESS_CANCELLED = 1, 2, 3, 4, 5
 ACCESS_STATUS_NAMES = {1: "requested", 2: "granted", 3: "refused", 4: "ended", 5: "cancelled"}
 
-RIGHTS_KINDS = {"access": 1, "rectification": 2, "erasure": 3, "portability": 4, "restriction": 5, "objection": 6}
+RIGHTS_KINDS = {
+    "access": 1,  # GDPR Art. 15
+    "rectification": 2,  # Art. 16
+    "erasure": 3,  # Art. 17
+    "portability": 4,  # Art. 20
+    "restriction": 5,  # Art. 18
+    "objection": 6,  # Art. 21
+    "information": 7,  # Art. 13/14: the right to be informed
+    "automated_decision": 8,  # Art. 22: not to be subject to a decision based solely on automated processing
+}
 RIGHTS_KIND_NAMES = {v: k for k, v in RIGHTS_KINDS.items()}
 TARGET_PUBLISHER, TARGET_DATASET = 1, 2
 RIGHTS_OPEN, RIGHTS_FULFILLED, RIGHTS_REFUSED, RIGHTS_WITHDRAWN, RIGHTS_REJECTED = 1, 2, 3, 4, 5
@@ -59,6 +68,14 @@ RIGHTS_STATUS_NAMES = {1: "open", 2: "fulfilled", 3: "refused", 4: "withdrawn", 
 RIGHTS_OUTCOMES = {"fulfilled": RIGHTS_FULFILLED, "refused": RIGHTS_REFUSED, "rejected": RIGHTS_REJECTED}
 RESPONSE_PERIOD = 30 * 24 * 3600
 MAX_OPEN_REQUESTS = 16  # per (citizen, publisher)
+
+# AccessRegistry: privacy budgets and private queries count epsilon in micro-epsilon (pure epsilon-DP).
+MICRO_EPSILON = 1_000_000  # units per epsilon 1.0
+
+# DeletionRegistry: a deletion obligation is due 30 days after it is requested.
+DELETION_OPEN, DELETION_CONFIRMED, DELETION_CONFIRMED_LATE = 1, 2, 3
+DELETION_STATUS_NAMES = {1: "open", 2: "confirmed", 3: "confirmed late"}
+DELETION_PERIOD = 30 * 24 * 3600
 
 # ConsentRegistry: why grant_batch_by_sig skipped an entry (SignedGrantSkipped.reason)
 SIGNED_GRANT_FAULTS = {

@@ -126,7 +126,13 @@ def test_real_deployment_wires_every_constructor(real):
         "ConsentRegistry",
         "AccessRegistry",
         "RightsRegistry",
+        "DeletionRegistry",
     ]
+    deletion = contract(w3, dep, "DeletionRegistry", cfg).functions
+    assert (deletion.access().call(), deletion.consent().call()) == (
+        dep.address("AccessRegistry"),
+        dep.address("ConsentRegistry"),
+    )
     access = contract(w3, dep, "AccessRegistry", cfg).functions
     assert access.max_snapshot_age().call() == DEFAULT_MAX_SNAPSHOT_AGE
     assert access.datasets().call() == dep.address("DatasetRegistry")

@@ -17,7 +17,7 @@ from cityledger.signing import GRANT_TYPES, REVOKE_TYPES, SECP256K1_N, domain
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"
-NAMES = ["CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry"]
+NAMES = ["CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry", "DeletionRegistry"]
 
 ROLE_PUBLISHER, ROLE_AUDITOR, ROLE_RESEARCHER = 1, 2, 4
 KIND_AGENCY, KIND_BUSINESS = 1, 2
@@ -66,6 +66,7 @@ class System:
     consent: object
     access: object
     rights: object
+    deletion: object
     admin: LocalAccount
     agency: LocalAccount
     business: LocalAccount
@@ -82,6 +83,15 @@ class System:
             return self.datasets.register(
                 h(content), h("meta:" + content), f"ipfs://meta/{content}.json", domain, personal, supersedes
             )
+
+    def open_access(self, dataset_id: int, requester=None, days: int = 10, p=None) -> int:
+        """Access to `dataset_id` requested (by the researcher by default) and granted by its
+        publisher for `days` days; returns the access id."""
+        with self.as_(requester or self.researcher):
+            access_id = self.access.request_access(dataset_id, p or purpose(), h("terms"))
+        with self.as_(self.datasets.publisher_of(dataset_id)):
+            self.access.grant_access(access_id, boa.env.timestamp + days * DAY)
+        return access_id
 
     def dual(self, label: str = "dual") -> LocalAccount:
         """A new account holding both the researcher and the (business) publisher role."""
@@ -162,12 +172,14 @@ def deploy_system(grant_roles: bool = True) -> System:
         consent = deployer("ConsentRegistry").deploy(roles.address, datasets.address)
         access = deployer("AccessRegistry").deploy(roles.address, datasets.address, MAX_SNAPSHOT_AGE)
         rights = deployer("RightsRegistry").deploy(roles.address, datasets.address)
+        deletion = deployer("DeletionRegistry").deploy(access.address, consent.address)
     s = System(
         roles,
         datasets,
         consent,
         access,
         rights,
+        deletion,
         admin,
         account("agency"),
         account("business"),

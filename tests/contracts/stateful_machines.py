@@ -307,7 +307,9 @@ class GovernanceMachine(AnchoredMachine):
     publisher supersedes or withdraws it, only auditors attest (never their own datasets), only
     researchers/publishers get access, a release needs a live access (granted, unexpired, the
     grantee still holding the role it requested with, the publisher still accredited) and a
-    version with the granted one's terms, and is_live says exactly that."""
+    version with the granted one's terms, and is_live says exactly that; a private query
+    never takes an access's spending past its budget, which anyone can check from the events;
+    operators log only for the publisher that named them."""
 
     @initialize()
     def deploy(self):
@@ -323,6 +325,9 @@ class GovernanceMachine(AnchoredMachine):
         self.ev_datasets: dict[int, list] = {}
         self.ev_access: dict[int, list] = {}
         self.ev_releases = 0
+        self.ev_queries = 0
+        self.ev_budgets: dict[int, list[int]] = {}  # access -> [budget, spent], from events only
+        self.operators: set[tuple[int, int]] = set()  # (publisher, operator)
         # A realistic start (two publishers, an auditor, a researcher, one outsider); rules change it.
         for i, role, kind in [
             (1, ROLE_PUBLISHER, KIND_AGENCY),
@@ -373,6 +378,19 @@ class GovernanceMachine(AnchoredMachine):
             self.ev_releases += 1
             assert ev.release_id == self.ev_releases
             assert ev.grantee == self.ev_access[ev.access_id][1]
+        elif name == "PrivacyBudgetSet":
+            budget = self.ev_budgets.setdefault(ev.access_id, [0, 0])
+            assert ev.spent == budget[1] <= ev.budget
+            budget[0] = ev.budget
+        elif name == "PrivateQueryLogged":
+            # Checkable by anyone from the events alone: spending adds up and stays within the budget.
+            self.ev_queries += 1
+            budget = self.ev_budgets.setdefault(ev.access_id, [0, 0])
+            assert ev.query_id == self.ev_queries
+            assert ev.budget == budget[0] and ev.spent_total == budget[1] + ev.epsilon_spent <= ev.budget
+            budget[1] = ev.spent_total
+        elif name == "ReleaseOperatorSet":
+            pass  # its effect is checked through who may log
         elif name not in ("AttestationAdded",):
             raise AssertionError(f"unexpected event {name}")
 
@@ -492,7 +510,9 @@ class GovernanceMachine(AnchoredMachine):
         if ok:
             assert aid == len(self.accesses) + 1
             role = ROLE_RESEARCHER if self.has(i, ROLE_RESEARCHER) else ROLE_PUBLISHER
-            self.accesses.append({"dataset": did, "requester": i, "status": 1, "expiry": 0, "role": role})
+            self.accesses.append(
+                {"dataset": did, "requester": i, "status": 1, "expiry": 0, "role": role, "budget": 0, "spent": 0}
+            )
 
     @precondition(lambda self: self.accesses)
     @rule(i=ACTOR, a=st.integers(0, 100))
@@ -553,7 +573,7 @@ class GovernanceMachine(AnchoredMachine):
         g, ds = self.datasets[granted - 1], self.datasets[did - 1]
         personal = ds["terms"][1]
         ok = (
-            g["publisher"] == i
+            self.may_log(g["publisher"], i)
             and self.live(acc)
             and ds["active"]
             and ds["lineage"] == g["lineage"]
@@ -574,16 +594,86 @@ class GovernanceMachine(AnchoredMachine):
             sender=self.actors[i],
         )
 
+    def may_log(self, publisher: int, i: int) -> bool:
+        return i == publisher or (publisher, i) in self.operators
+
+    @rule(i=ACTOR, op=st.integers(0, ACTORS - 1), allowed=st.booleans())
+    def set_operator(self, i, op, allowed):
+        self.step()
+        i = self.who(i, self.first_with(ROLE_PUBLISHER))
+        ok = self.has(i, ROLE_PUBLISHER) if allowed else self.roles[i] & (ROLE_PUBLISHER << 16) != 0
+        self.attempt(ok, self.s.access.set_release_operator, self.actors[op], allowed, sender=self.actors[i])
+        if ok:
+            (self.operators.add if allowed else self.operators.discard)((i, op))
+
+    @precondition(lambda self: self.accesses)
+    @rule(i=ACTOR, a=st.integers(0, 100), budget=st.integers(0, 3_000_000))
+    def set_budget(self, i, a, budget):
+        self.step()
+        acc = self.accesses[a % len(self.accesses)]
+        ds = self.datasets[acc["dataset"] - 1]
+        i = self.who(i, ds["publisher"])
+        ok = (
+            ds["publisher"] == i
+            and self.has(i, ROLE_PUBLISHER)
+            and acc["status"] == 2
+            and ds["terms"][1]
+            and budget >= acc["spent"]
+        )
+        self.attempt(ok, self.s.access.set_privacy_budget, a % len(self.accesses) + 1, budget, sender=self.actors[i])
+        if ok:
+            acc["budget"] = budget
+
+    @precondition(lambda self: self.accesses)
+    @rule(i=ACTOR, a=st.integers(0, 100), eps=st.integers(0, 1_200_000))
+    def log_query(self, i, a, eps):
+        self.step()
+        acc = self.accesses[a % len(self.accesses)]
+        ds = self.datasets[acc["dataset"] - 1]
+        i = self.who(i, ds["publisher"])
+        ok = (
+            self.may_log(ds["publisher"], i)
+            and self.live(acc)
+            and ds["active"]
+            and ds["terms"][1]
+            and eps > 0
+            and acc["spent"] + eps <= acc["budget"]
+        )
+        self.attempt(
+            ok,
+            self.s.access.log_query,
+            a % len(self.accesses) + 1,
+            acc["dataset"],
+            eps,
+            h("query"),
+            h("root"),
+            boa.env.evm.patch.block_number,
+            7,
+            sender=self.actors[i],
+        )
+        if ok:
+            acc["spent"] += eps
+
     @precondition(lambda self: self.datasets)
-    @rule(d=st.integers(0, 100), days=st.integers(1, 60), count=st.integers(0, 3), end=st.booleans())
-    def access_flow(self, d, days, count, end):
-        """The usual path in one rule (request, grant, release, maybe end) by the natural actors,
-        so long runs reach deep states; each step is still predicted by the model."""
+    @rule(
+        d=st.integers(0, 100),
+        days=st.integers(1, 60),
+        count=st.integers(0, 3),
+        budget=st.integers(0, 2_000_000),
+        eps=st.integers(0, 1_200_000),
+        end=st.booleans(),
+    )
+    def access_flow(self, d, days, count, budget, eps, end):
+        """The usual path in one rule (request, grant, budget, private query, release, maybe end)
+        by the natural actors, so short runs reach deep states; each step is still predicted
+        by the model."""
         before = len(self.accesses)
         self.request_access(-1, d)
         if len(self.accesses) > before:
             a = len(self.accesses) - 1
             self.decide_access(-1, a, days, False)
+            self.set_budget(-1, a, budget)
+            self.log_query(-1, a, eps)
             self.log_release(-1, a, 0, count)
             if end:
                 self.end_access(-1, a)
@@ -611,6 +701,7 @@ class GovernanceMachine(AnchoredMachine):
             assert (rec[0], rec[1], rec[3]) == (acc["dataset"], self.actors[acc["requester"]], acc["status"])
             assert s.access.is_live(n) == self.live(acc)
             assert s.access.requester_role(n) == acc["role"]
+            assert s.access.privacy_budget(n) == (acc["budget"], acc["spent"])
 
     @invariant()
     def events_rebuild_state(self):
@@ -629,6 +720,9 @@ class GovernanceMachine(AnchoredMachine):
             assert (rec[0], rec[1], rec[3], rec[4]) == (dataset, requester, status, expiry)
             assert s.access.requester_role(n) == self.ev_requests[n]
         assert self.ev_releases == s.access.release_count()
+        assert self.ev_queries == s.access.query_count()
+        for n, (budget, spent) in self.ev_budgets.items():
+            assert s.access.privacy_budget(n) == (budget, spent)
 
 
 __all__ = ["ConsentMachine", "GovernanceMachine", "STEPS"]

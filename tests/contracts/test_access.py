@@ -2,13 +2,14 @@
 
 import boa
 import pytest
-from contracts_kit import DAY, MAX_SNAPSHOT_AGE, ROLE_PUBLISHER, ROLE_RESEARCHER, deployer, events, h, purpose
+from contracts_kit import DAY, MAX_SNAPSHOT_AGE, ROLE_PUBLISHER, ROLE_RESEARCHER, account, deployer, events, h, purpose
 from eth_abi import encode
 from eth_utils import keccak
 
 P = purpose()
 ROOT = h("consent-root")
 ZERO = b"\0" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 @pytest.fixture
@@ -205,10 +206,7 @@ def test_log_release(granted):
 def test_release_of_non_personal_data_has_no_subjects(system):
     s = system
     did = s.register(s.agency, "timetable", personal=False)
-    with s.as_(s.researcher):
-        aid = s.access.request_access(did, P, h("terms"))
-    with s.as_(s.agency):
-        s.access.grant_access(aid, boa.env.timestamp + DAY)
+    aid = s.open_access(did)
     rid = _release(s, aid, did, 0, ZERO, k=0)
     assert s.access.release_matches(rid, ZERO, h("release"), 0)
     with boa.reverts("access: a release of non-personal data has no subjects"):
@@ -221,9 +219,9 @@ def test_release_of_non_personal_data_has_no_subjects(system):
 
 def test_release_rejects(granted):
     s, did, aid = granted
-    with boa.reverts("access: caller is not the dataset's publisher"):
+    with boa.reverts("access: caller is not the dataset's publisher or its operator"):
         _release(s, aid, did, who=s.researcher)
-    with boa.reverts("access: caller is not the dataset's publisher"):
+    with boa.reverts("access: caller is not the dataset's publisher or its operator"):
         _release(s, aid, did, who=s.business)
     with boa.reverts("access: empty release hash"):
         _release(s, aid, did, rh=b"\0" * 32)
@@ -392,12 +390,192 @@ def test_cancel_request(system):
 def test_release_of_a_version_with_other_terms_needs_new_access(system):
     s = system
     did = s.register(s.agency, "census", domain=7)
-    with s.as_(s.researcher):
-        aid = s.access.request_access(did, P, h("t"))
-    with s.as_(s.agency):
-        s.access.grant_access(aid, boa.env.timestamp + DAY)
+    aid = s.open_access(did)
     v2 = s.register(s.agency, "census-health", domain=1, supersedes=did)
     with boa.reverts("access: the version changed domain or personal flag; request access again"):
         _release(s, aid, v2)
     v3 = s.register(s.agency, "census-back", domain=7, supersedes=v2)
     _release(s, aid, v3)  # same terms as the granted version again
+
+
+# --- release operators (the data room logs for a publisher) -------------------------------------------
+
+
+def test_release_operator(granted):
+    s, did, aid = granted
+    room = account("data-room")
+    assert not s.access.is_release_operator(s.agency.address, room.address)
+    with s.as_(s.agency):
+        s.access.set_release_operator(room.address, True)
+    (ev,) = events(s.access, "ReleaseOperatorSet")
+    assert (ev.publisher, ev.operator, ev.allowed) == (s.agency.address, room.address, True)
+    assert s.access.is_release_operator(s.agency.address, room.address)
+    rid = _release(s, aid, did, who=room)
+    assert events(s.access, "ReleaseLogged")[0].logged_by == room.address
+    # An operator of one publisher is nobody to another's datasets, and can do nothing else.
+    other = s.register(s.business, "meters")
+    with s.as_(s.researcher):
+        pending = s.access.request_access(other, P, h("t"))
+    with s.as_(room), boa.reverts("access: caller is not the dataset's publisher"):
+        s.access.grant_access(pending, boa.env.timestamp + DAY)
+    with s.as_(room), boa.reverts("access: caller is not the dataset's publisher"):
+        s.access.end_access(aid)
+    with s.as_(room), boa.reverts("access: caller is not the dataset's publisher"):
+        s.access.set_privacy_budget(aid, 1_000_000)
+    with s.as_(s.agency):
+        s.access.set_release_operator(room.address, False)
+    assert not s.access.is_release_operator(s.agency.address, room.address)
+    with boa.reverts("access: caller is not the dataset's publisher or its operator"):
+        _release(s, aid, did, who=room)
+    assert s.access.release_count() == rid
+
+
+def test_release_operator_rules(system):
+    s = system
+    room = account("data-room")
+    with s.as_(s.agency), boa.reverts("access: operator is the zero address"):
+        s.access.set_release_operator("0x" + "00" * 20, True)
+    for who in (s.researcher, s.citizens[0]):
+        for allowed in (True, False):
+            with s.as_(who), boa.reverts("access: caller is not a publisher"):
+                s.access.set_release_operator(room.address, allowed)
+    with s.as_(s.agency):
+        s.access.set_release_operator(room.address, True)
+    with s.as_(s.admin):
+        s.roles.revoke_role(s.agency.address, ROLE_PUBLISHER)
+    # A former publisher may stop its operators, not name new ones; its operators log nothing.
+    with s.as_(s.agency), boa.reverts("access: caller is not a publisher"):
+        s.access.set_release_operator(account("other-room").address, True)
+    with s.as_(s.agency):
+        s.access.set_release_operator(room.address, False)
+    assert not s.access.is_release_operator(s.agency.address, room.address)
+
+
+# --- privacy budgets and private queries ---------------------------------------------------------
+
+
+def _query(s, aid, did, eps, who=None, count=40, root=ROOT, snap=None, qh=None):
+    with s.as_(who or s.agency):
+        return s.access.log_query(
+            aid,
+            did,
+            eps,
+            h("query") if qh is None else qh,
+            root,
+            boa.env.evm.patch.block_number if snap is None else snap,
+            count,
+        )
+
+
+def test_privacy_budget_and_queries(granted):
+    s, did, aid = granted
+    assert s.access.privacy_budget(aid) == (0, 0)
+    with boa.reverts("access: privacy budget exceeded"):  # no budget set: nothing to spend
+        _query(s, aid, did, 1)
+    with s.as_(s.agency):
+        s.access.set_privacy_budget(aid, 1_000_000)  # epsilon 1
+    (ev,) = events(s.access, "PrivacyBudgetSet")
+    assert (ev.access_id, ev.budget, ev.spent) == (aid, 1_000_000, 0)
+    qid = _query(s, aid, did, 300_000)
+    (ev,) = events(s.access, "PrivateQueryLogged")
+    snap = boa.env.evm.patch.block_number
+    assert (
+        ev.query_id,
+        ev.access_id,
+        ev.grantee,
+        ev.dataset_id,
+        ev.epsilon_spent,
+        ev.spent_total,
+        ev.budget,
+        ev.query_hash,
+        ev.consent_root,
+        ev.snapshot_block,
+        ev.subject_count,
+        ev.logged_by,
+    ) == (
+        qid,
+        aid,
+        s.researcher.address,
+        did,
+        300_000,
+        300_000,
+        1_000_000,
+        h("query"),
+        ROOT,
+        snap,
+        40,
+        s.agency.address,
+    )
+    assert s.access.query_count() == qid == 1
+    room = account("data-room")
+    with s.as_(s.agency):
+        s.access.set_release_operator(room.address, True)
+    _query(s, aid, did, 700_000, who=room)  # exactly the rest of the budget
+    assert s.access.privacy_budget(aid) == (1_000_000, 1_000_000)
+    with boa.reverts("access: privacy budget exceeded"):
+        _query(s, aid, did, 1)
+    with s.as_(s.agency), boa.reverts("access: budget below what is already spent"):
+        s.access.set_privacy_budget(aid, 999_999)
+    with s.as_(s.agency):
+        s.access.set_privacy_budget(aid, 2_000_000)
+    assert events(s.access, "PrivacyBudgetSet")[0].spent == 1_000_000
+    _query(s, aid, did, 1_000_000)
+    with boa.reverts("access: privacy budget exceeded"):
+        _query(s, aid, did, 2**64 - 1)  # no overflow past the budget
+    assert s.access.privacy_budget(aid) == (2_000_000, 2_000_000)
+    assert s.access.query_count() == 3
+
+
+def test_query_rejects(granted):
+    s, did, aid = granted
+    with s.as_(s.agency):
+        s.access.set_privacy_budget(aid, 10_000_000)
+    with boa.reverts("access: caller is not the dataset's publisher or its operator"):
+        _query(s, aid, did, 1, who=s.researcher)
+    with boa.reverts("access: epsilon spent is zero"):
+        _query(s, aid, did, 0)
+    with boa.reverts("access: empty query hash"):
+        _query(s, aid, did, 1, qh=ZERO)
+    with boa.reverts("access: a personal release needs its subject count and consent root"):
+        _query(s, aid, did, 1, count=0)
+    with boa.reverts("access: a personal release needs its subject count and consent root"):
+        _query(s, aid, did, 1, root=ZERO)
+    with boa.reverts("access: snapshot block is before the access was granted"):
+        _query(s, aid, did, 1, snap=s.access.granted_block(aid) - 1)
+    with boa.reverts("access: snapshot block is in the future"):
+        _query(s, aid, did, 1, snap=boa.env.evm.patch.block_number + 1)
+    with s.as_(s.researcher):
+        s.access.end_access(aid)
+    with boa.reverts("access: access is not live"):
+        _query(s, aid, did, 1)
+    with s.as_(s.agency), boa.reverts("access: access is not granted"):
+        s.access.set_privacy_budget(aid, 20_000_000)
+    assert s.access.query_count() == 0 and s.access.privacy_budget(aid) == (10_000_000, 0)
+
+
+def test_budgets_and_queries_are_for_personal_data(system):
+    s = system
+    did = s.register(s.agency, "timetable", personal=False)
+    with s.as_(s.researcher):
+        aid = s.access.request_access(did, P, h("t"))
+    with s.as_(s.agency), boa.reverts("access: access is not granted"):
+        s.access.set_privacy_budget(aid, 1)
+    with s.as_(s.agency):
+        s.access.grant_access(aid, boa.env.timestamp + DAY)
+    with s.as_(s.agency), boa.reverts("access: privacy budgets are for personal data"):
+        s.access.set_privacy_budget(aid, 1)
+    with boa.reverts("access: private queries are for personal data"):
+        _query(s, aid, did, 1)
+
+
+def test_release_context(granted):
+    s, did, aid = granted
+    rid = _release(s, aid, did, k=3)
+    assert s.access.release_context(rid) == (
+        did,
+        s.researcher.address,
+        s.agency.address,
+        P,
+        commitment(ROOT, h("release"), 3),
+    )
+    assert s.access.release_context(rid + 1) == (0, ZERO_ADDRESS, ZERO_ADDRESS, ZERO, ZERO)

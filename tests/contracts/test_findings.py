@@ -23,14 +23,9 @@ P = purpose()
 ROOT = h("consent-root")
 
 
-def _granted(s, publisher=None, requester=None, personal=True, content="census"):
-    publisher, requester = publisher or s.agency, requester or s.researcher
-    did = s.register(publisher, content, personal=personal)
-    with s.as_(requester):
-        aid = s.access.request_access(did, P, h("terms"))
-    with s.as_(publisher):
-        s.access.grant_access(aid, boa.env.timestamp + 10 * DAY)
-    return did, aid
+def _granted(s, requester=None, personal=True):
+    did = s.register(s.agency, "census", personal=personal)
+    return did, s.open_access(did, requester)
 
 
 def _release(s, aid, did, count=3, root=ROOT, snap=None, who=None):

@@ -59,7 +59,7 @@ def test_file_against_dataset_routes_to_its_publisher(system):
     "kind,tk,target,details,reason",
     [
         (0, 1, None, "d", "rights: unknown request kind"),
-        (7, 1, None, "d", "rights: unknown request kind"),
+        (9, 1, None, "d", "rights: unknown request kind"),
         (1, 1, None, None, "rights: empty details hash"),
         (1, 0, None, "d", "rights: unknown target kind"),
         (1, 3, None, "d", "rights: unknown target kind"),
@@ -187,3 +187,15 @@ def test_file_against_former_publisher(system):
     never = account("never-a-publisher")
     with boa.reverts("rights: target is not a publisher"):
         _file(s, c, target=word(never.address))
+
+
+@pytest.mark.parametrize("kind", [7, 8])
+def test_information_and_automated_decision_kinds(system, kind):
+    """7: the right to be informed (GDPR Art. 13/14); 8: not to be subject to a decision based
+    solely on automated processing (Art. 22)."""
+    s, c = system, system.citizens[0]
+    rid = _file(s, c, kind=kind)
+    assert s.rights.request(rid)[2] == kind
+    with s.as_(s.agency):
+        s.rights.answer_request(rid, FULFILLED, h("answer document"))
+    assert s.rights.request(rid)[5] == FULFILLED

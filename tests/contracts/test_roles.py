@@ -12,6 +12,7 @@ from contracts_kit import (
     account,
     deploy_system,
     events,
+    h,
 )
 
 
@@ -180,3 +181,32 @@ def test_two_step_admin_transfer(system):
 def test_admin_cannot_be_renounced(system):
     assert not hasattr(system.roles, "renounce_ownership")
     assert "renounce_ownership" not in [f["name"] for f in system.roles.abi if f.get("type") == "function"]
+
+
+def test_organisation_profiles(system):
+    """The admin publishes an organisation's profile (hash + URI, the document off chain);
+    only accounts that hold or held a role have one: never a citizen."""
+    s = system
+    assert s.roles.profile_of(s.agency.address) == b"\0" * 32
+    with s.as_(s.admin):
+        s.roles.set_profile(s.agency.address, h("profile v1"), "cityledger://metadata/profile-v1.json")
+    (ev,) = events(s.roles, "ProfileUpdated")
+    assert (ev.account, ev.profile_hash, ev.profile_uri, ev.updated_by) == (
+        s.agency.address,
+        h("profile v1"),
+        "cityledger://metadata/profile-v1.json",
+        s.admin.address,
+    )
+    assert s.roles.profile_of(s.agency.address) == h("profile v1")
+    with s.as_(s.admin):
+        s.roles.set_profile(s.agency.address, h("profile v2"), "cityledger://metadata/profile-v2.json")
+        s.roles.revoke_role(s.agency.address, ROLE_PUBLISHER)
+        s.roles.set_profile(s.agency.address, h("profile v3"), "")  # a former publisher keeps a name
+    assert s.roles.profile_of(s.agency.address) == h("profile v3")
+    with s.as_(s.agency), boa.reverts("roles: caller is not the admin"):
+        s.roles.set_profile(s.agency.address, h("self-made"), "")
+    with s.as_(s.admin), boa.reverts("roles: account has never held a role"):
+        s.roles.set_profile(s.citizens[0].address, h("a person"), "")
+    with s.as_(s.admin), boa.reverts("roles: empty profile hash"):
+        s.roles.set_profile(s.auditor.address, b"\0" * 32, "")
+    assert s.roles.profile_of(s.citizens[0].address) == b"\0" * 32

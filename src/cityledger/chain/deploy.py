@@ -39,6 +39,7 @@ DEPLOY_ORDER: list[tuple[str, tuple[str, ...]]] = [
     ("ConsentRegistry", ("CityRoles", "DatasetRegistry")),
     ("AccessRegistry", ("CityRoles", "DatasetRegistry", "max_snapshot_age")),
     ("RightsRegistry", ("CityRoles", "DatasetRegistry")),
+    ("DeletionRegistry", ("AccessRegistry", "ConsentRegistry")),
 ]
 
 
