@@ -201,6 +201,9 @@ def __init__(roles: address, datasets_: address, max_snapshot_age_: uint256):
 @internal
 @view
 def _load(access_id: uint256) -> uint256:
+    """
+    @dev The `_access` word of a known access (a requested access is never 0).
+    """
     word: uint256 = self._access[access_id]
     assert word != 0, "access: unknown access"
     return word
@@ -209,6 +212,9 @@ def _load(access_id: uint256) -> uint256:
 @internal
 @pure
 def _status(word: uint256) -> uint256:
+    """
+    @dev The 4-bit status field of an `_access` word.
+    """
     return (word >> SHIFT_STATUS) & packing.MASK4
 
 
@@ -276,7 +282,8 @@ def _require_flow_of(access_id: uint256, dataset_id: uint256) -> (uint256, bool)
     publisher, in_lineage, same_terms, active, personal = staticcall datasets.version_facts(
         word >> SHIFT_DATASET, dataset_id
     )
-    assert msg.sender == publisher or self._operators[publisher][msg.sender], "access: caller is not the dataset's publisher or its operator"
+    if msg.sender != publisher:
+        assert self._operators[publisher][msg.sender], "access: caller is not the dataset's publisher or its operator"
     self._require_flow(word, publisher)
     assert in_lineage, "access: dataset is not the granted version or a later one"
     assert active, "access: dataset is not active"
@@ -479,7 +486,8 @@ def log_release(
 def set_privacy_budget(access_id: uint256, epsilon_budget: uint64):
     """
     @notice Sets the privacy budget of a granted access to personal data. The dataset's
-            publisher only, while it holds the publisher role (not an operator).
+            publisher only (not an operator). No role check: a publisher without the role
+            can set a budget but nothing can spend it (`log_query` checks the role).
     @param access_id The access id.
     @param epsilon_budget The total epsilon the grantee's answers may spend, in
            micro-epsilon (1e-6); never below what is already spent.
@@ -491,7 +499,6 @@ def set_privacy_budget(access_id: uint256, epsilon_budget: uint64):
     active: bool = False
     publisher, domain, personal, active = staticcall datasets.facts(word >> SHIFT_DATASET)
     assert publisher == msg.sender, "access: caller is not the dataset's publisher"
-    assert role_gate._has_any(msg.sender, role_gate.ROLE_PUBLISHER), "access: publisher no longer holds the publisher role"
     assert self._status(word) == GRANTED, "access: access is not granted"
     assert personal, "access: privacy budgets are for personal data"
     grant: uint256 = self._grant[access_id]
@@ -649,20 +656,17 @@ def release_matches(release_id: uint256, consent_root: bytes32, release_hash: by
 
 @external
 @view
-def release_context(release_id: uint256) -> (uint256, address, address, bytes32, bytes32):
+def release_context(release_id: uint256) -> (uint256, address, bytes32, bytes32):
     """
-    @notice Who and what a release concerns, in one call (for DeletionRegistry); all zero
-            if unknown.
+    @notice What a release concerns, in one call (for DeletionRegistry); all zero if unknown.
     @param release_id The release id.
-    @return dataset_id, grantee (the recipient), the dataset's publisher, purpose, commitment.
+    @return dataset_id, grantee (the recipient), purpose, commitment.
     """
     word: uint256 = self._release[release_id]
     access_id: uint256 = word & packing.MASK64
-    dataset_id: uint256 = (word >> SHIFT_RELEASE_DATASET) & packing.MASK48
     return (
-        dataset_id,
+        (word >> SHIFT_RELEASE_DATASET) & packing.MASK48,
         packing._addr(self._access[access_id]),
-        staticcall datasets.publisher_of(dataset_id),
         self._access_purpose[access_id],
         self._release_commitment[release_id],
     )

@@ -50,10 +50,11 @@ ERC1271_MAGIC: constant(bytes4) = 0x1626BA7E
 # @dev secp256k1 n / 2: a signature with a larger `s` is the malleable twin (EIP-2).
 HALF_N: constant(uint256) = 57896044618658097711785492504343953926418782139537452191302581570759080747168
 
-# @dev EIP-712 type hashes (docs/CONTRACTS.md; src/cityledger/signing.py signs them).
+# @dev EIP-712 type hash of a signed grant (docs/CONTRACTS.md; src/cityledger/signing.py signs it).
 GRANT_TYPEHASH: constant(bytes32) = keccak256(
     "Grant(address citizen,bytes32 purpose,uint8 scopeKind,bytes32 scopeId,address grantee,uint64 expiry,uint64 nonce,uint256 deadline)"
 )
+# @dev EIP-712 type hash of a signed revoke.
 REVOKE_TYPEHASH: constant(bytes32) = keccak256(
     "Revoke(address citizen,bytes32 purpose,uint8 scopeKind,bytes32 scopeId,address grantee,uint64 nonce,uint256 deadline)"
 )
@@ -523,6 +524,9 @@ def is_active(citizen: address, purpose: bytes32, scope_kind: uint8, scope_id: b
 @internal
 @view
 def _active(citizen: address, purpose: bytes32, scope_kind: uint8, scope_id: bytes32, grantee: address) -> bool:
+    """
+    @dev Whether the consent's slot holds an expiry (its low 64 bits) after now.
+    """
     return self._consents[self._key(citizen, purpose, scope_kind, scope_id, grantee)] & packing.MASK64 > block.timestamp
 
 

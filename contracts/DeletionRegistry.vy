@@ -27,6 +27,7 @@
 
 from .modules import IAccessRegistry
 from .modules import IConsentRegistry
+from .modules import IDatasetRegistry
 from .modules import packing
 from snekmate.utils import merkle_proof_verification as merkle
 
@@ -74,6 +75,8 @@ event DeletionConfirmed:
 access: public(immutable(IAccessRegistry))
 # @dev The ConsentRegistry that says whether a subject's consent still covers a use.
 consent: public(immutable(IConsentRegistry))
+# @dev The DatasetRegistry of the AccessRegistry (read at deployment): a dataset's publisher.
+datasets: public(immutable(IDatasetRegistry))
 # @dev obligation_id -> subject | release_id << 160.
 _obligation: HashMap[uint256, uint256]
 # @dev keccak256(abi_encode(release_id, subject)) -> recipient | deadline << 160 | status << 200 | id << 208.
@@ -93,6 +96,7 @@ def __init__(access_: address, consent_: address):
     assert consent_ != empty(address), "deletion: consent address is the zero address"
     access = IAccessRegistry(access_)
     consent = IConsentRegistry(consent_)
+    datasets = IDatasetRegistry(staticcall IAccessRegistry(access_).datasets())
 
 
 @internal
@@ -103,14 +107,15 @@ def _pair(release_id: uint256, subject: address) -> bytes32:
 
 @internal
 @view
-def _may_request(subject: address, dataset_id: uint256, recipient: address, publisher: address, purpose: bytes32) -> bool:
+def _may_request(subject: address, dataset_id: uint256, recipient: address, purpose: bytes32) -> bool:
     """
     @dev The subject, the publisher or its operator always; anyone once the consent no
          longer covers the use. Cheapest check first.
     """
-    if msg.sender == subject or msg.sender == publisher:
+    if msg.sender == subject:
         return True
-    if staticcall access.is_release_operator(publisher, msg.sender):
+    publisher: address = staticcall datasets.publisher_of(dataset_id)
+    if msg.sender == publisher or staticcall access.is_release_operator(publisher, msg.sender):
         return True
     return not staticcall consent.is_covered(subject, purpose, dataset_id, recipient)
 
@@ -141,17 +146,16 @@ def request_deletion(
     assert subject != empty(address), "deletion: subject is the zero address"
     dataset_id: uint256 = 0
     recipient: address = empty(address)
-    publisher: address = empty(address)
     purpose: bytes32 = empty(bytes32)
     commitment: bytes32 = empty(bytes32)
-    dataset_id, recipient, publisher, purpose, commitment = staticcall access.release_context(release_id)
+    dataset_id, recipient, purpose, commitment = staticcall access.release_context(release_id)
     assert commitment != empty(bytes32), "deletion: unknown release"
     assert commitment == keccak256(abi_encode(consent_root, release_hash, k_anonymity)), "deletion: claim does not match the release"
     leaf: bytes32 = keccak256(keccak256(abi_encode(subject)))
     assert merkle._verify(proof, consent_root, leaf), "deletion: subject is not in the release"
     pair: bytes32 = self._pair(release_id, subject)
     assert self._state[pair] == 0, "deletion: already requested"
-    assert self._may_request(subject, dataset_id, recipient, publisher, purpose), "deletion: the consent still covers the use"
+    assert self._may_request(subject, dataset_id, recipient, purpose), "deletion: the consent still covers the use"
 
     obligation_id: uint256 = self._count + 1
     assert obligation_id <= MAX_ID, "deletion: id space exhausted"

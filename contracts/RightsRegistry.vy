@@ -118,6 +118,9 @@ def _pair(citizen: address, publisher: address) -> bytes32:
 @internal
 @view
 def _load_open(request_id: uint256) -> uint256:
+    """
+    @dev The `_request` word of a known request whose status field is OPEN.
+    """
     word: uint256 = self._request[request_id]
     assert word != 0, "rights: unknown request"
     assert (word >> SHIFT_STATUS) & packing.MASK8 == OPEN, "rights: request is not open"

@@ -571,11 +571,5 @@ def test_budgets_and_queries_are_for_personal_data(system):
 def test_release_context(granted):
     s, did, aid = granted
     rid = _release(s, aid, did, k=3)
-    assert s.access.release_context(rid) == (
-        did,
-        s.researcher.address,
-        s.agency.address,
-        P,
-        commitment(ROOT, h("release"), 3),
-    )
-    assert s.access.release_context(rid + 1) == (0, ZERO_ADDRESS, ZERO_ADDRESS, ZERO, ZERO)
+    assert s.access.release_context(rid) == (did, s.researcher.address, P, commitment(ROOT, h("release"), 3))
+    assert s.access.release_context(rid + 1) == (0, ZERO_ADDRESS, ZERO, ZERO)

@@ -201,6 +201,11 @@ def test_confirm_many_at_once(released):
         s.deletion.confirm_deletions(ids[:1], h("deleted"))
 
 
+def test_constructor_reads_the_dataset_registry(system):
+    assert system.deletion.datasets() == system.datasets.address
+    assert (system.deletion.access(), system.deletion.consent()) == (system.access.address, system.consent.address)
+
+
 def test_constructor_rejects_zero_addresses(system):
     with boa.reverts("deletion: access address is the zero address"):
         deployer("DeletionRegistry").deploy(ZERO, system.consent.address)
