@@ -26,15 +26,24 @@ class RoleRevokedArgs(TypedDict):
     revoked_by: str
 
 
-class OwnershipTransferredArgs(TypedDict):
-    """CityRoles.OwnershipTransferred"""
+class ProfileUpdatedArgs(TypedDict):
+    """CityRoles.ProfileUpdated"""
+
+    account: str
+    profile_hash: str
+    profile_uri: str
+    updated_by: str
+
+
+class OwnershipTransferStartedArgs(TypedDict):
+    """CityRoles.OwnershipTransferStarted"""
 
     previous_owner: str
     new_owner: str
 
 
-class OwnershipTransferStartedArgs(TypedDict):
-    """CityRoles.OwnershipTransferStarted"""
+class OwnershipTransferredArgs(TypedDict):
+    """CityRoles.OwnershipTransferred"""
 
     previous_owner: str
     new_owner: str
@@ -107,6 +116,23 @@ class ConsentRevokedArgs(TypedDict):
     submitted_by: str
 
 
+class SignaturesCancelledArgs(TypedDict):
+    """ConsentRegistry.SignaturesCancelled"""
+
+    key: str
+    citizen: str
+    nonce: int
+
+
+class SignedGrantSkippedArgs(TypedDict):
+    """ConsentRegistry.SignedGrantSkipped"""
+
+    index: int
+    citizen: str
+    key: str
+    reason: int
+
+
 class AccessRequestedArgs(TypedDict):
     """AccessRegistry.AccessRequested"""
 
@@ -115,6 +141,7 @@ class AccessRequestedArgs(TypedDict):
     requester: str
     purpose: str
     terms_hash: str
+    role: int
 
 
 class AccessGrantedArgs(TypedDict):
@@ -134,6 +161,14 @@ class AccessRefusedArgs(TypedDict):
     dataset_id: int
     requester: str
     reason_hash: str
+
+
+class AccessCancelledArgs(TypedDict):
+    """AccessRegistry.AccessCancelled"""
+
+    access_id: int
+    dataset_id: int
+    requester: str
 
 
 class AccessEndedArgs(TypedDict):
@@ -156,6 +191,41 @@ class ReleaseLoggedArgs(TypedDict):
     consent_root: str
     snapshot_block: int
     release_hash: str
+    k_anonymity: int
+    logged_by: str
+
+
+class ReleaseOperatorSetArgs(TypedDict):
+    """AccessRegistry.ReleaseOperatorSet"""
+
+    publisher: str
+    operator: str
+    allowed: bool
+
+
+class PrivacyBudgetSetArgs(TypedDict):
+    """AccessRegistry.PrivacyBudgetSet"""
+
+    access_id: int
+    budget: int
+    spent: int
+
+
+class PrivateQueryLoggedArgs(TypedDict):
+    """AccessRegistry.PrivateQueryLogged"""
+
+    query_id: int
+    access_id: int
+    grantee: str
+    dataset_id: int
+    epsilon_spent: int
+    spent_total: int
+    budget: int
+    query_hash: str
+    consent_root: str
+    snapshot_block: int
+    subject_count: int
+    logged_by: str
 
 
 class RightsRequestFiledArgs(TypedDict):
@@ -188,3 +258,25 @@ class RightsRequestWithdrawnArgs(TypedDict):
     request_id: int
     citizen: str
     publisher: str
+
+
+class DeletionRequestedArgs(TypedDict):
+    """DeletionRegistry.DeletionRequested"""
+
+    obligation_id: int
+    release_id: int
+    recipient: str
+    subject: str
+    deadline: int
+    requested_by: str
+
+
+class DeletionConfirmedArgs(TypedDict):
+    """DeletionRegistry.DeletionConfirmed"""
+
+    obligation_id: int
+    release_id: int
+    recipient: str
+    subject: str
+    evidence_hash: str
+    late: bool
