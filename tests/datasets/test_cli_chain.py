@@ -86,8 +86,11 @@ def test_publish_verify_supersede_withdraw_attest(devnet, tmp_path, capsys):
 
     code, out, _ = cli(capsys, "verify", f, "--json")
     v = json.loads(out)
-    assert v["status"] == "superseded" and v["successor"] == 2 and v["latest"] == 2
-    assert v["attestations"][0]["kind"] == "quality" and v["attestations"][0]["auditor"] == devnet.accounts[3].address
+    (reg,) = v["registrations"]
+    assert v["status"] == "superseded" and reg["successor"] == 2 and reg["latest"] == 2
+    assert (
+        reg["attestations"][0]["kind"] == "quality" and reg["attestations"][0]["auditor"] == devnet.accounts[3].address
+    )
 
     # Only the publisher may supersede: the business publisher is refused before anything is written.
     h = table(tmp_path, "t3.csv", extra="S9,2020-02-01,1.5\n")

@@ -34,6 +34,9 @@ KINDS: dict[str, Kind] = {
     "dataset_id": ID,
     "dataset": ID,
     "access_id": ID,
+    "release_id": ID,
+    "release": ID,
+    "request_id": ID,
     "supersedes": Kind(0, INT64_MAX),  # 0: a first version, supersedes nothing
     "row": Kind(1, INT64_MAX),  # data rows count from 1
     "tree_size": Kind(1, INT64_MAX),
