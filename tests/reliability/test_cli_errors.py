@@ -234,7 +234,7 @@ def numeric_params() -> list[tuple[list[str], object, object]]:
 
 def argv_for(words, command, param, value: str, folder) -> list[str]:
     """The command with `param` set to `value` and every other required parameter a harmless filler."""
-    filler = {int: "1", float: "1"}
+    filler = {int: "1", float: "1", list[int]: "1"}  # list[int]: ids given as arguments (obligations confirm)
     options, positionals = [], []
     for p in command.params:
         desc = getattr(p, "type_descriptor", None)

@@ -21,11 +21,17 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('role', 'uint256', False),
         ('revoked_by', 'address', True),
     )),
-    ('CityRoles', 'OwnershipTransferred', (
+    ('CityRoles', 'ProfileUpdated', (
+        ('account', 'address', True),
+        ('profile_hash', 'bytes32', False),
+        ('profile_uri', 'string', False),
+        ('updated_by', 'address', True),
+    )),
+    ('CityRoles', 'OwnershipTransferStarted', (
         ('previous_owner', 'address', True),
         ('new_owner', 'address', True),
     )),
-    ('CityRoles', 'OwnershipTransferStarted', (
+    ('CityRoles', 'OwnershipTransferred', (
         ('previous_owner', 'address', True),
         ('new_owner', 'address', True),
     )),
@@ -78,12 +84,24 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('nonce', 'uint64', False),
         ('submitted_by', 'address', False),
     )),
+    ('ConsentRegistry', 'SignaturesCancelled', (
+        ('key', 'bytes32', True),
+        ('citizen', 'address', True),
+        ('nonce', 'uint64', False),
+    )),
+    ('ConsentRegistry', 'SignedGrantSkipped', (
+        ('index', 'uint256', False),
+        ('citizen', 'address', True),
+        ('key', 'bytes32', True),
+        ('reason', 'uint8', False),
+    )),
     ('AccessRegistry', 'AccessRequested', (
         ('access_id', 'uint256', True),
         ('dataset_id', 'uint256', True),
         ('requester', 'address', True),
         ('purpose', 'bytes32', False),
         ('terms_hash', 'bytes32', False),
+        ('role', 'uint256', False),
     )),
     ('AccessRegistry', 'AccessGranted', (
         ('access_id', 'uint256', True),
@@ -97,6 +115,11 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('dataset_id', 'uint256', True),
         ('requester', 'address', True),
         ('reason_hash', 'bytes32', False),
+    )),
+    ('AccessRegistry', 'AccessCancelled', (
+        ('access_id', 'uint256', True),
+        ('dataset_id', 'uint256', True),
+        ('requester', 'address', True),
     )),
     ('AccessRegistry', 'AccessEnded', (
         ('access_id', 'uint256', True),
@@ -113,6 +136,32 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('consent_root', 'bytes32', False),
         ('snapshot_block', 'uint64', False),
         ('release_hash', 'bytes32', False),
+        ('k_anonymity', 'uint16', False),
+        ('logged_by', 'address', False),
+    )),
+    ('AccessRegistry', 'ReleaseOperatorSet', (
+        ('publisher', 'address', True),
+        ('operator', 'address', True),
+        ('allowed', 'bool', False),
+    )),
+    ('AccessRegistry', 'PrivacyBudgetSet', (
+        ('access_id', 'uint256', True),
+        ('budget', 'uint64', False),
+        ('spent', 'uint64', False),
+    )),
+    ('AccessRegistry', 'PrivateQueryLogged', (
+        ('query_id', 'uint256', True),
+        ('access_id', 'uint256', True),
+        ('grantee', 'address', True),
+        ('dataset_id', 'uint256', False),
+        ('epsilon_spent', 'uint64', False),
+        ('spent_total', 'uint64', False),
+        ('budget', 'uint64', False),
+        ('query_hash', 'bytes32', False),
+        ('consent_root', 'bytes32', False),
+        ('snapshot_block', 'uint64', False),
+        ('subject_count', 'uint32', False),
+        ('logged_by', 'address', False),
     )),
     ('RightsRegistry', 'RightsRequestFiled', (
         ('request_id', 'uint256', True),
@@ -136,6 +185,22 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('request_id', 'uint256', True),
         ('citizen', 'address', True),
         ('publisher', 'address', True),
+    )),
+    ('DeletionRegistry', 'DeletionRequested', (
+        ('obligation_id', 'uint256', True),
+        ('release_id', 'uint256', False),
+        ('recipient', 'address', True),
+        ('subject', 'address', True),
+        ('deadline', 'uint64', False),
+        ('requested_by', 'address', False),
+    )),
+    ('DeletionRegistry', 'DeletionConfirmed', (
+        ('obligation_id', 'uint256', True),
+        ('release_id', 'uint256', False),
+        ('recipient', 'address', True),
+        ('subject', 'address', True),
+        ('evidence_hash', 'bytes32', False),
+        ('late', 'bool', False),
     )),
 )
 
