@@ -196,8 +196,8 @@ def test_budget_cancel_answer_obligation_and_profile(devnet, cli, world):
     assert code == exits.OK, err
     assert devnet.contract("DeletionRegistry").functions.obligation(1).call()[4] == codes.DELETION_CONFIRMED
 
-    code, _, err = cli("org", "set-profile", acc[AGENCY].address, "--name", "Northbridge Health Office", "--kind",
-                       "agency", "--website", "https://health.northbridge.example", "--contact", "data@northbridge.example")  # fmt: skip
+    profile = ["--name", "Northbridge Health Office", "--kind", "agency", "--website", "https://health.example"]
+    code, _, err = cli("org", "set-profile", acc[AGENCY].address, *profile, "--contact", "data@health.example")
     assert code == exits.OK, err
     code, _, err = cli("org", "set-profile", acc[6].address, "--name", "A citizen", "--kind", "business")
     assert code == exits.ERROR and "never held a role" in err

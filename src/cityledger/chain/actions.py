@@ -86,7 +86,8 @@ def set_privacy_budget(
     spent = access.functions.privacy_budget(access_id).call()[1]
     if budget < spent:
         raise CityLedgerError(
-            f"access {access_id} has already spent {Decimal(spent) / MICRO_EPSILON} epsilon: the budget cannot go below it"
+            f"access {access_id} has already spent {Decimal(spent) / MICRO_EPSILON} epsilon: "
+            "the budget cannot go below it"
         )
     receipt = transact(w3, publisher, access.functions.set_privacy_budget(access_id, budget))
     args = _event(receipt, access, "PrivacyBudgetSet")
@@ -135,6 +136,17 @@ def answer_rights_request(
 # ---------------------------------------------------------------- deletion obligations
 
 
+def release_claim(w3: Web3, deployment: Deployment, release_id: int, cfg=None) -> dict[str, Any]:
+    """The ReleaseLogged arguments of a release (its root, hash and k live in the event only)."""
+    access = contract(w3, deployment, "AccessRegistry", cfg)
+    logs = access.events.ReleaseLogged().get_logs(
+        from_block=deployment.start_block, argument_filters={"release_id": release_id}
+    )
+    if not logs:
+        raise CityLedgerError(f"there is no release {release_id} on this chain")
+    return dict(logs[0]["args"])
+
+
 def request_deletion(
     w3: Web3,
     deployment: Deployment,
@@ -149,13 +161,7 @@ def request_deletion(
     snapshot (release/snapshots.read_snapshot). The subject, the publisher or its operator may always
     ask; anyone may once the consent no longer covers the use (DeletionRegistry's rule)."""
     who = _checksum(subject, "the subject")
-    access = contract(w3, deployment, "AccessRegistry", cfg)
-    logs = access.events.ReleaseLogged().get_logs(
-        from_block=deployment.start_block, argument_filters={"release_id": release_id}
-    )
-    if not logs:
-        raise CityLedgerError(f"there is no release {release_id} on this chain")
-    claim = logs[0]["args"]
+    claim = release_claim(w3, deployment, release_id, cfg)
     if snapshot.root != bytes(claim["consent_root"]):
         raise CityLedgerError(f"the snapshot given is not release {release_id}'s (another consent root)")
     if who not in snapshot:

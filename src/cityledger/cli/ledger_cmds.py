@@ -321,20 +321,13 @@ def obligation_request_cmd(
     """Ask the recipient of a release to delete one subject's rows (30 days). The subject, the publisher
     or its operator may always ask; anyone may once the subject's consent no longer covers the use
     (revoked, expired, dataset withdrawn). The proof comes from the release's published snapshot."""
-    from ..chain.actions import request_deletion
+    from ..chain.actions import release_claim, request_deletion
     from ..config import config
     from ..release.snapshots import read_snapshot
 
     who = _address(subject, "subject")
     net, w3, dep = _chain(network)
-    logs = (
-        _contract(w3, dep, "AccessRegistry")
-        .events.ReleaseLogged()
-        .get_logs(from_block=dep.start_block, argument_filters={"release_id": release_id})
-    )
-    if not logs:
-        raise CityLedgerError(f"there is no release {release_id} on this chain")
-    root = "0x" + bytes(logs[0]["args"]["consent_root"]).hex()
+    root = "0x" + bytes(release_claim(w3, dep, release_id)["consent_root"]).hex()
     found = read_snapshot(config().data_dir, root)
     if found is None:
         raise CityLedgerError(f"release {release_id}'s consent snapshot ({root}) is not published in this data folder")

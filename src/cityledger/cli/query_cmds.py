@@ -1,7 +1,8 @@
 """CLI commands over the index (owned by api/): datasets, dataset, consents, consent-check, access,
-releases, rights, used-my-data, status (`access` and `rights` are listing groups of cli/ledger_cmds.py). They read the store directly with the same query
-functions as the HTTP API; tables by default, --json for scripts. Each checks its input and returns
-what to ask the store (cli/base.py reads_index opens it, adds --db and --json, and prints)."""
+releases, rights, used-my-data, status (`access` and `rights` are listing groups of
+cli/ledger_cmds.py). They read the store directly with the same query functions as the HTTP API;
+tables by default, --json for scripts. Each checks its input and returns what to ask the store
+(cli/base.py reads_index opens it, adds --db and --json, and prints)."""
 
 from __future__ import annotations
 

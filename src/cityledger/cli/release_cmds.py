@@ -121,7 +121,8 @@ def release_cmd(
         lines += [
             f"written {result['file']}",
             f"snapshot {result['snapshot']} (document {result['snapshot_hash']})",
-            f"[green]logged[/] release {result['release_id']} on chain by {result['logged_by']} (tx {result['tx_hash']})",
+            f"[green]logged[/] release {result['release_id']} on chain by {result['logged_by']} "
+            f"(tx {result['tx_hash']})",
         ]
     View(result, lines=lines).show(as_json)
 
