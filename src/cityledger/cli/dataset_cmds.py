@@ -280,7 +280,7 @@ def verify_cmd(
     with _progress(p.stat().st_size, f"hash {p.name}") as cb:
         digest = sha256_file(p, cb)
     v = verify_hash(w3, deployment, digest)
-    if expected is not None and v.of(dataset) is None:
+    if dataset is not None and expected is not None and v.of(dataset) is None:
         ids = ", ".join(str(r.dataset_id) for r in v.registrations)
         found = f"registered as dataset {ids}" if ids else "not registered"
         _emit(

@@ -456,7 +456,7 @@ def _privacy(info: DatasetInfo) -> dict:
 
     if not info.personal_data:
         raise CityLedgerError("a privacy declaration is for a dataset with personal data (--personal)")
-    return parse_declaration(info.privacy).to_jsonld()
+    return parse_declaration(info.privacy or {}).to_jsonld()
 
 
 def check_info(info: DatasetInfo) -> None:

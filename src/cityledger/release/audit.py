@@ -33,9 +33,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Engine, and_, delete, insert, select, tuple_
+from sqlalchemy import Engine, Table, and_, delete, insert, select, tuple_
 from sqlalchemy.engine import Connection, RowMapping
 
 from ..codes import ANY_RESEARCHER
@@ -48,7 +48,8 @@ from .snapshots import read_snapshot
 
 log = logging.getLogger("cityledger.audit")
 
-R, Q, AC, AU = m.Release.__table__, m.PrivateQuery.__table__, m.Access.__table__, m.ReleaseAudit.__table__
+R, Q, AC = m.Release.__table__, m.PrivateQuery.__table__, m.Access.__table__
+AU = cast(Table, m.ReleaseAudit.__table__)  # written here: a Table, not just a FromClause
 ZERO_ROOT = "0x" + "00" * 32
 VERIFIED, MISMATCH, UNVERIFIABLE, NO_SUBJECTS = "verified", "mismatch", "unverifiable", "no_subjects"
 STATUSES = (VERIFIED, MISMATCH, UNVERIFIABLE, NO_SUBJECTS)
