@@ -127,11 +127,11 @@ def test_release_claims_are_audited_against_a_lying_publisher(client, seeded):
 
 
 def test_release_operators_of_a_publisher(client):
-    ops = client.get(f"/api/publishers/{P1}/operators").json()
+    ops = client.get(f"/api/publishers/{P1}/operators").json()["items"]
     assert [(o["operator"], o["allowed"], o["effective"], o["since_block"]) for o in ops] == [(OP, True, True, 24)]
-    every = client.get(f"/api/publishers/{P1}/operators", params={"include_stopped": "true"}).json()
+    every = client.get(f"/api/publishers/{P1}/operators", params={"include_stopped": "true"}).json()["items"]
     assert {(o["operator"], o["allowed"]) for o in every} == {(OP, True), (OTHER, False)}
-    assert client.get(f"/api/publishers/{P2}/operators").json() == []
+    assert client.get(f"/api/publishers/{P2}/operators").json()["total"] == 0
 
 
 def test_privacy_budget_and_private_answers(client):

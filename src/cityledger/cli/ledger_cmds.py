@@ -207,7 +207,7 @@ def operator_list_cmd(
     who = v.address(publisher, "publisher")
 
     def ask(conn) -> View:
-        ops = queries.release_operators(conn, who, include_stopped=all_)
+        ops = queries.release_operators(conn, who, include_stopped=all_)["items"]  # the first 100
         return View(ops, f"release operators of {who}", OPERATOR_COLUMNS, ops, f"{len(ops)} operator(s)")
 
     return ask

@@ -130,7 +130,8 @@ def index_status(conn: Connection, head: int | None, network: Network, confirmat
         "finalized_block": finalized,
         "confirmations": cp["confirmations"] if cp else confirmations,
         "lag": (head - last) if head is not None and last is not None else None,
-        "contracts": {name: cp[col] for name, col in CONTRACT_COLUMNS.items()} if cp else {},
+        # A store made before a contract existed has no address for it (it indexes another deployment).
+        "contracts": {name: cp[col] for name, col in CONTRACT_COLUMNS.items() if cp[col]} if cp else {},
     }
 
 
@@ -853,8 +854,11 @@ def used_by(
 # ---------------------------------------------------------------- release operators, budgets, private queries
 
 
-def release_operators(conn: Connection, publisher: str, *, include_stopped: bool = False) -> list[Out]:
-    """A publisher's release operators: the latest ReleaseOperatorSet of each (publisher, operator)."""
+def release_operators(
+    conn: Connection, publisher: str, *, include_stopped: bool = False, page: int = 1, page_size: int = 100
+) -> Out:
+    """A page of a publisher's release operators, in the order they were named: the latest
+    ReleaseOperatorSet of each (publisher, operator)."""
     ranked = (
         select(
             OE,
@@ -868,9 +872,9 @@ def release_operators(conn: Connection, publisher: str, *, include_stopped: bool
     query = select(ranked).where(ranked.c.rn == 1)
     if not include_stopped:
         query = query.where(ranked.c.allowed.is_(True))
-    rows = conn.execute(query.order_by(ranked.c.block_number, ranked.c.log_index)).mappings().all()
+    out = _paged(conn, query, [ranked.c.block_number, ranked.c.log_index], page, page_size)
     publisher_holds = holds_role(conn, publisher, codes.ROLE_PUBLISHER)
-    return [
+    out["items"] = [
         {
             "publisher": publisher,
             "operator": r["operator"],
@@ -882,8 +886,9 @@ def release_operators(conn: Connection, publisher: str, *, include_stopped: bool
             "since": r["timestamp"],
             "tx_hash": r["tx_hash"],
         }
-        for r in rows
+        for r in out.pop("rows")
     ]
+    return out
 
 
 def epsilon(micro: int | None) -> str | None:

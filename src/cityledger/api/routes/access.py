@@ -83,11 +83,15 @@ async def private_queries(c: Conn, access_id: AccessId, page: PageNo = 1, page_s
     return paged(queries.list_private_queries(c, access_id, page=page, page_size=page_size))
 
 
-@router.get("/api/publishers/{address}/operators", response_model=list[s.ReleaseOperator], responses=ERRORS)
+@router.get("/api/publishers/{address}/operators", response_model=s.Page[s.ReleaseOperator], responses=ERRORS)
 async def operators(
     c: Conn,
     address: str,
     include_stopped: Annotated[bool, Query(description="also the operators the publisher stopped")] = False,
-) -> list[dict[str, Any]]:
-    """The publisher's release operators (who may log its releases and private queries)."""
-    return queries.release_operators(c, v.address(address, "publisher"), include_stopped=include_stopped)
+    page: PageNo = 1,
+    page_size: PageSize = 100,
+) -> dict[str, Any]:
+    """The publisher's release operators (who may log its releases and private queries), in the
+    order they were named."""
+    who = v.address(address, "publisher")
+    return paged(queries.release_operators(c, who, include_stopped=include_stopped, page=page, page_size=page_size))
