@@ -29,13 +29,22 @@ def _indexer(network: str | None, db: str | None, **kw):
 
 
 def _enricher(ix):
-    """DCAT summaries of new datasets after every committed batch (docs/INDEXER.md, Metadata)."""
+    """DCAT summaries of new datasets after every committed batch (docs/INDEXER.md, Metadata), then
+    their quality scores (beside the indexer: indexer/quality.py)."""
     from ..indexer.metadata import Enricher, store_dir
+    from ..indexer.quality import QualityScorer
+    from ..indexer.sync import StepResult
 
     cfg = config()
     enricher = Enricher(ix.engine, store_dir(cfg.data_dir), cfg.root)
-    ix.after_commit = enricher
-    return enricher
+    scorer = QualityScorer(ix.engine, store_dir(cfg.data_dir))
+
+    def after_commit(result: StepResult) -> None:
+        enricher(result)
+        scorer(result)
+
+    ix.after_commit = after_commit
+    return enricher, scorer
 
 
 def index_cmd(
@@ -75,10 +84,10 @@ def index_cmd(
     ix, net, url = _indexer(network, db, poll_interval=poll, target_logs=batch_logs)
     # SIGTERM (e.g. `cityledger up` stopping us) ends the loop after the current transaction.
     signal.signal(signal.SIGTERM, lambda *_: ix.stop_event.set())
+    enricher, scorer = _enricher(ix)
     try:
         if reset:
             ix.reset()
-        enricher = _enricher(ix)
         enricher.run()  # backfill: datasets indexed before, documents copied into the store since
         start = ix.checkpoint()[0]
         t0 = time.monotonic()
@@ -101,12 +110,15 @@ def index_cmd(
             finalized=ix.finalized(), store=_safe(url), summaries=enricher.added,
         )  # fmt: skip
         if once:
+            scorer.run()
             return
+        scorer.start()
         say("following", "following {rpc} (poll {poll}s); Ctrl-C to stop", rpc=net.rpc_url, poll=poll)
         ix.follow()
     except KeyboardInterrupt:
         say("stopped", "stopped")
     finally:
+        scorer.stop()
         ix.close()
 
 
