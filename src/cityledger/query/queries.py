@@ -28,7 +28,7 @@ from ..indexer.quality import SCORE_OF
 from ..indexer.sync import CONTRACT_COLUMNS
 from . import validate as v
 from .errors import BadInput, NotFound
-from .quality import SCORE_COLUMNS, quality_out, with_quality
+from .quality import SCORE_COLUMNS, quality_out, scores_of, with_quality
 
 D = m.Dataset.__table__
 DM = m.DatasetMetadata.__table__
@@ -261,7 +261,8 @@ def list_datasets(
         query = query.where(D.c.registered_at < until)
     query, order = with_quality(query, min_quality, sort)
     out = _paged(conn, query, order, page, page_size)
-    out["items"] = [dataset_out(r) for r in out.pop("rows")]
+    rows = out.pop("rows")
+    out["items"] = [dataset_out(r) | {"quality": q} for r, q in zip(rows, scores_of(conn, rows), strict=True)]
     return out
 
 

@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -97,9 +98,13 @@ class Rendered:
     media: str
     headers: Mapping[str, str] = field(default_factory=dict)
 
+    @cached_property
+    def sha256(self) -> bytes:  # once per cached answer, not per request (a page is ~0.5-1 MB)
+        return hashlib.sha256(self.data).digest()
+
     @property
     def etag(self) -> str:
-        return '"' + hashlib.sha256(self.data).hexdigest() + '"'
+        return '"' + self.sha256.hex() + '"'
 
 
 def media_for(request: Request, fmt: str | None) -> str:
@@ -128,7 +133,7 @@ def answer(request: Request, rendered: Rendered, cache_control: str = REVALIDATE
     headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept", **rendered.headers}
     if _not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    digest = base64.b64encode(hashlib.sha256(rendered.data).digest()).decode()
+    digest = base64.b64encode(rendered.sha256).decode()
     headers["Content-Digest"] = f"sha-256=:{digest}:"
     return Response(rendered.data, media_type=rendered.media, headers=headers)
 
