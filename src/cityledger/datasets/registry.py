@@ -246,7 +246,7 @@ def _record(reg, dataset_id: int) -> dict:
     if dataset_id > reg.functions.dataset_count().call():
         raise CityLedgerError(f"dataset {dataset_id} is not registered on this chain")
     keys = ("content_hash", "publisher", "version", "domain", "personal_data", "status", "supersedes", "successor")
-    return dict(zip(keys, reg.functions.dataset(int(dataset_id)).call()))
+    return dict(zip(keys, reg.functions.dataset(int(dataset_id)).call(), strict=True))
 
 
 def verify_hash(w3: Web3, deployment: Deployment, content_hash: bytes, cfg=None) -> Verification:

@@ -116,7 +116,9 @@ PUBLIC = [
             temporal_start="1992-04-29",
             temporal_end="1993-11-24",
             spatial="Los Angeles County, California, USA",
-            population="People whose deaths the Los Angeles Times attributed to (or examined in connection with) the riots.",
+            population=(
+                "People whose deaths the Los Angeles Times attributed to (or examined in connection with) the riots."
+            ),
             method="Journalistic compilation from coroner, police and family sources by the Los Angeles Times.",
             not_covered=(
                 "Injured people, arrests, property damage and fires; deaths the newspaper did not attribute to the "
@@ -160,7 +162,8 @@ PUBLIC = [
 # (2012-01-01 instead of 2012/01/01), which the first version's date column did not follow.
 SEATTLE_V2_DESCRIPTION = (
     PUBLIC[0].description
-    + " Version 2: the date column re-saved in ISO 8601 (YYYY-MM-DD) instead of YYYY/MM/DD; every other value is unchanged."
+    + " Version 2: the date column re-saved in ISO 8601 (YYYY-MM-DD) instead of YYYY/MM/DD;"
+    + " every other value is unchanged."
 )
 
 

@@ -118,7 +118,8 @@ def _quality_report(path: Path) -> bytes:
         f"rows: {fp.count}; rows Merkle root: 0x{fp.root.hex()}",
         f"columns: {', '.join(names)}",
         "empty values per column: " + ", ".join(f"{k}={v}" for k, v in empty.items()),
-        f"date range: {min(dates)} .. {max(dates)}; distinct dates: {len(set(dates))} (no duplicates: {len(set(dates)) == fp.count})",
+        f"date range: {min(dates)} .. {max(dates)}; distinct dates: {len(set(dates))}"
+        f" (no duplicates: {len(set(dates)) == fp.count})",
         "finding: complete daily series, ISO 8601 dates, no missing values.",
     ]
     return ("\n".join(lines) + "\n").encode()
