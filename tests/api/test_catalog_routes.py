@@ -28,10 +28,11 @@ from cityledger.catalog.validate import validate
 from cityledger.catalog.vocab import ADMS, CL, DCAT, DCT, HYDRA, STATUS
 from cityledger.config import load_config
 from cityledger.datasets.metadata import canonical_json
+from cityledger.datasets.profiles import profile_document
 from cityledger.datasets.store import MetadataStore
 from cityledger.demo import catalog as demo
 from cityledger.indexer import models as m
-from cityledger.indexer.metadata import enrich
+from cityledger.indexer.metadata import enrich, enrich_profiles
 from cityledger.indexer.quality import score_missing
 from cityledger.indexer.reducers import Ctx, reduce
 from cityledger.indexer.store import make_engine, migrate
@@ -50,6 +51,10 @@ ODD_DOC = {
     "dct:title": "A document for another file",
     "cl:contentHash": "0x" + "ee" * 32,
 }
+# Organisation profiles (CityRoles.ProfileUpdated, verified documents): the admin's and the first
+# publisher's; the second publisher (datasets 2 and 6-8) has none and is named by its address.
+ADMIN_NAME = "Northbridge City Data Office"
+PUBLISHER_NAME = "Northbridge Open Data Team"
 
 
 @dataclasses.dataclass
@@ -77,8 +82,12 @@ def _seed(folder, entries) -> Store:
     out = Store(url, data_dir, {}, {}, {})
     t0 = entries[0][2].registered_at - 3600
     ev(1, t0, "OwnershipTransferred", previous_owner="0x" + "00" * 20, new_owner=ADMIN)
-    for account, kind in {(f.publisher, 1 if f.publisher_kind == "agency" else 2) for _, _, f in entries}:
+    for account, kind in {(f.publisher.lower(), 1 if f.publisher_kind == "agency" else 2) for _, _, f in entries}:
         ev(2, t0, "RoleGranted", account=account, role=1, kind=kind, granted_by=ADMIN)
+    for account, name in ((ADMIN, ADMIN_NAME), (entries[0][2].publisher, PUBLISHER_NAME)):
+        digest, _ = store.put(profile_document(name=name, kind="agency"))
+        ev(3, t0, "ProfileUpdated", account=account.lower(), profile_hash="0x" + digest.hex(),
+           profile_uri=f"cityledger://metadata/{digest.hex()}", updated_by=ADMIN)  # fmt: skip
     registrations = []
     for key, doc, facts in entries:
         digest, _ = store.put(doc)
@@ -121,6 +130,7 @@ def _seed(folder, entries) -> Store:
         conn.execute(m.Checkpoint.__table__.insert(), checkpoint(LAST_BLOCK))
     # The indexer's own after-commit work: summaries of verified documents, then their scores.
     assert enrich(engine, store.root).added == 7
+    assert enrich_profiles(engine, store.root).added == 2
     assert score_missing(engine, store.root).scored == 7
     engine.dispose()
     return out
@@ -333,14 +343,17 @@ def test_withdrawn_marked_personal_without_download_and_versions_linked(client):
     assert g.value(personal, DCAT.downloadURL) is None
     assert g.value(personal, DCAT.accessURL) == URIRef(f"{BASE}/#/dataset/6")
     assert g.value(g.value(ds(2), DCAT.distribution), DCAT.downloadURL) == URIRef(f"{BASE}/api/datasets/2/download")
-    # Names: the lookup knows none yet, so a publisher is named by its address (docs/CATALOG.md §4).
-    publisher = g.value(ds(2), DCT.publisher)
-    assert str(publisher).startswith(f"{BASE}/publishers/0x") and str(
-        g.value(publisher, URIRef("http://xmlns.com/foaf/0.1/name"))
-    ).startswith("0x")
-    assert g.value(URIRef(f"{BASE}/catalog"), DCT.publisher) == URIRef(
-        f"{BASE}/publishers/{to_checksum_address(ADMIN)}"
+    # Names: the organisation registry's verified profiles, else the address (docs/CATALOG.md §4).
+    name = URIRef("http://xmlns.com/foaf/0.1/name")
+    named, unnamed = g.value(ds(1), DCT.publisher), g.value(ds(2), DCT.publisher)
+    assert str(g.value(named, name)) == PUBLISHER_NAME and g.value(ds(4), DCT.publisher) == named
+    assert (
+        str(unnamed).startswith(f"{BASE}/publishers/0x") and str(g.value(unnamed, name)) == str(unnamed).rsplit("/")[-1]
     )
+    operator = URIRef(f"{BASE}/publishers/{to_checksum_address(ADMIN)}")
+    assert g.value(URIRef(f"{BASE}/catalog"), DCT.publisher) == operator and str(g.value(operator, name)) == ADMIN_NAME
+    one = rdf(client.get("/datasets/1", headers={"Accept": "text/turtle"}))
+    assert str(one.value(one.value(ds(1), DCT.publisher), name)) == PUBLISHER_NAME
     lineage = rdf(client.get("/lineages/1", headers={"Accept": "text/turtle"}))
     line = URIRef(f"{BASE}/lineages/1")
     assert set(lineage.objects(line, DCAT.hasVersion)) == {ds(1), ds(5)} and lineage.value(

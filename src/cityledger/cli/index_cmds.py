@@ -29,22 +29,33 @@ def _indexer(network: str | None, db: str | None, **kw):
 
 
 def _enricher(ix):
-    """DCAT summaries of new datasets after every committed batch (docs/INDEXER.md, Metadata), then
-    their quality scores (beside the indexer: indexer/quality.py)."""
+    """DCAT and organisation-profile summaries, and the audit of release claims, after every committed
+    batch (docs/INDEXER.md, "DCAT metadata" and "Release audits"); then the datasets' quality scores
+    (beside the indexer: indexer/quality.py)."""
     from ..indexer.metadata import Enricher, store_dir
     from ..indexer.quality import QualityScorer
     from ..indexer.sync import StepResult
+    from ..release.audit import Auditor
 
     cfg = config()
     enricher = Enricher(ix.engine, store_dir(cfg.data_dir), cfg.root)
+    enricher.followers.append(Auditor(ix.engine, cfg.data_dir, timestamp=lambda n: _block_time(ix, n)).run)
     scorer = QualityScorer(ix.engine, store_dir(cfg.data_dir))
 
     def after_commit(result: StepResult) -> None:
         enricher(result)
-        scorer(result)
+        scorer(result)  # after the summaries: it scores the documents they verified
 
     ix.after_commit = after_commit
     return enricher, scorer
+
+
+def _block_time(ix, number: int) -> int:
+    """A block's timestamp from the indexer's node (the audit's snapshot blocks may be old)."""
+    header = ix.rpc.header(number)
+    if header is None:
+        raise CityLedgerError(f"the node has no block {number}")
+    return int(header["timestamp"], 16)
 
 
 def index_cmd(

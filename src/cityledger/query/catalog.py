@@ -1,5 +1,6 @@
 """The store's side of the DCAT-AP catalogue (api/routes/catalog.py, docs/CATALOG.md §10): pages
-of dataset rows with their lineages, the catalogue's dates and operator, publisher kinds and names."""
+of dataset rows with their lineages, the catalogue's dates and operator, publisher kinds. Publisher
+names are the organisation registry's: `queries.publisher_name`."""
 
 from __future__ import annotations
 
@@ -16,14 +17,6 @@ D = m.Dataset.__table__
 RE = m.RoleEvent.__table__
 OE = m.OwnershipEvent.__table__
 KIND_NAMES = {codes.KIND_AGENCY: "agency", codes.KIND_BUSINESS: "business"}
-
-
-def publisher_name(conn: Connection, address: str) -> str | None:
-    """The public name of a publisher's address from the organisation registry, or None.
-
-    The one place the catalogue asks for names: until the registry's profiles are indexed this
-    knows none, and the catalogue names a publisher by its address (docs/CATALOG.md §4)."""
-    return None
 
 
 def publisher_kinds(conn: Connection, addresses: Iterable[str]) -> dict[str, str]:

@@ -232,7 +232,7 @@ def read_facts(conn: Connection, rows: Sequence[RowMapping]) -> Facts:
     facts = {
         f.dataset_id: replace(f, publisher_kind=kinds.get(f.publisher.lower())) for f in facts_from_rows(every, chain)
     }
-    names = {a: cq.publisher_name(conn, a) for a in publishers}
+    names = {a: queries.publisher_name(conn, a) for a in publishers}
     return Facts(facts, {int(r["id"]): r for r in every}, names)
 
 
@@ -271,7 +271,7 @@ async def catalog(request: Request, svc: Svc, page: PageNo = 1, fmt: Format = No
             except CityLedgerError as exc:
                 raise NotFound(str(exc)) from None
             operator = cq.catalogue_operator(c)
-            name = cq.publisher_name(c, operator) if operator else None
+            name = queries.publisher_name(c, operator.lower()) if operator else None
             info = CatalogInfo(publisher_address=operator, publisher_name=name or CatalogInfo.publisher_name)
             return rows, total, read_facts(c, rows), cq.catalogue_dates(c), info
 
@@ -477,7 +477,7 @@ async def dataset_quality_report(request: Request, svc: Svc, ref: DatasetRef) ->
         return cached[1]
     prober = await own_prober(request.app, state.base, did, facts.personal_data) if probing else None
     with svc.engine.connect() as c:
-        name = cq.publisher_name(c, facts.publisher)
+        name = queries.publisher_name(c, facts.publisher.lower())
     report = await run_in_threadpool(
         dataset_quality, doc, facts, base=state.base, publisher=lambda _: name, prober=prober
     )
