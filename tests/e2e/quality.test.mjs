@@ -140,3 +140,22 @@ test("dataset page: what to fix, most valuable first, and why a score is partial
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("harvest: the served catalogue in Turtle lists every dataset, and each resolves", { timeout: 30_000 }, async () => {
+  // What a harvester does (docs/CATALOG.md §10) against the real server process: the catalogue's
+  // dataset IRIs (read from its N-Triples, where every IRI is written whole) are under this server's
+  // address, and each answers its DCAT-AP description in Turtle.
+  const { api, datasets } = running.stack;
+  const turtle = await fetch(`${api}/catalog`, { headers: { Accept: "text/turtle" } });
+  assert.equal(turtle.status, 200);
+  assert.equal(turtle.headers.get("content-type").split(";")[0], "text/turtle");
+  assert.match(await turtle.text(), /a dcat:Catalog/);
+  const triples = await (await fetch(`${api}/catalog?format=nt`)).text();
+  const listed = [...triples.matchAll(/<[^>]+\/catalog> <http:\/\/www\.w3\.org\/ns\/dcat#dataset> <([^>]+)>/g)].map((m) => m[1]);
+  assert.deepEqual(listed.sort(), Object.values(datasets).map((id) => `${api}/datasets/${id}`).sort());
+  for (const iri of listed) {
+    const r = await fetch(iri, { headers: { Accept: "text/turtle" } });
+    assert.equal(r.status, 200, iri);
+    assert.match(await r.text(), new RegExp(`<${iri}> a dcat:Dataset`));
+  }
+});
