@@ -2,6 +2,7 @@
 import { allPages, api, datasetPath, items, purposeLabel } from "./api";
 import { ATTESTATION_KINDS, DOMAINS, domainLabel, codeOf } from "./codes";
 import { clear, errorBox, field, fmtTime, h, hashCode, loading, select, shortHex } from "./dom";
+import { MIN_QUALITY, SORTS, descriptionLinks, qualitySection, qualityText } from "./quality";
 
 /** Dataset rows from the API, read leniently (the page shows whatever metadata a row has). */
 export function dsId(d: any): number {
@@ -50,6 +51,8 @@ export async function renderCatalogue(main: HTMLElement, params: URLSearchParams
     spellcheck: "false",
     autocomplete: "off",
   });
+  const minQuality = select("min_quality", MIN_QUALITY, params.get("min_quality") ?? "");
+  const sort = select("sort", SORTS, params.get("sort") ?? "newest");
   const results = h("div", { id: "results", "aria-live": "polite" });
   const form = h(
     "form",
@@ -57,6 +60,8 @@ export async function renderCatalogue(main: HTMLElement, params: URLSearchParams
     field("Search", q, "Words of the title, description or keywords (any case), part of the metadata address, or a content hash (0x…)"),
     field("Domain", domain),
     field("Publisher address", publisher, "Optional"),
+    field("Minimum quality", minQuality, "The metadata quality score (reachability not checked)"),
+    field("Sort by", sort),
     h("button", { type: "submit" }, "Search"),
   );
   form.addEventListener("submit", (ev) => {
@@ -65,17 +70,26 @@ export async function renderCatalogue(main: HTMLElement, params: URLSearchParams
     if (q.value.trim()) p.set("q", q.value.trim());
     if (domain.value) p.set("domain", domain.value);
     if (publisher.value.trim()) p.set("publisher", publisher.value.trim());
+    if (minQuality.value) p.set("min_quality", minQuality.value);
+    if (sort.value !== "newest") p.set("sort", sort.value);
     location.hash = `#/catalogue${p.size ? "?" + p : ""}`;
   });
-  domain.addEventListener("change", () => form.requestSubmit());
-  clear(main, h("h1", {}, "Dataset catalogue"), form, results);
+  for (const s of [domain, minQuality, sort]) s.addEventListener("change", () => form.requestSubmit());
+  const harvest = h(
+    "p",
+    { class: "muted small" },
+    "For open-data portals (CKAN, data.europa.eu): the DCAT-AP catalogue at ",
+    h("a", { href: "/catalog?format=ttl" }, "/catalog"),
+    " (Turtle, JSON-LD or RDF/XML).",
+  );
+  clear(main, h("h1", {}, "Dataset catalogue"), form, results, harvest);
   await loadResults(results, params);
 }
 
 async function loadResults(results: HTMLElement, params: URLSearchParams): Promise<void> {
   const page = Math.max(1, Number(params.get("page") ?? 1) || 1);
   const query = new URLSearchParams();
-  for (const k of ["q", "domain", "publisher"]) if (params.get(k)) query.set(k, params.get(k)!);
+  for (const k of ["q", "domain", "publisher", "min_quality", "sort"]) if (params.get(k)) query.set(k, params.get(k)!);
   query.set("page", String(page));
   query.set("page_size", String(PAGE_SIZE));
   clear(results, loading("datasets"));
@@ -111,6 +125,8 @@ async function loadResults(results: HTMLElement, params: URLSearchParams): Promi
           " · ",
           h("span", { title: publisherOf(d) }, publisherName(d)),
           d.personal_data ? h("span", { class: "badge badge-personal" }, "personal data") : null,
+          " · ",
+          qualityText(d.quality),
         ),
         dsDescription(d) ? h("p", { class: "desc" }, dsDescription(d)) : null,
       ),
@@ -139,13 +155,14 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
     clear(main, h("p", {}, h("a", { href: "#/catalogue" }, "← Catalogue")), errorBox(e.message));
     return;
   }
-  const [versions, attestations, counts] = await Promise.all([
+  const [versions, attestations, counts, quality] = await Promise.all([
     allPages(datasetPath(id, "/versions")).catch(() => null),
     // The detail carries the first 100 attestations; more are read from the paged route.
     Array.isArray(d.attestations) && (d.attestations_total ?? 0) <= d.attestations.length
       ? Promise.resolve(d.attestations)
       : allPages(datasetPath(id, "/attestations")).catch(() => null),
     api(datasetPath(id, "/consent-counts")).catch(() => null),
+    qualitySection(id),
   ]);
   const facts: [string, Node | string][] = [
     ["Status", statusBadge(d)],
@@ -158,6 +175,7 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
     ["Registered", h("span", {}, fmtTime(d.registered_at), ` (block ${d.registered_block ?? "?"})`)],
   ];
   if (d.metadata_uri) facts.push(["Metadata (DCAT)", h("code", { class: "hash" }, d.metadata_uri)]);
+  facts.push(["DCAT-AP description", descriptionLinks(dsId(d), d.metadata_hash ?? null, d.metadata != null)]);
   if (d.successor && Number(d.successor)) facts.push(["Superseded by", h("a", { href: `#/dataset/${d.successor}` }, `version ${d.successor}`)]);
 
   const countRows = items(counts, "counts");
@@ -171,6 +189,7 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
     h("h1", {}, dsTitle(d)),
     dsDescription(d) ? h("p", { class: "desc" }, dsDescription(d)) : null,
     h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    quality,
     h("section", { "aria-labelledby": "prov-h" },
       h("h2", { id: "prov-h" }, "Versions and provenance"),
       versions === null

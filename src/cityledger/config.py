@@ -82,6 +82,14 @@ class Config:
     api_port: int
     api_limits: ApiLimits
     networks: dict[str, dict] = field(default_factory=dict)
+    # Where the API is reachable from outside ([api] public_base_url): the catalogue's IRIs live under it.
+    public_base_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The API's public base URL: [api] public_base_url (CITYLEDGER_PUBLIC_BASE_URL), else
+        http://{api host}:{api port}, what a client on this machine reaches."""
+        return self.public_base_url or f"http://{self.api_host}:{self.api_port}"
 
     def network(self, name: str | None = None) -> Network:
         """The named network (default: CITYLEDGER_NETWORK or devnet), with env overrides applied."""
@@ -106,6 +114,17 @@ class Config:
             )
         except (KeyError, ValueError) as exc:
             raise ConfigError(f"network '{name}' needs rpc_url and a numeric chain_id ({exc})") from None
+
+
+def check_base_url(url: str, name: str = "base URL") -> str:
+    """A public base URL without its trailing slash: http(s), a host, no query or fragment (the
+    catalogue's IRIs are `{base}/datasets/1`, ...)."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise ConfigError(f"{name} '{url}' must be an http(s) URL without query or fragment")
+    return url.strip().rstrip("/")
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -161,7 +180,19 @@ def load_config(root: Path | None = None) -> Config:
         api_port=int(os.environ.get("CITYLEDGER_API_PORT") or raw["api"]["port"]),
         api_limits=ApiLimits.from_table(raw["api"]),
         networks=raw.get("networks", {}),
+        public_base_url=_public_base_url(raw["api"]),
     )
+
+
+def _public_base_url(api: dict[str, Any]) -> str | None:
+    if os.environ.get("CITYLEDGER_PUBLIC_BASE_URL"):
+        return check_base_url(os.environ["CITYLEDGER_PUBLIC_BASE_URL"], "CITYLEDGER_PUBLIC_BASE_URL")
+    value = api.get("public_base_url")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"[api] public_base_url must be a URL string, got {value!r}")
+    return check_base_url(value, "[api] public_base_url")
 
 
 @lru_cache(maxsize=1)

@@ -206,15 +206,17 @@ def main() -> int:
             info = {"datasets": summary.datasets}
         else:
             info = seed(chain, folder)
+        api_port = free_port()
         env = {
             **os.environ,
             **chain.env,
             "CITYLEDGER_ROOT": str(ROOT),
+            # The catalogue's IRIs under the address it is served at (uvicorn, not `serve --port`).
+            "CITYLEDGER_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
             "CITYLEDGER_DB_URL": f"sqlite:///{folder / 'index.db'}",
             "CITYLEDGER_METADATA_DIR": str(chain.cfg.data_dir / "metadata"),
         }
         venv = ROOT / ".venv" / "bin"
-        api_port = free_port()
         for name, args in (
             ("indexer", [str(venv / "cityledger"), "index", "--poll", "0.1", "--quiet"]),
             # The app factory reads the same environment as the CLI (config() / load_config()).

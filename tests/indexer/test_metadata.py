@@ -205,7 +205,7 @@ def _publish(cli_runner, app, path: str, title: str, description: str, keyword: 
         ],
     )
     assert res.exit_code == 0, res.output
-    return json.loads(res.output)
+    return json.loads(res.stdout)  # stderr may hold publish's quality warnings
 
 
 def test_published_dataset_is_found_by_a_word_of_its_title(devnet, tmp_path, monkeypatch):

@@ -128,8 +128,9 @@ def list_routes(client) -> tuple[list[str], list[str]]:
         op = ops.get("get")
         if not op:
             continue
-        # A document route answers raw bytes (JSON or text): no schema to read.
-        schema = op["responses"]["200"]["content"]["application/json"].get("schema", {})
+        # A document route answers raw bytes (JSON or text), a catalogue route RDF (JSON-LD, Turtle,
+        # ...): no JSON schema to read.
+        schema = op["responses"]["200"].get("content", {}).get("application/json", {}).get("schema", {})
         params = {p["name"] for p in op.get("parameters", [])}
         if "page_size" in params:
             paged.append(path)

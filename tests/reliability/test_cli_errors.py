@@ -97,6 +97,7 @@ CASES: list[tuple[list[str], dict]] = [
     (["release", "1", MISSING, "--purpose", "ScientificResearch"], {}),
     (["release", "1", "{csv}", "--purpose", "NoSuchPurpose"], {}),
     (["serve", "--network", "nosuch"], {}),
+    (["serve", "--public-base-url", "ftp://data.city.example"], {}),
     (["devnet", "start", "--network", "nosuch"], {}),
     (["devnet", "status", "--network", "nosuch"], {}),
     (["harvest", MISSING], {}),

@@ -26,7 +26,7 @@ from .handlers import Cors, install_error_handlers
 from .limits import BodyLimits
 from .middleware import HeadAsGet, SecurityHeaders
 from .relayer import Relayer
-from .routes import ROUTERS
+from .routes import ROUTERS, catalog
 from .routes.docs import ASSETS, docs_router
 from .state import ApiSettings, Services
 
@@ -88,7 +88,7 @@ def create_app(
     app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, catalog.router):
         # The routers' own routes, not include_router: this FastAPI resolves an included router's
         # routes through a wrapper on every request (~10 % more calls for a point query).
         app.router.routes.extend(router.routes)

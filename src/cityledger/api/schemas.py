@@ -90,6 +90,18 @@ class Attestation(BaseModel):
     tx_hash: Hash | None = None
 
 
+Rating = Literal["excellent", "good", "sufficient", "bad"]
+
+
+class QualitySummary(BaseModel):
+    """The stored metadata quality score (docs/CATALOG.md §9), without reachability checks."""
+
+    score: int
+    max_score: int = Field(description="the applicable maximum: 405, or 355 for personal data (no download)")
+    percent: int
+    rating: Rating
+
+
 class Dataset(BaseModel):
     dataset_id: int
     content_hash: Hash
@@ -108,6 +120,10 @@ class Dataset(BaseModel):
     registered_at: int | None = Field(None, description="unix time of the registration block")
     tx_hash: Hash | None = None
     title: str | None = Field(None, description="dct:title of the verified DCAT document, when known")
+    quality: QualitySummary | None = Field(
+        None,
+        description="the stored quality score; null when the document is not in this node's store or not scored yet",
+    )
 
 
 class DatasetDetail(Dataset):
@@ -117,6 +133,46 @@ class DatasetDetail(Dataset):
     )
     attestations: list[Attestation] = Field([], description="the first 100 (see /attestations for the rest)")
     attestations_total: int = 0
+
+
+class QualityDimension(BaseModel):
+    score: int
+    max: int
+
+
+class QualityFix(BaseModel):
+    points: int = Field(description="what the fix would add to the score")
+    fix: str
+
+
+class QualityIndicator(BaseModel):
+    dimension: str
+    name: str
+    weight: int
+    earned: int
+    applicable: bool = Field(description="false: left out of the maximum (no download URL for personal data)")
+    checked: bool = Field(description="false: reachability, not probed")
+    fix: str | None
+    publisher_input: bool = Field(description="decided by what the publisher gives at `cityledger publish`")
+
+
+class DatasetQuality(BaseModel):
+    """A version's metadata quality after data.europa.eu's MQA (docs/CATALOG.md §9)."""
+
+    dataset_id: int
+    dataset: str = Field(description="the version's IRI ({base}/datasets/{id})")
+    status: Literal["active", "superseded", "withdrawn"]
+    score: int
+    max_score: int
+    percent: int
+    rating: Rating
+    dimensions: dict[str, QualityDimension]
+    fixes: list[QualityFix] = Field(description="what to fix, the most valuable first")
+    not_checked: list[str] = Field(description="indicators not probed (they earn nothing and need no fix)")
+    conformance: list[str] = Field(description="DCAT-AP violations of the description, when any")
+    indicators: list[QualityIndicator]
+    metadata_available: bool = Field(description="whether the registered document is in this node's store")
+    note: str | None = Field(None, description="what the score cannot say, when anything")
 
 
 class PurposeCount(BaseModel):

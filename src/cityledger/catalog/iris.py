@@ -4,20 +4,17 @@ registered document, all under the deployment's public base URL (`{base}`, e.g. 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from eth_utils import is_address, to_checksum_address
 from rdflib import URIRef
 
+from ..config import check_base_url
 from ..errors import CityLedgerError
 
 
 def check_base(base: str) -> str:
     """The base URL without its trailing slash; http(s), no query or fragment."""
-    parsed = urlparse(base.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
-        raise CityLedgerError(f"base URL '{base}' must be an http(s) URL without query or fragment")
-    return base.strip().rstrip("/")
+    return check_base_url(base, "base URL")
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def quality_cmd(
     from ..config import config
 
     cfg = config()
-    root = check_base(base or f"http://{cfg.api_host}:{cfg.api_port}")
+    root = check_base(base or cfg.base_url)
     limits = Limits(timeout=timeout)
     with client(limits) as http:
         prober = http_prober(http, limits) if probe else None

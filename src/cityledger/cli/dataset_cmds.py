@@ -155,6 +155,10 @@ def publish_cmd(
         privacy=declaration,
     )
     check_info(info)
+    from ..catalog.quality import publish_warnings
+
+    for warning in publish_warnings(info, p):  # what lowers the catalogue's quality score, before anything is sent
+        err.print(f"warning: {warning}")
     if metadata_uri:
         check_uri(metadata_uri)
     _, w3, deployment = _chain(net.name)

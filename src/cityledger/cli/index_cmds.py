@@ -30,15 +30,24 @@ def _indexer(network: str | None, db: str | None, **kw):
 
 def _enricher(ix):
     """DCAT and organisation-profile summaries, and the audit of release claims, after every committed
-    batch (docs/INDEXER.md, "DCAT metadata" and "Release audits")."""
+    batch (docs/INDEXER.md, "DCAT metadata" and "Release audits"); then the datasets' quality scores
+    (beside the indexer: indexer/quality.py)."""
     from ..indexer.metadata import Enricher, store_dir
+    from ..indexer.quality import QualityScorer
+    from ..indexer.sync import StepResult
     from ..release.audit import Auditor
 
     cfg = config()
     enricher = Enricher(ix.engine, store_dir(cfg.data_dir), cfg.root)
     enricher.followers.append(Auditor(ix.engine, cfg.data_dir, timestamp=lambda n: _block_time(ix, n)).run)
-    ix.after_commit = enricher
-    return enricher
+    scorer = QualityScorer(ix.engine, store_dir(cfg.data_dir))
+
+    def after_commit(result: StepResult) -> None:
+        enricher(result)
+        scorer(result)  # after the summaries: it scores the documents they verified
+
+    ix.after_commit = after_commit
+    return enricher, scorer
 
 
 def _block_time(ix, number: int) -> int:
@@ -149,7 +158,7 @@ def _index(ix, rpc_url: str, url: str, say: _Say, *, once: bool, poll: float, qu
     """Catch up (with a progress bar unless quiet), then follow unless once; as the lease holder."""
     from ..indexer.rpc import RpcUnavailable
 
-    enricher = _enricher(ix)
+    enricher, scorer = _enricher(ix)
     enricher.run()  # backfill: datasets indexed before, documents copied into the store since
     start = ix.checkpoint()[0]
     t0 = time.monotonic()
@@ -169,9 +178,15 @@ def _index(ix, rpc_url: str, url: str, say: _Say, *, once: bool, poll: float, qu
         events=ix.events_total, first=start + 1, last=cp, seconds=time.monotonic() - t0, head=ix.head,
         finalized=ix.finalized(), store=_safe(url), summaries=enricher.added,
     )  # fmt: skip
-    if not once:
+    if once:
+        scorer.run()
+        return
+    scorer.start()  # the lease holder scores what it indexes (it alone writes the store)
+    try:
         say("following", "following {rpc} (poll {poll}s); Ctrl-C to stop", rpc=rpc_url, poll=poll)
         ix.follow()
+    finally:
+        scorer.stop()
 
 
 class _Say:

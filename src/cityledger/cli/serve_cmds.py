@@ -34,6 +34,12 @@ def serve_cmd(
     max_body_bytes: Annotated[
         int | None, typer.Option("--max-body-bytes", help="Request body bytes at most ([api])")
     ] = None,
+    public_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-base-url", help="URL clients reach the API at: the catalogue's IRIs ([api] public_base_url)"
+        ),
+    ] = None,
 ) -> None:
     """Serve the query API (OpenAPI at /docs), the signed-consent relayer and the web page."""
     import dataclasses
@@ -42,7 +48,7 @@ def serve_cmd(
 
     from ..api.app import create_app
     from ..api.server import serve
-    from ..config import config
+    from ..config import check_base_url, config
 
     cfg = config()
     given: dict[str, Any] = {
@@ -53,6 +59,8 @@ def serve_cmd(
     }
     limits = dataclasses.replace(cfg.api_limits, **{k: v for k, v in given.items() if v is not None})
     cfg = dataclasses.replace(cfg, api_host=host or cfg.api_host, api_port=port or cfg.api_port, api_limits=limits)
+    if public_base_url:
+        cfg = dataclasses.replace(cfg, public_base_url=check_base_url(public_base_url, "--public-base-url"))
     origins = cors_origin or (
         os.environ["CITYLEDGER_CORS_ORIGINS"].split(",") if os.environ.get("CITYLEDGER_CORS_ORIGINS") else None
     )

@@ -130,6 +130,10 @@ class MetadataStore:
         self.path_of(digest).unlink(missing_ok=True)
 
     def get(self, digest: bytes) -> dict:
+        return json.loads(self.get_bytes(digest))
+
+    def get_bytes(self, digest: bytes) -> bytes:
+        """A document's stored bytes, bounded and checked against its hash."""
         path = self.path_of(digest)
         try:
             data = read_bounded(path, MAX_DOCUMENT_BYTES)
@@ -137,7 +141,7 @@ class MetadataStore:
             raise CityLedgerError(f"metadata {digest.hex()} is not in the local store ({self.root})") from None
         if hashlib.sha256(data).digest() != digest:
             raise CityLedgerError(f"{path}: content does not match its hash (altered or corrupted)")
-        return json.loads(data)
+        return data
 
     def get_uri(self, uri: str) -> dict:
         """The document behind a cityledger:// URI (other schemes live outside this store)."""
@@ -242,4 +246,22 @@ async def load_verified_async(
 ) -> dict[str, Any] | None:
     """load_verified off the event loop (the API); TimeoutError after `timeout` seconds."""
     future = asyncio.wrap_future(_READERS.submit(load_verified, uri, want, store))
+    return await asyncio.wait_for(future, timeout)
+
+
+def _stored_bytes(digest: bytes, store: MetadataStore) -> bytes | None:
+    try:
+        return store.get_bytes(digest)
+    except CityLedgerError as exc:
+        if store.has(digest):  # present but altered or unreadable
+            log.warning("%s", exc)
+        return None
+    except OSError:
+        return None
+
+
+async def stored_bytes_async(digest: bytes, store: MetadataStore, timeout: float = READ_TIMEOUT) -> bytes | None:
+    """A stored document's exact bytes, checked against its hash, off the event loop in the readers'
+    pool (the API's /metadata/{hash}); None when missing or altered, TimeoutError after `timeout`."""
+    future = asyncio.wrap_future(_READERS.submit(_stored_bytes, digest, store))
     return await asyncio.wait_for(future, timeout)

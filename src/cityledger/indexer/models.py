@@ -268,6 +268,29 @@ class DatasetMetadata(Base):
     __table_args__ = (NO_ROWID,)
 
 
+class DatasetQuality(Base):
+    """The metadata quality score (docs/CATALOG.md §9) of a verified DCAT document as registered with
+    a personal-data flag and a domain, without probing the network: what the API filters and sorts
+    datasets by (indexer/quality.py computes it beside the indexer).
+
+    Content-addressed like dataset_metadata: the score is a function of (document, personal data,
+    domain) alone, so a row is right for every dataset registered with those, on any branch, and
+    reorg rollbacks and `--reset` leave the table alone."""
+
+    __tablename__ = "dataset_quality"
+    metadata_hash: Mapped[str] = mapped_column(Hash, primary_key=True)
+    personal_data: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    domain: Mapped[int] = mapped_column(Integer, primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    max_score: Mapped[int] = mapped_column(Integer)  # the applicable maximum (355 or 405)
+    percent: Mapped[int] = mapped_column(Integer)  # round(100 * score / max_score)
+    rating: Mapped[str] = mapped_column(String(12))  # excellent | good | sufficient | bad
+    version: Mapped[int] = mapped_column(Integer)  # of the scoring (indexer/quality.py): older rows are redone
+    scored_at: Mapped[int] = mapped_column(BigInteger)  # unix seconds
+
+    __table_args__ = (NO_ROWID,)
+
+
 class Attestation(Base):
     __tablename__ = "attestations"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)

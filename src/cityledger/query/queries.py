@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
+from fractions import Fraction
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, FromClause, RowMapping, Select, Subquery, and_, bindparam, func, or_, select
@@ -23,9 +24,11 @@ from .. import codes
 from ..config import Network
 from ..indexer import models as m
 from ..indexer.metadata import summary
+from ..indexer.quality import SCORE_OF
 from ..indexer.sync import CONTRACT_COLUMNS
 from . import validate as v
 from .errors import BadInput, NotFound
+from .quality import SCORE_COLUMNS, quality_out, scores_of, with_quality
 
 D = m.Dataset.__table__
 DM = m.DatasetMetadata.__table__
@@ -54,7 +57,10 @@ _LAST_BLOCK = select(CP.c.block_number).where(CP.c.id == 1)
 _BLOCK_TS = select(B.c.timestamp).where(B.c.number == bindparam("n"))
 # A dataset row with the DCAT summary the indexer stored for its metadata hash (NULLs when none).
 _WITH_SUMMARY = D.outerjoin(DM, DM.c.metadata_hash == D.c.metadata_hash)
-_DATASET_COLUMNS = select(D, DM.c.title, DM.c.description).select_from(_WITH_SUMMARY)
+# ... and its stored quality score (query/quality.py), for one version.
+_DATASET_COLUMNS = select(D, DM.c.title, DM.c.description, *SCORE_COLUMNS).select_from(
+    _WITH_SUMMARY.outerjoin(m.DatasetQuality.__table__, SCORE_OF)
+)
 _DATASET_BY_ID = _DATASET_COLUMNS.where(D.c.id == bindparam("ref"))
 # Several publishers may register the same bytes: a hash names its first registration here
 # (verify() lists them all).
@@ -298,6 +304,7 @@ def dataset_out(row: Row) -> Out:
         "registered_at": row["registered_at"],
         "tx_hash": row["registered_tx"],
         "title": row.get("title"),  # present when the query joined the DCAT summary
+        "quality": quality_out(row),  # present when the query joined the stored score
     }
 
 
@@ -328,6 +335,8 @@ def list_datasets(
     status: str | None = None,
     since: int | None = None,
     until: int | None = None,
+    min_quality: Fraction | None = None,
+    sort: str | None = None,
     page: int = 1,
     page_size: int = 20,
 ) -> Out:
@@ -359,8 +368,10 @@ def list_datasets(
         query = query.where(D.c.registered_at >= since)
     if until is not None:
         query = query.where(D.c.registered_at < until)
-    out = _paged(conn, query, [D.c.id.desc()], page, page_size)
-    out["items"] = [dataset_out(r) for r in out.pop("rows")]
+    query, order = with_quality(query, min_quality, sort)
+    out = _paged(conn, query, order, page, page_size)
+    rows = out.pop("rows")
+    out["items"] = [dataset_out(r) | {"quality": q} for r, q in zip(rows, scores_of(conn, rows), strict=True)]
     return out
 
 

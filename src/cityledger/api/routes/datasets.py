@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from ...query import queries
+from ...query import quality, queries
 from ...query import validate as v
 from .. import schemas as s
 from ..deps import Conn, Svc
@@ -17,6 +17,10 @@ router = APIRouter(tags=["datasets"])
 SEARCH = (
     "words of the DCAT title, description or keywords (case-insensitive), text of the metadata URI, "
     "or a 0x content-hash prefix"
+)
+MIN_QUALITY = (
+    "stored metadata quality score at least this: a percent 0..100, or a rating (sufficient, good, excellent: "
+    "that or better); datasets without a stored score are left out"
 )
 
 
@@ -29,6 +33,8 @@ def datasets(
     status: Annotated[str | None, Query(description="active | superseded | withdrawn | all")] = None,
     since: Annotated[str | None, Query(description="registered at or after (unix time or ISO date)")] = None,
     until: Annotated[str | None, Query(description="registered before (unix time or ISO date)")] = None,
+    min_quality: Annotated[str | None, Query(max_length=20, description=MIN_QUALITY)] = None,
+    sort: Annotated[Literal["newest", "quality"], Query(description="newest first, or best quality first")] = "newest",
     page: PageNo = 1,
     page_size: PageSize = 20,
 ) -> dict[str, Any]:
@@ -42,6 +48,8 @@ def datasets(
             status=None if st == "all" else st,
             since=queries.parse_time(since, "since"),
             until=queries.parse_time(until, "until"),
+            min_quality=quality.min_quality(min_quality),
+            sort=sort,
             page=page,
             page_size=page_size,
         )
