@@ -26,6 +26,9 @@ from . import catalog_cmds, chain_cmds, dataset_cmds, index_cmds, query_cmds, re
 
 for _module in (up_cmds, chain_cmds, dataset_cmds, catalog_cmds, index_cmds, query_cmds, release_cmds, serve_cmds):
     _module.register(app)
+from . import receipt_cmds  # noqa: E402  (consent receipts: get, verify)
+
+receipt_cmds.register(app)
 
 
 def main() -> None:
