@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from pathlib import Path
 
 import pytest
 import rdflib
@@ -20,7 +22,7 @@ from cityledger.query.receipts import (
     fact,
 )
 
-from .conftest import C1, C3, C4, P1, SCI, addr, ts_of
+from .conftest import C1, C3, C4, P1, addr, ts_of
 
 RELAYER = addr(0x5E1A)
 DPV = rdflib.Namespace("https://w3id.org/dpv#")
@@ -206,3 +208,26 @@ def test_a_receipt_older_than_the_last_change_is_outdated(client, seeded):
     before = copy.deepcopy(c4)
     before["events"], before["status"] = before["events"][:1], "dpv:ConsentGiven"
     assert check_receipt(before, c4).verdict == "OUTDATED"
+
+
+def test_the_page_checks_the_same_facts(client):
+    """frontend/src/receipt.ts repeats the fact lists (the page checks receipts itself): same lists."""
+    source = (Path(__file__).resolve().parents[2] / "frontend/src/receipt.ts").read_text()
+
+    def listed(name: str) -> list[str]:
+        block = re.search(rf"const {name}[^=]*= [\[{{](.*?)[\]}}];", source, re.S)
+        assert block, name
+        return re.findall(r'"([^"]+)"', block.group(1))
+
+    assert listed("IDENTITY_FACTS") == list(IDENTITY_FACTS)
+    assert listed("EVENT_FACTS") == list(EVENT_FACTS)
+    assert listed("ANCHOR_FACTS") == [x for pair in ANCHOR_FACTS.items() for x in pair]
+
+
+def test_rights_and_releases_carry_their_times(client):
+    (req,) = [r for r in client.get(f"/api/citizens/{C1}/rights").json()["items"] if r["request_id"] == 1]
+    assert req["filed_at"] == ts_of(16) and req["answered_at"] is None
+    answered = client.get("/api/rights", params={"status": "fulfilled"}).json()["items"][0]
+    assert answered["answered_at"] == ts_of(19)
+    (release,) = client.get("/api/releases").json()["items"]
+    assert release["logged_at"] == ts_of(25)

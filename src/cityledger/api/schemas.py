@@ -233,6 +233,7 @@ class Release(BaseModel):
     snapshot_block: int
     release_hash: Hash
     block_number: int
+    logged_at: int | None = Field(None, description="block time of the release's log")
     tx_hash: Hash | None = None
 
 
@@ -255,6 +256,8 @@ class RightsRequest(BaseModel):
     answer_hash: Hash | None = None
     late: bool | None = None
     filed_block: int
+    filed_at: int | None = Field(None, description="block time of the filing")
+    answered_at: int | None = Field(None, description="block time of the answer (None while open)")
 
 
 class DomainStat(BaseModel):

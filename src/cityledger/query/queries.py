@@ -659,6 +659,7 @@ def release_out(row: Row) -> Out:
         "snapshot_block": row["snapshot_block"],
         "release_hash": row["release_hash"],
         "block_number": row["block_number"],
+        "logged_at": row["timestamp"],
         "tx_hash": row["tx_hash"],
     }
 
@@ -712,6 +713,8 @@ def rights_out(row: Row, now: int) -> Out:
         "answer_hash": row["answer_hash"],
         "late": row["late"],
         "filed_block": row["filed_block"],
+        "filed_at": row["filed_at"],
+        "answered_at": row["answered_at"],
     }
 
 
