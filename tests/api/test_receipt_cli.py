@@ -51,8 +51,7 @@ def test_receipt_get_and_verify_against_the_chain(devnet, cli, tmp_path):
 
     def verify(receipt: dict) -> tuple[int, str]:
         path.write_text(json.dumps(receipt))
-        code, out, err = cli("receipt", "verify", path, "--json")
-        assert not err, err
+        code, out, _err = cli("receipt", "verify", path, "--json")
         return code, json.loads(out)
 
     code, answer = verify(doc)

@@ -77,6 +77,10 @@ def store(tmp_path_factory):
            consent_root=root, snapshot_block=block[0], release_hash=h(i, "rel"))  # fmt: skip
         ev("RightsRequestFiled", request_id=i, citizen=CIT, publisher=PUB, kind=1, target_kind=1,
            target="0x" + PUB[2:].rjust(64, "0"), details_hash=h(i, "d"), deadline=2_000_000_000)  # fmt: skip
+        # One consent renewed N times: N changes in its history.
+        ev("ConsentGranted", key=h(0, "history"), citizen=CIT, purpose=SCI, scope_kind=3,
+           scope_id="0x" + format(1, "064x"), grantee="0x" + "ee" * 20, expiry=2_000_000_000 + i, nonce=i,
+           submitted_by=CIT)  # fmt: skip
     # One more dataset, whose metadata store entry is a FIFO: reading it blocks until a writer comes.
     (folder / "metadata").mkdir()
     os.mkfifo(folder / "metadata" / f"{FIFO_DIGEST}.json")
@@ -106,7 +110,12 @@ def client(store):
 
 
 def concrete(path: str) -> str:
-    return path.replace("{ref}", str(N)).replace("{address}", CIT).replace("{content_hash}", h(1, "c"))
+    return (
+        path.replace("{ref}", str(N))
+        .replace("{address}", CIT)
+        .replace("{content_hash}", h(1, "c"))
+        .replace("{key}", h(0, "history"))
+    )
 
 
 def list_routes(client) -> tuple[list[str], list[str]]:
@@ -116,7 +125,8 @@ def list_routes(client) -> tuple[list[str], list[str]]:
         op = ops.get("get")
         if not op:
             continue
-        schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+        # A JSON-LD document (a consent receipt) is one object, never a bare array.
+        schema = op["responses"]["200"]["content"].get("application/json", {}).get("schema", {})
         params = {p["name"] for p in op.get("parameters", [])}
         if "page_size" in params:
             paged.append(path)
