@@ -50,7 +50,7 @@ export async function renderConsent(main: HTMLElement, key: string): Promise<voi
   const revoked = [...hist.items].reverse().find((c: any) => c.change === "revoked");
   const stateName = hist.state === "revoked" ? "withdrawn" : hist.state;
 
-  const changes = h("ol", { class: "history", reversed: false },
+  const changes = h("ol", { class: "history" },
     hist.items.map((c: any) =>
       h("li", { class: "change", "data-change": c.change },
         h("p", {}, h("strong", {}, fmtTime(c.at)), " — ", changeWords(c)),

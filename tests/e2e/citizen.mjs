@@ -585,6 +585,7 @@ export function citizenJourney(running) {
       await page.locator("main").getByRole("button", { name: "Connect wallet" }).waitFor();
       await page.waitForTimeout(500); // a late reconnection would show the account now
       assert.equal(await page.locator(".wallet .account").count(), 0);
+      assert.deepEqual(await axeViolations(page), []);
       // Connecting again is the citizen's choice, and works.
       await page.locator("main").getByRole("button", { name: "Connect wallet" }).click();
       await page.locator(".wallet .account").waitFor();
