@@ -52,6 +52,11 @@ _DATASET_BY_ID = _DATASET_COLUMNS.where(D.c.id == bindparam("ref"))
 _DATASET_BY_HASH = _DATASET_COLUMNS.where(D.c.content_hash == bindparam("ref"))
 _CONSENTS_OF = select(C).where(C.c.citizen == bindparam("citizen")).order_by(C.c.granted_block.desc())
 _CONSENT_BY_KEY = select(C.c.expiry, C.c.revoked_block).where(C.c.key == bindparam("key"))
+_LIVES_OF = (
+    select(CE.c.key, CE.c.action, CE.c.block_number, CE.c.timestamp, CE.c.tx_hash, CE.c.expiry, CE.c.submitted_by)
+    .where(CE.c.citizen == bindparam("citizen"), CE.c.block_number <= bindparam("block"))
+    .order_by(CE.c.block_number, CE.c.log_index)
+)
 
 Row = RowMapping  # a store row
 Out = dict[str, Any]  # an answer, shaped as the API's response models
@@ -491,11 +496,7 @@ def _lives(conn: Connection, citizen: str, block: int) -> dict[str, Out]:
     first one), and the revocation that ended it, if any. Each from its own event: the consents
     table keeps only the latest submitter, which showed a relayer's revocation as if it had made
     the grant."""
-    rows = conn.execute(
-        select(CE.c.key, CE.c.action, CE.c.block_number, CE.c.timestamp, CE.c.tx_hash, CE.c.expiry, CE.c.submitted_by)
-        .where(CE.c.citizen == citizen, CE.c.block_number <= block)
-        .order_by(CE.c.block_number, CE.c.log_index)
-    ).mappings()
+    rows = conn.execute(_LIVES_OF, {"citizen": citizen, "block": block}).mappings()
     lives: dict[str, Out] = {}
     for r in rows:
         life = lives.setdefault(r["key"], {"first_granted_at": r["timestamp"] if r["action"] == "grant" else None})
