@@ -56,7 +56,8 @@ def make_csv(path: Path, rows: int) -> None:
         for start in range(0, rows, 100_000):
             fh.write(
                 "".join(
-                    f"{i},2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},ST{i % 97},{(i * 7919) % 100000 / 1000:.3f},{'ok' if i % 3 else ''}\n"
+                    f"{i},2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},ST{i % 97},"
+                    f"{(i * 7919) % 100000 / 1000:.3f},{'ok' if i % 3 else ''}\n"
                     for i in range(start, min(rows, start + 100_000))
                 )
             )
@@ -216,9 +217,10 @@ def run(quick: bool = False) -> dict:
         "rows": rows,
         "plots": [],
         "notes": [
-            "Content hash = SHA-256 of the file bytes (hashlib/OpenSSL, 1 MiB readinto buffer); sha256sum is GNU coreutils "
-            "on the same page-cached file, timed as a subprocess (its start-up, ~1 ms, is included).",
-            "Row root: CSV rows in canonical form cityledger-rows-v1 (docs/FINGERPRINT.md), RFC 6962 tree over SHA-256.",
+            "Content hash = SHA-256 of the file bytes (hashlib/OpenSSL, 1 MiB readinto buffer); sha256sum is GNU "
+            "coreutils on the same page-cached file, timed as a subprocess (its start-up, ~1 ms, is included).",
+            "Row root: CSV rows in canonical form cityledger-rows-v2 (docs/FINGERPRINT.md), RFC 6962 tree over "
+            "SHA-256.",
             f"Sizes: {'quick mode (128 MiB, 1M rows)' if quick else 'full mode (1 GiB, 10M rows)'}.",
         ],
     }

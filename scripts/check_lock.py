@@ -88,7 +88,7 @@ def check_lock(path: Path, extras: tuple[str, ...]) -> list[str]:
             problems.append(f"{rel}: {name}=={bad[0]} does not satisfy pyproject.toml's {req}")
     for name, pin in sorted(pins.items()):
         if pin.direct and name not in wanted:
-            problems.append(f"{rel}: {name} is pinned as a pyproject.toml requirement but pyproject.toml no longer asks for it")
+            problems.append(f"{rel}: {name} is pinned as a requirement that pyproject.toml no longer has")
         if not pin.hashed:
             problems.append(f"{rel}: {name} has no --hash")
     return problems

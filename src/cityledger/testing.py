@@ -30,6 +30,7 @@ Every anvil is stopped at the end, also when a test fails.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -214,6 +215,18 @@ def devnet(devnet_image, tmp_path, monkeypatch) -> Iterator[DevnetChain]:
             yield chain
     finally:
         cached_config.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Every test starts with the root logger a fresh process has: a command run in-process (`index`
+    installs its key=value handler at INFO) or a test of the log format must not leak its handler
+    and level into later tests (alembic's INFO lines would then fill their stderr)."""
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 @pytest.fixture

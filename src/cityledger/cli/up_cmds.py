@@ -102,7 +102,7 @@ def store_matches(db_url: str, deployment) -> bool:
     finally:
         engine.dispose()
     addresses = {name: deployment.contracts[name]["address"] for name in CONTRACT_COLUMNS}
-    return row is None or deployment_mismatch(row, deployment.chain_id, addresses) is None
+    return row is None or deployment_mismatch(dict(row), deployment.chain_id, addresses) is None
 
 
 def _devnet(net, cfg, keep_devnet: bool, adopted: bool) -> dict | None:

@@ -8,6 +8,137 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+# (contract, event, ((argument, ABI type, indexed), ...)) for every non-anonymous event.
+EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
+    ('CityRoles', 'RoleGranted', (
+        ('account', 'address', True),
+        ('role', 'uint256', False),
+        ('kind', 'uint8', False),
+        ('granted_by', 'address', True),
+    )),
+    ('CityRoles', 'RoleRevoked', (
+        ('account', 'address', True),
+        ('role', 'uint256', False),
+        ('revoked_by', 'address', True),
+    )),
+    ('CityRoles', 'OwnershipTransferred', (
+        ('previous_owner', 'address', True),
+        ('new_owner', 'address', True),
+    )),
+    ('CityRoles', 'OwnershipTransferStarted', (
+        ('previous_owner', 'address', True),
+        ('new_owner', 'address', True),
+    )),
+    ('DatasetRegistry', 'DatasetRegistered', (
+        ('dataset_id', 'uint256', True),
+        ('publisher', 'address', True),
+        ('content_hash', 'bytes32', True),
+        ('metadata_hash', 'bytes32', False),
+        ('metadata_uri', 'string', False),
+        ('domain', 'uint8', False),
+        ('personal_data', 'bool', False),
+        ('version', 'uint32', False),
+        ('supersedes', 'uint256', False),
+    )),
+    ('DatasetRegistry', 'DatasetWithdrawn', (
+        ('dataset_id', 'uint256', True),
+        ('publisher', 'address', True),
+        ('reason_hash', 'bytes32', False),
+    )),
+    ('DatasetRegistry', 'AttestationAdded', (
+        ('attestation_id', 'uint256', True),
+        ('dataset_id', 'uint256', True),
+        ('auditor', 'address', True),
+        ('kind', 'uint8', False),
+        ('report_hash', 'bytes32', False),
+    )),
+    ('DatasetRegistry', 'AttestationRevoked', (
+        ('attestation_id', 'uint256', True),
+        ('dataset_id', 'uint256', True),
+        ('auditor', 'address', True),
+    )),
+    ('ConsentRegistry', 'ConsentGranted', (
+        ('key', 'bytes32', True),
+        ('citizen', 'address', True),
+        ('purpose', 'bytes32', True),
+        ('scope_kind', 'uint8', False),
+        ('scope_id', 'bytes32', False),
+        ('grantee', 'address', False),
+        ('expiry', 'uint64', False),
+        ('nonce', 'uint64', False),
+        ('submitted_by', 'address', False),
+    )),
+    ('ConsentRegistry', 'ConsentRevoked', (
+        ('key', 'bytes32', True),
+        ('citizen', 'address', True),
+        ('purpose', 'bytes32', True),
+        ('scope_kind', 'uint8', False),
+        ('scope_id', 'bytes32', False),
+        ('grantee', 'address', False),
+        ('nonce', 'uint64', False),
+        ('submitted_by', 'address', False),
+    )),
+    ('AccessRegistry', 'AccessRequested', (
+        ('access_id', 'uint256', True),
+        ('dataset_id', 'uint256', True),
+        ('requester', 'address', True),
+        ('purpose', 'bytes32', False),
+        ('terms_hash', 'bytes32', False),
+    )),
+    ('AccessRegistry', 'AccessGranted', (
+        ('access_id', 'uint256', True),
+        ('dataset_id', 'uint256', True),
+        ('grantee', 'address', True),
+        ('purpose', 'bytes32', False),
+        ('expiry', 'uint64', False),
+    )),
+    ('AccessRegistry', 'AccessRefused', (
+        ('access_id', 'uint256', True),
+        ('dataset_id', 'uint256', True),
+        ('requester', 'address', True),
+        ('reason_hash', 'bytes32', False),
+    )),
+    ('AccessRegistry', 'AccessEnded', (
+        ('access_id', 'uint256', True),
+        ('dataset_id', 'uint256', True),
+        ('ended_by', 'address', True),
+    )),
+    ('AccessRegistry', 'ReleaseLogged', (
+        ('release_id', 'uint256', True),
+        ('access_id', 'uint256', True),
+        ('grantee', 'address', True),
+        ('dataset_id', 'uint256', False),
+        ('purpose', 'bytes32', False),
+        ('subject_count', 'uint32', False),
+        ('consent_root', 'bytes32', False),
+        ('snapshot_block', 'uint64', False),
+        ('release_hash', 'bytes32', False),
+    )),
+    ('RightsRegistry', 'RightsRequestFiled', (
+        ('request_id', 'uint256', True),
+        ('citizen', 'address', True),
+        ('publisher', 'address', True),
+        ('kind', 'uint8', False),
+        ('target_kind', 'uint8', False),
+        ('target', 'bytes32', False),
+        ('details_hash', 'bytes32', False),
+        ('deadline', 'uint64', False),
+    )),
+    ('RightsRegistry', 'RightsRequestAnswered', (
+        ('request_id', 'uint256', True),
+        ('citizen', 'address', True),
+        ('publisher', 'address', True),
+        ('outcome', 'uint8', False),
+        ('answer_hash', 'bytes32', False),
+        ('late', 'bool', False),
+    )),
+    ('RightsRegistry', 'RightsRequestWithdrawn', (
+        ('request_id', 'uint256', True),
+        ('citizen', 'address', True),
+        ('publisher', 'address', True),
+    )),
+)
+
 
 class RoleGrantedArgs(TypedDict):
     """CityRoles.RoleGranted"""

@@ -1,8 +1,12 @@
 """The events the indexer reads and their fast decoders, generated from the compiled ABIs.
 
-The event table is read at import from the five contracts' artifacts (build/contracts/<Name>.json,
-chain/artifacts.py; compiled first if one is missing or older than its source, only what changed),
-so it cannot drift from the contracts. Each event gets one generated decoder keyed by topic0:
+The event table is generated from the contracts' compiled ABIs (build/contracts/<Name>.json,
+chain/artifacts.py) into event_args.py by `python -m cityledger.indexer.events`, and committed: the
+indexer needs no compiler, contract sources or build folder at run time (a standby indexer installed
+from the package, a CLI command run in another folder), and tests/indexer/test_reducers.py fails
+when the generated file differs from what the contracts compile to, so it cannot drift.
+
+Each event gets one generated decoder keyed by topic0:
 indexed arguments come from topic words, the data tuple is cut into 32-byte words when all its
 types are static (no ABI machinery per log) and decoded once with eth_abi when it holds a dynamic
 type (DatasetRegistered's metadata_uri). Values follow the store's conventions (models.py): lowercase
@@ -55,10 +59,12 @@ def load_specs(cfg: Config | None = None) -> list[EventSpec]:
     from ..chain.artifacts import compile_all, load_artifact
 
     cfg = cfg or config()
-    if cfg.contracts_dir.is_dir():
-        artifacts = compile_all(cfg)  # only what changed since the last build
-    else:  # an installed package without the sources: the artifacts must be there
+    try:  # what was built (and deployed): read as it is, without importing the compiler (~6 MB)
         artifacts = {name: load_artifact(name, cfg) for name in CONTRACTS}
+    except CityLedgerError:
+        if not cfg.contracts_dir.is_dir():
+            raise  # an installed package without the sources: its message says to compile
+        artifacts = compile_all(cfg)  # a fresh checkout: build them first
     specs = []
     for contract in CONTRACTS:
         if contract not in artifacts:
@@ -156,7 +162,16 @@ def _decoders(specs: list[EventSpec]) -> dict[str, EventDecoder]:
     return out
 
 
-SPECS: list[EventSpec] = load_specs()
+def _generated_specs() -> list[EventSpec]:
+    try:
+        from .event_args import EVENTS
+    except ImportError:  # event_args.py predates the table: `python -m cityledger.indexer.events` rewrites it
+        return load_specs()
+
+    return [EventSpec(contract, name, tuple(inputs)) for contract, name, inputs in EVENTS]
+
+
+SPECS: list[EventSpec] = _generated_specs()
 DECODERS: dict[str, EventDecoder] = _decoders(SPECS)
 
 
@@ -175,7 +190,8 @@ def _py_type(typ: str) -> str:
 
 
 def args_source(specs: list[EventSpec]) -> str:
-    """The source of event_args.py: one TypedDict `<Event>Args` per event (its decoded arguments)."""
+    """The source of event_args.py: the event table (EVENTS: contract, event, inputs, in ABI order) and
+    one TypedDict `<Event>Args` per event (its decoded arguments)."""
     types = [[(n, _py_type(t)) for n, t, _ in spec.inputs] for spec in specs]
     uses_any = any(t == "Any" for fields in types for _, t in fields)
     out = [
@@ -188,7 +204,15 @@ def args_source(specs: list[EventSpec]) -> str:
         "from __future__ import annotations",
         "",
         f"from typing import {'Any, ' if uses_any else ''}TypedDict",
+        "",
+        "# (contract, event, ((argument, ABI type, indexed), ...)) for every non-anonymous event.",
+        "EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (",
     ]
+    for spec in specs:
+        out.append(f"    ({spec.contract!r}, {spec.name!r}, (")
+        out += [f"        ({n!r}, {t!r}, {ix!r})," for n, t, ix in spec.inputs]
+        out.append("    )),")
+    out.append(")")
     for spec, fields in zip(specs, types, strict=True):
         out += ["", "", f"class {spec.name}Args(TypedDict):", f'    """{spec.contract}.{spec.name}"""', ""]
         out += [f"    {n}: {t}" for n, t in fields]
@@ -196,5 +220,6 @@ def args_source(specs: list[EventSpec]) -> str:
 
 
 if __name__ == "__main__":
-    ARGS_MODULE.write_text(args_source(SPECS))
-    print(f"wrote {ARGS_MODULE} ({len(SPECS)} events)", file=sys.stderr)
+    specs = load_specs()  # from the artifacts (compiling what changed), not the generated table
+    ARGS_MODULE.write_text(args_source(specs))
+    print(f"wrote {ARGS_MODULE} ({len(specs)} events)", file=sys.stderr)
