@@ -172,6 +172,8 @@ async function bySignature(action: "grant" | "revoke", c: ConsentArgs, expiry: b
 
 /** After an action and the refresh it causes, focus goes to what changed (never to <body>). */
 let focusAfterRefresh: string | null = null;
+/** A card's outcome message to show in its new rendering (the refresh replaces the card it was asked on). */
+let noticeAfterRefresh: { id: string; text: string } | null = null;
 
 function focusChanged(): void {
   const id = focusAfterRefresh;
@@ -479,6 +481,10 @@ function consentCard(r: any, label: string, brief: DatasetBrief | null, kind: nu
   const cardId = `consent-${r.key}`;
   const stateName = st === "revoked" ? "withdrawn" : st;
   const message = h("div", { class: "form-message", id: nextId("msg") });
+  if (noticeAfterRefresh?.id === cardId) {
+    message.append(h("p", { class: "ok" }, noticeAfterRefresh.text));
+    noticeAfterRefresh = null;
+  }
   const opts: TxOptions = { refresh, onFail: (m) => message.replaceChildren(errorBox(m)) };
   const after = (ok: boolean) => {
     if (!ok) focusAfterRefresh = null;
@@ -541,10 +547,14 @@ function consentCard(r: any, label: string, brief: DatasetBrief | null, kind: nu
     }
     cancel.disabled = true;
     focusAfterRefresh = cardId;
+    const done = "Done: every signature you gave for this consent and that was not yet recorded is now useless.";
+    noticeAfterRefresh = { id: cardId, text: done };
     const ok = await consentTx("Cancel signatures", "cancel_signatures", [args.purpose, args.scopeKind, args.scopeId, args.grantee], opts);
+    noticeAfterRefresh = null;
     after(ok);
     cancel.disabled = false;
-    if (ok) message.replaceChildren(h("p", { class: "ok" }, "Done: every signature you gave for this consent and that was not yet recorded is now useless."));
+    // The refresh rendered the card anew with the message; this card stays only when it did not.
+    if (ok && message.isConnected) message.replaceChildren(h("p", { class: "ok" }, done));
   });
   extra.append(
     h("div", { class: "cancel-sigs" }, cancel,

@@ -83,6 +83,16 @@ function inViewport(locator) {
 
 const focusedCard = (page) => page.evaluate(() => ({ id: document.activeElement?.id ?? "", text: document.activeElement?.innerText ?? "" }));
 
+/** A figure of docs/WEB.md at 1400 and 390 px, `what` brought into view at each width. */
+async function docShots(page, name, what) {
+  for (const viewport of [DESKTOP, PHONE]) {
+    await page.setViewportSize(viewport);
+    await what.evaluate((el) => el.scrollIntoView({ block: "center" }));
+    await docShot(page, `${name}-${viewport.width}`);
+  }
+  await page.setViewportSize(DESKTOP);
+}
+
 async function waitIndexed(page, block) {
   await page.waitForFunction(async (b) => (await (await fetch("/api/status")).json()).last_indexed_block >= b, Number(block));
 }
@@ -379,7 +389,7 @@ export function citizenJourney(running) {
       let v = await check("benefit.jsonld", benefitReceipt);
       assert.equal(v.verdict, "VALID", v.text);
       assert.match(v.text, /Genuine and current/);
-      await docShot(page, "journey-6-receipt-check-1400");
+      await docShots(page, "journey-6-receipt-check", page.locator("#receipt-result"));
       const tampered = JSON.parse(benefitReceipt);
       tampered.events[1].submittedBy = stack.citizen.address.toLowerCase();
       v = await check("tampered.jsonld", JSON.stringify(tampered));
@@ -496,8 +506,7 @@ export function citizenJourney(running) {
       await erasure.locator(".answer-text").waitFor();
       assert.equal(await erasure.locator(".answer-text").textContent(), answer);
       assert.match(await erasure.innerText(), /checked against its hash on the ledger/);
-      await erasure.scrollIntoViewIfNeeded();
-      await docShot(page, "journey-7-rights-1400");
+      await docShots(page, "journey-7-rights", erasure);
       // Another document under that hash: not shown.
       await serve("Your records were NOT erased.\n");
       await erasure.locator(".answer-mismatch").waitFor();
