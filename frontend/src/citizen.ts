@@ -338,7 +338,7 @@ async function grantForm(me: Address, refresh: () => Promise<void>): Promise<HTM
     field("Valid until", expiry),
     h("fieldset", {}, h("legend", {}, "How to record it"),
       h("div", { class: "radio" }, bySig, h("label", { for: bySig.id }, "Free: sign a message, the city's relayer submits it")),
-      h("div", { class: "radio" }, byTx, h("label", { for: byTx.id }, "Transaction from my wallet (I pay the gas)"))),
+      h("div", { class: "radio" }, byTx, h("label", { for: byTx.id }, "Transaction from my wallet (I pay a small network fee)"))),
     summary,
   );
   const message = messageArea(form);

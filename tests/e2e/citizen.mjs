@@ -193,7 +193,7 @@ export function citizenJourney(running) {
       await f.getByLabel("Dataset number").fill(String(stack.datasets.trips_v2));
       await f.getByLabel("Any accredited researcher").check();
       await f.getByLabel("Valid until").fill("2027-12-01");
-      await f.getByLabel("Transaction from my wallet (I pay the gas)").check();
+      await f.getByLabel("Transaction from my wallet (I pay a small network fee)").check();
       const sentence = `Any accredited researcher may use your data in 'Bus trips per route 2024' (dataset #${stack.datasets.trips_v2}) for public benefit until 1 December 2027. You can revoke at any time, free of charge.`;
       await page.waitForFunction((t) => document.querySelector("#grant-sentence")?.textContent === t, sentence);
       let shown = null;
