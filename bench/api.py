@@ -168,27 +168,26 @@ def build_store(path: Path, n_datasets: int, n_consents: int) -> dict:
         "INSERT INTO blocks VALUES (?,?,?,?)",
         [(b, h32(f"b{b}"), h32(f"b{b - 1}"), base_ts + b) for b in range(max(1, last_block - 127), last_block + 1)],
     )
+    # By name: migrations append columns (node_inconsistent, deletion_address, ...), so their order
+    # is not the models' and their number grows.
+    checkpoint = {
+        "id": 1,
+        "chain_id": 31337,
+        "block_number": last_block,
+        "block_hash": h32(f"b{last_block}"),
+        "start_block": 1,
+        "head_block": last_block,
+        "finalized_block": last_block - 2,
+        "confirmations": 2,
+        **{f"{name}_address": addr(1, i) for i, name in enumerate(("roles", "datasets", "consents", "access"), 1)},
+        "rights_address": addr(1, 5),
+        "deletion_address": addr(1, 6),
+        "updated_at": base_ts,
+        "reorgs": 0,
+    }
     db.execute(
-        f"INSERT INTO checkpoint VALUES ({','.join('?' * 17)})",
-        (
-            1,
-            31337,
-            last_block,
-            h32(f"b{last_block}"),
-            1,
-            last_block,
-            last_block - 2,
-            2,
-            addr(1, 1),
-            addr(1, 2),
-            addr(1, 3),
-            addr(1, 4),
-            addr(1, 5),
-            base_ts,
-            None,
-            None,
-            0,
-        ),
+        f"INSERT INTO checkpoint ({', '.join(checkpoint)}) VALUES ({', '.join('?' * len(checkpoint))})",
+        tuple(checkpoint.values()),
     )
     db.commit()
     db.execute("ANALYZE")

@@ -603,7 +603,7 @@ async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
       h("li", { class: "card", "data-verified": String(ok) },
         h("h3", {}, userText(what), " was given to ", orgLabel(r.grantee)),
         h("p", {},
-          `On ${fmtDate(r.logged_at)}, `, brief?.publisher ? orgLabel(brief.publisher) : "its publisher",
+          `On ${fmtDate(r.timestamp)}, `, brief?.publisher ? orgLabel(brief.publisher) : "its publisher",
           ` gave data about ${r.subject_count ?? "?"} ${Number(r.subject_count) === 1 ? "person" : "people"}, you among them, to `,
           orgLabel(r.grantee), ` for ${labels[i].toLowerCase()}. `,
           r.dataset_id ? h("a", { href: `#/dataset/${r.dataset_id}` }, `See dataset #${r.dataset_id}`) : ""),

@@ -143,7 +143,8 @@ def test_receipt_is_json_ld_with_dpv_terms_and_27560_sections(client, seeded, wh
 def test_receipt_states_the_consent_in_words(client, seeded):
     c1 = receipt(client, seeded.keys[C1])
     assert c1["summary"].startswith(
-        "Any accredited researcher may use your data in dataset #2 for scientific research until "
+        "Any accredited researcher may use your data in 'Clinic visits (version 2)' (dataset #2) "
+        "for scientific research until "
     )
     assert c1["summary"].endswith("You can revoke at any time, free of charge.")
     assert c1["parties"]["controllers"][0]["address"] == P1  # the dataset's publisher
@@ -229,5 +230,5 @@ def test_rights_and_releases_carry_their_times(client):
     assert req["filed_at"] == ts_of(16) and req["answered_at"] is None
     answered = client.get("/api/rights", params={"status": "fulfilled"}).json()["items"][0]
     assert answered["answered_at"] == ts_of(19)
-    (release,) = client.get("/api/releases").json()["items"]
-    assert release["logged_at"] == ts_of(25)
+    release = next(r for r in client.get("/api/releases").json()["items"] if r["release_id"] == 1)
+    assert release["timestamp"] == ts_of(25)

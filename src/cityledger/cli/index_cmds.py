@@ -29,13 +29,24 @@ def _indexer(network: str | None, db: str | None, **kw):
 
 
 def _enricher(ix):
-    """DCAT summaries of new datasets after every committed batch (docs/INDEXER.md, Metadata)."""
+    """DCAT and organisation-profile summaries, and the audit of release claims, after every committed
+    batch (docs/INDEXER.md, "DCAT metadata" and "Release audits")."""
     from ..indexer.metadata import Enricher, store_dir
+    from ..release.audit import Auditor
 
     cfg = config()
     enricher = Enricher(ix.engine, store_dir(cfg.data_dir), cfg.root)
+    enricher.followers.append(Auditor(ix.engine, cfg.data_dir, timestamp=lambda n: _block_time(ix, n)).run)
     ix.after_commit = enricher
     return enricher
+
+
+def _block_time(ix, number: int) -> int:
+    """A block's timestamp from the indexer's node (the audit's snapshot blocks may be old)."""
+    header = ix.rpc.header(number)
+    if header is None:
+        raise CityLedgerError(f"the node has no block {number}")
+    return int(header["timestamp"], 16)
 
 
 def index_cmd(

@@ -34,6 +34,9 @@ KINDS: dict[str, Kind] = {
     "dataset_id": ID,
     "dataset": ID,
     "access_id": ID,
+    "release_id": ID,
+    "release": ID,
+    "request_id": ID,
     "supersedes": Kind(0, INT64_MAX),  # 0: a first version, supersedes nothing
     "row": Kind(1, INT64_MAX),  # data rows count from 1
     "tree_size": Kind(1, INT64_MAX),
@@ -51,6 +54,7 @@ KINDS: dict[str, Kind] = {
     "body_timeout": Kind(0.1, 3600.0),  # serve: seconds for a request body
     "max_connections": Kind(1, 1_000_000),  # serve: open connections
     "max_body_bytes": Kind(1, 1 << 30),  # serve: request body bytes
+    "max_snapshot_age": Kind(1, INT64_MAX),  # deploy: blocks (AccessRegistry refuses 0)
 }
 DEFAULT_INT = Kind(0, INT64_MAX)
 DEFAULT_FLOAT = Kind(0.0, 1e9)

@@ -55,7 +55,7 @@ class EventSpec:
 
 
 def load_specs(cfg: Config | None = None) -> list[EventSpec]:
-    """Every (non-anonymous) event of the five contracts, from their compiled artifacts."""
+    """Every (non-anonymous) event of the six contracts, from their compiled artifacts."""
     from ..chain.artifacts import compile_all, load_artifact
 
     cfg = cfg or config()

@@ -251,6 +251,11 @@ class Indexer:
         number = self.start_block - 1
         header = self.rpc.header(number) if number >= 0 else None
         if number >= 0 and header is None:
+            # A node at or past that height that cannot return it contradicts itself (waited out);
+            # one below it does not hold the deployment at all.
+            head = self.rpc.block_number()
+            if number <= head:
+                raise NodeInconsistent(f"the node's head is {head} but it has no block {number}")
             raise CityLedgerError(f"block {number} (before the deployment) is not on chain {self.chain_id}: wrong RPC?")
         block_hash = header["hash"] if header else ZERO_HASH
         values = {
