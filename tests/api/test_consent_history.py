@@ -148,6 +148,8 @@ def test_receipt_states_the_consent_in_words(client, seeded):
     )
     assert c1["summary"].endswith("You can revoke at any time, free of charge.")
     assert c1["parties"]["controllers"][0]["address"] == P1  # the dataset's publisher
+    # Named from its verified profile; an organisation whose profile document is not here stays an address.
+    assert c1["parties"]["controllers"][0]["name"] == "Northbridge City Health Office"
     assert c1["kantara"]["sensitive"] is True and c1["kantara"]["spiCat"] == ["health"]  # a health dataset
     c3 = receipt(client, seeded.keys[C3])
     assert c3["summary"].startswith("You withdrew this consent on ") and "every health dataset" in c3["summary"]

@@ -102,6 +102,29 @@ def test_receipt_get_and_verify_against_the_chain(devnet, cli, tmp_path):
     code, answer = verify(gap)
     assert (code, answer["field"]) == (4, "events") and "nonce 2" in answer["reason"], answer
 
+    # The citizen cancels the signatures they gave (the relayer never sent one): a change of the
+    # history, submitted by the citizen, that leaves the consent in force; the earlier receipt is
+    # genuine but outdated (the key's nonce moved on), the new one checks against the chain.
+    transact(w3, citizen, consent.functions.cancel_signatures(*args))
+    w3.provider.make_request("anvil_mine", [3])
+    index(devnet, url)
+    history = api.get(f"/api/consents/{key_hex}/history").json()
+    assert [(c["change"], c["submitted_by"], c["status"]) for c in history["items"]][-1] == (
+        "signatures_cancelled",
+        citizen.address.lower(),
+        None,
+    )
+    assert history["state"] == "active"
+    assert verify(again)[1]["verdict"] == "OUTDATED"
+    code, out, _ = cli("receipt", "get", key_hex, "--db", url)
+    cancelled = json.loads(out)
+    assert [e["change"] for e in cancelled["events"]] == ["granted", "revoked", "granted", "signatures_cancelled"]
+    assert cancelled["status"] == "dpv:ConsentGiven"
+    assert verify(cancelled)[0] == 0
+    cancelled["events"][3]["submittedBy"] = relayer.address.lower()
+    code, answer = verify(cancelled)
+    assert (code, answer["field"]) == (4, "events.3.submittedBy"), answer
+
     # Not JSON: one error line, exit 1.
     path.write_text("not a receipt")
     code, _, err = cli("receipt", "verify", path)

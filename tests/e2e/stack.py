@@ -57,8 +57,10 @@ def seed(chain, folder: Path) -> dict:
     from eth_utils import keccak
 
     from cityledger import codes
+    from cityledger.chain.actions import set_profile
     from cityledger.chain.tx import transact
     from cityledger.datasets.metadata import Coverage, DatasetInfo
+    from cityledger.datasets.profiles import profile_document
     from cityledger.datasets.registry import attest, publish
     from cityledger.datasets.store import MetadataStore
     from cityledger.fingerprint.consent_tree import ConsentTree
@@ -68,6 +70,15 @@ def seed(chain, folder: Path) -> dict:
     agency, business, auditor, researcher = acc[1], acc[2], acc[3], acc[4]
     citizen, others = acc[6], acc[7:10]
     store = MetadataStore(cfg.data_dir / "metadata")
+    # Organisations' public profiles (the admin publishes them), so the page shows names; the
+    # business has none, so its address stands, as for any organisation without a profile.
+    profiles = {
+        agency.address: ("City Services Agency", "agency"),
+        researcher.address: ("Transport Research Institute", "research institute"),
+        auditor.address: ("Civic Data Audit", "auditor"),
+    }
+    for account, (name, kind) in profiles.items():
+        set_profile(w3, chain.deployment, acc[0], account, profile_document(name=name, kind=kind), store, cfg)
     files = folder / "files"
     files.mkdir()
 

@@ -2,7 +2,7 @@
 
 History: every change to one consent key, oldest first: granted, renewed (a grant while the
 previous one was still in force), revoked, expired (no event on chain: the grant in force reached
-its expiry, as the contract's `block.timestamp < expiry` says) and, once indexed, signatures
+its expiry, as the contract's `block.timestamp < expiry` says) and signatures
 cancelled. Each change says who submitted it: the citizen, or the relayer carrying the citizen's
 signature.
 
@@ -19,6 +19,7 @@ consent has changed since is OUTDATED. One builder makes both sides, so they can
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +31,10 @@ from .. import codes
 from ..indexer import models as m
 from . import validate as v
 from .errors import NotFound
-from .queries import SCOPE_NAMES, dataset_row, page_of, resolve_block
+from .queries import SCOPE_NAMES, dataset_row, page_of, publisher_name, resolve_block
 
 CE = m.ConsentEvent.__table__
+SC = m.SignatureCancellation.__table__
 CP = m.Checkpoint.__table__
 
 Out = dict[str, Any]
@@ -194,10 +196,14 @@ def record_status(changes: Sequence[Out]) -> str | None:
 
 
 def _events_of(conn: Connection, key: str) -> list[Any]:
-    rows = conn.execute(select(CE).where(CE.c.key == key).order_by(CE.c.block_number, CE.c.log_index)).mappings().all()
+    """The key's grants and revokes, and its signature cancellations, in chain order."""
+    rows: list[Any] = list(conn.execute(select(CE).where(CE.c.key == key)).mappings())
     if not rows:
         raise NotFound(f"no consent with key {key} in the index")
-    return list(rows)
+    # Only the citizen can cancel (the contract keys on msg.sender): the citizen submitted it.
+    cancels = select(SC, SC.c.citizen.label("submitted_by")).where(SC.c.key == key)
+    rows += [{**r, "action": "cancel", "expiry": 0} for r in conn.execute(cancels).mappings()]
+    return sorted(rows, key=lambda r: (r["block_number"], r["log_index"]))
 
 
 def _last_grant(events: Sequence[Event]) -> Event:
@@ -474,8 +480,11 @@ def build_receipt(
 
 
 def consent_receipt(conn: Connection, key: str, *, network: str | None = None, name_of: NameOf | None = None) -> Out:
-    """The receipt of one consent from the index, as of the last indexed block."""
+    """The receipt of one consent from the index, as of the last indexed block; organisations named
+    from their verified profiles unless `name_of` says otherwise."""
     events = _events_of(conn, key)
+    if name_of is None:
+        name_of = functools.partial(publisher_name, conn)
     block, now = resolve_block(conn, None)
     cp = conn.execute(select(CP.c.chain_id, CP.c.consents_address).where(CP.c.id == 1)).first()
     if cp is None:  # events without a checkpoint cannot happen: the indexer writes both at once
