@@ -282,7 +282,11 @@ def run_raw(capsys, argv: list[str]) -> tuple[int, str, str]:
 
     from cityledger.cli import main
 
+    # Click names the program from __main__'s package when there is one: under `python -m pytest`
+    # the usage line said "python -m pytest ..." and wrapped. The entry point's name is "cityledger".
+    launcher = sys.modules["__main__"]
     saved, sys.argv = sys.argv, ["cityledger", *argv]
+    saved_package, launcher.__package__ = getattr(launcher, "__package__", None), None
     try:
         main()
         code = 0
@@ -290,6 +294,7 @@ def run_raw(capsys, argv: list[str]) -> tuple[int, str, str]:
         code = exc.code if isinstance(exc.code, int) else 1
     finally:
         sys.argv = saved
+        launcher.__package__ = saved_package
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
