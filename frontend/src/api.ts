@@ -152,3 +152,31 @@ export async function allPages<T = any>(path: string, maxPages = 20): Promise<T[
   }
   return out;
 }
+
+export interface DatasetBrief {
+  id: number;
+  title: string | null;
+  publisher: string | null;
+  version: number | null;
+  domain: string | null;
+}
+const briefs = new Map<number, Promise<DatasetBrief | null>>();
+
+/** A dataset's title and publisher for sentences ("'Clinic visits' (dataset #4)"), fetched once;
+ *  null when the index has no such dataset. */
+export function datasetBrief(id: number | bigint): Promise<DatasetBrief | null> {
+  const n = Number(id);
+  if (!briefs.has(n)) {
+    briefs.set(
+      n,
+      api(datasetPath(String(n))).then(
+        (d: any) => ({ id: n, title: d?.title ?? null, publisher: d?.publisher ?? null, version: d?.version ?? null, domain: d?.domain ?? null }),
+        (e) => {
+          if (e?.status !== 404) briefs.delete(n); // a network error may pass: ask again next time
+          return null;
+        },
+      ),
+    );
+  }
+  return briefs.get(n)!;
+}

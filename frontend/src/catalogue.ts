@@ -1,7 +1,8 @@
 // Researcher / public view: the catalogue (search, filters) and one dataset's page.
 import { allPages, api, datasetPath, items, purposeLabel } from "./api";
 import { ATTESTATION_KINDS, DOMAINS, domainLabel, codeOf } from "./codes";
-import { clear, errorBox, field, fmtTime, h, hashCode, loading, select, shortHex } from "./dom";
+import { clear, details, errorBox, field, fmtDate, fmtTime, h, hashCode, loading, select, userText } from "./dom";
+import { loadNames, orgLabel } from "./names";
 import { MIN_QUALITY, SORTS, descriptionLinks, qualitySection, qualityText } from "./quality";
 
 /** Dataset rows from the API, read leniently (the page shows whatever metadata a row has). */
@@ -30,8 +31,10 @@ function statusBadge(d: any): HTMLElement {
 function publisherOf(d: any): string {
   return d.publisher ?? d.publisher_address ?? "";
 }
-function publisherName(d: any): string {
-  return d.publisher_name ?? d.metadata?.publisher ?? d.metadata?.["dct:publisher"]?.name ?? shortHex(publisherOf(d));
+/** The publisher by name (organisation registry), linked to the catalogue of its datasets. */
+function publisherLink(d: any): HTMLElement {
+  const a = publisherOf(d);
+  return orgLabel(a, { href: `#/catalogue?publisher=${encodeURIComponent(a)}` });
 }
 
 const PAGE_SIZE = 20;
@@ -102,6 +105,7 @@ async function loadResults(results: HTMLElement, params: URLSearchParams): Promi
   }
   const rows = items(body);
   const total = Number(body?.total ?? rows.length);
+  await loadNames([...rows.map(publisherOf), params.get("publisher")]);
   if (!rows.length) {
     clear(results, h("p", { class: "muted" }, "No dataset matches these filters."));
     return;
@@ -113,7 +117,7 @@ async function loadResults(results: HTMLElement, params: URLSearchParams): Promi
       h(
         "li",
         { class: "card" },
-        h("h2", {}, h("a", { href: `#/dataset/${dsId(d)}` }, dsTitle(d))),
+        h("h2", {}, h("a", { href: `#/dataset/${dsId(d)}` }, userText(dsTitle(d)))),
         h(
           "p",
           { class: "meta" },
@@ -123,12 +127,12 @@ async function loadResults(results: HTMLElement, params: URLSearchParams): Promi
           " · version ",
           String(d.version ?? 1),
           " · ",
-          h("span", { title: publisherOf(d) }, publisherName(d)),
+          publisherLink(d),
           d.personal_data ? h("span", { class: "badge badge-personal" }, "personal data") : null,
           " · ",
           qualityText(d.quality),
         ),
-        dsDescription(d) ? h("p", { class: "desc" }, dsDescription(d)) : null,
+        dsDescription(d) ? h("p", { class: "desc user-text", dir: "auto" }, dsDescription(d)) : null,
       ),
     ),
   );
@@ -143,7 +147,8 @@ async function loadResults(results: HTMLElement, params: URLSearchParams): Promi
   if (page > 1) nav.append(link(page - 1, "← Previous"));
   nav.append(h("span", {}, ` Page ${page} of ${pages} `));
   if (page < pages) nav.append(link(page + 1, "Next →"));
-  clear(results, h("p", { class: "muted" }, `${total} dataset${total === 1 ? "" : "s"}`), list, nav);
+  const by = params.get("publisher");
+  clear(results, h("p", { class: "muted" }, `${total} dataset${total === 1 ? "" : "s"}`, by ? [" published by ", orgLabel(by)] : ""), list, nav);
 }
 
 export async function renderDataset(main: HTMLElement, id: string): Promise<void> {
@@ -164,19 +169,28 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
     api(datasetPath(id, "/consent-counts")).catch(() => null),
     qualitySection(id),
   ]);
+  await loadNames([publisherOf(d), ...((attestations ?? []) as any[]).map((a) => a.auditor)]);
   const facts: [string, Node | string][] = [
     ["Status", statusBadge(d)],
-    ["ID", String(dsId(d))],
+    ["Dataset", `#${dsId(d)}`],
     ["Domain", domainLabel(d.domain_code ?? d.domain)],
     ["Version", String(d.version ?? 1)],
-    ["Publisher", h("code", { class: "hash" }, publisherOf(d))],
-    ["Content hash (SHA-256)", h("code", { class: "hash" }, d.content_hash ?? "—")],
-    ["Personal data", d.personal_data ? "yes" : "no"],
-    ["Registered", h("span", {}, fmtTime(d.registered_at), ` (block ${d.registered_block ?? "?"})`)],
+    ["Publisher", publisherLink(d)],
+    ["Personal data", d.personal_data ? "yes: it is about individual people, and is used only as they consent" : "no"],
+    ["Registered", fmtTime(d.registered_at)],
   ];
-  if (d.metadata_uri) facts.push(["Metadata (DCAT)", h("code", { class: "hash" }, d.metadata_uri)]);
   facts.push(["DCAT-AP description", descriptionLinks(dsId(d), d.metadata_hash ?? null, d.metadata != null)]);
-  if (d.successor && Number(d.successor)) facts.push(["Superseded by", h("a", { href: `#/dataset/${d.successor}` }, `version ${d.successor}`)]);
+  // The newer version by its own dataset number and version (a version number is not a dataset number).
+  if (d.successor && Number(d.successor)) {
+    const next = (versions ?? []).find((v: any) => dsId(v) === Number(d.successor));
+    facts.push(["Superseded by", h("a", { href: `#/dataset/${d.successor}` }, `dataset #${d.successor}`, next?.version ? ` (version ${next.version})` : "")]);
+  }
+  const technical = details("Technical details",
+    h("dl", { class: "facts" },
+      h("dt", {}, "Content hash (SHA-256)"), h("dd", {}, h("code", { class: "hash" }, d.content_hash ?? "—")),
+      h("dt", {}, "Publisher's address"), h("dd", {}, h("code", { class: "hash" }, publisherOf(d))),
+      h("dt", {}, "Registered in block"), h("dd", {}, String(d.registered_block ?? "?")),
+      d.metadata_uri ? [h("dt", {}, "Metadata (DCAT)"), h("dd", {}, h("code", { class: "hash" }, d.metadata_uri))] : null));
 
   const countRows = items(counts, "counts");
   const countList = await Promise.all(
@@ -186,10 +200,11 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
   clear(
     main,
     h("p", {}, h("a", { href: "#/catalogue" }, "← Catalogue")),
-    h("h1", {}, dsTitle(d)),
-    dsDescription(d) ? h("p", { class: "desc" }, dsDescription(d)) : null,
+    h("h1", {}, userText(dsTitle(d))),
+    dsDescription(d) ? h("p", { class: "desc user-text", dir: "auto" }, dsDescription(d)) : null,
     h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     quality,
+    technical,
     h("section", { "aria-labelledby": "prov-h" },
       h("h2", { id: "prov-h" }, "Versions and provenance"),
       versions === null
@@ -197,8 +212,8 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
         : h("ol", { class: "timeline" }, versions.map((v: any) =>
             h("li", { class: dsId(v) === dsId(d) ? "current" : "" },
               h("a", { href: `#/dataset/${dsId(v)}`, "aria-current": dsId(v) === dsId(d) ? "page" : null }, `Version ${v.version ?? "?"}`),
-              " ", statusBadge(v), " ",
-              h("span", { class: "muted" }, fmtTime(v.registered_at)), " ",
+              ` (dataset #${dsId(v)}) `, statusBadge(v), " ",
+              h("span", { class: "muted" }, fmtDate(v.registered_at)), " ",
               hashCode(v.content_hash),
             ))),
     ),
@@ -210,9 +225,9 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
           ? h("ul", { class: "plain" }, attestations.map((a: any) =>
               h("li", {},
                 h("strong", {}, ATTESTATION_KINDS[a.kind_code ?? codeOf(a.kind, { quality: 1, coverage: 2, provenance: 3, privacy_review: 4 })] ?? String(a.kind)),
-                " by ", hashCode(a.auditor, 6),
+                " by ", orgLabel(a.auditor),
                 a.active === false || a.revoked ? h("span", { class: "badge badge-withdrawn" }, "revoked") : null,
-                " · report ", hashCode(a.report_hash),
+                " · fingerprint of the report ", hashCode(a.report_hash),
               )))
           : h("p", { class: "muted" }, "No auditor has attested this version yet."),
     ),

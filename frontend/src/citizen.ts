@@ -1,6 +1,9 @@
-// Citizen view: connect the wallet, see and manage my consents, who used my data, my rights requests.
+// My data: connect the wallet; my consents, each in one plain sentence with its dates and who
+// submitted each change; grant (the sentence of what will happen is on screen before the wallet is
+// asked), withdraw, cancel signatures; who used my data; my rights requests and their answers.
 import {
   concat,
+  encodeAbiParameters,
   getAddress,
   isAddress,
   keccak256,
@@ -9,52 +12,52 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { allPages, api, contractInfo, deployment, items, postJson, purposes, purposeLabel, type Purpose } from "./api";
+import { allPages, api, contractInfo, datasetBrief, deployment, items, postJson, purposes, purposeLabel, type DatasetBrief, type Purpose } from "./api";
 import {
   ANY_RESEARCHER,
   DOMAINS,
+  RIGHTS_EXPLAINED,
   RIGHTS_KINDS,
+  RIGHTS_KIND_CODES,
   RIGHTS_STATUS,
+  RIGHTS_STATUS_CODES,
   SCOPE_CODES,
   SCOPE_DATASET,
-  SCOPE_DOMAIN,
   SCOPE_PUBLISHER,
-  SCOPES,
   TARGET_DATASET,
   TARGET_PUBLISHER,
   codeOf,
-  domainLabel,
 } from "./codes";
-import { clear, errorBox, field, fmtTime, h, hashCode, loading, nextId, select, shortHex } from "./dom";
+import { clear, details, errorBox, field, fmtDate, fmtTime, h, hashCode, loading, nextId, select, shortHex, userText } from "./dom";
 import { verifyInclusion } from "./merkle";
-import { runSigned, runTx } from "./tx";
-import { clients, connect, hasWallet, onRightChain, switchChain, wallet } from "./wallet";
+import { loadNames, orgLabel, orgWords } from "./names";
+import { sha256Hex } from "./verify";
+import { runSigned, runTx, type TxOptions } from "./tx";
+import { clients, connect, hasWallet, networkName, onRightChain, switchChain, wallet } from "./wallet";
+import {
+  consentSentence,
+  grantSentence,
+  granteeWords,
+  isAnyResearcher,
+  loadConsentWords,
+  revokeSentence,
+  scopeWords,
+  submitterWords,
+  type ConsentTerms,
+} from "./words";
 
 /** A publisher's 0x address as the bytes32 id the contracts take (consent scope, rights target). */
 function publisherId(value: string): Hex {
-  if (!isAddress(value)) throw new Error("The publisher must be a 0x address (42 characters).");
+  if (!isAddress(value)) throw new Error("The publisher must be an address: 0x followed by 40 characters.");
   return pad(getAddress(value));
 }
 
 /** The bytes32 scope id the contract expects (left-padded id, address or domain code). */
-export function scopeIdOf(kind: number, value: string): Hex {
+function scopeIdOf(kind: number, value: string): Hex {
   if (kind === SCOPE_PUBLISHER) return publisherId(value);
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(kind === SCOPE_DATASET ? "The dataset id must be a positive whole number." : "Choose a domain.");
+  if (!Number.isInteger(n) || n < 1) throw new Error(kind === SCOPE_DATASET ? "The dataset number must be a positive whole number." : "Choose a domain.");
   return pad(toHex(BigInt(n)));
-}
-
-function describeScope(kind: number, id: string): string | Node {
-  if (!id) return SCOPES[kind] ?? "?";
-  const n = BigInt(id);
-  if (kind === SCOPE_DATASET) return h("a", { href: `#/dataset/${n}` }, `Dataset ${n}`);
-  if (kind === SCOPE_DOMAIN) return `Domain: ${domainLabel(Number(n))}`;
-  if (kind === SCOPE_PUBLISHER) return `Publisher ${shortHex(getAddress(`0x${id.slice(-40)}`))}`;
-  return id;
-}
-
-function describeGrantee(g: string): string {
-  return !g || g.toLowerCase() === ANY_RESEARCHER ? "Any accredited researcher" : shortHex(g);
 }
 
 /** Unix seconds for the end of a yyyy-mm-dd day in local time. */
@@ -96,6 +99,16 @@ interface ConsentArgs {
   grantee: Address;
 }
 
+/** The consent key, as the contract computes it: keccak256(abi.encode(citizen, purpose, kind, scope, grantee)). */
+function consentKey(citizen: Address, c: ConsentArgs): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "address" }, { type: "bytes32" }, { type: "uint8" }, { type: "bytes32" }, { type: "address" }],
+      [citizen, c.purpose, c.scopeKind, c.scopeId, c.grantee],
+    ),
+  );
+}
+
 async function consentContract() {
   return contractInfo("ConsentRegistry");
 }
@@ -104,10 +117,7 @@ async function consentContract() {
 async function nonceFor(citizen: Address, c: ConsentArgs): Promise<bigint> {
   const { publicClient } = await clients();
   const { address, abi } = await consentContract();
-  const key = (await publicClient.readContract({
-    address, abi, functionName: "consent_key", args: [citizen, c.purpose, c.scopeKind, c.scopeId, c.grantee],
-  })) as Hex;
-  return (await publicClient.readContract({ address, abi, functionName: "nonce_of", args: [key] })) as bigint;
+  return (await publicClient.readContract({ address, abi, functionName: "nonce_of", args: [consentKey(citizen, c)] })) as bigint;
 }
 
 async function eip712Domain() {
@@ -117,33 +127,20 @@ async function eip712Domain() {
 }
 
 /** Simulate first (a revert then shows the contract's reason before the wallet is asked), then send. */
-async function sendConsentTx(functionName: "grant" | "revoke", args: readonly unknown[]): Promise<Hex> {
+async function sendConsentTx(functionName: "grant" | "revoke" | "cancel_signatures", args: readonly unknown[]): Promise<Hex> {
   const { publicClient, walletClient, account } = await clients();
   const { address, abi } = await consentContract();
   const { request } = await publicClient.simulateContract({ address, abi, functionName, args, account });
   return walletClient.writeContract(request as any);
 }
 
-export async function grantByTx(c: ConsentArgs, expiry: bigint, refresh: () => unknown): Promise<boolean> {
+async function consentTx(label: string, fn: "grant" | "revoke" | "cancel_signatures", args: readonly unknown[], opts: TxOptions): Promise<boolean> {
   const { publicClient } = await clients();
-  return runTx("Grant consent", publicClient, () => sendConsentTx("grant", [c.purpose, c.scopeKind, c.scopeId, c.grantee, expiry]), refresh);
-}
-
-export async function grantBySignature(c: ConsentArgs, expiry: bigint, refresh: () => unknown): Promise<boolean> {
-  return bySignature("grant", c, expiry, refresh);
-}
-
-export async function revokeByTx(c: ConsentArgs, refresh: () => unknown): Promise<boolean> {
-  const { publicClient } = await clients();
-  return runTx("Revoke consent", publicClient, () => sendConsentTx("revoke", [c.purpose, c.scopeKind, c.scopeId, c.grantee]), refresh);
-}
-
-export async function revokeBySignature(c: ConsentArgs, refresh: () => unknown): Promise<boolean> {
-  return bySignature("revoke", c, null, refresh);
+  return runTx(label, publicClient, () => sendConsentTx(fn, args), opts);
 }
 
 /** EIP-712 Grant or Revoke signed in the wallet (no gas), then submitted by the relayer. */
-async function bySignature(action: "grant" | "revoke", c: ConsentArgs, expiry: bigint | null, refresh: () => unknown): Promise<boolean> {
+async function bySignature(action: "grant" | "revoke", c: ConsentArgs, expiry: bigint | null, opts: TxOptions): Promise<boolean> {
   const { publicClient, walletClient, account } = await clients();
   const { chainId } = await deployment();
   let deadline = 0n;
@@ -167,33 +164,51 @@ async function bySignature(action: "grant" | "revoke", c: ConsentArgs, expiry: b
       if (expiry !== null) body.expiry = Number(expiry);
       return (await postJson(`/api/relay/${action}`, body)).tx_hash as Hex;
     },
-    refresh,
+    opts,
   );
 }
 
 // ---------------------------------------------------------------- the view
 
+/** After an action and the refresh it causes, focus goes to what changed (never to <body>). */
+let focusAfterRefresh: string | null = null;
+/** A card's outcome message to show in its new rendering (the refresh replaces the card it was asked on). */
+let noticeAfterRefresh: { id: string; text: string } | null = null;
+
+function focusChanged(): void {
+  const id = focusAfterRefresh;
+  focusAfterRefresh = null;
+  const el = id ? document.getElementById(id) : null;
+  if (!el) return;
+  if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+  el.focus({ preventScroll: true });
+  el.scrollIntoView({ block: "center" });
+}
+
 export async function renderCitizen(main: HTMLElement): Promise<void> {
   const title = h("h1", {}, "My data");
   if (!wallet.account || !onRightChain()) {
-    clear(main, title, connectPanel());
+    clear(main, title, await connectPanel());
     return;
   }
   const me = wallet.account;
-  const consents = h("section", { "aria-labelledby": "consents-h", id: "consents" });
+  const consents = consentsSection(me);
   const used = h("section", { "aria-labelledby": "used-h", id: "used" });
   const rights = h("section", { "aria-labelledby": "rights-h", id: "rights" });
   const refreshAll = async () => {
-    await Promise.all([loadConsents(consents, me, refreshAll), loadUsed(used, me), loadRights(rights, me)]);
+    await Promise.all([consents.load(refreshAll), loadUsed(used, me), loadRights(rights, me)]);
+    focusChanged();
   };
-  const form = await grantForm(refreshAll);
+  const form = await grantForm(me, refreshAll);
   // Replace the whole view at once: a wallet event may start a second render meanwhile,
   // and the last one to finish must win rather than both appending.
   clear(
     main,
     title,
-    h("p", { class: "muted" }, "Connected as ", h("code", { class: "hash" }, me), ". Only this pseudonymous address is on the ledger."),
-    consents,
+    h("p", { class: "muted" },
+      "Connected as ", h("code", { class: "hash", title: me }, shortHex(me)),
+      ". This address is your pseudonym on the ledger: your name is never recorded."),
+    consents.el,
     form,
     used,
     rights,
@@ -202,14 +217,21 @@ export async function renderCitizen(main: HTMLElement): Promise<void> {
   await refreshAll();
 }
 
-function connectPanel(): HTMLElement {
+const WALLETS = [
+  ["MetaMask", "https://metamask.io/"],
+  ["Rabby", "https://rabby.io/"],
+] as const;
+
+async function connectPanel(): Promise<HTMLElement> {
   const box = h("div", { class: "panel connect-panel" });
   if (!hasWallet()) {
+    const links = WALLETS.map(([name, url]) => h("a", { href: url, rel: "noopener noreferrer" }, name));
     box.append(
       h("h2", {}, "No wallet found"),
       h("p", { role: "alert", id: "no-wallet" },
-        "To manage your consent you need an Ethereum browser wallet (for example MetaMask or Rabby). Install one, then reload this page."),
-      h("p", { class: "muted" }, "You can still browse the catalogue and verify files without a wallet."),
+        "To give or withdraw consent you need a browser wallet: an add-on that keeps your key and asks you before anything is signed. Install one, for example ",
+        links[0], " or ", links[1], ", then reload this page."),
+      h("p", { class: "muted" }, "You can still browse the catalogue and check files without a wallet."),
     );
   } else if (!wallet.account) {
     box.append(
@@ -218,18 +240,45 @@ function connectPanel(): HTMLElement {
       h("button", { type: "button", class: "primary", onclick: () => connect() }, "Connect wallet"),
     );
   } else {
+    const name = await networkName().catch(() => "the CityLedger network");
     box.append(
       h("h2", {}, "Wrong network"),
       h("p", { role: "alert", id: "wrong-chain" },
-        `Your wallet is on network ${wallet.chainId}; CityLedger runs on network ${wallet.expectedChainId}.`),
-      h("button", { type: "button", class: "primary", onclick: () => switchChain() }, "Switch to the CityLedger network"),
+        `Your wallet is connected to another network than ${name}, where CityLedger keeps its records. Switch it; this costs nothing.`),
+      h("button", { type: "button", class: "primary", onclick: () => switchChain() }, `Switch to ${name}`),
+      details("Technical details", h("p", {}, `Your wallet's chain id: ${wallet.chainId}. ${name}'s chain id: ${wallet.expectedChainId}.`)),
     );
   }
   if (wallet.error) box.append(errorBox(wallet.error));
   return box;
 }
 
-async function grantForm(refresh: () => Promise<void>): Promise<HTMLElement> {
+/** A form's message area: errors next to the form, cleared as soon as the input changes. */
+function messageArea(form: HTMLFormElement): { el: HTMLElement; error: (m: string, control?: HTMLElement) => void; show: (n: Node) => void; clear: () => void } {
+  const el = h("div", { class: "form-message", id: nextId("msg") });
+  const reset = () => {
+    el.replaceChildren();
+    for (const c of form.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
+  };
+  form.addEventListener("input", reset);
+  form.addEventListener("change", reset);
+  return {
+    el,
+    error(message, control) {
+      reset();
+      el.replaceChildren(errorBox(message));
+      if (control) {
+        control.setAttribute("aria-invalid", "true");
+        control.setAttribute("aria-errormessage", el.id);
+        control.focus();
+      }
+    },
+    show: (n) => el.replaceChildren(n),
+    clear: reset,
+  };
+}
+
+async function grantForm(me: Address, refresh: () => Promise<void>): Promise<HTMLElement> {
   let list: Purpose[] = [];
   try {
     list = await purposes();
@@ -237,12 +286,12 @@ async function grantForm(refresh: () => Promise<void>): Promise<HTMLElement> {
     return errorBox(`Could not load the purposes: ${e.message}`);
   }
   const purpose = select("purpose", list.map((p) => [p.hash, p.label]), list.find((p) => p.name === "ScientificResearch")?.hash);
-  const scopeKind = select("scope_kind", [["1", "One dataset"], ["2", "One publisher"], ["3", "A whole domain"]], "3");
+  const scopeKind = select("scope_kind", [["1", "One dataset"], ["2", "All datasets of one publisher"], ["3", "A whole domain"]], "3");
   const datasetId = h("input", { type: "number", name: "dataset_id", min: "1", step: "1", inputmode: "numeric" });
   const publisher = h("input", { type: "text", name: "publisher", placeholder: "0x…", spellcheck: "false", autocomplete: "off" });
   const domain = select("domain", Object.entries(DOMAINS), "7");
-  const fDataset = field("Dataset id", datasetId, "The number shown on the dataset's page");
-  const fPublisher = field("Publisher address", publisher);
+  const fDataset = field("Dataset number", datasetId, "The number shown on the dataset's page, e.g. 4 for dataset #4");
+  const fPublisher = field("Publisher's address", publisher, "Copy it from a dataset's page");
   const fDomain = field("Domain", domain);
   const showScope = () => {
     fDataset.hidden = scopeKind.value !== "1";
@@ -256,7 +305,7 @@ async function grantForm(refresh: () => Promise<void>): Promise<HTMLElement> {
   const anyR = h("input", { type: "radio", name: granteeGroup, value: "any", checked: true, id: nextId("g") });
   const oneR = h("input", { type: "radio", name: granteeGroup, value: "one", id: nextId("g") });
   const granteeAddr = h("input", { type: "text", name: "grantee", placeholder: "0x…", spellcheck: "false", autocomplete: "off" });
-  const fGrantee = field("Grantee address", granteeAddr);
+  const fGrantee = field("The organisation's address", granteeAddr);
   const showGrantee = () => (fGrantee.hidden = !oneR.checked);
   anyR.addEventListener("change", showGrantee);
   oneR.addEventListener("change", showGrantee);
@@ -270,51 +319,114 @@ async function grantForm(refresh: () => Promise<void>): Promise<HTMLElement> {
   const methodGroup = nextId("method");
   const bySig = h("input", { type: "radio", name: methodGroup, value: "sig", checked: true, id: nextId("m") });
   const byTx = h("input", { type: "radio", name: methodGroup, value: "tx", id: nextId("m") });
-  const message = h("div", { "aria-live": "polite" });
   const submit = h("button", { type: "submit", class: "primary" }, "Grant consent");
+  const sentence = h("p", { id: "grant-sentence", class: "sentence" });
+  const how = h("p", { class: "muted" });
+  const summary = h("div", { class: "summary", "aria-live": "polite" }, h("h3", {}, "What you are agreeing to"), sentence, how);
 
   const form = h(
     "form",
-    { class: "panel", id: "grant-form", "aria-labelledby": "grant-h" },
+    { class: "panel", id: "grant-form", "aria-labelledby": "grant-h", novalidate: true },
     h("h2", { id: "grant-h" }, "Grant consent"),
-    field("Purpose", purpose, "From the W3C Data Privacy Vocabulary"),
-    field("Scope", scopeKind),
+    field("What for", purpose, "The purpose, in the words of the W3C Data Privacy Vocabulary"),
+    field("What it covers", scopeKind),
     fDataset, fPublisher, fDomain,
     h("fieldset", {}, h("legend", {}, "Who may use it"),
       h("div", { class: "radio" }, anyR, h("label", { for: anyR.id }, "Any accredited researcher")),
-      h("div", { class: "radio" }, oneR, h("label", { for: oneR.id }, "One specific address")),
+      h("div", { class: "radio" }, oneR, h("label", { for: oneR.id }, "One organisation")),
       fGrantee),
     field("Valid until", expiry),
-    h("fieldset", {}, h("legend", {}, "How to submit"),
+    h("fieldset", {}, h("legend", {}, "How to record it"),
       h("div", { class: "radio" }, bySig, h("label", { for: bySig.id }, "Free: sign a message, the city's relayer submits it")),
-      h("div", { class: "radio" }, byTx, h("label", { for: byTx.id }, "Transaction from my wallet (I pay the gas)"))),
-    message,
-    submit,
+      h("div", { class: "radio" }, byTx, h("label", { for: byTx.id }, "Transaction from my wallet (I pay a small network fee)"))),
+    summary,
   );
+  const message = messageArea(form);
+  form.append(message.el, submit);
+
+  // The sentence of what will happen, kept current as the form changes: it is on screen before the
+  // wallet is asked anything.
+  let seq = 0;
+  const describe = async () => {
+    const mine = ++seq;
+    const kind = Number(scopeKind.value);
+    let scope = "…";
+    let brief: DatasetBrief | null = null;
+    if (kind === SCOPE_DATASET) {
+      const n = Number(datasetId.value);
+      if (Number.isInteger(n) && n >= 1) {
+        brief = await datasetBrief(n);
+        scope = brief ? scopeWords(kind, pad(toHex(BigInt(n))), brief) : `dataset #${n} (not in the catalogue)`;
+      } else scope = "the dataset you choose";
+    } else if (kind === SCOPE_PUBLISHER) {
+      const a = publisher.value.trim();
+      if (isAddress(a)) {
+        await loadNames([a]);
+        scope = scopeWords(kind, pad(getAddress(a)));
+      } else scope = "every dataset of the publisher you choose";
+    } else scope = scopeWords(kind, pad(toHex(BigInt(domain.value))));
+    let grantee: string = ANY_RESEARCHER;
+    if (oneR.checked) {
+      const a = granteeAddr.value.trim();
+      if (isAddress(a)) {
+        await loadNames([a]);
+        grantee = a;
+      } else grantee = "";
+    }
+    if (mine !== seq) return;
+    const until = expiry.value ? endOfDay(expiry.value) : 0;
+    const label = list.find((p) => p.hash === purpose.value)?.label ?? "the purpose you choose";
+    const who = grantee ? undefined : "The organisation you name";
+    const text = grantSentence({ grantee: grantee || ANY_RESEARCHER, scope, purposeLabel: label, until });
+    sentence.textContent = who ? text.replace(/^Any accredited researcher/, who) : text;
+    how.textContent = bySig.checked
+      ? "You sign a message in your wallet; it costs you nothing. The city's relayer records it on the ledger."
+      : "Your wallet sends a transaction; you pay a small network fee.";
+  };
+  form.addEventListener("input", () => void describe());
+  form.addEventListener("change", () => void describe());
+  await describe();
+
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    message.replaceChildren();
+    message.clear();
     let args: ConsentArgs;
     let exp: bigint;
+    const kind = Number(scopeKind.value);
     try {
-      const kind = Number(scopeKind.value);
       const value = kind === SCOPE_DATASET ? datasetId.value : kind === SCOPE_PUBLISHER ? publisher.value.trim() : domain.value;
       let grantee: Address = ANY_RESEARCHER;
       if (oneR.checked) {
-        if (!isAddress(granteeAddr.value.trim())) throw new Error("The grantee must be a 0x address (42 characters).");
+        if (!isAddress(granteeAddr.value.trim())) {
+          message.error("The organisation's address must be 0x followed by 40 characters.", granteeAddr);
+          return;
+        }
         grantee = getAddress(granteeAddr.value.trim());
       }
-      if (!expiry.value) throw new Error("Choose until when the consent is valid.");
+      if (!expiry.value) {
+        message.error("Choose until when the consent is valid.", expiry);
+        return;
+      }
       exp = BigInt(endOfDay(expiry.value));
-      if (exp <= BigInt(Math.floor(Date.now() / 1000))) throw new Error("The expiry must be in the future.");
+      if (exp <= BigInt(Math.floor(Date.now() / 1000))) {
+        message.error("The end date must be in the future.", expiry);
+        return;
+      }
       args = { purpose: purpose.value as Hex, scopeKind: kind, scopeId: scopeIdOf(kind, value), grantee };
     } catch (e: any) {
-      message.replaceChildren(errorBox(e.message));
+      message.error(e.message, kind === SCOPE_DATASET ? datasetId : kind === SCOPE_PUBLISHER ? publisher : domain);
+      return;
+    }
+    if (kind === SCOPE_DATASET && !(await datasetBrief(BigInt(args.scopeId)))) {
+      message.error("There is no dataset with that number. Check the number on the dataset's page.", datasetId);
       return;
     }
     submit.disabled = true;
+    const opts: TxOptions = { refresh, onFail: (m) => message.error(m) };
+    focusAfterRefresh = `consent-${consentKey(me, args)}`;
     try {
-      await (bySig.checked ? grantBySignature(args, exp, refresh) : grantByTx(args, exp, refresh));
+      const ok = await (bySig.checked ? bySignature("grant", args, exp, opts) : consentTx("Grant consent", "grant", [args.purpose, args.scopeKind, args.scopeId, args.grantee, exp], opts));
+      if (!ok) focusAfterRefresh = null;
     } finally {
       submit.disabled = false;
     }
@@ -322,59 +434,147 @@ async function grantForm(refresh: () => Promise<void>): Promise<HTMLElement> {
   return form;
 }
 
-async function loadConsents(section: HTMLElement, me: Address, refresh: () => Promise<void>, state = "all"): Promise<void> {
-  const filter = select("state", [["all", "All"], ["active", "Active"], ["expired", "Expired"], ["revoked", "Revoked"]], state);
-  filter.addEventListener("change", () => loadConsents(section, me, refresh, filter.value));
-  const head = h("div", { class: "section-head" }, h("h2", { id: "consents-h" }, "My consents"), field("Show", filter));
-  clear(section, head, loading("your consents"));
+function consentsSection(me: Address): { el: HTMLElement; load: (refresh: () => Promise<void>) => Promise<void> } {
+  const filter = select("state", [["all", "All"], ["active", "Active"], ["expired", "Expired"], ["revoked", "Withdrawn"]], "all");
+  const body = h("div", { id: "consents-list" });
+  const el = h("section", { "aria-labelledby": "consents-h", id: "consents" },
+    h("div", { class: "section-head" }, h("h2", { id: "consents-h" }, "My consents"), field("Show", filter)),
+    body);
+  let refreshAll: () => Promise<void> = async () => undefined;
+  // The filter stays in place (and keeps focus) while the list under it is reloaded.
+  filter.addEventListener("change", () => void loadConsents(body, me, refreshAll, filter.value));
+  return {
+    el,
+    load: (refresh) => {
+      refreshAll = refresh;
+      return loadConsents(body, me, refresh, filter.value);
+    },
+  };
+}
+
+async function loadConsents(body: HTMLElement, me: Address, refresh: () => Promise<void>, state: string): Promise<void> {
+  if (!body.childElementCount) clear(body, loading("your consents"));
   let rows: any[];
   try {
     rows = items(await api(`/api/citizens/${me}/consents?state=${state}&page_size=100`));
   } catch (e: any) {
-    clear(section, head, errorBox(`Could not load your consents: ${e.message}`));
+    clear(body, errorBox(`Could not load your consents: ${e.message}`));
     return;
   }
   if (!rows.length) {
-    clear(section, head, h("p", { class: "muted" }, state === "all" ? "You have not granted any consent yet." : `No ${state} consent.`));
+    clear(body, h("p", { class: "muted" }, state === "all" ? "You have not granted any consent yet." : `No ${state === "revoked" ? "withdrawn" : state} consent.`));
     return;
   }
-  const labels = await Promise.all(rows.map((r) => purposeLabel(r.purpose)));
+  const kindOf = (r: any) => r.scope_kind_code ?? codeOf(r.scope_kind, SCOPE_CODES);
+  const [labels, briefs] = await Promise.all([Promise.all(rows.map((r) => purposeLabel(r.purpose))), loadConsentWords(rows, kindOf)]);
   const list = h("ul", { class: "cards consents" });
-  rows.forEach((r, i) => {
-    const kind = r.scope_kind_code ?? codeOf(r.scope_kind, SCOPE_CODES);
-    const st: string = r.state ?? (r.active ? "active" : "expired");
-    const args: ConsentArgs = { purpose: r.purpose, scopeKind: kind, scopeId: r.scope_id, grantee: r.grantee ?? ANY_RESEARCHER };
-    const actions = h("div", { class: "actions" });
-    if (st === "active") {
-      const b1 = h("button", { type: "button" }, "Revoke (free, signature)");
-      const b2 = h("button", { type: "button" }, "Revoke (transaction)");
-      b1.setAttribute("aria-label", `Revoke consent for ${labels[i]} by signature`);
-      b2.setAttribute("aria-label", `Revoke consent for ${labels[i]} by transaction`);
-      const go = (fn: () => Promise<boolean>) => async () => {
-        b1.disabled = b2.disabled = true;
-        const ok = await fn();
-        if (!ok) b1.disabled = b2.disabled = false;
-      };
-      b1.addEventListener("click", go(() => revokeBySignature(args, refresh)));
-      b2.addEventListener("click", go(() => revokeByTx(args, refresh)));
-      actions.append(b1, b2);
+  rows.forEach((r, i) => list.append(consentCard(r, labels[i], briefs.get(r.scope_id) ?? null, kindOf(r), me, refresh)));
+  clear(body, list);
+}
+
+function consentCard(r: any, label: string, brief: DatasetBrief | null, kind: number, me: Address, refresh: () => Promise<void>): HTMLElement {
+  const st: string = r.state ?? (r.active ? "active" : "expired");
+  const grantee: string = r.grantee ?? ANY_RESEARCHER;
+  const args: ConsentArgs = { purpose: r.purpose, scopeKind: kind, scopeId: r.scope_id, grantee: grantee as Address };
+  const terms: ConsentTerms = { grantee, scope: scopeWords(kind, r.scope_id, brief), purposeLabel: label, until: Number(r.valid_until ?? r.expiry) };
+  const titleId = nextId("consent-title");
+  const cardId = `consent-${r.key}`;
+  const stateName = st === "revoked" ? "withdrawn" : st;
+  const message = h("div", { class: "form-message", id: nextId("msg") });
+  if (noticeAfterRefresh?.id === cardId) {
+    message.append(h("p", { class: "ok" }, noticeAfterRefresh.text));
+    noticeAfterRefresh = null;
+  }
+  const opts: TxOptions = { refresh, onFail: (m) => message.replaceChildren(errorBox(m)) };
+  const after = (ok: boolean) => {
+    if (!ok) focusAfterRefresh = null;
+  };
+
+  // Facts: when it was granted, until when, when withdrawn, and who submitted each change.
+  const facts: [string, Node | string][] = [
+    ["Who may use it (grantee)", isAnyResearcher(grantee) ? "Any accredited researcher" : orgLabel(grantee)],
+    ["Granted", `${fmtTime(r.granted_at)} ${submitterWords(r.granted_by ?? r.submitted_by, me)}`.trim()],
+  ];
+  if (r.first_granted_at && r.first_granted_at !== r.granted_at) facts.push(["First granted", fmtTime(r.first_granted_at)]);
+  facts.push([st === "expired" ? "Expired" : "Valid until", fmtDate(Number(terms.until))]);
+  if (st === "revoked") facts.push(["Withdrawn", `${fmtTime(r.revoked_at)} ${submitterWords(r.revoked_by ?? r.submitted_by, me)}`.trim()]);
+
+  const actions = h("div", { class: "actions" });
+  const extra = h("div", {});
+  if (st === "active") {
+    const confirmId = nextId("confirm");
+    const toggleId = nextId("withdraw");
+    const toggle = h("button", { type: "button", id: toggleId, "aria-expanded": "false", "aria-controls": confirmId, "aria-labelledby": `${toggleId} ${titleId}` }, "Withdraw consent…");
+    const sigId = nextId("w-sig");
+    const txId = nextId("w-tx");
+    const bySig = h("button", { type: "button", class: "primary", id: sigId, "aria-labelledby": `${sigId} ${titleId}` }, "Withdraw for free (sign in your wallet)");
+    const byTx = h("button", { type: "button", id: txId, "aria-labelledby": `${txId} ${titleId}` }, "Withdraw with a transaction (you pay the fee)");
+    const keep = h("button", { type: "button", class: "link" }, "Keep it");
+    const confirm = h("div", { class: "confirm", id: confirmId, hidden: true },
+      h("p", { class: "sentence" }, revokeSentence(terms)),
+      h("div", { class: "actions" }, bySig, byTx, keep));
+    const show = (open: boolean) => {
+      confirm.hidden = !open;
+      toggle.setAttribute("aria-expanded", String(open));
+      (open ? bySig : toggle).focus();
+    };
+    toggle.addEventListener("click", () => show(Boolean(confirm.hidden)));
+    keep.addEventListener("click", () => show(false));
+    const go = (fn: () => Promise<boolean>) => async () => {
+      bySig.disabled = byTx.disabled = true;
+      focusAfterRefresh = cardId;
+      const ok = await fn();
+      after(ok);
+      if (!ok) bySig.disabled = byTx.disabled = false;
+    };
+    bySig.addEventListener("click", go(() => bySignature("revoke", args, null, opts)));
+    byTx.addEventListener("click", go(() => consentTx("Revoke consent", "revoke", [args.purpose, args.scopeKind, args.scopeId, args.grantee], opts)));
+    actions.append(toggle);
+    extra.append(confirm);
+  }
+  actions.append(
+    h("a", { class: "button", href: `#/consent/${r.key}`, "aria-label": `History and receipt: ${label}, ${terms.scope}, ${granteeWords(grantee, false)}` }, "History and receipt"),
+  );
+  // Cancel signatures: any state (a signed grant may wait while the consent is withdrawn or expired).
+  const cancelId = nextId("cancel");
+  const cancelHint = nextId("cancel-hint");
+  const cancel = h("button", { type: "button", id: cancelId, "aria-labelledby": `${cancelId} ${titleId}`, "aria-describedby": cancelHint }, "Cancel signatures I gave for this consent");
+  cancel.addEventListener("click", async () => {
+    const { abi } = await consentContract();
+    if (!abi.some((x: any) => x.type === "function" && x.name === "cancel_signatures")) {
+      message.replaceChildren(errorBox("This ledger's consent contract cannot cancel signatures yet: nothing was sent."));
+      return;
     }
-    list.append(
-      h("li", { class: "card consent", "data-state": st },
-        h("h3", {}, labels[i], " ", h("span", { class: `badge badge-${st}` }, st)),
-        h("p", { class: "meta" },
-          describeScope(kind, r.scope_id), " · ", describeGrantee(r.grantee),
-          " · ", st === "revoked" ? "revoked" : `${st === "expired" ? "expired" : "until"} ${fmtTime(r.expiry)}`,
-          r.submitted_by && r.submitted_by.toLowerCase() !== me.toLowerCase() ? " · submitted by the relayer" : ""),
-        actions),
-    );
+    cancel.disabled = true;
+    focusAfterRefresh = cardId;
+    const done = "Done: every signature you gave for this consent and that was not yet recorded is now useless.";
+    noticeAfterRefresh = { id: cardId, text: done };
+    const ok = await consentTx("Cancel signatures", "cancel_signatures", [args.purpose, args.scopeKind, args.scopeId, args.grantee], opts);
+    noticeAfterRefresh = null;
+    after(ok);
+    cancel.disabled = false;
+    // The refresh rendered the card anew with the message; this card stays only when it did not.
+    if (ok && message.isConnected) message.replaceChildren(h("p", { class: "ok" }, done));
   });
-  clear(section, head, list);
+  extra.append(
+    h("div", { class: "cancel-sigs" }, cancel,
+      h("p", { class: "hint", id: cancelHint },
+        "If you signed a change to this consent and it was never recorded (for example you closed the page before the relayer sent it), that signature stays usable until its deadline, an hour after you signed. This makes all such signatures useless. The consent itself does not change; you pay a small network fee.")),
+    message,
+  );
+  return h("li", { class: "card consent", "data-state": st, "data-key": r.key, id: cardId, tabindex: "-1", "aria-labelledby": titleId },
+    h("h3", { id: titleId }, `${label} · `, userText(terms.scope), ` · ${granteeWords(grantee, false)}`),
+    h("p", {}, h("span", { class: `badge badge-${st}` }, stateName)),
+    h("p", { class: "sentence consent-sentence" }, consentSentence(terms, st, r.revoked_at)),
+    h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    actions,
+    extra,
+  );
 }
 
 async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
   const head = h("h2", { id: "used-h" }, "Who used my data");
-  clear(section, head, loading("data releases"));
+  if (!section.childElementCount) clear(section, head, loading("data releases"));
   let rows: any[];
   try {
     rows = await allPages(`/api/citizens/${me}/used`);
@@ -386,83 +586,142 @@ async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
     clear(section, head, h("p", { class: "muted" }, "No release of data has included you."));
     return;
   }
-  const labels = await Promise.all(rows.map((r) => purposeLabel(r.purpose)));
+  const [labels, briefs] = await Promise.all([
+    Promise.all(rows.map((r) => purposeLabel(r.purpose))),
+    Promise.all(rows.map((r) => (r.dataset_id ? datasetBrief(r.dataset_id) : Promise.resolve(null)))),
+  ]);
+  await loadNames([...rows.map((r) => r.grantee), ...briefs.map((b) => b?.publisher)]);
   const list = h("ul", { class: "cards" });
   rows.forEach((r, i) => {
     // The proof is checked here, against the root logged on chain: the page need not trust the server.
     const proof: Hex[] = r.proof ?? r.merkle_proof ?? [];
     const root: Hex = r.consent_root;
     const ok = !!root && verifyInclusion(me, proof, root);
+    const brief = briefs[i];
+    const what = brief?.title ? `'${brief.title}'` : `dataset #${r.dataset_id}`;
     list.append(
       h("li", { class: "card", "data-verified": String(ok) },
-        h("h3", {}, `Release ${r.release_id ?? r.id}`, " · ", labels[i]),
-        h("p", { class: "meta" },
-          r.dataset_id ? h("a", { href: `#/dataset/${r.dataset_id}` }, `Dataset ${r.dataset_id}`) : "",
-          " · to ", describeGrantee(r.grantee),
-          ` · ${r.subject_count ?? "?"} people · consent snapshot at block ${r.snapshot_block ?? "?"}`),
+        h("h3", {}, userText(what), " was given to ", orgLabel(r.grantee)),
+        h("p", {},
+          `On ${fmtDate(r.timestamp)}, `, brief?.publisher ? orgLabel(brief.publisher) : "its publisher",
+          ` gave data about ${r.subject_count ?? "?"} ${Number(r.subject_count) === 1 ? "person" : "people"}, you among them, to `,
+          orgLabel(r.grantee), ` for ${labels[i].toLowerCase()}. `,
+          r.dataset_id ? h("a", { href: `#/dataset/${r.dataset_id}` }, `See dataset #${r.dataset_id}`) : ""),
         h("p", { class: ok ? "ok" : "error" },
-          ok ? "✔ Proof checked in this page: you were in the consent snapshot (root "
-             : "✘ The proof does not match the root logged on chain (root ",
-          hashCode(root), ")."),
+          ok
+            ? "✔ Checked in this page: the ledger's record of this release lists you among the people whose consent allowed it."
+            : "✘ The proof this server sent does not match the ledger's record of this release: do not trust this entry."),
+        details("Technical details",
+          h("p", {}, `Release #${r.release_id ?? r.id}, access #${r.access_id}. Consent checked as it stood at block ${r.snapshot_block ?? "?"}.`),
+          h("p", {}, "Merkle root of the people included (logged on chain): ", hashCode(root)),
+          h("p", {}, "Transaction: ", hashCode(r.tx_hash), ` (block ${r.block_number ?? "?"})`)),
       ),
     );
   });
   clear(section, head, list);
 }
 
+// What each right asks the publisher to do, to complete "You ask X to ...".
+const RIGHTS_ASK: Record<number, string> = {
+  1: "give you a copy of the data it holds about you in",
+  2: "correct the data about you in",
+  3: "erase the data about you in",
+  4: "send you, in a machine-readable file, the data about you in",
+  5: "pause the use of the data about you in",
+  6: "stop using the data about you in",
+  7: "tell you what data about you it has, where it came from and why it uses it, in",
+  8: "have a person review any decision about you made solely by automated processing of",
+};
+
 function rightsForm(refresh: () => Promise<void>): HTMLElement {
   const kind = select("kind", Object.entries(RIGHTS_KINDS), "1");
+  const kindHint = h("small", { class: "hint", id: nextId("hint"), "aria-live": "polite" });
+  kind.setAttribute("aria-describedby", kindHint.id);
   const targetKind = select("target_kind", [["1", "A publisher"], ["2", "A dataset"]], "2");
   const target = h("input", { type: "text", name: "target", required: true, spellcheck: "false", autocomplete: "off" });
-  const targetField = field("Dataset id", target, "The dataset's number, or the publisher's 0x address");
+  const targetField = field("Dataset number", target, "The dataset's number (#4: 4), or the publisher's 0x address");
   const syncTarget = () => {
-    targetField.querySelector("label")!.textContent = targetKind.value === "1" ? "Publisher address" : "Dataset id";
+    targetField.querySelector("label")!.textContent = targetKind.value === "1" ? "Publisher's address" : "Dataset number";
     target.placeholder = targetKind.value === "1" ? "0x…" : "e.g. 3";
     target.inputMode = targetKind.value === "1" ? "text" : "numeric";
   };
   targetKind.addEventListener("change", syncTarget);
   syncTarget();
-  const details = h("textarea", { name: "details", rows: 3, required: true });
-  const message = h("div", { "aria-live": "polite" });
+  const details_ = h("textarea", { name: "details", rows: 3, required: true });
+  const sentence = h("p", { class: "sentence", id: "rights-sentence" });
   const submit = h("button", { type: "submit", class: "primary" }, "File the request");
   const form = h(
     "form",
-    { class: "panel", id: "rights-form", "aria-labelledby": "rights-form-h" },
+    { class: "panel", id: "rights-form", "aria-labelledby": "rights-form-h", novalidate: true },
     h("h2", { id: "rights-form-h" }, "File a rights request"),
-    field("Right", kind),
-    field("Against", targetKind),
+    h("div", { class: "field" }, h("label", { for: (kind.id ||= nextId("f")) }, "Right"), kind, kindHint),
+    field("About", targetKind),
     targetField,
-    field("Details for the publisher", details,
-      "Only a salted hash goes on chain. Keep the receipt you get: it proves what you asked."),
-    message,
-    submit,
+    field("Your request, in your words", details_,
+      "Only a fingerprint (salted hash) of this text goes on the ledger. Keep the receipt you get: it proves what you asked."),
+    h("div", { class: "summary", "aria-live": "polite" }, h("h3", {}, "What you are asking"), sentence),
   );
+  const message = messageArea(form);
+  form.append(message.el, submit);
+
+  let seq = 0;
+  const describe = async () => {
+    const mine = ++seq;
+    const k = Number(kind.value);
+    kindHint.textContent = RIGHTS_EXPLAINED[k] ?? "";
+    const t = target.value.trim();
+    let who = "the publisher";
+    let what = "the dataset you name";
+    if (targetKind.value === "1") {
+      what = "its datasets";
+      if (isAddress(t)) {
+        await loadNames([t]);
+        who = orgWords(t);
+      }
+    } else if (/^\d+$/.test(t) && BigInt(t) >= 1n) {
+      const brief = await datasetBrief(BigInt(t));
+      what = brief ? scopeWords(SCOPE_DATASET, pad(toHex(BigInt(t))), brief) : `dataset #${t} (not in the catalogue)`;
+      if (brief?.publisher) {
+        await loadNames([brief.publisher]);
+        who = orgWords(brief.publisher);
+      }
+    }
+    if (mine !== seq) return;
+    const due = fmtDate(Math.floor(Date.now() / 1000) + 30 * 86400);
+    sentence.textContent = `You ask ${who} to ${RIGHTS_ASK[k]} ${what}. It must answer within 30 days, by ${due}. Filing is a transaction from your wallet: you pay a small network fee.`;
+  };
+  form.addEventListener("input", () => void describe());
+  form.addEventListener("change", () => void describe());
+  void describe();
+
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    message.replaceChildren();
+    message.clear();
     let args: [number, number, Hex, Hex];
     let receipt: Record<string, string>;
+    const tk = Number(targetKind.value);
+    const t = target.value.trim();
+    let targetId: Hex;
     try {
-      const tk = Number(targetKind.value);
-      const t = target.value.trim();
-      let targetId: Hex;
-      if (tk === TARGET_PUBLISHER) {
-        targetId = publisherId(t);
-      } else {
-        if (!/^\d+$/.test(t) || BigInt(t) < 1n) throw new Error("The dataset id must be a positive whole number.");
+      if (tk === TARGET_PUBLISHER) targetId = publisherId(t);
+      else {
+        if (!/^\d+$/.test(t) || BigInt(t) < 1n) throw new Error("The dataset number must be a positive whole number.");
         targetId = pad(toHex(BigInt(t)));
       }
-      const text = details.value.trim();
-      if (!text) throw new Error("Describe your request for the publisher.");
-      // Salted so the hash cannot be guessed from a short text; the receipt keeps salt and text.
-      const salt = toHex(crypto.getRandomValues(new Uint8Array(32)));
-      const detailsHash = keccak256(concat([salt, toHex(text)]));
-      args = [Number(kind.value), tk, targetId, detailsHash];
-      receipt = { kind: RIGHTS_KINDS[Number(kind.value)], target: t, details: text, salt, details_hash: detailsHash };
     } catch (e: any) {
-      message.replaceChildren(errorBox(e.message));
+      message.error(e.message, target);
       return;
     }
+    const text = details_.value.trim();
+    if (!text) {
+      message.error("Describe your request for the publisher.", details_);
+      return;
+    }
+    // Salted so the hash cannot be guessed from a short text; the receipt keeps salt and text.
+    const salt = toHex(crypto.getRandomValues(new Uint8Array(32)));
+    const detailsHash = keccak256(concat([salt, toHex(text)]));
+    args = [Number(kind.value), tk, targetId, detailsHash];
+    receipt = { kind: RIGHTS_KINDS[Number(kind.value)], target: t, details: text, salt, details_hash: detailsHash };
     submit.disabled = true;
     try {
       const { publicClient, walletClient, account } = await clients();
@@ -470,18 +729,18 @@ function rightsForm(refresh: () => Promise<void>): HTMLElement {
       const ok = await runTx("File rights request", publicClient, async () => {
         const { request } = await publicClient.simulateContract({ address, abi, functionName: "file_request", args, account });
         return walletClient.writeContract(request as any);
-      }, refresh);
+      }, { refresh, onFail: (m) => message.error(m, tk === TARGET_DATASET ? target : undefined) });
       if (ok) {
         const blob = new Blob([JSON.stringify(receipt, null, 2)], { type: "application/json" });
-        message.replaceChildren(
-          h("p", { class: "ok" }, "Filed. ",
-            h("a", { href: URL.createObjectURL(blob), download: `rights-request-${receipt.details_hash.slice(2, 10)}.json` }, "Download your receipt"),
-            " (details and salt: keep it)."),
-        );
-        details.value = "";
+        const done = h("p", { class: "ok", id: "rights-filed", tabindex: "-1" }, "Filed. ",
+          h("a", { href: URL.createObjectURL(blob), download: `rights-request-${receipt.details_hash.slice(2, 10)}.json` }, "Download your receipt"),
+          " (your text and its salt: keep it).");
+        message.show(done);
+        details_.value = "";
+        done.focus();
       }
     } catch (e: any) {
-      message.replaceChildren(errorBox(e.message));
+      message.error(e.message);
     } finally {
       submit.disabled = false;
     }
@@ -489,9 +748,40 @@ function rightsForm(refresh: () => Promise<void>): HTMLElement {
   return form;
 }
 
+/** The publisher's answer: the document whose SHA-256 is the answer hash on chain, checked here. */
+async function answerDocument(answerHash: string): Promise<HTMLElement> {
+  let res: Response;
+  try {
+    res = await fetch(`/api/documents/${encodeURIComponent(answerHash)}`);
+  } catch {
+    return h("p", { class: "muted" }, "The answer document cannot be fetched now.");
+  }
+  if (!res.ok) return h("p", { class: "muted answer-missing" }, "The answer document is not available here. Its fingerprint on the ledger: ", hashCode(answerHash));
+  const bytes = await res.arrayBuffer();
+  if ((await sha256Hex(bytes)).toLowerCase() !== answerHash.toLowerCase()) {
+    return h("p", { class: "error answer-mismatch", role: "alert" }, "The answer document this server sent does not match its hash on the ledger: it is not shown.");
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return h("p", { class: "muted" }, "The answer is a file, not text: ", h("a", { href: URL.createObjectURL(new Blob([bytes])), download: `answer-${answerHash.slice(2, 10)}` }, "download it"), ".");
+  }
+  return h("div", { class: "answer" },
+    h("p", { class: "ok" }, "✔ The publisher's answer, checked against its hash on the ledger:"),
+    h("pre", { dir: "auto", class: "user-text answer-text", tabindex: "0" }, text));
+}
+
+const STATUS_EXPLAINED: Record<string, string> = {
+  Fulfilled: "The publisher says it did what you asked.",
+  Refused: "The publisher declined your request; its reasons should be in its answer. You can complain to your data protection authority.",
+  Rejected: "The publisher rejected your request as not coming from the person the data is about, or as manifestly unfounded or excessive (GDPR Art. 12(5)). If you disagree, you can complain to your data protection authority.",
+  Withdrawn: "You withdrew this request.",
+};
+
 async function loadRights(section: HTMLElement, me: Address): Promise<void> {
   const head = h("h2", { id: "rights-h" }, "My rights requests");
-  clear(section, head, loading("your rights requests"));
+  if (!section.childElementCount) clear(section, head, loading("your rights requests"));
   let rows: any[];
   try {
     rows = items(await api(`/api/citizens/${me}/rights?page_size=100`));
@@ -503,27 +793,30 @@ async function loadRights(section: HTMLElement, me: Address): Promise<void> {
     clear(section, head, h("p", { class: "muted" }, "You have not filed any rights request."));
     return;
   }
+  await loadNames(rows.map((r) => r.publisher));
   const now = Date.now() / 1000;
   const list = h("ul", { class: "cards" });
   for (const r of rows) {
-    const status = RIGHTS_STATUS[codeOf(r.status, { open: 1, fulfilled: 2, refused: 3, withdrawn: 4 })] ?? String(r.status);
-    const kindName = RIGHTS_KINDS[codeOf(r.kind, { access: 1, rectification: 2, erasure: 3, portability: 4, restriction: 5, objection: 6 })] ?? String(r.kind);
+    const status = RIGHTS_STATUS[codeOf(r.status, RIGHTS_STATUS_CODES)] ?? String(r.status);
+    const kindName = RIGHTS_KINDS[codeOf(r.kind, RIGHTS_KIND_CODES)] ?? String(r.kind);
     const deadline = Number(r.deadline);
     const overdue = r.overdue ?? (status === "Open" && deadline < now);
     const tk = codeOf(r.target_kind, { publisher: 1, dataset: 2 });
     const target = tk === TARGET_DATASET
-      ? h("a", { href: `#/dataset/${BigInt(r.target)}` }, `dataset ${BigInt(r.target)}`)
-      : `publisher ${shortHex(r.publisher ?? `0x${String(r.target).slice(-40)}`)}`;
+      ? h("a", { href: `#/dataset/${BigInt(r.target)}` }, `dataset #${BigInt(r.target)}`)
+      : "all its datasets";
     const days = Math.ceil((deadline - now) / 86400);
+    const answer = h("div", {});
+    if (r.answer_hash) void answerDocument(r.answer_hash).then((el) => answer.replaceChildren(el));
     list.append(
       h("li", { class: "card", "data-status": status.toLowerCase() },
         h("h3", {}, `${kindName} request #${r.request_id ?? r.id}`, " ",
           h("span", { class: `badge badge-${overdue ? "overdue" : status.toLowerCase()}` }, overdue ? "Overdue" : status)),
-        h("p", { class: "meta" }, "Against ", target, ` · filed in block ${r.filed_block ?? "?"}`),
+        h("p", { class: "meta" }, "To ", orgLabel(r.publisher), " about ", target, r.filed_at ? ` · filed on ${fmtDate(r.filed_at)}` : ""),
         status === "Open"
           ? h("p", {}, `Answer due by ${fmtTime(deadline)}`, overdue ? " — the deadline has passed." : ` (${days} day${days === 1 ? "" : "s"} left).`)
-          : h("p", {}, status, r.late ? " (answered late)" : "",
-              r.answer_hash ? h("span", {}, " · answer hash ", hashCode(r.answer_hash)) : ""),
+          : h("p", {}, `${status}${r.answered_at ? ` on ${fmtDate(r.answered_at)}` : ""}${r.late ? " (answered late)" : ""}. `, STATUS_EXPLAINED[status] ?? ""),
+        answer,
       ),
     );
   }

@@ -39,8 +39,25 @@ export const ATTESTATION_KINDS: Record<number, string> = {
 
 export const RIGHTS_KINDS: Record<number, string> = {
   1: "Access", 2: "Rectification", 3: "Erasure", 4: "Portability", 5: "Restriction", 6: "Objection",
+  7: "Information", 8: "Automated decision",
 };
-export const RIGHTS_STATUS: Record<number, string> = { 1: "Open", 2: "Fulfilled", 3: "Refused", 4: "Withdrawn" };
+/** API names (snake_case) of the rights kinds, for answers that carry the name. */
+export const RIGHTS_KIND_CODES: Record<string, number> = {
+  access: 1, rectification: 2, erasure: 3, portability: 4, restriction: 5, objection: 6, information: 7, automated_decision: 8,
+};
+/** What each right lets a citizen ask, in one line (GDPR articles as in docs/CONTRACTS.md). */
+export const RIGHTS_EXPLAINED: Record<number, string> = {
+  1: "Get a copy of the data the publisher holds about you, and learn how it is used (GDPR Art. 15).",
+  2: "Have wrong or incomplete data about you corrected (Art. 16).",
+  3: "Have the data about you deleted (Art. 17).",
+  4: "Receive the data about you in a machine-readable file, to take it elsewhere (Art. 20).",
+  5: "Have the use of the data about you paused while a question is settled (Art. 18).",
+  6: "Object to the use of the data about you (Art. 21).",
+  7: "Be told what data about you the publisher has, where it came from and why it is used: the right to be informed (Art. 13 and 14).",
+  8: "Not be subject to a decision about you made solely by automated processing, and ask for a person to review it (Art. 22).",
+};
+export const RIGHTS_STATUS: Record<number, string> = { 1: "Open", 2: "Fulfilled", 3: "Refused", 4: "Withdrawn", 5: "Rejected" };
+export const RIGHTS_STATUS_CODES: Record<string, number> = { open: 1, fulfilled: 2, refused: 3, withdrawn: 4, rejected: 5 };
 export const TARGET_PUBLISHER = 1;
 export const TARGET_DATASET = 2;
 

@@ -66,11 +66,36 @@ export function hashCode(x: string | null | undefined, keep = 8): HTMLElement {
   return h("code", { class: "hash", title: x }, shortHex(x ?? "", keep));
 }
 
-export function fmtTime(unixSeconds: number | string | null | undefined): string {
-  if (unixSeconds === null || unixSeconds === undefined || unixSeconds === "") return "—";
+/** A unix time as a Date, or null when it is none (0, empty) or past any calendar (uint64 "forever"). */
+function dateOf(unixSeconds: number | string | null | undefined): Date | null {
+  if (unixSeconds === null || unixSeconds === undefined || unixSeconds === "") return null;
   const n = Number(unixSeconds);
-  if (!Number.isFinite(n) || n <= 0) return "—";
-  return new Date(n * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  if (!Number.isFinite(n) || n <= 0 || n > 253_402_300_799) return null;
+  return new Date(n * 1000);
+}
+
+/** Date and time in the reader's locale ("3 Dec 2025, 14:02"). */
+export function fmtTime(unixSeconds: number | string | null | undefined): string {
+  const d = dateOf(unixSeconds);
+  return d ? d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "—";
+}
+
+/** A date in words in the reader's locale ("1 December 2027"); "no end date" past any calendar. */
+export function fmtDate(unixSeconds: number | string | null | undefined): string {
+  const d = dateOf(unixSeconds);
+  return d ? d.toLocaleDateString(undefined, { day: "numeric", month: "long", year: "numeric" }) : "no end date";
+}
+
+/** Publisher-written text (titles, descriptions, answers): its own direction, isolated from the
+ *  page's (a right-to-left override cannot reorder what follows), long words wrapped. Text only:
+ *  h() never parses HTML. */
+export function userText(text: string, tag: "bdi" | "p" | "span" = "bdi"): HTMLElement {
+  return h(tag, { dir: "auto", class: "user-text" }, text);
+}
+
+/** Technical details (hashes, blocks, chain ids) kept behind a disclosure. */
+export function details(summary: string, ...children: Child[]): HTMLElement {
+  return h("details", { class: "tech" }, h("summary", {}, summary), h("div", { class: "tech-body" }, ...children));
 }
 
 export function errorBox(message: string): HTMLElement {

@@ -1,8 +1,9 @@
-// CityLedger's web page: a hash router over four views, a wallet widget and a transactions panel.
+// CityLedger's web page: a hash router over its views, a wallet widget and a transactions panel.
 import "./style.css";
 import { datasetRef } from "./api";
 import { renderCatalogue, renderDataset } from "./catalogue";
 import { renderCitizen } from "./citizen";
+import { consentKeyRef, renderConsent } from "./consent";
 import { clear, h, shortHex } from "./dom";
 import { renderStats } from "./stats";
 import { renderVerify } from "./verify";
@@ -18,7 +19,10 @@ async function route(focus = true): Promise<void> {
   const params = new URLSearchParams(query);
   const parts = path.split("/").filter(Boolean);
   for (const a of document.querySelectorAll<HTMLAnchorElement>("#nav a")) {
-    const here = a.getAttribute("href")!.slice(2) === parts[0] || (parts[0] === "dataset" && a.hash === "#/catalogue");
+    const here =
+      a.getAttribute("href")!.slice(2) === parts[0] ||
+      (parts[0] === "dataset" && a.hash === "#/catalogue") ||
+      (parts[0] === "consent" && a.hash === "#/citizen");
     if (here) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
@@ -40,6 +44,12 @@ async function route(focus = true): Promise<void> {
       case "citizen":
         await renderCitizen(main);
         break;
+      case "consent": {
+        const key = consentKeyRef(parts[1] ?? "");
+        if (key === null) clear(main, h("p", { class: "error", role: "alert" }, "That is not a consent: a consent is named by its 0x key of 64 hex digits."));
+        else await renderConsent(main, key);
+        break;
+      }
       default:
         await renderCatalogue(main, params);
     }

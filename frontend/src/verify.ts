@@ -2,6 +2,7 @@
 // then looked up in the index (/api/verify/{hash}).
 import { api } from "./api";
 import { clear, errorBox, h } from "./dom";
+import { receiptPanel } from "./receipt";
 
 const MAX_BROWSER_BYTES = 1024 * 1024 * 1024;
 
@@ -50,13 +51,13 @@ export function renderVerify(main: HTMLElement): void {
     const f = ev.dataTransfer?.files?.[0];
     if (f) check(f);
   });
-  clear(main, h("h1", {}, "Verify a file"), zone, result);
+  clear(main, h("h1", {}, "Verify a file"), zone, result, receiptPanel());
 }
 
 function verdict(name: string, hash: string, r: any): HTMLElement {
   const status: string = r?.state ?? r?.status ?? "not_registered";
   const id = r?.dataset_id;
-  const link = id ? h("a", { href: `#/dataset/${id}` }, `Dataset ${id}`, r.registered_block ? ` (registered in block ${r.registered_block})` : "") : null;
+  const link = id ? h("a", { href: `#/dataset/${id}` }, `Dataset #${id}`) : null;
   const by = r?.superseded_by ?? r?.successor;
   const text: Record<string, [string, string]> = {
     registered: ["ok", "Registered: this exact file is on the ledger and is the current version."],
@@ -69,9 +70,9 @@ function verdict(name: string, hash: string, r: any): HTMLElement {
     "div",
     { class: `verdict verdict-${tone}`, "data-status": status },
     h("p", { class: "verdict-title" }, h("strong", {}, message)),
-    h("p", {}, "File: ", h("span", {}, name)),
+    h("p", {}, "File: ", h("bdi", { dir: "auto" }, name)),
     h("p", {}, "SHA-256: ", h("code", { class: "hash" }, hash)),
     link ? h("p", {}, "Dataset: ", link) : null,
-    by ? h("p", {}, "Newer version: ", h("a", { href: `#/dataset/${by}` }, `dataset ${by}`)) : null,
+    by ? h("p", {}, "Newer version: ", h("a", { href: `#/dataset/${by}` }, `dataset #${by}`)) : null,
   );
 }

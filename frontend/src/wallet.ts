@@ -86,6 +86,7 @@ function subscribe(p: EIP1193Provider): void {
   if (subscribed) return;
   subscribed = true;
   p.on?.("accountsChanged", (accounts: readonly Address[]) => {
+    if (wasDisconnected()) return; // the citizen disconnected this page: stay so until they connect
     wallet.account = accounts[0] ? getAddress(accounts[0]) : null;
     changed();
   });
@@ -95,9 +96,31 @@ function subscribe(p: EIP1193Provider): void {
   });
 }
 
+// "Disconnect" must survive a reload: the wallet still trusts the page (eth_accounts answers), so
+// the page remembers the citizen's choice and does not reconnect by itself until they connect again.
+const DISCONNECTED = "cityledger.disconnected";
+
+function rememberDisconnected(yes: boolean): void {
+  try {
+    if (yes) localStorage.setItem(DISCONNECTED, "1");
+    else localStorage.removeItem(DISCONNECTED);
+  } catch {
+    /* storage off (private mode): the choice lasts until the page is reloaded */
+  }
+}
+
+function wasDisconnected(): boolean {
+  try {
+    return localStorage.getItem(DISCONNECTED) === "1";
+  } catch {
+    return false;
+  }
+}
+
 /** Ask the wallet for an account (the wallet shows its own prompt). */
 export async function connect(): Promise<void> {
   wallet.error = null;
+  rememberDisconnected(false);
   if (!hasWallet()) {
     wallet.error = "No browser wallet found. Install an Ethereum wallet (for example MetaMask or Rabby) and reload this page.";
     changed();
@@ -120,7 +143,7 @@ export async function connect(): Promise<void> {
 
 /** Reconnect silently when the wallet already trusts this page (eth_accounts never prompts). */
 export async function restore(): Promise<void> {
-  if (!hasWallet()) return;
+  if (!hasWallet() || wasDisconnected()) return;
   const p = window.ethereum!;
   try {
     const accounts = (await p.request({ method: "eth_accounts" })) as Address[];
@@ -139,7 +162,15 @@ export async function restore(): Promise<void> {
 export function disconnect(): void {
   wallet.account = null;
   wallet.error = null;
+  rememberDisconnected(true);
+  // Wallets that support it forget the page's permission too (EIP-2255); others ignore the call.
+  window.ethereum?.request({ method: "wallet_revokePermissions" as any, params: [{ eth_accounts: {} }] as any }).catch(() => undefined);
   changed();
+}
+
+/** The CityLedger network's name for people ("CityLedger devnet"). */
+export async function networkName(): Promise<string> {
+  return chainName(await deployment());
 }
 
 /** Switch the wallet to the CityLedger network; add it first if the wallet does not know it (4902). */

@@ -1,7 +1,7 @@
 // Browser-test harness: the stack (tests/e2e/stack.py), Debian's chromium via playwright-core,
 // and an injected EIP-1193 test wallet that forwards to anvil and signs typed data on the Node side.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before } from "node:test";
@@ -12,6 +12,8 @@ import { privateKeyToAccount } from "viem/accounts";
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(HERE, "../..");
 export const ARTIFACTS = join(HERE, "artifacts");
+// The screenshots of the citizen journey in docs/WEB.md: written there when E2E_DOCS_SCREENSHOTS=1.
+export const DOCS_IMG = join(ROOT, "docs/img");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** Build frontend/dist when it is missing or older than its sources (the API serves it). */
@@ -124,6 +126,8 @@ export async function injectWallet(page, { rpcUrl, privateKey, chainId, knownCha
   const fail = (code, message) => ({ error: { code, message } });
   await page.exposeFunction("__cityTestWallet", async (method, params) => {
     state.calls.push(method);
+    // What the page shows when the wallet would prompt the person (a test sets state.onPrompt).
+    if (state.onPrompt && (method === "eth_sendTransaction" || method === "eth_signTypedData_v4")) await state.onPrompt(method);
     // A test can make the "user" press Reject for one method (state.reject = "eth_signTypedData_v4").
     if (state.reject === method) return fail(4001, "User rejected the request.");
     switch (method) {
@@ -217,4 +221,52 @@ export function stackForFile() {
     await handle.stack?.stop?.();
   });
   return handle;
+}
+
+/** A page of its own in a new context (a viewport, a locale, optionally the test wallet). */
+export async function newPage(browser, { wallet, viewport = { width: 1400, height: 900 }, locale = "en-GB" } = {}) {
+  const context = await browser.newContext({ viewport, locale });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const walletState = wallet ? await injectWallet(page, wallet) : null;
+  return { context, page, errors, wallet: walletState };
+}
+
+/** A screenshot of the viewport for docs/WEB.md (docs/img/NAME.png) when E2E_DOCS_SCREENSHOTS=1,
+ *  else under tests/e2e/artifacts/: the figures in the docs are made by these tests. */
+export function docShot(page, name) {
+  const docs = process.env.E2E_DOCS_SCREENSHOTS === "1";
+  if (docs) mkdirSync(DOCS_IMG, { recursive: true });
+  return page.screenshot({ path: join(docs ? DOCS_IMG : ARTIFACTS, `${name}.png`), scale: "css", animations: "disabled", caret: "hide" });
+}
+
+let axeSource = null;
+
+/** axe-core's violations on the page as it is now ([] when none), each as "rule: target (summary)".
+ *  Injected through the DevTools protocol, so the page's Content-Security-Policy stays on. */
+export async function axeViolations(page) {
+  axeSource ??= readFileSync(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")} (${n.failureSummary?.split("\n")[1]?.trim() ?? v.help})`)).flat();
+  });
+  return result;
+}
+
+/** The visible controls a finger must hit (links, buttons, disclosures, form fields, the labels of
+ *  radio buttons) that are smaller than 44 x 44 CSS px, as "tag 'text' WxH". */
+export function smallTargets(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const targets = [...document.querySelectorAll("a[href], button, summary, select, textarea, input:not([type=radio]):not([type=checkbox]):not([type=file]), .radio label")];
+    for (const el of targets) {
+      const style = getComputedStyle(el);
+      if (style.visibility === "hidden" || style.display === "none" || el.closest("[hidden], .skip, details:not([open]) > :not(summary)")) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.width < 43.5 || r.height < 43.5) out.push(`${el.tagName.toLowerCase()} '${(el.textContent ?? "").trim().slice(0, 40)}' ${Math.round(r.width)}x${Math.round(r.height)}`);
+    }
+    return out;
+  });
 }

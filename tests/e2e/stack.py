@@ -16,6 +16,7 @@ Usage: .venv/bin/python tests/e2e/stack.py [--demo]
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -28,6 +29,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# What the hostile publisher calls its dataset (U+202E: right-to-left override).
+HOSTILE_TITLE = "rtl\u202etxt.exe <img src=x onerror=alert(1)> report"
 
 
 def log(*args) -> None:
@@ -54,8 +57,10 @@ def seed(chain, folder: Path) -> dict:
     from eth_utils import keccak
 
     from cityledger import codes
+    from cityledger.chain.actions import set_profile
     from cityledger.chain.tx import transact
     from cityledger.datasets.metadata import Coverage, DatasetInfo
+    from cityledger.datasets.profiles import profile_document
     from cityledger.datasets.registry import attest, publish
     from cityledger.datasets.store import MetadataStore
     from cityledger.fingerprint.consent_tree import ConsentTree
@@ -65,6 +70,15 @@ def seed(chain, folder: Path) -> dict:
     agency, business, auditor, researcher = acc[1], acc[2], acc[3], acc[4]
     citizen, others = acc[6], acc[7:10]
     store = MetadataStore(cfg.data_dir / "metadata")
+    # Organisations' public profiles (the admin publishes them), so the page shows names; the
+    # business has none, so its address stands, as for any organisation without a profile.
+    profiles = {
+        agency.address: ("City Services Agency", "agency"),
+        researcher.address: ("Transport Research Institute", "research institute"),
+        auditor.address: ("Civic Data Audit", "auditor"),
+    }
+    for account, (name, kind) in profiles.items():
+        set_profile(w3, chain.deployment, acc[0], account, profile_document(name=name, kind=kind), store, cfg)
     files = folder / "files"
     files.mkdir()
 
@@ -96,14 +110,6 @@ def seed(chain, folder: Path) -> dict:
     ids = {
         "trips_v1": pub(agency, trips_v1, "Bus trips per route 2024", "transport", "Daily bus trips per route."),
     }
-    ids["trips_v2"] = pub(
-        agency,
-        trips_v2,
-        "Bus trips per route 2024",
-        "transport",
-        "Daily bus trips per route (corrected counts).",
-        supersedes=ids["trips_v1"],
-    )
     ids["energy"] = pub(
         business,
         csv("grid-load-2024.csv", ["hour,mw", "0,410", "1,395"]),
@@ -119,6 +125,42 @@ def seed(chain, folder: Path) -> dict:
         "Visits to public clinics.",
         personal=True,
     )
+    # The correction comes later, so its dataset number (4) is not its version number (2).
+    ids["trips_v2"] = pub(
+        agency,
+        trips_v2,
+        "Bus trips per route 2024",
+        "transport",
+        "Daily bus trips per route (corrected counts).",
+        supersedes=ids["trips_v1"],
+    )
+    # A publisher that bypasses `cityledger publish` (which refuses such text) and registers its own
+    # DCAT document: a right-to-left override, markup and a 20,000-character word. The page must
+    # show them as inert, isolated, wrapped text.
+    hostile = {
+        "@context": {"dct": "http://purl.org/dc/terms/", "dcat": "http://www.w3.org/ns/dcat#"},
+        "@type": "dcat:Dataset",
+        "dct:title": HOSTILE_TITLE,
+        "dct:description": "A" * 20_000,
+        "dcat:keyword": ["culture"],
+    }
+    digest, _ = store.put(hostile)
+    hostile_file = csv("museum-visits.csv", ["month,visits", "1,300"])
+    registry = chain.contract("DatasetRegistry")
+    transact(
+        w3,
+        business,
+        registry.functions.register(
+            hashlib.sha256(hostile_file.read_bytes()).digest(),
+            digest,
+            f"cityledger://metadata/{digest.hex()}",
+            codes.DOMAINS["culture"],
+            False,
+            0,
+        ),
+    )
+    ids["hostile"] = registry.functions.dataset_count().call()
+    hashes[ids["hostile"]] = "0x" + hashlib.sha256(hostile_file.read_bytes()).hexdigest()
     report = files / "quality-report.txt"
     report.write_text("Row counts checked against the source system.\n")
     attest(w3, chain.deployment, auditor, ids["trips_v2"], "quality", report, cfg)
@@ -136,6 +178,14 @@ def seed(chain, folder: Path) -> dict:
             person,
             consents.functions.grant(research, codes.SCOPE_DATASET, clinics_scope, codes.ANY_RESEARCHER, year),
         )
+    # The test citizen's second consent for the same purpose (two cards, two "withdraw" buttons).
+    transact(
+        w3,
+        citizen,
+        consents.functions.grant(
+            research, codes.SCOPE_DOMAIN, codes.DOMAINS["transport"].to_bytes(32, "big"), researcher.address, year
+        ),
+    )
     transact(
         w3,
         others[0],
@@ -177,6 +227,8 @@ def seed(chain, folder: Path) -> dict:
         "agency": agency.address,
         "business": business.address,
         "researcher": researcher.address,
+        "auditor": auditor.address,
+        "hostile_title": HOSTILE_TITLE,
     }
 
 
@@ -260,6 +312,8 @@ def main() -> int:
                     "rpc": anvil.rpc_url,
                     "chain_id": chain.network.chain_id,
                     "folder": str(folder),
+                    # The content-addressed store the API serves /api/documents from.
+                    "metadata_dir": env["CITYLEDGER_METADATA_DIR"],
                     "citizen": {"address": citizen.address, "key": citizen.key.hex()},
                     "relayer": chain.accounts[5].address,
                     "deployment": chain.deployment.contracts

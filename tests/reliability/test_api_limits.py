@@ -78,6 +78,10 @@ def store(tmp_path_factory):
            logged_by=PUB)  # fmt: skip
         ev("RightsRequestFiled", request_id=i, citizen=CIT, publisher=PUB, kind=1, target_kind=1,
            target="0x" + PUB[2:].rjust(64, "0"), details_hash=h(i, "d"), deadline=2_000_000_000)  # fmt: skip
+        # One consent renewed N times: N changes in its history.
+        ev("ConsentGranted", key=h(0, "history"), citizen=CIT, purpose=SCI, scope_kind=3,
+           scope_id="0x" + format(1, "064x"), grantee="0x" + "ee" * 20, expiry=2_000_000_000 + i, nonce=i,
+           submitted_by=CIT)  # fmt: skip
         # The second round's lists: private answers of access 1, deletion obligations, organisations,
         # and the release operators of the address the routes are asked about.
         ev("PrivateQueryLogged", query_id=i, access_id=1, grantee=RES, dataset_id=N, epsilon_spent=1,
@@ -118,6 +122,7 @@ def client(store):
 
 def concrete(path: str) -> str:
     path = path.replace("{ref}", str(N)).replace("{address}", CIT).replace("{content_hash}", h(1, "c"))
+    path = path.replace("{key}", h(0, "history"))
     return path.replace("{access_id}", "1").replace("{sha256}", "0x" + FIFO_DIGEST)
 
 
@@ -128,8 +133,8 @@ def list_routes(client) -> tuple[list[str], list[str]]:
         op = ops.get("get")
         if not op:
             continue
-        # A document route answers raw bytes (JSON or text), a catalogue route RDF (JSON-LD, Turtle,
-        # ...): no JSON schema to read.
+        # A JSON-LD document (a consent receipt) is one object, never a bare array; a document route
+        # answers raw bytes (JSON or text), a catalogue route RDF (JSON-LD, Turtle, ...): no schema to read.
         schema = op["responses"]["200"].get("content", {}).get("application/json", {}).get("schema", {})
         params = {p["name"] for p in op.get("parameters", [])}
         if "page_size" in params:

@@ -110,6 +110,10 @@ CASES: list[tuple[list[str], dict]] = [
     (["quality", "0"], {}),
     (["quality", "99"], {}),  # not registered
     (["quality", "1", "--base", "ftp://x"], {}),
+    (["receipt", "get", "0x1234"], {}),
+    (["receipt", "get", "0x" + "ab" * 32], {}),  # no such consent in the index
+    (["receipt", "verify", MISSING], {}),
+    (["receipt", "verify", "{csv}"], {}),  # not a JSON receipt
 ]
 # Commands without a bad input to give: no arguments, or nothing to get wrong.
 NO_BAD_INPUT = {"compile", "networks", "gas", "devnet stop"}

@@ -221,7 +221,9 @@ class Verification(BaseModel):
     )
 
 
-class Consent(BaseModel):
+class ConsentTerms(BaseModel):
+    """What a consent key stands for: who consents to what, for whom."""
+
     key: Hash
     citizen: Address
     purpose: Hash
@@ -231,12 +233,51 @@ class Consent(BaseModel):
     scope_id: Hash
     grantee: Address
     any_researcher: bool
+
+
+class Consent(ConsentTerms):
     expiry: int
     nonce: int
     state: Literal["active", "expired", "revoked"]
-    granted_at: int | None
+    granted_at: int | None = Field(description="block time of the latest grant")
     block_number: int
-    submitted_by: Address | None = None
+    submitted_by: Address | None = Field(
+        None, description="who submitted the latest change, grant or revocation (see granted_by, revoked_by)"
+    )
+    first_granted_at: int | None = Field(None, description="block time of the first grant of this consent")
+    granted_block: int | None = None
+    granted_tx: Hash | None = None
+    granted_by: Address | None = Field(None, description="who submitted the latest grant: the citizen or the relayer")
+    valid_until: int | None = Field(None, description="expiry of the latest grant (`expiry` is 0 once revoked)")
+    revoked_at: int | None = Field(None, description="block time of the revocation that ended the latest grant")
+    revoked_block: int | None = None
+    revoked_tx: Hash | None = None
+    revoked_by: Address | None = Field(None, description="who submitted that revocation: the citizen or the relayer")
+
+
+class ConsentChange(BaseModel):
+    change: Literal["granted", "renewed", "revoked", "expired", "signatures_cancelled"]
+    status: str | None = Field(
+        description="the DPV status after it: dpv:ConsentGiven, dpv:RenewedConsentGiven, dpv:ConsentWithdrawn, "
+        "dpv:ConsentExpired (None when signatures were cancelled)"
+    )
+    at: int = Field(description="unix time: the block's, or the expiry for 'expired'")
+    block_number: int | None = Field(description="None for 'expired' (no transaction: time passed)")
+    log_index: int | None
+    tx_hash: Hash | None
+    submitted_by: Address | None = Field(description="the citizen, or the relayer carrying the citizen's signature")
+    by_relayer: bool | None
+    expiry: int | None = Field(description="the grant's expiry (grants only)")
+    nonce: int | None = Field(description="the key's nonce after the change")
+
+
+class ConsentHistory(Page[ConsentChange], ConsentTerms):
+    state: Literal["active", "expired", "revoked"]
+    status: str = Field(description="dpv:ConsentGiven, dpv:ConsentWithdrawn or dpv:ConsentExpired")
+    valid_until: int = Field(description="expiry of the latest grant")
+    first_granted_at: int
+    as_of_block: int
+    as_of_time: int
 
 
 class ConsentCheck(BaseModel):
@@ -339,8 +380,9 @@ class RightsRequest(BaseModel):
     answer_hash: Hash | None = Field(None, description="SHA-256 of the answer document (GET /api/documents/{hash})")
     late: bool | None = None
     filed_block: int
+    filed_at: int | None = Field(None, description="block time of the filing")
     answered_block: int | None = None
-    answered_at: int | None = None
+    answered_at: int | None = Field(None, description="block time of the answer (None while open)")
 
 
 class RightsStats(BaseModel):

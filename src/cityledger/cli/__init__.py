@@ -46,6 +46,9 @@ for _module in (
     serve_cmds,
 ):
     _module.register(app)
+from . import receipt_cmds  # noqa: E402  (consent receipts: get, verify)
+
+receipt_cmds.register(app)
 
 
 def main() -> None:

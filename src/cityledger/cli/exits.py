@@ -8,8 +8,8 @@ OK = 0
 ERROR = 1
 USAGE = 2
 NOT_REGISTERED = 3  # verify: no dataset on chain has the file's content hash
-MISMATCH = 4  # verify --dataset N: the file is not dataset N's
-NOT_CURRENT = 5  # verify: registered, but withdrawn or superseded by a newer version
+MISMATCH = 4  # verify --dataset N: the file is not dataset N's; receipt verify: a fact contradicts the chain
+NOT_CURRENT = 5  # verify: withdrawn or superseded; receipt verify: genuine, but the consent changed since
 NODE_DOWN = 6  # status: the node does not answer (the index's own status is still printed)
 NODE_INCONSISTENT = 7  # status: the node answers but contradicts itself (the indexer recorded it)
 

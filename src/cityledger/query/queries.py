@@ -67,6 +67,11 @@ _DATASET_BY_ID = _DATASET_COLUMNS.where(D.c.id == bindparam("ref"))
 _DATASET_BY_HASH = _DATASET_COLUMNS.where(D.c.content_hash == bindparam("ref")).order_by(D.c.id).limit(1)
 _CONSENTS_OF = select(C).where(C.c.citizen == bindparam("citizen")).order_by(C.c.granted_block.desc())
 _CONSENT_BY_KEY = select(C.c.expiry, C.c.revoked_block).where(C.c.key == bindparam("key"))
+_LIVES_OF = (
+    select(CE.c.key, CE.c.action, CE.c.block_number, CE.c.timestamp, CE.c.tx_hash, CE.c.expiry, CE.c.submitted_by)
+    .where(CE.c.citizen == bindparam("citizen"), CE.c.block_number <= bindparam("block"))
+    .order_by(CE.c.block_number, CE.c.log_index)
+)
 # An organisation's profile is its latest ProfileUpdated; its name, that document's (when verified).
 _PROFILE_OF = (
     select(PE)
@@ -626,7 +631,43 @@ def citizen_consents(
         ]
     if state and state != "all":
         items = [i for i in items if i["state"] == state]
-    return {**page_of(items, page, page_size), "as_of_block": block}
+    out = page_of(items, page, page_size)
+    lives = _lives(conn, citizen, block)
+    for item in out["items"]:
+        item.update(lives.get(item["key"], {}))
+    return {**out, "as_of_block": block}
+
+
+def _lives(conn: Connection, citizen: str, block: int) -> dict[str, Out]:
+    """Per consent key of a citizen, up to `block`, who submitted what: the latest grant (and the
+    first one), and the revocation that ended it, if any. Each from its own event: the consents
+    table keeps only the latest submitter, which showed a relayer's revocation as if it had made
+    the grant."""
+    rows = conn.execute(_LIVES_OF, {"citizen": citizen, "block": block}).mappings()
+    lives: dict[str, Out] = {}
+    for r in rows:
+        life = lives.setdefault(r["key"], {"first_granted_at": r["timestamp"] if r["action"] == "grant" else None})
+        if r["action"] == "grant":
+            life["first_granted_at"] = life["first_granted_at"] or r["timestamp"]
+            life.update(
+                granted_at=r["timestamp"],
+                granted_block=r["block_number"],
+                granted_tx=r["tx_hash"],
+                granted_by=r["submitted_by"],
+                valid_until=r["expiry"],
+                revoked_at=None,
+                revoked_block=None,
+                revoked_tx=None,
+                revoked_by=None,
+            )
+        elif r["action"] == "revoke":
+            life.update(
+                revoked_at=r["timestamp"],
+                revoked_block=r["block_number"],
+                revoked_tx=r["tx_hash"],
+                revoked_by=r["submitted_by"],
+            )
+    return lives
 
 
 def _granted_at(conn: Connection, key: str, block: int) -> int | None:
@@ -1066,6 +1107,7 @@ def rights_out(row: Row, now: int) -> Out:
         "answer_hash": row["answer_hash"],
         "late": row["late"],
         "filed_block": row["filed_block"],
+        "filed_at": row["filed_at"],
         "answered_block": row["answered_block"],
         "answered_at": row["answered_at"],
     }

@@ -1,13 +1,16 @@
-"""Consent: counts per dataset, a citizen's consents and "who used my data", one consent's state."""
+"""Consent: counts per dataset, a citizen's consents and "who used my data", one consent's state,
+its history and its receipt."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from fastapi import Path as PathParam
 
 from ... import codes
-from ...query import queries
+from ...query import queries, receipts
 from ...query import validate as v
 from ...query.errors import BadInput
 from .. import schemas as s
@@ -80,4 +83,34 @@ async def consent_check(
     )
     return await maybe_slow(
         as_of_block, queries.consent_check, c, key=key, block=as_of_block, rpc_timestamp=svc.chain.timestamp
+    )
+
+
+ConsentKey = Annotated[str, PathParam(description="the consent key: 0x + 64 hex (`key` of a citizen's consents)")]
+
+
+@router.get("/api/consents/{key}/history", response_model=s.ConsentHistory, responses=ERRORS)
+async def consent_history(c: Conn, key: ConsentKey, page: PageNo = 1, page_size: PageSize = 100) -> dict[str, Any]:
+    return receipts.consent_history(c, v.hash32(key, "key"), page=page, page_size=page_size)
+
+
+@router.get(
+    "/api/consents/{key}/receipt",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the consent receipt: ISO/IEC TS 27560 consent record, W3C DPV terms, JSON-LD "
+            "(docs/RECEIPTS.md)",
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+        },
+        **ERRORS,
+    },
+)
+async def consent_receipt(c: Conn, svc: Svc, key: ConsentKey) -> Response:
+    doc = receipts.consent_receipt(c, v.hash32(key, "key"), network=svc.settings.network.name)
+    name = f"consent-receipt-{doc['header']['recordId'][2:10]}-{doc['events'][-1]['timestamp']}.jsonld"
+    return Response(
+        json.dumps(doc, indent=2, ensure_ascii=False),
+        media_type="application/ld+json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -1,0 +1,12 @@
+// The browser suite: one stack (tests/e2e/stack.py) and one chromium for every test, in this order:
+// the public pages (which assert the seeded state), the security defences (read-only), then the
+// citizen's journey (which changes consents and rights requests).
+import { stackForFile } from "./harness.mjs";
+import { citizenJourney } from "./citizen.mjs";
+import { publicPages } from "./public.mjs";
+import { security } from "./security.mjs";
+
+const running = stackForFile();
+publicPages(running);
+security(running);
+citizenJourney(running);
