@@ -59,3 +59,47 @@ def test_an_error_takes_its_status_from_its_code():
         Rejected("x", code="bad_request")  # a relayer refusal is never a 400 in disguise
     with pytest.raises(ValueError, match="no status"):
         CodedError("x", code="teapot")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/datasets?domain=%C2%B2",  # '²': str.isdigit() is true, int() refuses it (hypothesis found it)
+        "/api/datasets/%C2%B2",
+        "/api/datasets?status=%C2%B2",
+        "/api/stats/datasets?domain=%D9%A3%C2%B2",
+        "/catalog?page=%C2%B2",
+    ],
+)
+def test_unicode_digits_are_bad_input_not_a_server_error(client, path):
+    answer = client.get(path)
+    assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text)
+
+
+def test_a_unicode_digit_content_length_is_refused_cleanly(client):
+    # Straight to the ASGI app: HTTP clients refuse to send a non-ASCII header; a server in front might not.
+    import asyncio
+
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/relay/grant",
+        "raw_path": b"/api/relay/grant",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"content-length", "\u00b2".encode("latin-1"))],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    asyncio.run(client.app(scope, receive, send))
+    assert 400 <= sent[0]["status"] < 500, sent[0]

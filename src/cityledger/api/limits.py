@@ -74,7 +74,7 @@ class BodyLimits:
             await self.app(scope, receive, send)  # no body
             return
         limit = self.limits.max_body_bytes
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        if declared is not None and (not (declared.isascii() and declared.isdigit()) or int(declared) > limit):
             await self._refuse(scope, receive, send, "payload_too_large", f"{declared[:20]} bytes")
             return
         if scope["method"] not in BODY_METHODS:

@@ -37,7 +37,7 @@ def min_quality(value: str | int | None, name: str = "min_quality") -> Fraction 
     if value is None or str(value).strip() == "":
         return None
     text = str(value).strip().lower().removesuffix("%")
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         if int(text) > 100:
             raise BadInput(f"{name} must be a percent 0..100 or a rating ({', '.join(RATING_FLOORS)}), got {text[:20]}")
         return Fraction(int(text), 100)

@@ -318,7 +318,7 @@ def parse_time(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         if int(text) > v.ID_MAX:
             raise BadInput(f"{name} is too large for a unix time: {text[:40]}")
         return int(text)

@@ -102,7 +102,7 @@ def domain(value: str | int | None, name: str = "domain") -> int | None:
 def domain_code(value: str | int, name: str = "domain") -> int:
     """A domain name or code that must be there (e.g. a scope id)."""
     text = str(value).strip().lower()
-    if text.isdigit() and int(text) in codes.DOMAIN_NAMES:
+    if text.isascii() and text.isdigit() and int(text) in codes.DOMAIN_NAMES:
         return int(text)
     if text in codes.DOMAINS:
         return codes.DOMAINS[text]
@@ -113,7 +113,7 @@ def scope_kind(value: str | int | None, name: str = "scope_kind") -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip().lower()
-    if text.isdigit() and int(text) in (1, 2, 3):
+    if text.isascii() and text.isdigit() and int(text) in (1, 2, 3):
         return int(text)
     if text in codes.SCOPES:
         return codes.SCOPES[text]

@@ -321,7 +321,7 @@ def _paging_links(base: str, page: int, total: int) -> dict[str, str]:
 
 def dataset_id(value: str, name: str = "dataset id") -> int:
     """An IRI's id segment: a dataset id (the IRIs are by id; /api/datasets/{ref} takes a hash)."""
-    if not value.strip().isdigit():
+    if not (value.strip().isascii() and value.strip().isdigit()):
         raise BadInput(f"{name} must be a number (1, 2, ...), got {value[:80]!r}")
     return v.positive_id(value.strip(), name)
 

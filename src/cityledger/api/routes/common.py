@@ -25,7 +25,7 @@ DatasetRef = Annotated[str, PathParam(description="dataset id or 0x content hash
 
 def dataset_ref(ref: str) -> int | str:
     ref = ref.strip()
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():
         return v.positive_id(ref, "dataset id")
     if ref.startswith("0x"):
         return v.hash32(ref, "content hash")
