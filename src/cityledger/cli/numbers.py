@@ -51,6 +51,7 @@ KINDS: dict[str, Kind] = {
     "body_timeout": Kind(0.1, 3600.0),  # serve: seconds for a request body
     "max_connections": Kind(1, 1_000_000),  # serve: open connections
     "max_body_bytes": Kind(1, 1 << 30),  # serve: request body bytes
+    "workers": Kind(1, 64),  # serve: worker processes
 }
 DEFAULT_INT = Kind(0, INT64_MAX)
 DEFAULT_FLOAT = Kind(0.0, 1e9)

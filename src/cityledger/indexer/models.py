@@ -346,3 +346,7 @@ DATA_TABLES = (
     "releases",
     "rights_requests",
 )
+
+
+# The relayer's tables live in their own module, on this Base (so migrations and models compare equal).
+from . import relay_models as relay_models  # noqa: E402
