@@ -225,13 +225,23 @@ def build_store(sink: SQLiteSink | PostgresSink, n_datasets: int, n_consents: in
         "blocks",
         [(b, h32(f"b{b}"), h32(f"b{b - 1}"), base_ts + b) for b in range(max(1, last_block - 127), last_block + 1)],
     )
+    # By name: migrations append columns (node_inconsistent, deletion_address, ...), so their order
+    # is not the models' and their number grows; the ones not named here stay NULL.
     checkpoint = {
-        "id": 1, "chain_id": 31337, "block_number": last_block, "block_hash": h32(f"b{last_block}"), "start_block": 1,
-        "head_block": last_block, "finalized_block": last_block - 2, "confirmations": 2,
-        "roles_address": addr(1, 1), "datasets_address": addr(1, 2), "consents_address": addr(1, 3),
-        "access_address": addr(1, 4), "rights_address": addr(1, 5), "updated_at": base_ts, "reorgs": 0,
-    }  # fmt: skip
-    # By name: the checkpoint gains columns (later migrations), which stay NULL here.
+        "id": 1,
+        "chain_id": 31337,
+        "block_number": last_block,
+        "block_hash": h32(f"b{last_block}"),
+        "start_block": 1,
+        "head_block": last_block,
+        "finalized_block": last_block - 2,
+        "confirmations": 2,
+        **{f"{name}_address": addr(1, i) for i, name in enumerate(("roles", "datasets", "consents", "access"), 1)},
+        "rights_address": addr(1, 5),
+        "deletion_address": addr(1, 6),
+        "updated_at": base_ts,
+        "reorgs": 0,
+    }
     sink.rows("checkpoint", [tuple(checkpoint.values())], tuple(checkpoint))
     sink.close()
     hashes = [h32(f"content {rng.randint(1, n_datasets)}") for _ in range(2000)]

@@ -126,6 +126,15 @@ class DevnetChain:
             raise RuntimeError(f"evm_revert({snapshot_id}) found no such snapshot")
 
 
+def stored_metadata(doc: dict | None = None) -> tuple[bytes, str]:
+    """A metadata document put in the configured metadata store (the devnet fixture's data folder):
+    (its hash, its cityledger:// URI), to register a dataset whose document a release can read."""
+    from .datasets.store import MetadataStore, default_uri
+
+    digest, _ = MetadataStore().put(doc if doc is not None else {"@type": "dcat:Dataset", "dct:title": "test data"})
+    return digest, default_uri(digest)
+
+
 def wait_for(
     predicate: Callable[[], object],
     timeout: float = 20.0,

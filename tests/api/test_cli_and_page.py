@@ -57,7 +57,8 @@ def test_json_output_matches_the_api(run, client):
     )
     assert check["state"] == "revoked"
     used = json.loads(run("used-my-data", C1, "--json").output)
-    assert [u["release_id"] for u in used] == [1] and used[0]["proof_verified"] is True
+    assert [u["release_id"] for u in used] == [2, 1] and all(u["proof_verified"] for u in used)
+    assert [u["audit"]["status"] for u in used] == ["mismatch", "verified"]
     overdue = json.loads(run("rights", "--overdue", "--json").output)
     assert [r["request_id"] for r in overdue["items"]] == [1]
 

@@ -14,6 +14,7 @@ from cityledger.chain.tx import transact
 from cityledger.cli import app as cli_app
 from cityledger.fingerprint.consent_tree import verify_consent_proof
 from cityledger.indexer.sync import Indexer
+from cityledger.testing import stored_metadata
 
 from .conftest import write_subject_csv
 
@@ -40,19 +41,15 @@ def test_index_query_release_and_proof(devnet, tmp_path, monkeypatch):
     data = tmp_path / "visits.csv"
     stranger = "0x" + "ab" * 20
     content_hash = write_subject_csv(data, [c.address.lower() for c in citizens] + [stranger])
+    meta_hash, meta_uri = stored_metadata()  # declares no privacy: released without k-anonymity (k 0)
     transact(
         w3,
         publisher,
         datasets.functions.register(
-            bytes.fromhex(content_hash[2:]),
-            hashlib.sha256(b"m").digest(),
-            "ipfs://visits-meta",
-            codes.DOMAINS["health"],
-            True,
-            0,
+            bytes.fromhex(content_hash[2:]), meta_hash, meta_uri, codes.DOMAINS["health"], True, 0
         ),
     )
-    dataset_id = datasets.functions.dataset_id_of(bytes.fromhex(content_hash[2:])).call()
+    dataset_id = datasets.functions.dataset_id_of(publisher.address, bytes.fromhex(content_hash[2:])).call()
     far = w3.eth.get_block("latest")["timestamp"] + 365 * 86400
     health = codes.DOMAINS["health"].to_bytes(32, "big")
     ds_scope = dataset_id.to_bytes(32, "big")
@@ -95,14 +92,16 @@ def test_index_query_release_and_proof(devnet, tmp_path, monkeypatch):
     result = runner.invoke(cli_app, ["release", str(access_id), str(data), "--purpose", "ScientificResearch", "--json"])
     assert result.exit_code == 0, result.output
     assert '"subject_count": 2' in result.output and '"rows_out": 2' in result.output
-    release = access.functions.release(1).call()
-    assert release[0] == access_id and release[2] == 2  # (access_id, dataset_id, subject_count, ...)
+    logged = access.events.ReleaseLogged().get_logs(from_block=devnet.deployment.start_block)[0]["args"]
+    root = logged["consent_root"]
+    assert (logged["access_id"], logged["subject_count"], logged["k_anonymity"]) == (access_id, 2, 0)
+    assert access.functions.release_matches(1, root, logged["release_hash"], 0).call()  # the stored commitment
     w3.provider.make_request("anvil_mine", [1])
     index(devnet, url)
 
     used = c.get(f"/api/citizens/{citizens[0].address}/used").json()["items"]
-    assert len(used) == 1 and used[0]["consent_root"] == "0x" + release[3].hex()
-    assert verify_consent_proof(release[3], citizens[0].address, used[0]["proof"])
+    assert len(used) == 1 and used[0]["consent_root"] == "0x" + root.hex()
+    assert verify_consent_proof(root, citizens[0].address, used[0]["proof"])
     assert c.get(f"/api/citizens/{citizens[1].address}/used").json()["total"] == 1
     # Revoked before the snapshot block, or consented to another purpose: not in the release.
     assert c.get(f"/api/citizens/{citizens[2].address}/used").json()["items"] == []

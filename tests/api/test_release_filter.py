@@ -7,8 +7,10 @@ import json
 
 import pytest
 
+from cityledger.datasets.store import MetadataStore
 from cityledger.errors import CityLedgerError
 from cityledger.fingerprint.consent_tree import consent_root
+from cityledger.indexer.metadata import store_dir
 from cityledger.indexer.store import make_engine
 from cityledger.release import service
 from cityledger.release.snapshots import SnapshotIndex
@@ -24,13 +26,20 @@ def conn(seeded):
     engine.dispose()
 
 
+@pytest.fixture
+def prep(conn, seeded):
+    """service.prepare over the seeded store, reading metadata from its data folder's store."""
+    store = MetadataStore(store_dir(seeded.data_dir))
+    return lambda **kw: service.prepare(conn, store=store, **kw)
+
+
 def subjects(prepared) -> list[str]:
     col = prepared.header.index("subject")
     return [row[col] for row in prepared.rows]
 
 
-def test_default_block_is_the_finalized_one_and_revoked_citizens_are_out(conn, seeded):
-    p = service.prepare(conn, access_id=1, purpose=SCI, file=seeded.dataset2_file)
+def test_default_block_is_the_finalized_one_and_revoked_citizens_are_out(prep, seeded):
+    p = prep(access_id=1, purpose=SCI, file=seeded.dataset2_file)
     assert p.snapshot_block == FINALIZED
     # C1 (dataset scope, two rows) and C2 (publisher scope, grantee RS); C3 revoked at block 20,
     # C4 consented to marketing only, C5 never consented.
@@ -39,33 +48,41 @@ def test_default_block_is_the_finalized_one_and_revoked_citizens_are_out(conn, s
     assert p.consent_root == "0x" + consent_root([C1, C2]).hex()
 
 
-@pytest.mark.parametrize("block, present", [(12, True), (19, True), (20, False), (30, False)])
-def test_a_citizen_revoked_before_the_block_is_never_in_it(conn, seeded, block, present):
-    p = service.prepare(conn, access_id=1, purpose=SCI, file=seeded.dataset2_file, block=block)
+@pytest.mark.parametrize("block, present", [(15, True), (19, True), (20, False), (30, False)])
+def test_a_citizen_revoked_before_the_block_is_never_in_it(prep, seeded, block, present):
+    p = prep(access_id=1, purpose=SCI, file=seeded.dataset2_file, block=block)
     assert (C3 in subjects(p)) is present
     assert C4 not in subjects(p) and C5 not in subjects(p)
 
 
-def test_before_any_consent_there_is_nothing_to_release(conn, seeded):
+def test_a_snapshot_before_the_grant_is_refused(prep, seeded):
+    # AccessRegistry refuses a snapshot older than the grant (block 15): so does the service, first.
+    with pytest.raises(CityLedgerError, match="before access 1 was granted \\(block 15\\)"):
+        prep(access_id=1, purpose=SCI, file=seeded.dataset2_file, block=14)
+
+
+def test_nobody_consenting_is_nothing_to_release(prep, seeded, monkeypatch):
+    # Dataset 2's file cannot be swapped (its hash is registered): the consent history is emptied instead.
+    monkeypatch.setattr(service.queries, "consenting_citizens", lambda *a, **kw: set())
     with pytest.raises(CityLedgerError, match="nothing to release"):
-        service.prepare(conn, access_id=1, purpose=SCI, file=seeded.dataset2_file, block=9)
+        prep(access_id=1, purpose=SCI, file=seeded.dataset2_file)
 
 
-def test_refusals(conn, seeded, tmp_path):
+def test_refusals(prep, seeded, tmp_path):
     with pytest.raises(CityLedgerError, match="granted for purpose ScientificResearch"):
-        service.prepare(conn, access_id=1, purpose=MKT, file=seeded.dataset2_file)
+        prep(access_id=1, purpose=MKT, file=seeded.dataset2_file)
     with pytest.raises(CityLedgerError, match="not live"):
-        service.prepare(conn, access_id=2, purpose=MKT, file=seeded.dataset2_file)
+        prep(access_id=2, purpose=MKT, file=seeded.dataset2_file)
     with pytest.raises(CityLedgerError, match="no access request 9"):
-        service.prepare(conn, access_id=9, purpose=SCI, file=seeded.dataset2_file)
+        prep(access_id=9, purpose=SCI, file=seeded.dataset2_file)
     other = tmp_path / "other.csv"
     write_subject_csv(other, [C1])
     with pytest.raises(CityLedgerError, match="is not dataset 2 of access 1"):
-        service.prepare(conn, access_id=1, purpose=SCI, file=other)
+        prep(access_id=1, purpose=SCI, file=other)
     with pytest.raises(CityLedgerError, match="no such file"):
-        service.prepare(conn, access_id=1, purpose=SCI, file=tmp_path / "missing.csv")
+        prep(access_id=1, purpose=SCI, file=tmp_path / "missing.csv")
     with pytest.raises(CityLedgerError, match="past the last indexed block"):
-        service.prepare(conn, access_id=1, purpose=SCI, file=seeded.dataset2_file, block=10_000)
+        prep(access_id=1, purpose=SCI, file=seeded.dataset2_file, block=10_000)
 
 
 def test_subject_column_is_required(tmp_path):
@@ -86,8 +103,8 @@ def test_a_bad_subject_is_named_by_its_line_in_the_file(tmp_path):
         service.read_subject_table(f)
 
 
-def test_written_files_serve_proofs(conn, seeded, tmp_path):
-    p = service.prepare(conn, access_id=1, purpose=SCI, file=seeded.dataset2_file)
+def test_written_files_serve_proofs(prep, seeded, tmp_path):
+    p = prep(access_id=1, purpose=SCI, file=seeded.dataset2_file)
     out, snap = service.write(p, tmp_path)
     with out.open() as fh:
         rows = list(csv.DictReader(fh))

@@ -35,6 +35,7 @@ def test_status_reports_index_and_unreachable_node(client):
         "ConsentRegistry",
         "AccessRegistry",
         "RightsRegistry",
+        "DeletionRegistry",
     }
 
 
@@ -45,17 +46,17 @@ def test_purposes_are_dpv_with_hashes(client):
 
 def test_dataset_list_filters_and_pagination(client):
     page = client.get("/api/datasets", params={"page_size": 2}).json()
-    assert page["total"] == 4 and [d["dataset_id"] for d in page["items"]] == [4, 3]
+    assert page["total"] == 5 and [d["dataset_id"] for d in page["items"]] == [5, 4]
     page2 = client.get("/api/datasets", params={"page_size": 2, "page": 2}).json()
-    assert [d["dataset_id"] for d in page2["items"]] == [2, 1]
+    assert [d["dataset_id"] for d in page2["items"]] == [3, 2]
     assert [d["dataset_id"] for d in client.get("/api/datasets", params={"domain": "health"}).json()["items"]] == [2, 1]
-    assert [d["dataset_id"] for d in client.get("/api/datasets", params={"domain": 7}).json()["items"]] == [3]
+    assert [d["dataset_id"] for d in client.get("/api/datasets", params={"domain": 7}).json()["items"]] == [5, 3]
     assert [d["dataset_id"] for d in client.get("/api/datasets", params={"publisher": P2}).json()["items"]] == [3]
     statuses = {
         s: [d["dataset_id"] for d in client.get("/api/datasets", params={"status": s}).json()["items"]]
         for s in ("active", "superseded", "withdrawn")
     }
-    assert statuses == {"active": [3, 2], "superseded": [1], "withdrawn": [4]}
+    assert statuses == {"active": [5, 3, 2], "superseded": [1], "withdrawn": [4]}
     assert [d["dataset_id"] for d in client.get("/api/datasets", params={"q": "clinic"}).json()["items"]] == [2, 1]
 
 
@@ -173,10 +174,15 @@ def test_malformed_input_is_400_with_a_clear_message(client, url, needle):
 
 def test_access_releases_rights(client):
     acc = client.get("/api/access", params={"dataset_id": 2}).json()["items"]
-    assert [(a["access_id"], a["status"], a["live"]) for a in acc] == [(1, "granted", True)]
+    assert [(a["access_id"], a["status"], a["live"]) for a in acc] == [(3, "cancelled", False), (1, "granted", True)]
+    assert acc[1]["requester_role"] == "researcher" and acc[1]["granted_block"] == 15
     assert client.get("/api/access", params={"status": "refused"}).json()["items"][0]["access_id"] == 2
     rel = client.get("/api/releases", params={"grantee": RS}).json()["items"]
-    assert [(r["release_id"], r["subject_count"], r["snapshot_block"]) for r in rel] == [(1, 2, 22)]
+    assert [(r["release_id"], r["subject_count"], r["snapshot_block"]) for r in rel] == [
+        (3, 3, 22),
+        (2, 2, 22),
+        (1, 2, 22),
+    ]
     overdue = client.get("/api/rights", params={"overdue": "true"}).json()["items"]
     assert [(r["request_id"], r["overdue"], r["kind"]) for r in overdue] == [(1, True, "erasure")]
     assert client.get("/api/rights", params={"status": "fulfilled"}).json()["items"][0]["request_id"] == 2
@@ -185,21 +191,22 @@ def test_access_releases_rights(client):
 
 
 def test_who_used_my_data_with_a_verifiable_proof(client, seeded):
-    page = client.get(f"/api/citizens/{C1}/used").json()
+    page = client.get(f"/api/citizens/{C2}/used").json()
     assert page["total"] == 1 and page["page_size"] == 100
     used = page["items"]
     assert [u["release_id"] for u in used] == [1]
     assert used[0]["consent_root"] == seeded.release_root
-    assert verify_consent_proof(used[0]["consent_root"], C1, used[0]["proof"])
+    assert verify_consent_proof(used[0]["consent_root"], C2, used[0]["proof"])
     assert not verify_consent_proof(used[0]["consent_root"], C3, used[0]["proof"])
-    # C3 revoked before the snapshot and C5 never consented: not in it.
-    assert client.get(f"/api/citizens/{C3}/used").json()["items"] == []
+    # C3 revoked before the honest snapshot and C5 never consented: not in it; the lying
+    # publisher's release 2 holds C3 (its audit says mismatch); release 3 published no snapshot.
+    assert [u["release_id"] for u in client.get(f"/api/citizens/{C3}/used").json()["items"]] == [2]
     assert client.get(f"/api/citizens/{C5}/used").json()["items"] == []
 
 
 def test_stats(client):
     domains = {d["domain"]: d["datasets"] for d in client.get("/api/stats/domains").json()}
-    assert domains == {"health": 2, "education": 1, "transport": 1}
+    assert domains == {"health": 2, "education": 1, "transport": 2}
     timeline = client.get("/api/stats/consent-timeline").json()
     assert sum(p["grants"] for p in timeline) == 4 and sum(p["revocations"] for p in timeline) == 1
 

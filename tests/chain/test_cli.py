@@ -218,3 +218,33 @@ def test_gas_needs_the_benchmark(project, cli):
     cfg = project()
     code, _, err = cli("gas")
     assert_one_error(code, err, "no gas report yet", str(cfg.root / "bench" / "gas.py"))
+
+
+def test_deploy_names_an_admin_and_the_snapshot_age(cli, anvil, monkeypatch, tmp_path):
+    """The real contracts: --admin starts the two-step handover and says what the admin must do;
+    --max-snapshot-age reaches AccessRegistry; bad values are refused before anything is sent."""
+    for var in [v for v in os.environ if v.startswith("CITYLEDGER_")]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("CITYLEDGER_ROOT", str(REAL_ROOT))
+    monkeypatch.setenv("CITYLEDGER_RPC_URL", anvil.rpc_url)
+    monkeypatch.setenv("CITYLEDGER_DEPLOYMENTS_DIR", str(tmp_path / "deployments"))
+    monkeypatch.setenv("CITYLEDGER_DATA_DIR", str(tmp_path / "data"))
+    w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
+    admin = Account.from_key(KEY)
+
+    code, _, err = cli("deploy", "--admin", "0xcity")
+    assert_one_error(code, err, "--admin must be a 0x-prefixed 20-byte hex address")
+    code, _, err = cli("deploy", "--max-snapshot-age", "0")
+    assert code == 2 and "--max-snapshot-age" in err
+    assert w3.eth.block_number == 0 and not (tmp_path / "deployments").exists()
+
+    code, out, err = cli("deploy", "--admin", admin.address, "--max-snapshot-age", "43200", "--no-roles")
+    assert code == 0, err
+    assert "admin handover pending:" in out and f"the admin {admin.address} must call accept_ownership()" in out
+    record = json.loads((tmp_path / "deployments" / "31337.json").read_text())
+    assert list(record["contracts"])[-1] == "DeletionRegistry"
+    assert record["contracts"]["CityRoles"]["constructor_args"] == [admin.address]
+    assert record["contracts"]["AccessRegistry"]["constructor_args"][2] == 43200
+    # Deploying again with the same parameters is current, and still says the handover is pending.
+    code, out, _ = cli("deploy", "--admin", admin.address.lower(), "--max-snapshot-age", "43200", "--no-roles")
+    assert code == 0 and "is current" in out and "admin handover pending:" in out

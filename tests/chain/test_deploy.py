@@ -1,16 +1,19 @@
 """deploy_all against a real anvil: record, no-op re-deploy, --force, change detection, refusals."""
 
+import dataclasses
 import json
 
 import pytest
 from web3 import Web3
 
 from cityledger.chain.accounts import devnet_accounts
-from cityledger.chain.deploy import deploy_all
+from cityledger.chain.deploy import DEFAULT_MAX_SNAPSHOT_AGE, admin_handover, deploy_all
 from cityledger.chain.deployments import contract, load_deployment
 from cityledger.chain.devnet import Anvil
+from cityledger.chain.tx import transact
 from cityledger.config import Network, load_config
 from cityledger.errors import CityLedgerError
+from cityledger.testing import devnet_network
 
 from .helpers import REAL_ROOT, devnet_of, make_project
 
@@ -92,3 +95,73 @@ def test_load_deployment_missing(tmp_path):
         load_deployment(31337, cfg)
     with pytest.raises(CityLedgerError, match="unknown network"):
         load_deployment("nope", cfg)
+
+
+def test_bad_parameters_refused(setup):
+    w3, deployer, net, cfg = setup
+    with pytest.raises(CityLedgerError, match="not an address"):
+        deploy_all(w3, deployer, net, cfg, admin="0xcity")
+    for age in (0, -5, "7200"):
+        with pytest.raises(CityLedgerError, match="max_snapshot_age"):
+            deploy_all(w3, deployer, net, cfg, max_snapshot_age=age)
+    assert w3.eth.block_number == 0
+
+
+@pytest.fixture
+def real(anvil, tmp_path):
+    """The real contracts of contracts/, deployed into a temporary deployments folder."""
+    cfg = dataclasses.replace(
+        load_config(REAL_ROOT), deployments_dir=tmp_path / "deployments", data_dir=tmp_path / "data"
+    )
+    net = devnet_network(anvil)
+    return Web3(Web3.HTTPProvider(anvil.rpc_url)), devnet_accounts(net), net, cfg
+
+
+def test_real_deployment_wires_every_constructor(real):
+    w3, accounts, net, cfg = real
+    dep = deploy_all(w3, accounts[0], net, cfg)
+    assert list(dep.contracts) == [
+        "CityRoles",
+        "DatasetRegistry",
+        "ConsentRegistry",
+        "AccessRegistry",
+        "RightsRegistry",
+        "DeletionRegistry",
+    ]
+    deletion = contract(w3, dep, "DeletionRegistry", cfg).functions
+    assert (deletion.access().call(), deletion.consent().call()) == (
+        dep.address("AccessRegistry"),
+        dep.address("ConsentRegistry"),
+    )
+    access = contract(w3, dep, "AccessRegistry", cfg).functions
+    assert access.max_snapshot_age().call() == DEFAULT_MAX_SNAPSHOT_AGE
+    assert access.datasets().call() == dep.address("DatasetRegistry")
+    assert dep.contracts["AccessRegistry"]["constructor_args"][2] == DEFAULT_MAX_SNAPSHOT_AGE
+    roles = contract(w3, dep, "CityRoles", cfg).functions
+    assert roles.owner().call() == accounts[0].address  # devnet: the deployer is the admin
+    assert admin_handover(w3, dep, cfg) is None
+    # Another parameter is another deployment.
+    again = deploy_all(w3, accounts[0], net, cfg, max_snapshot_age=43_200)
+    assert not again.reused
+    assert contract(w3, again, "AccessRegistry", cfg).functions.max_snapshot_age().call() == 43_200
+    assert deploy_all(w3, accounts[0], net, cfg, max_snapshot_age=43_200).reused
+
+
+def test_named_admin_must_accept(real):
+    """A real network's admin is named at deployment and takes over in a second step, so a
+    mistyped address can take nothing."""
+    w3, accounts, net, cfg = real
+    deployer, admin = accounts[0], accounts[9]
+    said = {}
+    dep = deploy_all(w3, deployer, net, cfg, admin=admin.address.lower(), progress=said.__setitem__)
+    assert "accept_ownership()" in said["CityRoles"] and admin.address in said["CityRoles"]
+    assert dep.contracts["CityRoles"]["constructor_args"] == [admin.address]
+    roles = contract(w3, dep, "CityRoles", cfg).functions
+    assert roles.owner().call() == deployer.address
+    assert roles.pending_owner().call() == admin.address
+    todo = admin_handover(w3, dep, cfg)
+    assert todo and admin.address in todo and dep.address("CityRoles") in todo
+    assert deploy_all(w3, deployer, net, cfg, admin=admin.address).reused
+    transact(w3, admin, roles.accept_ownership())
+    assert roles.owner().call() == admin.address
+    assert admin_handover(w3, dep, cfg) is None

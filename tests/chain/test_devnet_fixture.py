@@ -4,7 +4,7 @@ import pytest
 
 from cityledger.chain.accounts import AGENCY, AUDITOR, BUSINESS, CITIZENS, RESEARCHER
 from cityledger.chain.deploy import DEPLOY_ORDER
-from cityledger.codes import KIND_AGENCY, KIND_BUSINESS, ROLE_AUDITOR, ROLE_PUBLISHER, ROLE_RESEARCHER
+from cityledger.codes import EVER_SHIFT, KIND_AGENCY, KIND_BUSINESS, ROLE_AUDITOR, ROLE_PUBLISHER, ROLE_RESEARCHER
 from cityledger.config import config
 
 from .helpers import REAL_ROOT
@@ -15,8 +15,11 @@ def test_devnet_has_contracts_and_roles(devnet):
     roles = devnet.contract("CityRoles")
     acc = devnet.accounts
     assert roles.functions.owner().call() == acc[0].address
-    assert roles.functions.roles_of(acc[AGENCY].address).call() == ROLE_PUBLISHER | KIND_AGENCY << 8
-    assert roles.functions.roles_of(acc[BUSINESS].address).call() == ROLE_PUBLISHER | KIND_BUSINESS << 8
+    ever_publisher = ROLE_PUBLISHER << EVER_SHIFT
+    assert roles.functions.roles_of(acc[AGENCY].address).call() == ROLE_PUBLISHER | KIND_AGENCY << 8 | ever_publisher
+    assert (
+        roles.functions.roles_of(acc[BUSINESS].address).call() == ROLE_PUBLISHER | KIND_BUSINESS << 8 | ever_publisher
+    )
     assert roles.functions.has_role(acc[AUDITOR].address, ROLE_AUDITOR).call()
     assert roles.functions.has_role(acc[RESEARCHER].address, ROLE_RESEARCHER).call()
     assert all(roles.functions.roles_of(acc[i].address).call() == 0 for i in CITIZENS)

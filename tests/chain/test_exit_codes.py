@@ -149,6 +149,7 @@ def test_release_signs_with_the_key_set_and_refuses_one_not_the_publisher(devnet
 
     from cityledger import codes
     from cityledger.chain.tx import transact
+    from cityledger.testing import stored_metadata
 
     w3, acc = devnet.w3, devnet.accounts
     publisher, researcher, citizen = acc[1], acc[4], acc[6]
@@ -157,7 +158,8 @@ def test_release_signs_with_the_key_set_and_refuses_one_not_the_publisher(devnet
     data.write_text(f"visit,subject\n1,{citizen.address.lower()}\n2,{'0x' + 'ab' * 20}\n")
     digest = hashlib.sha256(data.read_bytes()).digest()
     health, sci = codes.DOMAINS["health"], codes.purpose_hash("ScientificResearch")
-    transact(w3, publisher, datasets.functions.register(digest, digest, "ipfs://visits", health, True, 0))
+    meta_hash, meta_uri = stored_metadata()  # the release reads the registered document (privacy declaration)
+    transact(w3, publisher, datasets.functions.register(digest, meta_hash, meta_uri, health, True, 0))
     far = w3.eth.get_block("latest")["timestamp"] + 365 * 86400
     transact(w3, citizen, consent.functions.grant(sci, 3, health.to_bytes(32, "big"), codes.ANY_RESEARCHER, far))
     transact(w3, researcher, access.functions.request_access(1, sci, digest))
@@ -169,7 +171,7 @@ def test_release_signs_with_the_key_set_and_refuses_one_not_the_publisher(devnet
 
     monkeypatch.setenv("CITYLEDGER_PRIVATE_KEY", acc[BUSINESS].key.to_0x_hex())
     code, _, err = cli(*release)
-    assert code == exits.ERROR and "not the dataset's publisher" in err, err
+    assert code == exits.ERROR and "is neither the dataset's publisher" in err, err
     assert access.functions.release_count().call() == 0
     assert not (devnet.cfg.data_dir / "releases").exists(), "a refused release writes nothing"
 

@@ -3,7 +3,8 @@
 @title ERC-1271 test wallet
 @notice A one-owner contract wallet: a signature is valid iff the owner's EOA signed the
         digest (65-byte r || s || v). `approve_all` lets a test make it answer "valid" to
-        anything, to prove the registry asks the wallet and trusts only its answer.
+        anything, to prove the registry asks the wallet and trusts only its answer; `burn`
+        makes it spend all the gas it is given, as a hostile wallet would to sink a batch.
 """
 
 MAGIC: constant(bytes4) = 0x1626BA7E
@@ -12,6 +13,7 @@ HALF_N: constant(uint256) = 5789604461865809771178549250434395392641878213953745
 
 owner: public(address)
 approve_all: public(bool)
+burn: public(bool)
 
 
 @deploy
@@ -33,6 +35,15 @@ def set_approve_all(flag: bool):
 
 
 @external
+def set_burn(flag: bool):
+    """
+    @notice Spend every unit of gas on each signature check (test switch).
+    @param flag The new setting.
+    """
+    self.burn = flag
+
+
+@external
 @view
 def isValidSignature(digest: bytes32, signature: Bytes[65]) -> bytes4:
     """
@@ -41,6 +52,11 @@ def isValidSignature(digest: bytes32, signature: Bytes[65]) -> bytes4:
     @param signature r || s || v.
     @return bytes4 0x1626ba7e if valid, 0xffffffff otherwise.
     """
+    if self.burn:
+        x: bytes32 = digest
+        for i: uint256 in range(10**7):
+            x = keccak256(x)
+        return convert(slice(x, 0, 4), bytes4)
     if self.approve_all:
         return MAGIC
     if len(signature) != 65:

@@ -17,13 +17,14 @@ from cityledger.signing import GRANT_TYPES, REVOKE_TYPES, SECP256K1_N, domain
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"
-NAMES = ["CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry"]
+NAMES = ["CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry", "DeletionRegistry"]
 
 ROLE_PUBLISHER, ROLE_AUDITOR, ROLE_RESEARCHER = 1, 2, 4
 KIND_AGENCY, KIND_BUSINESS = 1, 2
 SCOPE_DATASET, SCOPE_PUBLISHER, SCOPE_DOMAIN = 1, 2, 3
 ANY_RESEARCHER = "0x" + "00" * 20
 DAY = 24 * 3600
+MAX_SNAPSHOT_AGE = 7200  # blocks: the deployment default (src/cityledger/chain/deploy.py)
 
 
 @functools.cache
@@ -65,6 +66,7 @@ class System:
     consent: object
     access: object
     rights: object
+    deletion: object
     admin: LocalAccount
     agency: LocalAccount
     business: LocalAccount
@@ -81,6 +83,23 @@ class System:
             return self.datasets.register(
                 h(content), h("meta:" + content), f"ipfs://meta/{content}.json", domain, personal, supersedes
             )
+
+    def open_access(self, dataset_id: int, requester=None, days: int = 10, p=None) -> int:
+        """Access to `dataset_id` requested (by the researcher by default) and granted by its
+        publisher for `days` days; returns the access id."""
+        with self.as_(requester or self.researcher):
+            access_id = self.access.request_access(dataset_id, p or purpose(), h("terms"))
+        with self.as_(self.datasets.publisher_of(dataset_id)):
+            self.access.grant_access(access_id, boa.env.timestamp + days * DAY)
+        return access_id
+
+    def dual(self, label: str = "dual") -> LocalAccount:
+        """A new account holding both the researcher and the (business) publisher role."""
+        who = account(label)
+        with self.as_(self.admin):
+            self.roles.grant_role(who.address, ROLE_RESEARCHER, 0)
+            self.roles.grant_role(who.address, ROLE_PUBLISHER, KIND_BUSINESS)
+        return who
 
     def chain_id(self) -> int:
         return boa.env.evm.patch.chain_id
@@ -151,14 +170,16 @@ def deploy_system(grant_roles: bool = True) -> System:
         roles = deployer("CityRoles").deploy(admin.address)
         datasets = deployer("DatasetRegistry").deploy(roles.address)
         consent = deployer("ConsentRegistry").deploy(roles.address, datasets.address)
-        access = deployer("AccessRegistry").deploy(roles.address, datasets.address)
+        access = deployer("AccessRegistry").deploy(roles.address, datasets.address, MAX_SNAPSHOT_AGE)
         rights = deployer("RightsRegistry").deploy(roles.address, datasets.address)
+        deletion = deployer("DeletionRegistry").deploy(access.address, consent.address)
     s = System(
         roles,
         datasets,
         consent,
         access,
         rights,
+        deletion,
         admin,
         account("agency"),
         account("business"),

@@ -111,6 +111,12 @@ class ConsentMachine(AnchoredMachine):
 
     def absorb(self, name, ev):
         key = bytes(ev.key)
+        if name == "SignaturesCancelled":
+            expiry, _, granted_at = self.rebuilt.get(key, (0, 0, 0))
+            self.rebuilt[key] = (expiry, ev.nonce, granted_at)
+            return
+        if name == "SignedGrantSkipped":
+            return  # changes nothing
         assert key == self.s.consent.consent_key(ev.citizen, ev.purpose, ev.scope_kind, ev.scope_id, ev.grantee)
         if name == "ConsentGranted":
             self.rebuilt[key] = (ev.expiry, ev.nonce, boa.env.timestamp)
@@ -154,8 +160,12 @@ class ConsentMachine(AnchoredMachine):
         if ok:
             self.state(k)[:] = [0, self.state(k)[1] + 1]
 
+    # Variants whose signature is right in everything but perhaps its nonce.
+    HONEST = ("good", "used_nonce", "future_nonce")
+
     def _signed(self, kind, k, variant, expiry, nonce_override=None):
-        """A signature of the `kind` message for key k, spoiled as `variant` says; returns (deadline, sig)."""
+        """A signature of the `kind` message for key k, spoiled as `variant` says; returns
+        (deadline, sig, the nonce it was signed with)."""
         citizen, signer = k[0], next(sig for addr, sig in self.citizens if addr == k[0])
         nonce = self.state(k)[1] if nonce_override is None else nonce_override
         deadline = boa.env.timestamp + DAY
@@ -186,14 +196,14 @@ class ConsentMachine(AnchoredMachine):
             sig = self.s.sign_revoke(signer, **kw)
         if variant == "high_s":
             sig = high_s(sig)
-        return deadline, sig
+        return deadline, sig, kw["nonce"]
 
     @rule(**keys, variant=st.sampled_from(VARIANTS), expiry_delta=st.integers(-5, 400 * DAY))
     def grant_signed(self, ci, pi, domain, gi, variant, expiry_delta):
         self.step()
         k = self.key(ci, pi, domain, gi)
         expiry = max(0, boa.env.timestamp + expiry_delta)
-        deadline, sig = self._signed("grant", k, variant, expiry)
+        deadline, sig, _ = self._signed("grant", k, variant, expiry)
         ok = variant == "good" and expiry > boa.env.timestamp
         call = (k[0], k[1], SCOPE_DOMAIN, word(domain), k[3], expiry, deadline, sig)
         self.attempt(ok, self.s.consent.grant_by_sig, *call, sender=self.s.researcher.address)
@@ -205,7 +215,7 @@ class ConsentMachine(AnchoredMachine):
     def revoke_signed(self, ci, pi, domain, gi, variant):
         self.step()
         k = self.key(ci, pi, domain, gi)
-        deadline, sig = self._signed("revoke", k, variant, 0)
+        deadline, sig, _ = self._signed("revoke", k, variant, 0)
         ok = variant in ("good", "other_expiry") and self.active(k)
         call = (k[0], k[1], SCOPE_DOMAIN, word(domain), k[3], deadline, sig)
         self.attempt(ok, self.s.consent.revoke_by_sig, *call)
@@ -241,21 +251,34 @@ class ConsentMachine(AnchoredMachine):
         )
     )
     def batch(self, entries):
+        """Entries are signed as a relayer expects them to apply (consecutive nonces per key);
+        each applies iff its signature is honest and its nonce is the key's nonce when its
+        turn comes, else it is skipped: no entry sinks the batch."""
         self.step()
         pending: dict[tuple, int] = {}
-        grants, ok = [], True
+        grants, plan = [], []
         expiry = boa.env.timestamp + 30 * DAY
         for ci, pi, domain, gi, variant in entries:
             k = self.key(ci, pi, domain, gi)
             nonce = self.state(k)[1] + pending.get(k, 0)
-            deadline, sig = self._signed("grant", k, variant, expiry, nonce_override=nonce)
+            deadline, sig, signed_nonce = self._signed("grant", k, variant, expiry, nonce_override=nonce)
             grants.append((k[0], k[1], SCOPE_DOMAIN, word(domain), k[3], expiry, deadline, sig))
+            plan.append((k, variant in self.HONEST, signed_nonce))
             pending[k] = pending.get(k, 0) + 1
-            ok = ok and variant == "good"
-        self.attempt(ok, self.s.consent.grant_batch_by_sig, grants)
-        if ok:
-            for k, n in pending.items():
-                self.state(k)[:] = [expiry, self.state(k)[1] + n]
+        expected = 0
+        for i, (k, honest, signed_nonce) in enumerate(plan):
+            if honest and signed_nonce == self.state(k)[1]:
+                self.state(k)[:] = [expiry, signed_nonce + 1]
+                expected |= 1 << i
+        assert self.attempt(True, self.s.consent.grant_batch_by_sig, grants) == expected
+
+    @rule(**keys)
+    def cancel_signatures(self, ci, pi, domain, gi):
+        """Always allowed, in any state of the consent: only the nonce moves."""
+        self.step()
+        k = self.key(ci, pi, domain, gi)
+        self.attempt(True, self.s.consent.cancel_signatures, k[1], SCOPE_DOMAIN, word(domain), k[3], sender=k[0])
+        self.state(k)[1] += 1
 
     @invariant()
     def consent_matches_model(self):
@@ -281,8 +304,12 @@ ACTOR = st.integers(-4, ACTORS - 1)  # negative: the rule's natural actor
 
 class GovernanceMachine(AnchoredMachine):
     """Invariants: roles change only by the admin; only publishers register, only a version's
-    publisher supersedes or withdraws it, only auditors attest, only researchers/publishers get
-    access, and a release needs a live access."""
+    publisher supersedes or withdraws it, only auditors attest (never their own datasets), only
+    researchers/publishers get access, a release needs a live access (granted, unexpired, the
+    grantee still holding the role it requested with, the publisher still accredited) and a
+    version with the granted one's terms, and is_live says exactly that; a private query
+    never takes an access's spending past its budget, which anyone can check from the events;
+    operators log only for the publisher that named them."""
 
     @initialize()
     def deploy(self):
@@ -294,9 +321,13 @@ class GovernanceMachine(AnchoredMachine):
         # Rebuilt from events only: roles word per address, dataset -> [publisher, status, supersedes,
         # successor], access -> [dataset, requester, status, expiry], release count.
         self.ev_roles: dict[str, int] = {}
+        self.ev_requests: dict[int, int] = {}  # access -> role used (from AccessRequested)
         self.ev_datasets: dict[int, list] = {}
         self.ev_access: dict[int, list] = {}
         self.ev_releases = 0
+        self.ev_queries = 0
+        self.ev_budgets: dict[int, list[int]] = {}  # access -> [budget, spent], from events only
+        self.operators: set[tuple[int, int]] = set()  # (publisher, operator)
         # A realistic start (two publishers, an auditor, a researcher, one outsider); rules change it.
         for i, role, kind in [
             (1, ROLE_PUBLISHER, KIND_AGENCY),
@@ -305,17 +336,27 @@ class GovernanceMachine(AnchoredMachine):
             (4, ROLE_RESEARCHER, 0),
         ]:
             self.attempt(True, self.s.roles.grant_role, self.actors[i], role, kind, sender=self.actors[0])
-            self.roles[i] = role | (kind << 8)
+            self.roles[i] = role | (kind << 8) | (role << 16)
 
     def has(self, i, bit):
         return self.roles[i] & bit != 0
 
+    def live(self, acc) -> bool:
+        """What log_release requires of the access itself (and is_live reports)."""
+        publisher = self.datasets[acc["dataset"] - 1]["publisher"]
+        return (
+            acc["status"] == 2
+            and acc["expiry"] > boa.env.timestamp
+            and self.has(acc["requester"], acc["role"])
+            and self.has(publisher, ROLE_PUBLISHER)
+        )
+
     def absorb(self, name, ev):
         if name == "RoleGranted":
-            self.ev_roles[ev.account] = self.ev_roles.get(ev.account, 0) | ev.role | (ev.kind << 8)
+            self.ev_roles[ev.account] = self.ev_roles.get(ev.account, 0) | ev.role | (ev.kind << 8) | (ev.role << 16)
         elif name == "RoleRevoked":
             word_ = self.ev_roles[ev.account] & ~ev.role
-            self.ev_roles[ev.account] = word_ & 0xFF if ev.role == ROLE_PUBLISHER else word_
+            self.ev_roles[ev.account] = word_ & ~0xFF00 if ev.role == ROLE_PUBLISHER else word_
         elif name == "DatasetRegistered":
             self.ev_datasets[ev.dataset_id] = [ev.publisher, 1, ev.supersedes, 0]
             if ev.supersedes:
@@ -324,16 +365,32 @@ class GovernanceMachine(AnchoredMachine):
             self.ev_datasets[ev.dataset_id][1] = 2
         elif name == "AccessRequested":
             self.ev_access[ev.access_id] = [ev.dataset_id, ev.requester, 1, 0]
+            self.ev_requests[ev.access_id] = ev.role
         elif name == "AccessGranted":
             self.ev_access[ev.access_id][2:] = [2, ev.expiry]
         elif name == "AccessRefused":
             self.ev_access[ev.access_id][2] = 3
         elif name == "AccessEnded":
             self.ev_access[ev.access_id][2] = 4
+        elif name == "AccessCancelled":
+            self.ev_access[ev.access_id][2] = 5
         elif name == "ReleaseLogged":
             self.ev_releases += 1
             assert ev.release_id == self.ev_releases
             assert ev.grantee == self.ev_access[ev.access_id][1]
+        elif name == "PrivacyBudgetSet":
+            budget = self.ev_budgets.setdefault(ev.access_id, [0, 0])
+            assert ev.spent == budget[1] <= ev.budget
+            budget[0] = ev.budget
+        elif name == "PrivateQueryLogged":
+            # Checkable by anyone from the events alone: spending adds up and stays within the budget.
+            self.ev_queries += 1
+            budget = self.ev_budgets.setdefault(ev.access_id, [0, 0])
+            assert ev.query_id == self.ev_queries
+            assert ev.budget == budget[0] and ev.spent_total == budget[1] + ev.epsilon_spent <= ev.budget
+            budget[1] = ev.spent_total
+        elif name == "ReleaseOperatorSet":
+            pass  # its effect is checked through who may log
         elif name not in ("AttestationAdded",):
             raise AssertionError(f"unexpected event {name}")
 
@@ -343,7 +400,7 @@ class GovernanceMachine(AnchoredMachine):
         valid = role in (1, 2, 4) and (kind in (1, 2) if role == 1 else kind == 0) and not self.has(i, role)
         self.attempt(valid, self.s.roles.grant_role, self.actors[i], role, kind, sender=self.actors[0])
         if valid:
-            self.roles[i] |= role | (kind << 8)
+            self.roles[i] |= role | (kind << 8) | (role << 16)
 
     @rule(i=st.integers(1, ACTORS - 1), role=st.sampled_from([1, 2, 4]))
     def admin_revokes(self, i, role):
@@ -353,7 +410,7 @@ class GovernanceMachine(AnchoredMachine):
         if valid:
             self.roles[i] &= ~role
             if role == ROLE_PUBLISHER:
-                self.roles[i] &= 0xFF
+                self.roles[i] &= ~0xFF00
 
     @rule(
         caller=st.integers(1, ACTORS - 1),
@@ -379,8 +436,8 @@ class GovernanceMachine(AnchoredMachine):
     def first_with(self, *bits) -> int | None:
         return next((j for j in range(1, ACTORS) if any(self.has(j, b) for b in bits)), None)
 
-    @rule(i=ACTOR, sup=st.integers(-8, 8), domain=st.integers(1, 14))
-    def register(self, i, sup, domain):
+    @rule(i=ACTOR, sup=st.integers(-8, 8), domain=st.integers(1, 14), personal=st.booleans())
+    def register(self, i, sup, domain, personal=True):
         """sup: 0 a new dataset, > 0 that id (maybe already superseded), < 0 a latest version."""
         self.step()
         domain = {13: 0, 14: 13}.get(domain, domain)
@@ -398,12 +455,26 @@ class GovernanceMachine(AnchoredMachine):
         )
         label = f"content-{len(self.datasets)}-{STEPS['count']}"
         new_id = self.attempt(
-            ok, self.s.datasets.register, h(label), h("m"), "ipfs://m", domain, True, supersedes, sender=self.actors[i]
+            ok,
+            self.s.datasets.register,
+            h(label),
+            h("m"),
+            "ipfs://m",
+            domain,
+            personal,
+            supersedes,
+            sender=self.actors[i],
         )
         if ok:
             assert new_id == len(self.datasets) + 1
             self.datasets.append(
-                {"publisher": i, "active": True, "successor": 0, "lineage": prev["lineage"] if prev else new_id}
+                {
+                    "publisher": i,
+                    "active": True,
+                    "successor": 0,
+                    "lineage": prev["lineage"] if prev else new_id,
+                    "terms": (domain, personal),
+                }
             )
             if prev:
                 prev["successor"] = new_id
@@ -425,7 +496,7 @@ class GovernanceMachine(AnchoredMachine):
         self.step()
         i = self.who(i, self.first_with(ROLE_AUDITOR))
         ds = self.datasets[d % len(self.datasets)]
-        ok = self.has(i, ROLE_AUDITOR) and ds["active"] and 1 <= kind <= 4
+        ok = self.has(i, ROLE_AUDITOR) and ds["active"] and 1 <= kind <= 4 and ds["publisher"] != i
         self.attempt(ok, self.s.datasets.attest, d % len(self.datasets) + 1, kind, h("report"), sender=self.actors[i])
 
     @precondition(lambda self: self.datasets)
@@ -438,7 +509,21 @@ class GovernanceMachine(AnchoredMachine):
         aid = self.attempt(ok, self.s.access.request_access, did, PURPOSES[0], h("terms"), sender=self.actors[i])
         if ok:
             assert aid == len(self.accesses) + 1
-            self.accesses.append({"dataset": did, "requester": i, "status": 1, "expiry": 0})
+            role = ROLE_RESEARCHER if self.has(i, ROLE_RESEARCHER) else ROLE_PUBLISHER
+            self.accesses.append(
+                {"dataset": did, "requester": i, "status": 1, "expiry": 0, "role": role, "budget": 0, "spent": 0}
+            )
+
+    @precondition(lambda self: self.accesses)
+    @rule(i=ACTOR, a=st.integers(0, 100))
+    def cancel_request(self, i, a):
+        self.step()
+        acc = self.accesses[a % len(self.accesses)]
+        i = self.who(i, acc["requester"])
+        ok = acc["status"] == 1 and acc["requester"] == i
+        self.attempt(ok, self.s.access.cancel_request, a % len(self.accesses) + 1, sender=self.actors[i])
+        if ok:
+            acc["status"] = 5
 
     @precondition(lambda self: self.accesses)
     @rule(i=ACTOR, a=st.integers(0, 100), days=st.integers(0, 60), refuse=st.booleans())
@@ -455,8 +540,13 @@ class GovernanceMachine(AnchoredMachine):
                 acc["status"] = 3
             return
         expiry = boa.env.timestamp + days * DAY
-        r = acc["requester"]
-        ok = mine and days > 0 and ds["active"] and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER))
+        ok = (
+            mine
+            and days > 0
+            and ds["active"]
+            and self.has(i, ROLE_PUBLISHER)
+            and self.has(acc["requester"], acc["role"])
+        )
         self.attempt(ok, self.s.access.grant_access, aid, expiry, sender=self.actors[i])
         if ok:
             acc["status"], acc["expiry"] = 2, expiry
@@ -481,15 +571,15 @@ class GovernanceMachine(AnchoredMachine):
         i = self.who(i, self.datasets[granted - 1]["publisher"])
         did = granted if d % 2 == 0 else d % len(self.datasets) + 1
         g, ds = self.datasets[granted - 1], self.datasets[did - 1]
-        live = acc["status"] == 2 and acc["expiry"] > boa.env.timestamp
-        r = acc["requester"]
+        personal = ds["terms"][1]
         ok = (
-            g["publisher"] == i
-            and live
+            self.may_log(g["publisher"], i)
+            and self.live(acc)
             and ds["active"]
             and ds["lineage"] == g["lineage"]
             and did >= granted
-            and (self.has(r, ROLE_RESEARCHER) or self.has(r, ROLE_PUBLISHER))
+            and ds["terms"] == g["terms"]
+            and (count > 0) == personal
         )
         self.attempt(
             ok,
@@ -497,22 +587,88 @@ class GovernanceMachine(AnchoredMachine):
             a % len(self.accesses) + 1,
             did,
             count,
-            h("root"),
+            h("root") if count else b"\0" * 32,
             boa.env.evm.patch.block_number,
             h("release"),
+            count,  # k: only with personal data
             sender=self.actors[i],
         )
 
+    def may_log(self, publisher: int, i: int) -> bool:
+        return i == publisher or (publisher, i) in self.operators
+
+    @rule(i=ACTOR, op=st.integers(0, ACTORS - 1), allowed=st.booleans())
+    def set_operator(self, i, op, allowed):
+        self.step()
+        i = self.who(i, self.first_with(ROLE_PUBLISHER))
+        ok = self.has(i, ROLE_PUBLISHER) if allowed else self.roles[i] & (ROLE_PUBLISHER << 16) != 0
+        self.attempt(ok, self.s.access.set_release_operator, self.actors[op], allowed, sender=self.actors[i])
+        if ok:
+            (self.operators.add if allowed else self.operators.discard)((i, op))
+
+    @precondition(lambda self: self.accesses)
+    @rule(i=ACTOR, a=st.integers(0, 100), budget=st.integers(0, 3_000_000))
+    def set_budget(self, i, a, budget):
+        self.step()
+        acc = self.accesses[a % len(self.accesses)]
+        ds = self.datasets[acc["dataset"] - 1]
+        i = self.who(i, ds["publisher"])
+        # No role check: without the role nothing can spend it (log_query checks).
+        ok = ds["publisher"] == i and acc["status"] == 2 and ds["terms"][1] and budget >= acc["spent"]
+        self.attempt(ok, self.s.access.set_privacy_budget, a % len(self.accesses) + 1, budget, sender=self.actors[i])
+        if ok:
+            acc["budget"] = budget
+
+    @precondition(lambda self: self.accesses)
+    @rule(i=ACTOR, a=st.integers(0, 100), eps=st.integers(0, 1_200_000))
+    def log_query(self, i, a, eps):
+        self.step()
+        acc = self.accesses[a % len(self.accesses)]
+        ds = self.datasets[acc["dataset"] - 1]
+        i = self.who(i, ds["publisher"])
+        ok = (
+            self.may_log(ds["publisher"], i)
+            and self.live(acc)
+            and ds["active"]
+            and ds["terms"][1]
+            and eps > 0
+            and acc["spent"] + eps <= acc["budget"]
+        )
+        self.attempt(
+            ok,
+            self.s.access.log_query,
+            a % len(self.accesses) + 1,
+            acc["dataset"],
+            eps,
+            h("query"),
+            h("root"),
+            boa.env.evm.patch.block_number,
+            7,
+            sender=self.actors[i],
+        )
+        if ok:
+            acc["spent"] += eps
+
     @precondition(lambda self: self.datasets)
-    @rule(d=st.integers(0, 100), days=st.integers(1, 60), count=st.integers(0, 3), end=st.booleans())
-    def access_flow(self, d, days, count, end):
-        """The usual path in one rule (request, grant, release, maybe end) by the natural actors,
-        so long runs reach deep states; each step is still predicted by the model."""
+    @rule(
+        d=st.integers(0, 100),
+        days=st.integers(1, 60),
+        count=st.integers(0, 3),
+        budget=st.integers(0, 2_000_000),
+        eps=st.integers(0, 1_200_000),
+        end=st.booleans(),
+    )
+    def access_flow(self, d, days, count, budget, eps, end):
+        """The usual path in one rule (request, grant, budget, private query, release, maybe end)
+        by the natural actors, so short runs reach deep states; each step is still predicted
+        by the model."""
         before = len(self.accesses)
         self.request_access(-1, d)
         if len(self.accesses) > before:
             a = len(self.accesses) - 1
             self.decide_access(-1, a, days, False)
+            self.set_budget(-1, a, budget)
+            self.log_query(-1, a, eps)
             self.log_release(-1, a, 0, count)
             if end:
                 self.end_access(-1, a)
@@ -538,7 +694,9 @@ class GovernanceMachine(AnchoredMachine):
         for n, acc in enumerate(self.accesses, start=1):
             rec = s.access.access(n)
             assert (rec[0], rec[1], rec[3]) == (acc["dataset"], self.actors[acc["requester"]], acc["status"])
-            assert s.access.is_live(n) == (acc["status"] == 2 and acc["expiry"] > boa.env.timestamp)
+            assert s.access.is_live(n) == self.live(acc)
+            assert s.access.requester_role(n) == acc["role"]
+            assert s.access.privacy_budget(n) == (acc["budget"], acc["spent"])
 
     @invariant()
     def events_rebuild_state(self):
@@ -555,7 +713,11 @@ class GovernanceMachine(AnchoredMachine):
         for n, (dataset, requester, status, expiry) in self.ev_access.items():
             rec = s.access.access(n)
             assert (rec[0], rec[1], rec[3], rec[4]) == (dataset, requester, status, expiry)
+            assert s.access.requester_role(n) == self.ev_requests[n]
         assert self.ev_releases == s.access.release_count()
+        assert self.ev_queries == s.access.query_count()
+        for n, (budget, spent) in self.ev_budgets.items():
+            assert s.access.privacy_budget(n) == (budget, spent)
 
 
 __all__ = ["ConsentMachine", "GovernanceMachine", "STEPS"]

@@ -3,6 +3,7 @@ replay protection, ERC-1271 wallets, batches."""
 
 import boa
 import pytest
+from boa.contracts.base_evm_contract import BoaError
 from contracts_kit import (
     ANY_RESEARCHER,
     DAY,
@@ -185,7 +186,7 @@ def test_signature_rejections(system):
         "other expiry": s.sign_grant(c, expiry=expiry + 1, deadline=deadline),
         "revoke type": s.sign_revoke(c, deadline=deadline),
     }
-    for name, sig in cases.items():
+    for sig in cases.values():
         with boa.reverts("consent: invalid signature"):
             _grant_sig_call(s, c, sig, expiry, deadline)
     with boa.reverts("ecdsa: invalid signature `s` value"):
@@ -333,8 +334,23 @@ def test_batch_grants(system):
     assert s.consent.is_active(s.citizens[1].address, *args(sid=word(2)))
 
 
-@pytest.mark.parametrize("bad", ["wrong signer", "replayed", "deadline", "expiry", "high-s"])
-def test_batch_is_all_or_nothing(system, bad):
+# fault codes of SignedGrantSkipped.reason (docs/CONTRACTS.md)
+DEADLINE, LENGTH, HIGH_S, BAD_SIGNATURE, EXPIRY = 1, 3, 4, 5, 11
+
+
+@pytest.mark.parametrize(
+    "bad,reason",
+    [
+        ("wrong signer", BAD_SIGNATURE),
+        ("replayed", BAD_SIGNATURE),
+        ("deadline", DEADLINE),
+        ("expiry", EXPIRY),
+        ("high-s", HIGH_S),
+        ("short", LENGTH),
+    ],
+)
+def test_batch_skips_what_cannot_be_applied(system, bad, reason):
+    """Finding 4: an entry that cannot be applied is skipped with an event; the rest apply."""
     s = system
     batch = [_signed(s, c) for c in s.citizens[:3]]
     if bad == "wrong signer":
@@ -347,13 +363,32 @@ def test_batch_is_all_or_nothing(system, bad):
         batch.append(_signed(s, s.citizens[3], expiry=boa.env.timestamp))
     else:
         g = _signed(s, s.citizens[3])
-        batch.append(g[:-1] + (high_s(g[-1]),))
+        batch.append(g[:-1] + ((high_s(g[-1]) if bad == "high-s" else g[-1][:64]),))
     batch.append(_signed(s, s.citizens[3], sid=5))
-    with boa.reverts():
-        s.consent.grant_batch_by_sig(batch)
-    for c in s.citizens:
-        assert not s.consent.is_active(c.address, *args())
-        assert s.consent.nonce_of(key_of(c.address)) == 0
+    applied = s.consent.grant_batch_by_sig(batch)
+    (skipped,) = events(s.consent, "SignedGrantSkipped")
+    assert len(events(s.consent, "ConsentGranted")) == 4
+    assert applied == 0b10111
+    bad_entry = batch[3]
+    assert (skipped.index, skipped.citizen, skipped.key, skipped.reason) == (
+        3,
+        bad_entry[0],
+        key_of(bad_entry[0], sid=bad_entry[3]),
+        reason,
+    )
+    for c in s.citizens[:3]:
+        assert s.consent.is_active(c.address, *args())
+    assert not s.consent.is_active(s.citizens[3].address, *args())
+    assert s.consent.is_active(s.citizens[3].address, *args(sid=word(5)))
+    assert s.consent.nonce_of(key_of(s.citizens[3].address)) == 0  # the skipped entry changed nothing
+
+
+def test_batch_of_only_bad_entries_applies_nothing(system):
+    s = system
+    g = _signed(s, s.citizens[0], deadline=boa.env.timestamp - 1)
+    assert s.consent.grant_batch_by_sig([g, g]) == 0
+    assert [e.reason for e in events(s.consent, "SignedGrantSkipped")] == [DEADLINE, DEADLINE]
+    assert s.consent.nonce_of(key_of(s.citizens[0].address)) == 0
 
 
 def test_batch_limits(system):
@@ -361,7 +396,7 @@ def test_batch_limits(system):
     with boa.reverts("consent: empty batch"):
         s.consent.grant_batch_by_sig([])
     g = _signed(s, s.citizens[0])
-    with pytest.raises(Exception):  # 129 entries do not fit the ABI type
+    with pytest.raises(BoaError):  # 129 entries do not fit the ABI type
         s.consent.grant_batch_by_sig([g] * 129)
 
 
@@ -393,3 +428,88 @@ def test_is_covered_across_scopes_and_grantees(system):
     boa.env.time_travel(seconds=10 * DAY)
     assert not s.consent.is_covered(c.address, P, did, outsider)
     assert not s.consent.is_covered(c.address, P, other, s.business.address)
+
+
+# --- cancelling signatures (finding 3) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["never granted", "active", "expired", "revoked"])
+def test_cancel_signatures_in_any_state(system, state):
+    s, c = system, system.citizens[0]
+    expiry = boa.env.timestamp + 5 * DAY
+    if state != "never granted":
+        with s.as_(c):
+            s.consent.grant(*args(), expiry)
+        if state == "revoked":
+            with s.as_(c):
+                s.consent.revoke(*args())
+        elif state == "expired":
+            boa.env.time_travel(seconds=5 * DAY)
+    key = key_of(c.address)
+    before = s.consent.consent(key)
+    deadline = boa.env.timestamp + 100 * DAY
+    grant_sig = s.sign_grant(c, nonce=before[1], expiry=boa.env.timestamp + 9 * DAY, deadline=deadline)
+    revoke_sig = s.sign_revoke(c, nonce=before[1], deadline=deadline)
+    with s.as_(c):
+        s.consent.cancel_signatures(*args())
+    (ev,) = events(s.consent, "SignaturesCancelled")
+    assert (ev.key, ev.citizen, ev.nonce) == (key, c.address, before[1] + 1)
+    assert s.consent.consent(key) == (before[0], before[1] + 1, before[2])  # expiry, granted_at kept
+    assert s.consent.is_active(c.address, *args()) == (state == "active")
+    with boa.reverts("consent: invalid signature"):
+        s.consent.grant_by_sig(c.address, *args(), boa.env.timestamp + 9 * DAY, deadline, grant_sig)
+    if state == "active":
+        with boa.reverts("consent: invalid signature"):
+            s.consent.revoke_by_sig(c.address, *args(), deadline, revoke_sig)
+    # A signature for the new nonce works.
+    fresh = s.sign_grant(c, nonce=before[1] + 1, expiry=boa.env.timestamp + 9 * DAY, deadline=deadline)
+    s.consent.grant_by_sig(c.address, *args(), boa.env.timestamp + 9 * DAY, deadline, fresh)
+    assert s.consent.is_active(c.address, *args())
+
+
+def test_cancel_signatures_touches_only_the_callers_key(system):
+    s, c, other = system, system.citizens[0], system.citizens[1]
+    deadline = boa.env.timestamp + DAY
+    expiry = boa.env.timestamp + 9 * DAY
+    sig = s.sign_grant(other, expiry=expiry, deadline=deadline)
+    with s.as_(c):
+        s.consent.cancel_signatures(*args())
+    assert s.consent.nonce_of(key_of(other.address)) == 0
+    s.consent.grant_by_sig(other.address, *args(), expiry, deadline, sig)
+
+
+# --- wallets: EIP-7702, gas cap --------------------------------------------------------------------
+
+
+def test_eip7702_delegated_eoa_signs_with_its_own_key(system):
+    """An EOA delegated under EIP-7702 has code; its key still signs for it (ECDSA is tried
+    first), and its delegated code may accept other signatures through ERC-1271."""
+    s, c = system, system.citizens[0]
+    wallet = mock_wallet_deployer().deploy(ANY_RESEARCHER)  # code that approves nothing
+    boa.env.set_code(c.address, boa.env.get_code(wallet.address))
+    expiry, deadline = boa.env.timestamp + 10 * DAY, boa.env.timestamp + DAY
+    s.consent.grant_by_sig(c.address, *args(), expiry, deadline, s.sign_grant(c, expiry=expiry, deadline=deadline))
+    assert s.consent.is_active(c.address, *args())
+    other = s.sign_revoke(s.citizens[1], citizen=c.address, nonce=1, deadline=deadline)
+    with boa.reverts("consent: invalid signature"):
+        s.consent.revoke_by_sig(c.address, *args(), deadline, other)
+
+
+def test_wallet_check_gets_a_bounded_allowance(system):
+    """A wallet that burns gas costs the transaction at most WALLET_CHECK_GAS; the call is
+    refused outright when the transaction leaves less than that allowance."""
+    s = system
+    assert s.consent.WALLET_CHECK_GAS() == 100_000
+    owner = account("wallet-owner")
+    wallet = mock_wallet_deployer().deploy(owner.address)
+    expiry, deadline = boa.env.timestamp + 10 * DAY, boa.env.timestamp + DAY
+    sig = s.sign_grant(owner, citizen=wallet.address, expiry=expiry, deadline=deadline)
+    with boa.reverts("consent: not enough gas for a wallet's signature check"):
+        s.consent.grant_by_sig(wallet.address, *args(), expiry, deadline, sig, gas=90_000)
+    wallet.set_burn(True)
+    with boa.reverts("consent: invalid signature"):
+        s.consent.grant_by_sig(wallet.address, *args(), expiry, deadline, sig, gas=1_000_000)
+    assert s.consent._computation.get_gas_used() < 100_000 + 40_000
+    wallet.set_burn(False)
+    s.consent.grant_by_sig(wallet.address, *args(), expiry, deadline, sig, gas=1_000_000)
+    assert s.consent.is_active(wallet.address, *args())

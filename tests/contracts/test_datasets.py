@@ -22,8 +22,10 @@ def test_register_stores_and_emits(system):
     )
     assert (ev.domain, ev.personal_data, ev.version, ev.supersedes) == (7, False, 1, 0)
     assert s.datasets.dataset(1) == (h("file"), s.agency.address, 1, 7, False, 1, 0, 0)
-    assert s.datasets.dataset_id_of(h("file")) == 1
-    assert s.datasets.dataset_id_of(h("other")) == 0
+    assert s.datasets.dataset_id_of(s.agency.address, h("file")) == 1
+    assert s.datasets.dataset_id_of(s.agency.address, h("other")) == 0
+    assert s.datasets.dataset_id_of(s.business.address, h("file")) == 0
+    assert s.datasets.facts(1) == (s.agency.address, 7, False, True)
     assert s.datasets.publisher_of(1) == s.agency.address
     assert s.datasets.domain_of(1) == 7
     assert s.datasets.is_active(1)
@@ -39,6 +41,8 @@ def test_unknown_dataset_views(system):
     assert s.datasets.domain_of(5) == 0
     assert not s.datasets.is_active(5)
     assert s.datasets.lineage_of(5) == 0
+    assert s.datasets.facts(5) == (ZERO, 0, False, False)
+    assert s.datasets.version_facts(5, 5) == (ZERO, False, True, False, False)
 
 
 @pytest.mark.parametrize("who", ["auditor", "researcher", "citizen"])
@@ -75,17 +79,62 @@ def test_register_rejects_bad_input(system, args, reason):
     assert s.datasets.dataset_count() == 0
 
 
-def test_content_hash_registrable_once_ever(system):
+def test_content_hash_unique_per_publisher(system):
+    """Finding 1: another publisher registering the same bytes first blocks nobody; each
+    registration names its own publisher; a publisher's own copy is unique while active."""
     s = system
-    s.register(s.agency, "same")
-    with boa.reverts("datasets: content hash already registered"):
+    squat = s.register(s.business, "same")
+    real = s.register(s.agency, "same")
+    assert s.datasets.dataset_id_of(s.business.address, h("same")) == squat
+    assert s.datasets.dataset_id_of(s.agency.address, h("same")) == real
+    assert s.datasets.dataset(real)[:2] == (h("same"), s.agency.address)
+    with boa.reverts("datasets: content hash already registered by this publisher"):
         s.register(s.agency, "same")
-    with boa.reverts("datasets: content hash already registered"):
-        s.register(s.business, "same")
+    with boa.reverts("datasets: content hash already registered by this publisher"):
+        s.register(s.agency, "same", supersedes=real)
+    # Revoking the squatter's role or withdrawing its record changes nothing for the agency.
+    with s.as_(s.business):
+        s.datasets.withdraw(squat, h("squatted"))
+    assert s.datasets.is_active(real)
+
+
+def test_republish_after_withdrawal_keeps_lineages(system):
+    """A publisher may register bytes again once its registration of them is withdrawn, as a
+    new dataset or as a correction of the withdrawn version; every lineage stays readable."""
+    s = system
+    a = s.register(s.agency, "budget")
+    a2 = s.register(s.agency, "budget-v2", supersedes=a)
     with s.as_(s.agency):
-        s.datasets.withdraw(1, h("why"))
-    with boa.reverts("datasets: content hash already registered"):
-        s.register(s.agency, "same", supersedes=1)
+        s.datasets.withdraw(a2, h("mistake"))
+    again = s.register(s.agency, "budget-v2")  # the same bytes, now as a dataset of its own
+    assert s.datasets.dataset_id_of(s.agency.address, h("budget-v2")) == again
+    assert [s.datasets.lineage_of(i) for i in (a, a2, again)] == [a, a, again]
+    with s.as_(s.agency):
+        s.datasets.withdraw(again, h("mistake again"))
+    fixed = s.register(s.agency, "budget-v2", supersedes=a2)  # the same bytes as a correction of a2
+    assert s.datasets.dataset(fixed)[2] == 3
+    assert [s.datasets.lineage_of(i) for i in (a, a2, again, fixed)] == [a, a, again, a]
+    assert s.datasets.version_facts(a, fixed)[1] and not s.datasets.version_facts(again, fixed)[1]
+
+
+def test_version_facts(system):
+    s = system
+    a = s.register(s.agency, "v1", domain=3, personal=True)
+    b = s.register(s.agency, "v2", domain=3, personal=True, supersedes=a)
+    c = s.register(s.agency, "v3", domain=4, personal=True, supersedes=b)
+    d = s.register(s.agency, "v4", domain=4, personal=False, supersedes=c)
+    other = s.register(s.agency, "other", domain=3)
+    agency = s.agency.address
+    assert s.datasets.version_facts(a, a) == (agency, True, True, True, True)
+    assert s.datasets.version_facts(a, b) == (agency, True, True, True, True)
+    assert s.datasets.version_facts(a, c) == (agency, True, False, True, True)  # domain changed
+    assert s.datasets.version_facts(c, d) == (agency, True, False, True, False)  # personal flag changed
+    assert s.datasets.version_facts(b, a)[1] is False  # earlier, not later
+    assert s.datasets.version_facts(a, other)[1] is False  # another lineage
+    assert s.datasets.version_facts(a, 99)[1:4] == (False, False, False)
+    with s.as_(s.agency):
+        s.datasets.withdraw(b, h("r"))
+    assert s.datasets.version_facts(a, b) == (agency, True, True, False, True)
 
 
 def test_new_version_links_lineage(system):
@@ -180,6 +229,32 @@ def test_attest_rejects(system, who, kind, report, reason):
     a = s.register(s.agency, "v1")
     with s.as_(getattr(s, who)), boa.reverts(reason):
         s.datasets.attest(a, kind, h(report) if report else b"\0" * 32)
+
+
+def test_publisher_cannot_attest_its_own_dataset(system):
+    s = system
+    with s.as_(s.admin):
+        s.roles.grant_role(s.agency.address, 2, 0)  # the agency is also an auditor
+    own = s.register(s.agency, "census")
+    other = s.register(s.business, "meters")
+    with s.as_(s.agency), boa.reverts("datasets: auditor is the dataset's publisher"):
+        s.datasets.attest(own, 1, h("self-review"))
+    with s.as_(s.agency):
+        s.datasets.attest(other, 1, h("review"))  # an auditor role for others' datasets
+    assert s.datasets.attestation_count() == 1
+
+
+def test_attestation_of_withdrawn_version_stays_as_history(system):
+    s = system
+    a = s.register(s.agency, "v1")
+    with s.as_(s.auditor):
+        att = s.datasets.attest(a, 1, h("r"))
+    with s.as_(s.agency):
+        s.datasets.withdraw(a, h("r"))
+    assert s.datasets.attestation(att) == (a, s.auditor.address, 1, True)
+    with s.as_(s.auditor):
+        s.datasets.revoke_attestation(att)
+    assert s.datasets.attestation(att)[3] is False
 
 
 def test_attest_needs_active_version(system):

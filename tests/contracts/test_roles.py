@@ -1,6 +1,7 @@
 """CityRoles: admin-only role management, publisher kinds, two-step admin transfer."""
 
 import boa
+import contracts_kit
 import pytest
 from contracts_kit import (
     KIND_AGENCY,
@@ -11,6 +12,7 @@ from contracts_kit import (
     account,
     deploy_system,
     events,
+    h,
 )
 
 
@@ -23,6 +25,42 @@ def test_deploy_sets_admin_and_no_roles():
         assert s.datasets.roles() == s.roles.address
 
 
+def test_deploy_with_another_admin_is_two_step():
+    """A typo in the admin address at deployment loses nothing: the deployer stays admin
+    until the named admin accepts."""
+    with boa.env.anchor():
+        deployer_, admin = account("deployer"), account("city-data-office")
+        with boa.env.prank(deployer_.address):
+            roles = contracts_kit.deployer("CityRoles").deploy(admin.address)
+        (ev,) = events(roles, "OwnershipTransferStarted")
+        assert (ev.previous_owner, ev.new_owner) == (deployer_.address, admin.address)
+        assert roles.owner() == deployer_.address and roles.pending_owner() == admin.address
+        with boa.env.prank(deployer_.address):
+            roles.grant_role(account("x").address, ROLE_AUDITOR, 0)  # the deployer acts meanwhile
+        with boa.env.prank(account("typo").address), boa.reverts("ownable_2step: caller is not the new owner"):
+            roles.accept_ownership()
+        with boa.env.prank(admin.address):
+            roles.accept_ownership()
+        assert roles.owner() == admin.address and roles.pending_owner() == "0x" + "00" * 20
+        with boa.env.prank(deployer_.address), boa.reverts("roles: caller is not the admin"):
+            roles.grant_role(account("y").address, ROLE_AUDITOR, 0)
+
+
+def test_roles_ever_held_survive_revocation(system):
+    s = system
+    assert s.roles.has_held_role(s.agency.address, ROLE_PUBLISHER)
+    assert not s.roles.has_held_role(s.researcher.address, ROLE_PUBLISHER)
+    with s.as_(s.admin):
+        s.roles.revoke_role(s.agency.address, ROLE_PUBLISHER)
+    assert not s.roles.has_role(s.agency.address, ROLE_PUBLISHER)
+    assert s.roles.has_held_role(s.agency.address, ROLE_PUBLISHER)
+    assert s.roles.roles_of(s.agency.address) == ROLE_PUBLISHER << 16
+    assert not s.roles.has_held_role(s.agency.address, 0) and not s.roles.has_held_role(s.agency.address, 256)
+    with s.as_(s.admin):
+        s.roles.grant_role(s.agency.address, ROLE_PUBLISHER, KIND_BUSINESS)
+    assert s.roles.roles_of(s.agency.address) == ROLE_PUBLISHER | (KIND_BUSINESS << 8) | (ROLE_PUBLISHER << 16)
+
+
 def test_admin_cannot_be_zero():
     with boa.reverts("roles: admin is the zero address"):
         from contracts_kit import deployer
@@ -32,8 +70,8 @@ def test_admin_cannot_be_zero():
 
 def test_grant_each_role_and_read_back(system):
     s = system
-    assert s.roles.roles_of(s.agency.address) == ROLE_PUBLISHER | (KIND_AGENCY << 8)
-    assert s.roles.roles_of(s.business.address) == ROLE_PUBLISHER | (KIND_BUSINESS << 8)
+    assert s.roles.roles_of(s.agency.address) == ROLE_PUBLISHER | (KIND_AGENCY << 8) | (ROLE_PUBLISHER << 16)
+    assert s.roles.roles_of(s.business.address) == ROLE_PUBLISHER | (KIND_BUSINESS << 8) | (ROLE_PUBLISHER << 16)
     assert s.roles.publisher_kind(s.business.address) == KIND_BUSINESS
     assert s.roles.publisher_kind(s.auditor.address) == 0
     assert s.roles.has_role(s.auditor.address, ROLE_AUDITOR)
@@ -52,7 +90,7 @@ def test_grant_emits_everything(system):
     assert (ev.account, ev.role, ev.kind, ev.granted_by) == (who.address, ROLE_AUDITOR, 0, s.admin.address)
     with s.as_(s.admin):
         s.roles.grant_role(who.address, ROLE_RESEARCHER, 0)
-    assert s.roles.roles_of(who.address) == ROLE_AUDITOR | ROLE_RESEARCHER
+    assert s.roles.roles_of(who.address) == (ROLE_AUDITOR | ROLE_RESEARCHER) * (1 + (1 << 16))
 
 
 @pytest.mark.parametrize("caller", ["agency", "auditor", "researcher", "citizen"])
@@ -109,7 +147,7 @@ def test_revoke_clears_role_and_kind(system):
         s.roles.revoke_role(s.agency.address, ROLE_PUBLISHER)
     (ev,) = events(s.roles, "RoleRevoked")
     assert (ev.account, ev.role, ev.revoked_by) == (s.agency.address, ROLE_PUBLISHER, s.admin.address)
-    assert s.roles.roles_of(s.agency.address) == ROLE_AUDITOR
+    assert s.roles.roles_of(s.agency.address) == ROLE_AUDITOR | ((ROLE_AUDITOR | ROLE_PUBLISHER) << 16)
     assert s.roles.publisher_kind(s.agency.address) == 0
     with s.as_(s.admin), boa.reverts("roles: account does not have the role"):
         s.roles.revoke_role(s.agency.address, ROLE_PUBLISHER)
@@ -143,3 +181,32 @@ def test_two_step_admin_transfer(system):
 def test_admin_cannot_be_renounced(system):
     assert not hasattr(system.roles, "renounce_ownership")
     assert "renounce_ownership" not in [f["name"] for f in system.roles.abi if f.get("type") == "function"]
+
+
+def test_organisation_profiles(system):
+    """The admin publishes an organisation's profile (hash + URI, the document off chain);
+    only accounts that hold or held a role have one: never a citizen."""
+    s = system
+    assert s.roles.profile_of(s.agency.address) == b"\0" * 32
+    with s.as_(s.admin):
+        s.roles.set_profile(s.agency.address, h("profile v1"), "cityledger://metadata/profile-v1.json")
+    (ev,) = events(s.roles, "ProfileUpdated")
+    assert (ev.account, ev.profile_hash, ev.profile_uri, ev.updated_by) == (
+        s.agency.address,
+        h("profile v1"),
+        "cityledger://metadata/profile-v1.json",
+        s.admin.address,
+    )
+    assert s.roles.profile_of(s.agency.address) == h("profile v1")
+    with s.as_(s.admin):
+        s.roles.set_profile(s.agency.address, h("profile v2"), "cityledger://metadata/profile-v2.json")
+        s.roles.revoke_role(s.agency.address, ROLE_PUBLISHER)
+        s.roles.set_profile(s.agency.address, h("profile v3"), "")  # a former publisher keeps a name
+    assert s.roles.profile_of(s.agency.address) == h("profile v3")
+    with s.as_(s.agency), boa.reverts("roles: caller is not the admin"):
+        s.roles.set_profile(s.agency.address, h("self-made"), "")
+    with s.as_(s.admin), boa.reverts("roles: account has never held a role"):
+        s.roles.set_profile(s.citizens[0].address, h("a person"), "")
+    with s.as_(s.admin), boa.reverts("roles: empty profile hash"):
+        s.roles.set_profile(s.auditor.address, b"\0" * 32, "")
+    assert s.roles.profile_of(s.citizens[0].address) == b"\0" * 32

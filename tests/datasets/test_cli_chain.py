@@ -86,8 +86,11 @@ def test_publish_verify_supersede_withdraw_attest(devnet, tmp_path, capsys):
 
     code, out, _ = cli(capsys, "verify", f, "--json")
     v = json.loads(out)
-    assert v["status"] == "superseded" and v["successor"] == 2 and v["latest"] == 2
-    assert v["attestations"][0]["kind"] == "quality" and v["attestations"][0]["auditor"] == devnet.accounts[3].address
+    (reg,) = v["registrations"]
+    assert v["status"] == "superseded" and reg["successor"] == 2 and reg["latest"] == 2
+    assert (
+        reg["attestations"][0]["kind"] == "quality" and reg["attestations"][0]["auditor"] == devnet.accounts[3].address
+    )
 
     # Only the publisher may supersede: the business publisher is refused before anything is written.
     h = table(tmp_path, "t3.csv", extra="S9,2020-02-01,1.5\n")
@@ -252,3 +255,60 @@ def test_other_commands_bad_input(devnet, tmp_path, capsys):
     assert code == 1 and "unknown network 'nope'" in err
     code, _, err = cli(capsys, "attest", "1", "--kind", "beauty", "--report", tmp_path / "x.bin")
     assert code == 1 and "unknown attestation kind" in err
+
+
+def test_several_publishers_may_register_the_same_bytes(devnet, tmp_path, capsys):
+    """Issue 15 finding 1: nobody can squat a file. The same bytes registered by the agency first and
+    then by the business are two registrations; verify lists both, earliest first, naming the first."""
+    f = table(tmp_path)
+    agency, business = devnet.accounts[1].address, devnet.accounts[2].address
+    assert cli(capsys, "publish", f, *META)[0] == 0
+    code, out, err = cli(capsys, "publish", f, *META, "--from-account", "2", "--json")
+    assert code == 0, err
+    assert json.loads(out)["dataset_id"] == 2 and not json.loads(out)["already_registered"]
+    code, out, _ = cli(capsys, "verify", f, "--json")
+    v = json.loads(out)
+    assert code == 0 and v["first_publisher"] == agency
+    assert [(r["dataset_id"], r["publisher"], r["status"]) for r in v["registrations"]] == [
+        (1, agency, "registered"),
+        (2, business, "registered"),
+    ]
+    code, out, _ = cli(capsys, "verify", f)
+    assert "registrations  2 by 2 publisher(s); first registered by " + agency in out
+    assert cli(capsys, "verify", f, "--dataset", "2")[0] == 0  # either registration is this file's
+    # The same publisher twice is still refused, before anything is written.
+    code, out, _ = cli(capsys, "publish", f, *META, "--from-account", "2")
+    assert code == 0 and "already registered as dataset 2" in out
+
+
+def test_a_withdrawn_file_can_be_published_again(devnet, tmp_path, capsys):
+    f = table(tmp_path)
+    assert cli(capsys, "publish", f, *META)[0] == 0
+    assert cli(capsys, "withdraw", "1", "--reason", "wrong station names")[0] == 0
+    code, out, _ = cli(capsys, "verify", f)
+    assert code == 5 and "WITHDRAWN: dataset 1" in out
+    code, out, err = cli(capsys, "publish", f, *META, "--json")
+    assert code == 0 and json.loads(out)["dataset_id"] == 2, err
+    code, out, _ = cli(capsys, "verify", f, "--json")
+    v = json.loads(out)
+    assert code == 0 and v["status"] == "registered" and v["dataset_id"] == 2
+    assert [r["status"] for r in v["registrations"]] == ["withdrawn", "registered"]
+    # Asked about the withdrawn registration, the answer is that one's.
+    code, out, _ = cli(capsys, "verify", f, "--dataset", "1", "--json")
+    assert code == 5 and json.loads(out)["status"] == "withdrawn"
+
+
+def test_an_auditor_cannot_attest_its_own_dataset(devnet, tmp_path, capsys):
+    from cityledger.chain.tx import transact
+
+    publisher = devnet.accounts[1]
+    roles = devnet.contract("CityRoles")
+    transact(devnet.w3, devnet.accounts[0], roles.functions.grant_role(publisher.address, 2, 0))  # also an auditor
+    assert cli(capsys, "publish", table(tmp_path), *META)[0] == 0
+    report = tmp_path / "audit.txt"
+    report.write_text("checked")
+    block = devnet.w3.eth.block_number
+    code, _, err = cli(capsys, "attest", "1", "--kind", "quality", "--report", report, "--from-account", "1")
+    assert code == 1 and "an auditor cannot attest its own dataset" in err, err
+    assert devnet.w3.eth.block_number == block  # refused before anything was sent
+    assert cli(capsys, "attest", "1", "--kind", "quality", "--report", report)[0] == 0  # the auditor (account 3)

@@ -1,10 +1,13 @@
 """The demo seed on a real devnet: what it creates, and that a second run creates nothing."""
 
 import csv
+import json
 
-from cityledger.codes import ANY_RESEARCHER, SCOPE_DATASET, purpose_hash
+from cityledger.codes import ANY_RESEARCHER, MICRO_EPSILON, SCOPE_DATASET, purpose_hash
+from cityledger.datasets.store import MetadataStore
 from cityledger.demo import seed_demo
-from cityledger.demo.catalog import CITIZEN_RANDOM_SUBJECTS
+from cityledger.demo.catalog import CITIZEN_RANDOM_SUBJECTS, SIGNING_SUBJECTS
+from cityledger.demo.seed import REVOKING_CITIZEN, after_release
 from cityledger.fingerprint import consent_root
 
 
@@ -48,13 +51,29 @@ def test_seed_is_complete_and_idempotent(devnet, tmp_path, monkeypatch):
     ).call()
     grants = consents.events.ConsentGranted().get_logs(from_block=dep.start_block)
     assert {g["args"]["submitted_by"] for g in grants} == {accts[5].address, accts[6].address, accts[8].address}
+    assert consents.events.SignedGrantSkipped().get_logs(from_block=dep.start_block) == []
 
     access = devnet.contract("AccessRegistry")
     assert access.functions.is_live(first.access_id).call()
     assert access.functions.access(first.access_id).call()[1] == accts[4].address
     rights = devnet.contract("RightsRegistry")
-    statuses = [rights.functions.request(i).call()[6] for i in first.rights_requests]
+    statuses = [rights.functions.request(i).call()[5] for i in first.rights_requests]
     assert statuses == [2, 1]  # one fulfilled, one open
+    # The answer is a document in the store, by the hash on chain.
+    answer = rights.events.RightsRequestAnswered().get_logs(from_block=dep.start_block)[0]["args"]["answer_hash"]
+    assert MetadataStore(tmp_path / "metadata").document(bytes(answer))[1] == "text/plain; charset=utf-8"
+
+    # second round: organisations' profiles, 48 signed consents in one relayed batch, a privacy
+    # budget on the researcher's access, the business publisher's release operator
+    roles = devnet.contract("CityRoles")
+    assert set(first.profiles) == {a.address for a in accts[1:5]}
+    assert all(roles.functions.profile_of(a).call() == bytes.fromhex(h[2:]) for a, h in first.profiles.items())
+    assert first.signed_subjects == SIGNING_SUBJECTS
+    subjects = {g["args"]["citizen"] for g in grants if g["args"]["submitted_by"] == accts[5].address}
+    assert len(subjects) == SIGNING_SUBJECTS + 3  # and the signed grants of citizens 7, 8 and 9
+    assert access.functions.privacy_budget(first.access_id).call() == [3 * MICRO_EPSILON, 0]
+    assert first.operator == accts[5].address
+    assert access.functions.is_release_operator(accts[2].address, accts[5].address).call()
     assert released == [first.access_id]
 
     # the citizen dataset: subject addresses only (citizens 6-9 + random ones)
@@ -69,3 +88,31 @@ def test_seed_is_complete_and_idempotent(devnet, tmp_path, monkeypatch):
     assert second.created == [] and second.datasets == first.datasets
     assert w3.eth.block_number == block  # not one transaction
     assert sorted((tmp_path / "metadata").iterdir()) == files
+
+
+def test_the_demo_release_is_k_anonymous_audited_and_followed_by_a_deletion(devnet, cli, monkeypatch, tmp_path):
+    """What `make run` does after seeding: index, release (by the publisher's release operator), then
+    a citizen of the release revokes and the recipient confirms the deletion of its rows."""
+    monkeypatch.setenv("CITYLEDGER_DB_URL", f"sqlite:///{tmp_path / 'index.db'}")
+    w3, dep, accts = devnet.w3, devnet.deployment, devnet.accounts
+    summary = seed_demo(w3, dep, accts, devnet.cfg.data_dir, cfg=devnet.cfg)
+    assert cli("index", "--once", "--quiet")[0] == 0
+    citizen_file = devnet.cfg.data_dir / "demo" / "citizen-mobility-synthetic.csv"
+    args = ["release", summary.access_id, citizen_file, "--purpose", "ScientificResearch", "--json"]
+    code, out, err = cli(*args, "--operator", summary.operator)
+    assert code == 0, err
+    release = json.loads(out)
+    # 3 devnet citizens and 48 synthetic subjects consent: a 5-anonymous release (k on chain).
+    assert release["subject_count"] == 3 + SIGNING_SUBJECTS and release["k_anonymity"] >= 5
+    assert release["k"]["k_required"] == 5 and release["logged_by"] == summary.operator
+
+    done = after_release(w3, dep, accts, devnet.cfg.data_dir, release["release_id"], cfg=devnet.cfg)
+    assert len(done) == 3  # revoked, deletion requested, deletion confirmed
+    assert after_release(w3, dep, accts, devnet.cfg.data_dir, release["release_id"], cfg=devnet.cfg) == []
+    w3.provider.make_request("anvil_mine", [2])
+    assert cli("index", "--once", "--quiet")[0] == 0
+    code, out, _ = cli("used-my-data", accts[REVOKING_CITIZEN].address, "--json")
+    (used,) = json.loads(out)
+    assert used["audit"]["status"] == "verified" and used["deletion"]["status"] == "confirmed"
+    code, out, _ = cli("org", "show", accts[2].address, "--json")
+    assert json.loads(out)["name"] == "Lumen Mobility Ltd"

@@ -80,7 +80,7 @@ def test_an_event_table_from_other_contracts_is_generated_from_their_abi(tmp_pat
             src["abi"].append(
                 {
                     "type": "event",
-                    "name": "SignaturesCancelled",
+                    "name": "ConsentNoted",
                     "anonymous": False,
                     "inputs": [
                         {"name": "key", "type": "bytes32", "indexed": True},
@@ -92,11 +92,11 @@ def test_an_event_table_from_other_contracts_is_generated_from_their_abi(tmp_pat
         (tmp_path / f"{name}.json").write_text(json.dumps(src))
     specs = load_specs(cfg)
     assert len(specs) == len(SPECS) + 1
-    added = next(d for d in _decoders(specs).values() if d.name == "SignaturesCancelled")
+    added = next(d for d in _decoders(specs).values() if d.name == "ConsentNoted")
     key, citizen = h("k"), A1
     topics = [added.topic0, key, "0x" + "00" * 12 + citizen[2:]]
     assert added.decode(topics, "0x" + f"{7:064x}") == {"key": key, "citizen": citizen, "nonce": 7}
-    assert "class SignaturesCancelledArgs(TypedDict):" in args_source(specs)
+    assert "class ConsentNotedArgs(TypedDict):" in args_source(specs)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -108,11 +108,12 @@ def test_decoders_roundtrip_every_event(seed):
         "uint256": lambda: rng.choice([0, 1, rng.getrandbits(64)]),
         "uint64": lambda: rng.choice([0, 1, rng.getrandbits(63), 2**64 - 1]),
         "uint32": lambda: rng.getrandbits(32),
+        "uint16": lambda: rng.getrandbits(16),
         "uint8": lambda: rng.getrandbits(8),
         "bool": lambda: rng.random() < 0.5,
         "string": lambda: rng.choice(["", "ipfs://meta/x.json", "https://é.example/" + "a" * 200]),
     }
-    assert len(DECODERS) == len(SPECS) == 18
+    assert len(DECODERS) == len(SPECS) == 27
     for spec in SPECS:
         args = {arg: values[typ]() for arg, typ, _ in spec.inputs}
         topics, data = encode_log(spec.name, args)
@@ -198,10 +199,12 @@ def test_dataset_reducers_link_versions():
 def test_access_and_rights_status_follow_events():
     req = r.reduce(
         "AccessRequested",
-        {"access_id": 1, "dataset_id": 1, "requester": A2, "purpose": h("p"), "terms_hash": h("t")},
+        {"access_id": 1, "dataset_id": 1, "requester": A2, "purpose": h("p"), "terms_hash": h("t"), "role": 4},
         ctx(1),
     )
-    assert req[0].row["status"] == 1
+    assert req[0].row["status"] == 1 and req[0].row["role"] == 4 and req[0].row["cancelled_block"] is None
+    cancelled = r.reduce("AccessCancelled", {"access_id": 1, "dataset_id": 1, "requester": A2}, ctx(2))
+    assert cancelled == [r.Op(r.UPDATE, "access", (1,), {"status": 5} | r._stamp("cancelled", ctx(2)))]
     assert (
         r.reduce(
             "AccessGranted", {"access_id": 1, "dataset_id": 1, "grantee": A2, "purpose": h("p"), "expiry": 99}, ctx(2)
@@ -215,6 +218,25 @@ def test_access_and_rights_status_follow_events():
         ctx(9),
     )
     assert ans[0].row["status"] == 3 and ans[0].row["late"] is True
+    rejected = r.reduce(
+        "RightsRequestAnswered",
+        {"request_id": 5, "citizen": A1, "publisher": A2, "outcome": 5, "answer_hash": h("a"), "late": False},
+        ctx(9),
+    )
+    assert rejected[0].row["status"] == 5  # rejected: counted apart from refusals
+
+
+def test_deletion_obligations_follow_events():
+    req = r.reduce(
+        "DeletionRequested",
+        {"obligation_id": 3, "release_id": 2, "recipient": A2, "subject": A1, "deadline": 99, "requested_by": A3},
+        ctx(4),
+    )
+    assert req[0].table == "deletion_obligations" and req[0].row["status"] == 1 and req[0].row["requested_block"] == 4
+    base = {"obligation_id": 3, "release_id": 2, "recipient": A2, "subject": A1, "evidence_hash": h("e")}
+    on_time = r.reduce("DeletionConfirmed", base | {"late": False}, ctx(5))[0].row
+    late = r.reduce("DeletionConfirmed", base | {"late": True}, ctx(5))[0].row
+    assert (on_time["status"], late["status"]) == (2, 3) and on_time["evidence_hash"] == h("e")
 
 
 # ---------------------------------------------------------------- writer merge rules
@@ -241,12 +263,19 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
     rng = random.Random(seed)
     out = []
     datasets, active_ds, access, rights = 0, [], [], []
+    releases, obligations, queries = [], [], 0
     consents: dict[str, dict] = {}
     roles: set[tuple[str, int]] = set()
     atts, att_count = [], 0
     for b in range(1, blocks + 1):
         for i in range(rng.randint(0, 6)):
             c = ctx(b, i)
+            if rng.random() < 0.15:
+                extra = second_round_event(rng, c, access, releases, obligations, queries, consents)
+                if extra is not None:
+                    queries += extra[0] == "PrivateQueryLogged"
+                    out.append(extra)
+                    continue
             roll = rng.random()
             if roll < 0.1:
                 acct, role = rng.choice([A1, A2, A3]), rng.choice([1, 2, 4])
@@ -325,6 +354,7 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                             "requester": A2,
                             "purpose": h("p"),
                             "terms_hash": h("t"),
+                            "role": 4,
                         },
                         c,
                     )
@@ -360,6 +390,7 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                         acc[1] = 4
                         out.append(("AccessEnded", {"access_id": acc[0], "dataset_id": 1, "ended_by": A1}, c))
                     else:
+                        releases.append(b * 10 + i)
                         out.append(
                             (
                                 "ReleaseLogged",
@@ -373,6 +404,8 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                                     "consent_root": h("root"),
                                     "snapshot_block": b,
                                     "release_hash": h(f"rel{b}{i}"),
+                                    "k_anonymity": rng.choice([0, 5]),
+                                    "logged_by": rng.choice([A1, A3]),
                                 },
                                 c,
                             )
@@ -388,7 +421,7 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                                     "request_id": req,
                                     "citizen": A1,
                                     "publisher": A2,
-                                    "outcome": 2,
+                                    "outcome": rng.choice([2, 3, 5]),
                                     "answer_hash": h("a"),
                                     "late": False,
                                 },
@@ -417,6 +450,65 @@ def synthetic_history(seed: int, blocks: int = 40) -> list[tuple[str, dict, r.Ct
                         )
                     )
     return out
+
+
+def second_round_event(rng, c, access, releases, obligations, queries, consents) -> tuple[str, dict, r.Ctx] | None:
+    """One event of the second round's contracts (profiles, operators, budgets and private queries,
+    cancelled requests and signatures, skipped batch entries, deletion obligations), or None."""
+    kind = rng.randrange(8)
+    if kind == 0:
+        args = {"account": rng.choice([A1, A2]), "profile_hash": h(f"p{c}"), "profile_uri": "", "updated_by": A3}
+        return "ProfileUpdated", args | {"profile_uri": f"cityledger://metadata/{args['profile_hash'][2:]}"}, c
+    if kind == 1:
+        return (
+            "ReleaseOperatorSet",
+            {"publisher": A1, "operator": rng.choice([A2, A3]), "allowed": rng.random() < 0.6},
+            c,
+        )
+    if kind == 2:  # a key granted before (its nonce moves on), or one never granted
+        key = rng.choice(sorted(consents)) if consents and rng.random() < 0.7 else h(f"key{rng.randrange(5)}")
+        nonce = consents[key]["nonce"] + 1 if key in consents else rng.randrange(1, 9)
+        if key in consents:
+            consents[key] = consents[key] | {"nonce": nonce}
+        return "SignaturesCancelled", {"key": key, "citizen": A1, "nonce": nonce}, c
+    if kind == 3:
+        args = {"index": rng.randrange(128), "citizen": A2, "key": h("k"), "reason": rng.randint(1, 11)}
+        return "SignedGrantSkipped", args, c
+    pending = [a for a in access if a[1] == 1]
+    granted = [a for a in access if a[1] == 2]
+    if kind == 4 and pending:
+        acc = rng.choice(pending)
+        acc[1] = 5
+        return "AccessCancelled", {"access_id": acc[0], "dataset_id": 1, "requester": A2}, c
+    if kind == 5 and granted:
+        return "PrivacyBudgetSet", {"access_id": rng.choice(granted)[0], "budget": 10**6, "spent": 0}, c
+    if kind == 6 and granted:
+        args = {
+            "query_id": queries + 1,
+            "access_id": rng.choice(granted)[0],
+            "grantee": A2,
+            "dataset_id": 1,
+            "epsilon_spent": 1000,
+            "spent_total": 1000 * (queries + 1),
+            "budget": 10**6,
+            "query_hash": h(f"q{queries}"),
+            "consent_root": h("root"),
+            "snapshot_block": c.block_number,
+            "subject_count": 3,
+            "logged_by": A1,
+        }
+        return "PrivateQueryLogged", args, c
+    if kind == 7 and releases:
+        open_ones = [o for o in obligations if o[1] == 1]
+        if open_ones and rng.random() < 0.5:
+            ob = rng.choice(open_ones)
+            ob[1] = 2
+            args = {"obligation_id": ob[0], "release_id": ob[2], "recipient": A2, "subject": A1}
+            return "DeletionConfirmed", args | {"evidence_hash": h("gone"), "late": rng.random() < 0.3}, c
+        obligations.append([len(obligations) + 1, 1, rng.choice(releases)])
+        args = {"obligation_id": len(obligations), "release_id": obligations[-1][2], "recipient": A2, "subject": A1}
+        return "DeletionRequested", args | {"deadline": 10**9, "requested_by": A3}, c
+    return None
 
 
 def apply_events(engine, events, batch_size: int) -> None:
@@ -540,34 +632,76 @@ def test_log_lines_are_key_value_or_json():
 
     from cityledger.indexer.logs import _Handler, configure, fields
 
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
-        for as_json in (False, True):
-            stream = io.StringIO()
-            configure(json_lines=as_json, stream=stream)
+    root, ours = logging.getLogger(), logging.getLogger("cityledger")
+    saved = root.handlers[:], root.level, ours.level
+    for as_json in (False, True):
+        stream = io.StringIO()
+        undo = configure(json_lines=as_json, stream=stream)
+        try:
             logging.getLogger("cityledger.indexer").warning(
                 "reorg rolled back", extra=fields(from_block=81, ancestor=77, rows={"consents_replayed": 3}, x=None)
             )
-            line = stream.getvalue().strip()
-            if as_json:
-                got = json.loads(line)
-                assert got["msg"] == "reorg rolled back" and got["level"] == "warning" and got["from_block"] == 81
-                assert got["rows"] == {"consents_replayed": 3} and got["x"] is None and got["time"].endswith("Z")
-            else:
-                assert (
-                    ' level=warning logger=cityledger.indexer msg="reorg rolled back" from_block=81 ancestor=77 '
-                    in line
-                )
-                assert line.endswith(" rows=\"{'consents_replayed': 3}\" x=null") and line.startswith("time=")
-    finally:
-        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
-    # A second configure() replaces its own handler, not the others (pytest's capture, say).
-    others = [h for h in root.handlers if not isinstance(h, _Handler)]
-    configure(stream=io.StringIO())
-    configure(stream=io.StringIO())
+            logging.getLogger("alembic.runtime.migration").info("Context impl SQLiteImpl.")  # below WARNING: not shown
+        finally:
+            undo()
+        line = stream.getvalue().strip()
+        assert "\n" not in line
+        if as_json:
+            got = json.loads(line)
+            assert got["msg"] == "reorg rolled back" and got["level"] == "warning" and got["from_block"] == 81
+            assert got["rows"] == {"consents_replayed": 3} and got["x"] is None and got["time"].endswith("Z")
+        else:
+            expected = ' level=warning logger=cityledger.indexer msg="reorg rolled back" from_block=81 ancestor=77 '
+            assert expected in line and line.startswith("time=")
+            assert line.endswith(" rows=\"{'consents_replayed': 3}\" x=null")
+    # Undone, the logging set-up is as it was; a second configure() replaces its own handler only.
+    assert (root.handlers, root.level, ours.level) == saved
+    undo_first = configure(stream=io.StringIO())
+    undo_second = configure(stream=io.StringIO())
     try:
         assert len([h for h in root.handlers if isinstance(h, _Handler)]) == 1
-        assert [h for h in root.handlers if not isinstance(h, _Handler)] == others
+        assert [h for h in root.handlers if not isinstance(h, _Handler)] == saved[0]
     finally:
-        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+        undo_second()
+        undo_first()
+    assert (root.handlers, root.level, ours.level) == saved
+
+
+# ---------------------------------------------------------------- eth_getLogs answers cut at a block boundary
+
+
+def _answer(blocks: list[int]) -> bytes:
+    import json
+
+    logs = [{"blockNumber": hex(b), "logIndex": hex(i), "data": "0x" + "ab" * 64} for i, b in enumerate(blocks)]
+    return json.dumps({"jsonrpc": "2.0", "id": 7, "result": logs}).encode()
+
+
+@pytest.mark.parametrize(
+    ("blocks", "cut_in", "kept", "cover"),
+    [
+        ([5, 5, 5, 6, 6, 9], 4, [0, 1, 2], 5),  # in block 6: block 5 kept, the cover ends at 5
+        ([5, 5, 5, 6, 6, 9], 5, [0, 1, 2], 5),  # in block 9: block 6 may go on, so it is dropped too
+        ([5, 6, 7, 9], 3, [0, 1], 6),  # in block 9: blocks 5 and 6 kept, 7 may go on
+        ([5, 5, 5, 6, 6, 9], 1, [0, 1, 2], 5),  # inside the first block: read on until the next one starts
+        ([5, 5, 5], 1, [0, 1, 2], -1),  # inside the only block: read on to the end, the whole answer
+    ],
+)
+def test_a_cut_answer_keeps_the_complete_blocks(blocks, cut_in, kept, cover):
+    from cityledger.indexer.rpc import _cut_logs
+
+    body = _answer(blocks)
+    braces = [i for i, ch in enumerate(body) if ch == ord("{")]  # the answer's, then one per log
+    at = braces[cut_in + 1] + 20  # inside log number cut_in; the rest comes in small chunks
+    rest = [body[i : i + 17] for i in range(at, len(body), 17)]
+    logs, last = _cut_logs(bytearray(body[:at]), iter(rest))
+    assert [int(lg["logIndex"], 16) for lg in logs] == kept and last == cover
+
+
+def test_a_cut_answer_that_is_not_logs_is_an_rpc_error():
+    from cityledger.indexer.rpc import RpcError, _cut_logs
+
+    with pytest.raises(RpcError, match="not a list of logs"):
+        _cut_logs(bytearray(b'{"jsonrpc": "2.0", "id": 1, "error": {"message": "' + b"x" * 300), iter([]))
+    with pytest.raises(RpcError, match="ended in the middle"):
+        _cut_logs(bytearray(_answer([5, 5])[:60]), iter([]))

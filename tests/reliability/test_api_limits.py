@@ -71,14 +71,24 @@ def store(tmp_path_factory):
         ev("AttestationAdded", attestation_id=i, dataset_id=N, auditor=AUD, kind=1, report_hash=h(i, "r"))
         ev("ConsentGranted", key=h(i, "k"), citizen=CIT, purpose=SCI, scope_kind=3, scope_id="0x" + format(1, "064x"),
            grantee="0x" + format(i, "040x"), expiry=2_000_000_000, nonce=1, submitted_by=CIT)  # fmt: skip
-        ev("AccessRequested", access_id=i, dataset_id=N, requester=RES, purpose=SCI, terms_hash=h(i, "t"))
+        ev("AccessRequested", access_id=i, dataset_id=N, requester=RES, purpose=SCI, terms_hash=h(i, "t"), role=4)
         ev("AccessGranted", access_id=i, dataset_id=N, grantee=RES, purpose=SCI, expiry=2_000_000_000)
         ev("ReleaseLogged", release_id=i, access_id=i, grantee=RES, dataset_id=N, purpose=SCI, subject_count=0,
-           consent_root=root, snapshot_block=block[0], release_hash=h(i, "rel"))  # fmt: skip
+           consent_root=root, snapshot_block=block[0], release_hash=h(i, "rel"), k_anonymity=0,
+           logged_by=PUB)  # fmt: skip
         ev("RightsRequestFiled", request_id=i, citizen=CIT, publisher=PUB, kind=1, target_kind=1,
            target="0x" + PUB[2:].rjust(64, "0"), details_hash=h(i, "d"), deadline=2_000_000_000)  # fmt: skip
+        # The second round's lists: private answers of access 1, deletion obligations, organisations,
+        # and the release operators of the address the routes are asked about.
+        ev("PrivateQueryLogged", query_id=i, access_id=1, grantee=RES, dataset_id=N, epsilon_spent=1,
+           spent_total=i, budget=10**6, query_hash=h(i, "q"), consent_root=root, snapshot_block=block[0],
+           subject_count=1, logged_by=PUB)  # fmt: skip
+        ev("DeletionRequested", obligation_id=i, release_id=i, recipient=RES, subject=CIT, deadline=2_000_000_000,
+           requested_by=CIT)  # fmt: skip
+        ev("RoleGranted", account="0x" + format(0xF000 + i, "040x"), role=4, kind=0, granted_by=PUB)
+        ev("ReleaseOperatorSet", publisher=CIT, operator="0x" + format(0xE000 + i, "040x"), allowed=True)
     # One more dataset, whose metadata store entry is a FIFO: reading it blocks until a writer comes.
-    (folder / "metadata").mkdir()
+    (folder / "metadata").mkdir(exist_ok=True)  # the snapshot above is published there too
     os.mkfifo(folder / "metadata" / f"{FIFO_DIGEST}.json")
     ev("DatasetRegistered", dataset_id=N + 1, publisher=PUB, content_hash=h(0, "c"), metadata_hash="0x" + FIFO_DIGEST,
        metadata_uri="cityledger://metadata/" + FIFO_DIGEST, domain=1, personal_data=False, version=1,
@@ -90,7 +100,8 @@ def store(tmp_path_factory):
             "id": 1, "chain_id": 31337, "block_number": block[0], "block_hash": h(block[0], "b"), "start_block": 1,
             "head_block": block[0], "finalized_block": block[0], "confirmations": 2, "reorgs": 0,
             **{c: "0x" + format(i + 1, "040x") for i, c in enumerate(
-                ("roles_address", "datasets_address", "consents_address", "access_address", "rights_address"))},
+                ("roles_address", "datasets_address", "consents_address", "access_address", "rights_address",
+                 "deletion_address"))},
         }])  # fmt: skip
     engine.dispose()
     return url, folder
@@ -106,7 +117,8 @@ def client(store):
 
 
 def concrete(path: str) -> str:
-    return path.replace("{ref}", str(N)).replace("{address}", CIT).replace("{content_hash}", h(1, "c"))
+    path = path.replace("{ref}", str(N)).replace("{address}", CIT).replace("{content_hash}", h(1, "c"))
+    return path.replace("{access_id}", "1").replace("{sha256}", "0x" + FIFO_DIGEST)
 
 
 def list_routes(client) -> tuple[list[str], list[str]]:
@@ -116,7 +128,8 @@ def list_routes(client) -> tuple[list[str], list[str]]:
         op = ops.get("get")
         if not op:
             continue
-        schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+        # A document route answers raw bytes (JSON or text): no schema to read.
+        schema = op["responses"]["200"]["content"]["application/json"].get("schema", {})
         params = {p["name"] for p in op.get("parameters", [])}
         if "page_size" in params:
             paged.append(path)

@@ -70,8 +70,28 @@ CASES: list[tuple[list[str], dict]] = [
     ),
     (["consent-check", "--citizen", "0x" + "11" * 20, "--purpose", "0x12", "--scope-kind", "9", "--scope-id", "1"], {}),
     (["access", "--grantee", BAD_ADDR], {}),
+    (["access", "cancel", "0"], {}),
+    (["access", "cancel", "1"], DEAD_RPC),
     (["releases", "--grantee", BAD_ADDR], {}),
     (["rights", "--publisher", BAD_ADDR], {}),
+    (["rights", "answer", "1", "--outcome", "maybe", "--file", "{csv}"], {}),
+    (["rights", "answer", "1", "--outcome", "refused", "--file", MISSING], {}),
+    (["rights", "stats", "--publisher", BAD_ADDR], {}),
+    (["release-operator", "add", BAD_ADDR], {}),
+    (["release-operator", "remove", "0x" + "00" * 20], DEAD_RPC),
+    (["release-operator", "list", BAD_ADDR], {}),
+    (["budget", "1", "--epsilon", "lots"], {}),
+    (["budget", "1", "--epsilon", "1.0000001"], {}),
+    (["obligations", "--recipient", BAD_ADDR], {}),
+    (["obligations", "request", "1", BAD_ADDR], {}),
+    (["obligations", "confirm", "1", "--evidence", MISSING], {}),
+    (["org", "set-profile", "0x" + "11" * 20, "--name", "X", "--kind", "citizen"], {}),
+    (["org", "set-profile", "0x" + "11" * 20, "--name", "X", "--kind", "agency", "--website", "javascript:x"], {}),
+    (["org", "show", BAD_ADDR], {}),
+    (["org", "list", "--page-size", "1000"], {}),
+    (["release", "1", "{csv}", "--purpose", "ScientificResearch", "--operator", BAD_ADDR], {}),
+    (["publish", "{csv}", "--title", "t", "--domain", "health", "--privacy", MISSING], {}),
+    (["publish", "{csv}", "--title", "t", "--domain", "health", "--privacy", "{csv}"], {}),  # not JSON
     (["used-my-data", BAD_ADDR], {}),
     (["status", "--network", "nosuch"], {}),
     (["release", "1", MISSING, "--purpose", "ScientificResearch"], {}),
@@ -214,7 +234,7 @@ def numeric_params() -> list[tuple[list[str], object, object]]:
 
 def argv_for(words, command, param, value: str, folder) -> list[str]:
     """The command with `param` set to `value` and every other required parameter a harmless filler."""
-    filler = {int: "1", float: "1"}
+    filler = {int: "1", float: "1", list[int]: "1"}  # list[int]: ids given as arguments (obligations confirm)
     options, positionals = [], []
     for p in command.params:
         desc = getattr(p, "type_descriptor", None)

@@ -2,9 +2,10 @@
 storage write of every demo transaction (anvil's prestateTracer in diff mode).
 
 Every 32-byte word must be an address (left-padded), a number (small or a timestamp-sized
-value), a packed word of numbers, or a hash (high entropy); the only string field (metadata_uri)
-must be a cityledger://, s3://, ipfs:// (or https) URI whose path is a hash or a short code. No
-word may decode to readable text (names, emails, sentences)."""
+value), a packed word of numbers, or a hash (high entropy); the only string fields (metadata_uri,
+profile_uri) must be a cityledger://, s3://, ipfs:// (or https) URI whose path is a hash or a short
+code. No word may decode to readable text (names, emails, sentences): not even the organisations'
+public names, which stay in their profile documents off chain."""
 
 from __future__ import annotations
 
@@ -59,6 +60,10 @@ def test_demo_writes_no_personal_data(devnet, tmp_path):
     for log in ds.events.DatasetRegistered().get_logs(from_block=start, to_block=end):
         uris.append(log["args"]["metadata_uri"])
     assert uris, "the demo registered no dataset"
+    # Organisation profiles: the chain holds their hash and store URI; the names stay in the document.
+    profiles = devnet.contract("CityRoles").events.ProfileUpdated().get_logs(from_block=start, to_block=end)
+    assert profiles, "the demo published no organisation profile"
+    uris += [log["args"]["profile_uri"] for log in profiles]
     for uri in uris:
         if not URI.match(uri) or EMAIL.search(uri.encode()):
             bad.append(("metadata_uri", uri))

@@ -131,14 +131,38 @@ class ConsentCounts(BaseModel):
     counts: list[PurposeCount]
 
 
+State = Literal["registered", "superseded", "withdrawn"]
+
+
+class Registration(BaseModel):
+    dataset_id: int
+    publisher: Address
+    publisher_name: str | None = Field(
+        None, description="the publisher's organisation name, when its profile is verified"
+    )
+    state: State
+    version: int
+    superseded_by: int | None = None
+    latest_version: int
+    registered_block: int
+    registered_at: int | None = None
+    tx_hash: Hash | None = None
+
+
 class Verification(BaseModel):
     content_hash: Hash
-    state: Literal["registered", "superseded", "withdrawn", "not_registered"]
-    dataset_id: int | None = None
+    state: Literal["registered", "superseded", "withdrawn", "not_registered"] = Field(
+        description="the best state among the registrations (registered, then superseded, then withdrawn)"
+    )
+    dataset_id: int | None = Field(None, description="the registration `state` describes (the first with that state)")
     superseded_by: int | None = None
     latest_version: int | None = None
     publisher: Address | None = None
     registered_block: int | None = None
+    first_publisher: Address | None = Field(None, description="who registered these bytes first")
+    registrations: list[Registration] = Field(
+        [], description="every registration of the hash, earliest first: several publishers may register the same bytes"
+    )
 
 
 class Consent(BaseModel):
@@ -171,13 +195,34 @@ class Access(BaseModel):
     access_id: int
     dataset_id: int
     requester: Address
+    requester_role: Literal["researcher", "publisher"] | None = Field(
+        None, description="the role the access was requested with: it must still be held for the access to be live"
+    )
     purpose: Hash
     purpose_name: str | None
     terms_hash: Hash | None
-    status: Literal["requested", "granted", "refused", "ended"]
+    status: Literal["requested", "granted", "refused", "ended", "cancelled"]
     expiry: int | None
-    live: bool
+    live: bool = Field(
+        description="AccessRegistry.is_live: granted, unexpired, the grantee holds its role, the publisher its role"
+    )
     requested_block: int
+    granted_block: int | None = Field(None, description="the earliest block a release's consent snapshot may be at")
+
+
+class Audit(BaseModel):
+    """The indexer's check of a release's (or private query's) consent claim (docs/INDEXER.md)."""
+
+    status: Literal["verified", "mismatch", "unverifiable", "no_subjects", "pending"] = Field(
+        description="verified: every subject of the published snapshot had consent; mismatch: one did not, or the "
+        "count differs; unverifiable: no snapshot published for the root; no_subjects: non-personal data; "
+        "pending: not audited yet"
+    )
+    detail: str
+    snapshot_hash: Hash | None = Field(
+        None, description="SHA-256 of the snapshot document checked (GET /api/documents/{hash})"
+    )
+    lacking_consent: int | None = Field(None, description="subjects of the snapshot without a covering consent")
 
 
 class Release(BaseModel):
@@ -191,13 +236,37 @@ class Release(BaseModel):
     consent_root: Hash
     snapshot_block: int
     release_hash: Hash
+    k_anonymity: int | None = Field(
+        None, description="the smallest group over the declared quasi-identifiers (0: none declared)"
+    )
+    logged_by: Address | None = Field(None, description="the publisher or one of its release operators")
     block_number: int
+    timestamp: int | None = None
     tx_hash: Hash | None = None
+    audit: Audit
+
+
+class Obligation(BaseModel):
+    obligation_id: int
+    release_id: int
+    recipient: Address
+    subject: Address
+    deadline: int
+    status: Literal["open", "confirmed", "confirmed late"]
+    overdue: bool = Field(description="open and past its deadline")
+    requested_by: Address
+    requested_block: int
+    requested_at: int
+    confirmed_block: int | None = None
+    confirmed_at: int | None = None
+    evidence_hash: Hash | None = None
+    late: bool | None = None
 
 
 class UsedRelease(Release):
     leaf: Hash = Field(description="the OpenZeppelin StandardMerkleTree leaf of the citizen's address")
     proof: list[Hash] = Field(description="sibling hashes from the leaf up to consent_root")
+    deletion: Obligation | None = Field(None, description="the deletion obligation for the citizen's rows, if any")
 
 
 class RightsRequest(BaseModel):
@@ -208,12 +277,95 @@ class RightsRequest(BaseModel):
     target_kind: Literal["publisher", "dataset"]
     target: Hash
     details_hash: Hash
-    status: Literal["open", "fulfilled", "refused", "withdrawn"]
+    status: Literal["open", "fulfilled", "refused", "withdrawn", "rejected"]
     deadline: int
     overdue: bool
-    answer_hash: Hash | None = None
+    answer_hash: Hash | None = Field(None, description="SHA-256 of the answer document (GET /api/documents/{hash})")
     late: bool | None = None
     filed_block: int
+    answered_block: int | None = None
+    answered_at: int | None = None
+
+
+class RightsStats(BaseModel):
+    publisher: Address | None = Field(description="the publisher counted (null: all)")
+    total: int
+    open: int = Field(description="open and within the deadline")
+    overdue: int = Field(description="open and past the deadline")
+    fulfilled: int
+    refused: int
+    rejected: int = Field(
+        description="not from a data subject, or manifestly unfounded or excessive: apart from refusals"
+    )
+    withdrawn: int
+    answered: int
+    answered_late: int
+
+
+class Organisation(BaseModel):
+    address: Address
+    name: str | None = Field(description="from the verified profile document; null without one")
+    kind: Literal["agency", "business", "research institute", "auditor"] | None = None
+    website: str | None = None
+    contact: str | None = Field(None, description="the organisation's contact point (e-mail or web page)")
+    jurisdiction: str | None = None
+    roles: list[Literal["publisher", "auditor", "researcher"]]
+    ever_roles: list[Literal["publisher", "auditor", "researcher"]]
+    publisher_kind: Literal["agency", "business"] | None = None
+    profile_hash: Hash | None = Field(None, description="SHA-256 of the profile document (GET /api/documents/{hash})")
+    profile_uri: str | None = None
+    profile_block: int | None = None
+    verified: bool = Field(description="the profile document is in this store and hashes to profile_hash")
+
+
+class Organisations(BaseModel):
+    items: list[Organisation]
+
+
+class ReleaseOperator(BaseModel):
+    publisher: Address
+    operator: Address
+    operator_name: str | None = None
+    allowed: bool
+    effective: bool = Field(description="allowed and the publisher still holds its role")
+    since_block: int
+    since: int
+    tx_hash: Hash
+
+
+class Budget(BaseModel):
+    access_id: int
+    dataset_id: int
+    grantee: Address
+    budget: str = Field(description="epsilon, as a decimal")
+    spent: str
+    remaining: str
+    budget_micro: int = Field(description="micro-epsilon, as on chain")
+    spent_micro: int
+    queries: int
+    set: bool = Field(description="a budget was ever set (0 admits no query)")
+    consistent: bool = Field(description="every logged answer's running total checks against the budget in force")
+    updated_block: int | None = None
+
+
+class PrivateQuery(BaseModel):
+    query_id: int
+    access_id: int
+    grantee: Address
+    dataset_id: int
+    epsilon_spent: str
+    epsilon_spent_micro: int
+    spent_total: str
+    budget: str
+    query_hash: Hash
+    consent_root: Hash
+    snapshot_block: int
+    subject_count: int
+    logged_by: Address
+    block_number: int
+    timestamp: int
+    tx_hash: Hash
+    audit: Audit
 
 
 class DomainStat(BaseModel):

@@ -14,6 +14,7 @@ from web3 import Web3
 from ..chain.deployments import Deployment, contract
 from ..codes import KIND_AGENCY, KIND_BUSINESS, STATUS_WITHDRAWN
 from ..datasets.registry import dataset_record, registry, verify_hash
+from ..errors import CityLedgerError
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,9 @@ def chain_facts(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) -> 
     """The facts of one version read from the chain (the record, its registration and withdrawal
     events, its lineage and its publisher's kind), through the lookups `cityledger verify` uses."""
     rec = dataset_record(w3, deployment, dataset_id, cfg)
-    v = verify_hash(w3, deployment, rec["content_hash"], cfg)
+    v = verify_hash(w3, deployment, rec["content_hash"], cfg).of(int(dataset_id))
+    if v is None:  # a record without its DatasetRegistered event: not this chain's
+        raise CityLedgerError(f"dataset {dataset_id} has no registration event on this chain")
     reg = registry(w3, deployment, cfg)
     withdrawn_at = None
     if rec["status"] == STATUS_WITHDRAWN:

@@ -6,7 +6,9 @@ One dataset of the source is one CityLedger lineage, keyed by the source dataset
 as the document's `dct:source`). Per dataset the result is:
 
 - new: its file's hash is not on chain and no earlier registration came from this source;
-- unchanged: its file's hash is already registered (by this or an earlier harvest, or anyone);
+- unchanged: its file's hash is already registered by the harvesting publisher (this or an earlier
+  harvest, or a `publish`), and not withdrawn; bytes only another publisher registered are registered
+  again under the harvester's own name (a content hash is unique per publisher, docs/CONTRACTS.md);
 - changed: the file changed: a new version superseding the latest registration from this source;
 - unreachable: the file could not be fetched (reported, the harvest goes on);
 - invalid: the source's metadata cannot be mapped (no title, description or licence, non-public
@@ -411,14 +413,16 @@ class _Run:
         result.content_hash = "0x" + fetched.sha256.hex()
         latest = self.by_source.get(item.iri)
         known = verify_hash(self.w3, self.deployment, fetched.sha256, self.cfg)
-        if known.status != "not_registered":
-            result.status, result.dataset_id = "unchanged", known.dataset_id
-            if latest is not None and latest != known.latest:
+        mine = [r for r in known.by(self.account.address) if r.status != "withdrawn"]
+        if mine:
+            result.status, result.dataset_id = "unchanged", mine[-1].dataset_id
+            if latest is not None and latest != mine[-1].latest:
                 result.detail = f"an earlier version's file; the latest from this source is dataset {latest}"
-            elif known.publisher and known.publisher.lower() != self.account.address.lower():
-                result.detail = f"already registered by {known.publisher}"
             return
         result.status, result.supersedes = ("changed", latest) if latest else ("new", None)
+        others = sorted({r.publisher for r in known.registrations} - {self.account.address})
+        if others:
+            result.detail = f"also registered by {', '.join(others)}"
         if self.dry_run:
             result.detail = "dry run: not registered"
             return

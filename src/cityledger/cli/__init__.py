@@ -22,9 +22,29 @@ app = typer.Typer(
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, even in a log
 
 # Each module exposes register(app); the order is the order of `cityledger --help`.
-from . import catalog_cmds, chain_cmds, dataset_cmds, index_cmds, query_cmds, release_cmds, serve_cmds, up_cmds  # noqa: E402
+from . import (  # noqa: E402
+    catalog_cmds,
+    chain_cmds,
+    dataset_cmds,
+    index_cmds,
+    ledger_cmds,
+    query_cmds,
+    release_cmds,
+    serve_cmds,
+    up_cmds,
+)
 
-for _module in (up_cmds, chain_cmds, dataset_cmds, catalog_cmds, index_cmds, query_cmds, release_cmds, serve_cmds):
+for _module in (
+    up_cmds,
+    chain_cmds,
+    dataset_cmds,
+    catalog_cmds,
+    index_cmds,
+    query_cmds,
+    ledger_cmds,
+    release_cmds,
+    serve_cmds,
+):
     _module.register(app)
 
 

@@ -70,18 +70,48 @@ def deploy_cmd(
         bool, typer.Option("--force", "-f", help="Deploy again even if the deployment is current")
     ] = False,
     roles: Annotated[bool, typer.Option(help="On a devnet, grant the devnet roles to accounts 1-4")] = True,
+    admin: Annotated[
+        str | None,
+        typer.Option(
+            "--admin",
+            help="The city data office's address (default: the deployer); another address takes over by calling "
+            "accept_ownership() from its own account",
+        ),
+    ] = None,
+    max_snapshot_age: Annotated[
+        int | None,
+        typer.Option(
+            "--max-snapshot-age",
+            help="How many blocks old a release's consent snapshot may be (default: a day of 12-second blocks, "
+            "7200; an L2 at 2 s wants 43200)",
+        ),
+    ] = None,
 ) -> None:
     """Deploy the contracts and write deployments/<chain id>.json (a no-op if current, unless --force)."""
     from ..chain.accounts import deployer_account, devnet_accounts, key_source
     from ..chain.connection import connect
-    from ..chain.deploy import deploy_all
+    from ..chain.deploy import DEFAULT_MAX_SNAPSHOT_AGE, admin_handover, deploy_all
+    from ..query.errors import BadInput
+    from ..query.validate import address
 
     cfg = config()
     net = cfg.network(network)
+    if admin is not None:  # a typo fails before any key is asked for or the node contacted
+        try:
+            admin = address(admin, "--admin")
+        except BadInput as exc:
+            raise CityLedgerError(str(exc)) from None
     w3 = connect(net, timeout=5)
     deployer = deployer_account(net, prompt=prompt_password)
     deployment = deploy_all(
-        w3, deployer, net, cfg, force=force, progress=lambda name, addr: out.print(f"  deployed {name} at {addr}")
+        w3,
+        deployer,
+        net,
+        cfg,
+        force=force,
+        progress=lambda name, addr: out.print(f"  deployed {name} at {addr}"),
+        admin=admin,
+        max_snapshot_age=DEFAULT_MAX_SNAPSHOT_AGE if max_snapshot_age is None else max_snapshot_age,
     )
     if deployment.reused:
         out.print(
@@ -90,6 +120,9 @@ def deploy_cmd(
         )
     else:
         out.print(f"deployment record: {deployment.path}")
+    handover = admin_handover(w3, deployment, cfg)
+    if handover:
+        out.print(f"[yellow]admin handover pending:[/] {handover}")
     if net.devnet and roles:
         from ..chain.roles import seed_devnet_roles
 
@@ -183,7 +216,7 @@ def accounts_cmd(network: NetworkOpt = None) -> None:
     from ..chain.accounts import devnet_accounts, role_of_index
     from ..chain.connection import connect
     from ..chain.deployments import contract, load_deployment
-    from ..codes import PUBLISHER_KINDS, ROLES
+    from ..codes import EVER_SHIFT, KIND_SHIFT, PUBLISHER_KINDS, ROLES
 
     cfg = config()
     net = cfg.network(network)
@@ -207,8 +240,11 @@ def accounts_cmd(network: NetworkOpt = None) -> None:
         if roles is not None:
             bits = roles.functions.roles_of(acct.address).call()
             names = [n for n, bit in ROLES.items() if bits & bit]
-            if bits >> 8:
-                names = [f"{n} ({kinds.get(bits >> 8, bits >> 8)})" if n == "publisher" else n for n in names]
+            kind = (bits >> KIND_SHIFT) & 0xFF  # bits 16-23 are the roles ever held (codes.EVER_SHIFT)
+            if kind:
+                names = [f"{n} ({kinds.get(kind, kind)})" if n == "publisher" else n for n in names]
+            former = [n for n, bit in ROLES.items() if (bits >> EVER_SHIFT) & bit and not bits & bit]
+            names += [f"former {n}" for n in former]
             if i == 0 and roles.functions.owner().call() == acct.address:
                 names.insert(0, "admin")
             on_chain = ", ".join(names) or "-"

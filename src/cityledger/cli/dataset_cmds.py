@@ -107,6 +107,12 @@ def publish_cmd(
     ),
     supersedes: int = typer.Option(0, "--supersedes", help="Id of the version this file corrects or updates."),
     personal: bool = typer.Option(False, "--personal", help="The dataset holds personal data (consent applies)."),
+    privacy: Path | None = typer.Option(
+        None,
+        "--privacy",
+        help="A JSON file with the personal dataset's cl:privacy declaration (docs/PRIVACY.md): usable columns, "
+        "bounds, quasi-identifiers and the k its releases must reach.",
+    ),
     temporal: str | None = typer.Option(None, "--temporal", help="Period covered: START/END (ISO dates)."),
     spatial: str | None = typer.Option(None, "--spatial", help="Place covered, e.g. 'Seattle, Washington, USA'."),
     population: str | None = typer.Option(None, "--population", help="Who or what is covered."),
@@ -132,6 +138,7 @@ def publish_cmd(
     # Everything a user can get wrong is checked before the file is read or the chain touched.
     p = check_readable_file(file)
     start, end = _period(temporal)
+    declaration = _json_object(privacy, "--privacy") if privacy is not None else None
     net = config().network(network)
     account = _account(net, from_account, 1)
     info = DatasetInfo(
@@ -145,6 +152,7 @@ def publish_cmd(
         keywords=keyword,
         source=source,
         coverage=Coverage(start, end, spatial, population, method, not_covered),
+        privacy=declaration,
     )
     check_info(info)
     if metadata_uri:
@@ -167,6 +175,20 @@ def publish_cmd(
         lines.append(f"  rows root      {result.rows_root}  ({result.record_count} rows)")
     lines.append(f"  transaction    {result.tx_hash} (block {result.block})")
     _emit(as_json, result.to_json(), lines)
+
+
+def _json_object(path: Path, option: str) -> dict:
+    """A JSON object read from a file an option names; one clear error otherwise."""
+    from ..fingerprint import check_readable_file
+
+    p = check_readable_file(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CityLedgerError(f"{option} {p}: not a JSON file ({exc})") from None
+    if not isinstance(doc, dict):
+        raise CityLedgerError(f"{option} {p}: expected a JSON object")
+    return doc
 
 
 def _period(temporal: str | None) -> tuple[str | None, str | None]:
@@ -244,10 +266,12 @@ def verify_cmd(
     network: str | None = NETWORK,
     as_json: bool = JSON_OUT,
 ) -> None:
-    """Is this exact file registered? By whom, when, which version, its status and attestations.
+    """Is this exact file registered? By whom (every publisher that registered these bytes, the first
+    named), when, which version, its status and attestations.
 
-    Exit 0 registered and current, 3 not registered, 4 not the --dataset given, 5 withdrawn or superseded."""
-    from ..datasets.registry import dataset_record, verify_hash
+    Exit 0 registered and current, 3 not registered, 4 not the --dataset given, 5 withdrawn or superseded
+    (with several registrations: the best of them, or the --dataset one's)."""
+    from ..datasets.registry import STATUS_ORDER, dataset_record, verify_hash
     from ..fingerprint import check_readable_file, sha256_file
 
     p = check_readable_file(file)
@@ -256,8 +280,9 @@ def verify_cmd(
     with _progress(p.stat().st_size, f"hash {p.name}") as cb:
         digest = sha256_file(p, cb)
     v = verify_hash(w3, deployment, digest)
-    if expected is not None and v.dataset_id != dataset:
-        found = f"registered as dataset {v.dataset_id}" if v.dataset_id else "not registered"
+    if dataset is not None and expected is not None and v.of(dataset) is None:
+        ids = ", ".join(str(r.dataset_id) for r in v.registrations)
+        found = f"registered as dataset {ids}" if ids else "not registered"
         _emit(
             as_json,
             {**v.to_json(), "expected_dataset": dataset, "expected_content_hash": "0x" + expected.hex()},
@@ -270,33 +295,52 @@ def verify_cmd(
     if v.status == "not_registered":
         _emit(as_json, v.to_json(), [f"NOT REGISTERED: no dataset on chain has content hash {v.content_hash}"])
         raise typer.Exit(exits.NOT_REGISTERED)
+    # The registration the answer is about: the one asked for, else the first with the best status.
+    shown = v.of(dataset) if dataset is not None else None
+    shown = shown or min(v.registrations, key=lambda r: STATUS_ORDER.index(r.status))
+    status = shown.status
     head = {
-        "registered": f"REGISTERED as dataset {v.dataset_id} (version {v.version}, active)",
-        "superseded": f"SUPERSEDED: dataset {v.dataset_id} (version {v.version}) is replaced by dataset {v.successor}"
-        + (f" (latest version: dataset {v.latest})" if v.latest != v.successor else ""),
-        "withdrawn": f"WITHDRAWN: dataset {v.dataset_id} (version {v.version}) was withdrawn by its publisher"
-        + (f"; later version: dataset {v.latest}" if v.latest != v.dataset_id else ""),
-    }[v.status]
-    lines = [
-        head,
-        f"  content hash   {v.content_hash}",
-        f"  publisher      {v.publisher}",
-        f"  registered     block {v.block}, {_when(v.timestamp)}, transaction {v.tx_hash}",
-        f"  domain         {v.domain}{'  (personal data)' if v.personal_data else ''}",
-        f"  metadata       {v.metadata_uri}  (hash {v.metadata_hash})",
+        "registered": f"REGISTERED as dataset {shown.dataset_id} (version {shown.version}, active)",
+        "superseded": f"SUPERSEDED: dataset {shown.dataset_id} (version {shown.version}) is replaced by dataset "
+        f"{shown.successor}"
+        + (f" (latest version: dataset {shown.latest})" if shown.latest != shown.successor else ""),
+        "withdrawn": f"WITHDRAWN: dataset {shown.dataset_id} (version {shown.version}) was withdrawn by its publisher"
+        + (f"; later version: dataset {shown.latest}" if shown.latest != shown.dataset_id else ""),
+    }[status]
+    lines = [head, f"  content hash   {v.content_hash}"]
+    if len(v.registrations) > 1:
+        lines.append(
+            f"  registrations  {len(v.registrations)} by {len({r.publisher for r in v.registrations})} publisher(s); "
+            f'first registered by {v.first_publisher} (earliest first below: none is "the" source)'
+        )
+    for r in v.registrations:
+        lines += _registration_lines(r, several=len(v.registrations) > 1)
+    data = v.to_json() | {"status": status, "dataset_id": shown.dataset_id}
+    _emit(as_json, data, lines)
+    if exits.VERIFY_CODES[status] != exits.OK:
+        raise typer.Exit(exits.VERIFY_CODES[status])
+
+
+def _registration_lines(r, several: bool) -> list[str]:
+    """One registration of a verified file, as `verify` prints it."""
+    state = {"registered": "active", "superseded": f"superseded by dataset {r.successor}", "withdrawn": "withdrawn"}
+    lines = [f"  dataset {r.dataset_id:<6} version {r.version}, {state[r.status]}"] if several else []
+    lines += [
+        f"  publisher      {r.publisher}",
+        f"  registered     block {r.block}, {_when(r.timestamp)}, transaction {r.tx_hash}",
+        f"  domain         {r.domain}{'  (personal data)' if r.personal_data else ''}",
+        f"  metadata       {r.metadata_uri}  (hash {r.metadata_hash})",
     ]
-    if v.supersedes:
-        lines.append(f"  supersedes     dataset {v.supersedes}")
-    if not v.attestations:
+    if r.supersedes:
+        lines.append(f"  supersedes     dataset {r.supersedes}")
+    if not r.attestations:
         lines.append("  attestations   none")
-    for a in v.attestations:
+    for a in r.attestations:
         lines.append(
             f"  attestation    #{a['attestation_id']} {a['kind']} by {a['auditor']}"
             f"{'' if a['active'] else ' (revoked)'}, report {a['report_hash']}"
         )
-    _emit(as_json, v.to_json(), lines)
-    if exits.VERIFY_CODES[v.status] != exits.OK:
-        raise typer.Exit(exits.VERIFY_CODES[v.status])
+    return lines
 
 
 def prove_cmd(

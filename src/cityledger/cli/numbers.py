@@ -34,6 +34,9 @@ KINDS: dict[str, Kind] = {
     "dataset_id": ID,
     "dataset": ID,
     "access_id": ID,
+    "release_id": ID,
+    "release": ID,
+    "request_id": ID,
     "supersedes": Kind(0, INT64_MAX),  # 0: a first version, supersedes nothing
     "row": Kind(1, INT64_MAX),  # data rows count from 1
     "tree_size": Kind(1, INT64_MAX),
@@ -52,6 +55,7 @@ KINDS: dict[str, Kind] = {
     "max_connections": Kind(1, 1_000_000),  # serve: open connections
     "max_body_bytes": Kind(1, 1 << 30),  # serve: request body bytes
     "workers": Kind(1, 64),  # serve: worker processes
+    "max_snapshot_age": Kind(1, INT64_MAX),  # deploy: blocks (AccessRegistry refuses 0)
 }
 DEFAULT_INT = Kind(0, INT64_MAX)
 DEFAULT_FLOAT = Kind(0.0, 1e9)

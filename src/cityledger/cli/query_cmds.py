@@ -1,7 +1,8 @@
 """CLI commands over the index (owned by api/): datasets, dataset, consents, consent-check, access,
-releases, rights, used-my-data, status. They read the store directly with the same query
-functions as the HTTP API; tables by default, --json for scripts. Each checks its input and returns
-what to ask the store (cli/base.py reads_index opens it, adds --db and --json, and prints)."""
+releases, rights, used-my-data, status (`access` and `rights` are listing groups of
+cli/ledger_cmds.py). They read the store directly with the same query functions as the HTTP API;
+tables by default, --json for scripts. Each checks its input and returns what to ask the store
+(cli/base.py reads_index opens it, adds --db and --json, and prints)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ CONSENT_COLUMNS = [
     ("block", lambda c: c["block_number"]),
     ("key", lambda c: short(c["key"])),
 ]
+
+
+def audit_cell(audit: dict) -> str:
+    """The indexer's audit of a release's consent claim, coloured (docs/INDEXER.md, Release audits)."""
+    colour = {"verified": "green", "mismatch": "red", "unverifiable": "yellow"}.get(audit["status"])
+    return f"[{colour}]{audit['status']}[/]" if colour else audit["status"]
+
+
 RELEASE_COLUMNS = [
     ("release", lambda r: r["release_id"]),
     ("access", lambda r: r["access_id"]),
@@ -69,8 +78,10 @@ RELEASE_COLUMNS = [
     ("grantee", lambda r: short(r["grantee"], 4)),
     ("purpose", lambda r: r["purpose_name"] or short(r["purpose"])),
     ("subjects", lambda r: r["subject_count"]),
+    ("k", lambda r: r["k_anonymity"] if r["k_anonymity"] is not None else ""),
     ("snapshot block", lambda r: r["snapshot_block"]),
     ("consent root", lambda r: short(r["consent_root"])),
+    ("audit", lambda r: audit_cell(r["audit"])),
 ]
 
 
@@ -212,7 +223,9 @@ ACCESS_COLUMNS = [
 def access_cmd(
     dataset: Annotated[int | None, typer.Option("--dataset", min=1, help="Dataset id")] = None,
     grantee: Annotated[str | None, typer.Option("--grantee", help="Requester / grantee address")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="requested | granted | refused | ended")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="requested | granted | refused | ended | cancelled")
+    ] = None,
     page: Annotated[int, PAGE] = 1,
     page_size: Annotated[int, PAGE_SIZE] = 20,
 ):
@@ -229,17 +242,25 @@ def access_cmd(
     return lambda conn: listing(queries.list_access(conn, **args), "access", ACCESS_COLUMNS)
 
 
+AUDITS = ("verified", "mismatch", "unverifiable", "no_subjects", "pending")
+
+
 @reads_index
 def releases_cmd(
     dataset: Annotated[int | None, typer.Option("--dataset", min=1, help="Dataset id")] = None,
     grantee: Annotated[str | None, typer.Option("--grantee", help="Grantee address")] = None,
+    audit: Annotated[
+        str | None, typer.Option("--audit", help="The audit of the consent claim: " + " | ".join(AUDITS))
+    ] = None,
     page: Annotated[int, PAGE] = 1,
     page_size: Annotated[int, PAGE_SIZE] = 20,
 ):
-    """Logged releases (consent-filtered data handed to a grantee)."""
+    """Logged releases (consent-filtered data handed to a grantee), with k and the indexer's audit of
+    each release's consent claim (verified, mismatch, unverifiable)."""
     args = dict(
         dataset_id=dataset,
         grantee=v.address(grantee, "--grantee") if grantee else None,
+        audit=v.choice(audit, AUDITS, "--audit"),
         page=page,
         page_size=page_size,
     )
@@ -264,7 +285,9 @@ RIGHTS_COLUMNS = [
 def rights_cmd(
     publisher: Annotated[str | None, typer.Option("--publisher", help="Responsible publisher")] = None,
     citizen: Annotated[str | None, typer.Option("--citizen", help="Filing citizen")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="open | fulfilled | refused | withdrawn")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="open | fulfilled | refused | withdrawn | rejected")
+    ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open requests past their deadline")] = False,
     page: Annotated[int, PAGE] = 1,
     page_size: Annotated[int, PAGE_SIZE] = 20,
@@ -296,10 +319,23 @@ def used_my_data_cmd(address: Annotated[str, typer.Argument(help="The citizen's 
         used = queries.used_by(conn, SnapshotIndex(config().data_dir), citizen)
         for u in used:
             u["proof_verified"] = verify_consent_proof(u["consent_root"], citizen, u["proof"])
-        cols = RELEASE_COLUMNS + [("proof", lambda r: "verified" if r["proof_verified"] else "[red]INVALID[/]")]
+        cols = RELEASE_COLUMNS + [
+            ("proof", lambda r: "verified" if r["proof_verified"] else "[red]INVALID[/]"),
+            ("deletion", lambda r: deletion_cell(r["deletion"])),
+        ]
         return View(used, f"releases that used data of {citizen}", cols, used, f"{len(used)} release(s)")
 
     return ask
+
+
+def deletion_cell(obligation: dict | None) -> str:
+    """A citizen's deletion obligation for a release: requested on ..., confirmed on ..., or overdue."""
+    if obligation is None:
+        return ""
+    if obligation["confirmed_at"]:
+        late = " (late)" if obligation["late"] else ""
+        return f"confirmed {when(obligation['confirmed_at'])}{late}"
+    return "[red]OVERDUE[/]" if obligation["overdue"] else f"requested, due {when(obligation['deadline'])}"
 
 
 @reads_index
@@ -353,8 +389,6 @@ def register(app: typer.Typer) -> None:
     app.command("dataset")(dataset_cmd)
     app.command("consents")(consents_cmd)
     app.command("consent-check")(consent_check_cmd)
-    app.command("access")(access_cmd)
     app.command("releases")(releases_cmd)
-    app.command("rights")(rights_cmd)
     app.command("used-my-data")(used_my_data_cmd)
     app.command("status")(status_cmd)

@@ -63,27 +63,27 @@ def _run_step(args: list[str], what: str, log: Path) -> str:
     return proc.stdout
 
 
-def demo_release(cfg, net, summary, log: Path) -> str | None:
-    """Release the consenting subjects' rows of the demo citizen dataset to the researcher, once."""
+def demo_release(cfg, net, summary, log: Path) -> tuple[str, int] | None:
+    """Release the consenting subjects' rows of the demo citizen dataset to the researcher, once,
+    k-anonymous as the dataset declares, logged by the publisher's release operator (the data room's
+    key). Returns (what happened, the release id)."""
     access_id = getattr(summary, "access_id", None)
     citizen_file = cfg.data_dir / "demo" / "citizen-mobility-synthetic.csv"
     if not access_id or not citizen_file.is_file():
         return None
     listed = json.loads(_run_step(cli_command("releases", "--json"), "listing releases", log) or "{}")
     items = listed.get("items", listed if isinstance(listed, list) else [])
-    if any(int(r.get("access_id", -1)) == int(access_id) for r in items):
-        return "already released"
-    result = json.loads(
-        _run_step(
-            cli_command("release", str(access_id), str(citizen_file), "--purpose", DEMO_PURPOSE, "--json"),
-            "the demo release",
-            log,
-        )
-    )
+    done = [r for r in items if int(r.get("access_id", -1)) == int(access_id)]
+    if done:
+        return "already released", int(done[0]["release_id"])
+    args = ["release", str(access_id), str(citizen_file), "--purpose", DEMO_PURPOSE, "--json"]
+    if getattr(summary, "operator", ""):
+        args += ["--operator", summary.operator]
+    result = json.loads(_run_step(cli_command(*args), "the demo release", log))
     return (
         f"release {result['release_id']}: {result['rows_out']} of {result['rows_in']} rows, "
-        f"{result['subject_count']} consenting subjects, block {result['snapshot_block']}"
-    )
+        f"{result['subject_count']} consenting subjects, k = {result['k_anonymity']}, block {result['snapshot_block']}"
+    ), int(result["release_id"])
 
 
 def store_matches(db_url: str, deployment) -> bool:
@@ -102,7 +102,7 @@ def store_matches(db_url: str, deployment) -> bool:
     finally:
         engine.dispose()
     addresses = {name: deployment.contracts[name]["address"] for name in CONTRACT_COLUMNS}
-    return row is None or deployment_mismatch(row, deployment.chain_id, addresses) is None
+    return row is None or deployment_mismatch(dict(row), deployment.chain_id, addresses) is None
 
 
 def _devnet(net, cfg, keep_devnet: bool, adopted: bool) -> dict | None:
@@ -142,7 +142,8 @@ def _prepare(net, cfg, deployer, demo: bool, status, setup_log: Path):
         summary = seed_demo(w3, deployment, accounts, cfg.data_dir, cfg=cfg, log=lambda text: status.update(text))
         out.print(
             f"[green]✓[/] sample data: {len(summary.datasets)} datasets published "
-            f"(vega-datasets + a synthetic pseudonymous citizen dataset), consents, access, rights requests"
+            f"(vega-datasets + a synthetic pseudonymous citizen dataset), organisation profiles, consents, access "
+            f"with a privacy budget, a release operator, rights requests"
         )
     status.update("indexing (catch-up)")
     # A store of another deployment (other addresses or chain) is started afresh.
@@ -150,10 +151,16 @@ def _prepare(net, cfg, deployer, demo: bool, status, setup_log: Path):
     _run_step(cli_command("index", "--once", "--quiet", "--network", net.name, *fresh), "index catch-up", setup_log)
     out.print("[green]✓[/] index caught up")
     if summary is not None:
+        from ..demo.seed import after_release
+
         status.update("the demo's consent-filtered release")
         released = demo_release(cfg, net, summary, setup_log)
         if released:
-            out.print(f"[green]✓[/] consent-filtered release: {released}")
+            out.print(f"[green]✓[/] consent-filtered release: {released[0]}")
+            # Revocation follows the data: a citizen of the release revokes, its rows are deleted.
+            followed = after_release(w3, deployment, devnet_accounts(net), cfg.data_dir, released[1], cfg=cfg)
+            for line in followed:
+                out.print(f"[green]✓[/] {line}")
     return deployment
 
 

@@ -258,6 +258,9 @@ class DatasetInfo:
     keywords: list[str] = field(default_factory=list)
     source: str | None = None  # where the data comes from (URL or citation)
     language: str | None = None  # ISO 639-1 code of the data's language ("en"), when it has one
+    # The `cl:privacy` declaration of a personal dataset (docs/PRIVACY.md): columns, bounds,
+    # quasi-identifiers and k. Checked by cityledger.privacy.parse_declaration and registered with it.
+    privacy: dict | None = None
 
 
 # Limits on the publisher's text, in characters after NFC (docs/FINGERPRINT.md section 5).
@@ -413,6 +416,8 @@ def build_metadata(
     }
     if sampling:
         doc["cl:sampling"] = sampling
+    if info.privacy is not None:
+        doc["cl:privacy"] = _privacy(info)
     if record_count is not None:
         doc["cl:recordCount"] = record_count
     if rows_root is not None:
@@ -442,6 +447,16 @@ def _language_iri(code: str) -> str:
     if key not in LANGUAGES:
         raise CityLedgerError(f"unknown language '{code}' (an ISO 639-1 code: {', '.join(sorted(LANGUAGES))})")
     return EU_LANGUAGES + LANGUAGES[key]
+
+
+def _privacy(info: DatasetInfo) -> dict:
+    """The checked `cl:privacy` declaration, as the engine writes it (what a release and a private
+    query will read back from the registered document)."""
+    from ..privacy import parse_declaration
+
+    if not info.personal_data:
+        raise CityLedgerError("a privacy declaration is for a dataset with personal data (--personal)")
+    return parse_declaration(info.privacy or {}).to_jsonld()
 
 
 def check_info(info: DatasetInfo) -> None:

@@ -75,9 +75,11 @@ def publish(
     progress: Callable[[int], None] | None = None,
     cfg=None,
 ) -> PublishResult:
-    """Fingerprint `path`, store its metadata and register it. An already registered file writes
-    nothing and returns the existing id with already_registered=True. On any failure nothing stays
-    written (a metadata document this call created is removed again)."""
+    """Fingerprint `path`, store its metadata and register it. A file this publisher has registered
+    (and not withdrawn) writes nothing and returns that id with already_registered=True; the same
+    bytes registered by another publisher, or withdrawn by this one, are registered (a content hash
+    is unique per publisher: docs/CONTRACTS.md). On any failure nothing stays written (a metadata
+    document this call created is removed again)."""
     domain = domain_code(info.domain)
     if metadata_uri is not None:
         check_uri(metadata_uri)
@@ -85,8 +87,8 @@ def publish(
     fp = fingerprint or fingerprint_file(path, progress)
     rows_root = "0x" + fp.rows.root.hex() if fp.rows else None
     record_count = fp.rows.count if fp.rows else None
-    existing = reg.functions.dataset_id_of(fp.content_hash).call()
-    if existing:
+    existing = reg.functions.dataset_id_of(account.address, fp.content_hash).call()
+    if existing and _record(reg, existing)["status"] != STATUS_WITHDRAWN:
         return PublishResult(
             existing,
             "0x" + fp.content_hash.hex(),
@@ -183,9 +185,15 @@ def attest(
     code = attestation_code(kind)
     report_hash = sha256_file(report)
     reg = registry(w3, deployment, cfg)
-    # Checked before signing: an unknown or withdrawn version is this error, not a reverted transaction.
-    if _record(reg, int(dataset_id))["status"] == STATUS_WITHDRAWN:
+    # Checked before signing: an unknown or withdrawn version, or the auditor's own dataset, is this
+    # error, not a reverted transaction.
+    rec = _record(reg, int(dataset_id))
+    if rec["status"] == STATUS_WITHDRAWN:
         raise CityLedgerError(f"dataset {dataset_id} is withdrawn: only an active version can be attested")
+    if rec["publisher"].lower() == account.address.lower():
+        raise CityLedgerError(
+            f"dataset {dataset_id} was published by {account.address}: an auditor cannot attest its own dataset"
+        )
     receipt = transact(w3, account, reg.functions.attest(int(dataset_id), code, report_hash))
     args = _event(receipt, reg.events.AttestationAdded())
     return {
@@ -199,14 +207,15 @@ def attest(
 
 
 @dataclass
-class Verification:
-    status: str  # registered | superseded | withdrawn | not_registered
-    content_hash: str
-    dataset_id: int = 0
-    publisher: str | None = None
-    version: int | None = None
-    domain: str | None = None
-    personal_data: bool | None = None
+class Registration:
+    """One registration of a content hash: a dataset version, by one publisher."""
+
+    dataset_id: int
+    publisher: str
+    status: str  # registered | superseded | withdrawn
+    version: int
+    domain: str
+    personal_data: bool
     supersedes: int = 0
     successor: int = 0
     latest: int = 0  # the newest version of its lineage
@@ -218,8 +227,36 @@ class Verification:
     withdrawn_reason_hash: str | None = None
     attestations: list[dict] = field(default_factory=list)
 
+
+@dataclass
+class Verification:
+    """Every registration of a content hash, the earliest first. A content hash names no single
+    publisher (docs/CONTRACTS.md, "What `verify` shows when several publishers registered the same
+    bytes"): `status` is the best of them (registered, then superseded, then withdrawn) and
+    `first_publisher` who registered the bytes first; nothing picks one as "the" source."""
+
+    status: str  # registered | superseded | withdrawn | not_registered
+    content_hash: str
+    registrations: list[Registration] = field(default_factory=list)
+
+    @property
+    def first_publisher(self) -> str | None:
+        return self.registrations[0].publisher if self.registrations else None
+
+    def of(self, dataset_id: int) -> Registration | None:
+        """The registration that is dataset `dataset_id`, if it is one of them."""
+        return next((r for r in self.registrations if r.dataset_id == dataset_id), None)
+
+    def by(self, publisher: str) -> list[Registration]:
+        """The registrations of one publisher (several only when it withdrew and registered again)."""
+        return [r for r in self.registrations if r.publisher.lower() == publisher.lower()]
+
     def to_json(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "first_publisher": self.first_publisher}
+
+
+# The overall status of a hash: its best registration's.
+STATUS_ORDER = ("registered", "superseded", "withdrawn")
 
 
 def registration(w3: Web3, deployment: Deployment, dataset_id: int, cfg=None) -> dict:
@@ -246,31 +283,42 @@ def _record(reg, dataset_id: int) -> dict:
     if dataset_id > reg.functions.dataset_count().call():
         raise CityLedgerError(f"dataset {dataset_id} is not registered on this chain")
     keys = ("content_hash", "publisher", "version", "domain", "personal_data", "status", "supersedes", "successor")
-    return dict(zip(keys, reg.functions.dataset(int(dataset_id)).call()))
+    return dict(zip(keys, reg.functions.dataset(int(dataset_id)).call(), strict=True))
 
 
 def verify_hash(w3: Web3, deployment: Deployment, content_hash: bytes, cfg=None) -> Verification:
-    """What the chain says about a content hash (by whom, when, version, status, attestations)."""
+    """What the chain says about a content hash: every registration of it (by whom, when, version,
+    status, attestations), the earliest first."""
     reg = registry(w3, deployment, cfg)
     out = Verification(status="not_registered", content_hash="0x" + content_hash.hex())
-    dataset_id = reg.functions.dataset_id_of(content_hash).call()
-    if not dataset_id:
-        return out
+    logs = reg.events.DatasetRegistered().get_logs(
+        from_block=deployment.start_block, argument_filters={"content_hash": content_hash}
+    )
+    for log in sorted(logs, key=lambda lg: (lg["blockNumber"], lg["logIndex"])):
+        out.registrations.append(_verified_registration(w3, deployment, reg, log))
+    if out.registrations:
+        out.status = min((r.status for r in out.registrations), key=STATUS_ORDER.index)
+    return out
+
+
+def _verified_registration(w3: Web3, deployment: Deployment, reg, log) -> Registration:
+    dataset_id = int(log["args"]["dataset_id"])
     rec = _record(reg, dataset_id)
-    log = _registration(reg, deployment, dataset_id)
-    block = w3.eth.get_block(log["blockNumber"])
-    out.dataset_id = dataset_id
-    out.publisher = rec["publisher"]
-    out.version = rec["version"]
-    out.domain = DOMAIN_NAMES.get(rec["domain"], str(rec["domain"]))
-    out.personal_data = rec["personal_data"]
-    out.supersedes = rec["supersedes"]
-    out.successor = rec["successor"]
-    out.block = log["blockNumber"]
-    out.timestamp = block["timestamp"]
-    out.tx_hash = log["transactionHash"].to_0x_hex()
-    out.metadata_hash = "0x" + log["args"]["metadata_hash"].hex()
-    out.metadata_uri = log["args"]["metadata_uri"]
+    out = Registration(
+        dataset_id=dataset_id,
+        publisher=rec["publisher"],
+        status="registered",
+        version=rec["version"],
+        domain=DOMAIN_NAMES.get(rec["domain"], str(rec["domain"])),
+        personal_data=rec["personal_data"],
+        supersedes=rec["supersedes"],
+        successor=rec["successor"],
+        block=log["blockNumber"],
+        timestamp=w3.eth.get_block(log["blockNumber"])["timestamp"],
+        tx_hash=log["transactionHash"].to_0x_hex(),
+        metadata_hash="0x" + log["args"]["metadata_hash"].hex(),
+        metadata_uri=log["args"]["metadata_uri"],
+    )
     latest, successor = dataset_id, rec["successor"]
     while successor:
         latest = successor
@@ -285,8 +333,6 @@ def verify_hash(w3: Web3, deployment: Deployment, content_hash: bytes, cfg=None)
             out.withdrawn_reason_hash = "0x" + wlogs[0]["args"]["reason_hash"].hex()
     elif rec["successor"]:
         out.status = "superseded"
-    else:
-        out.status = "registered"
     for ev in reg.events.AttestationAdded().get_logs(
         from_block=deployment.start_block, argument_filters={"dataset_id": dataset_id}
     ):

@@ -2,6 +2,9 @@
 
 The default directory is `<data_dir>/metadata` (CITYLEDGER_METADATA_DIR overrides it). A document
 is found by its hash, and a stored file whose bytes do not hash to its name is reported, not used.
+Besides DCAT metadata it holds the other public documents whose SHA-256 goes on chain: organisation
+profiles, rights answers (`<hash>.txt` when they are text, not JSON) and release consent snapshots;
+`GET /api/documents/{sha256}` serves any of them (`document`).
 
 `load_verified` is the one reader of "the DCAT document registered for a dataset version", for the
 API and the indexer alike: only from this store, bounded. A dataset's metadata URI is whatever its
@@ -68,25 +71,60 @@ class MetadataStore:
     def path_of(self, digest: bytes) -> Path:
         return self.root / f"{digest.hex()}.json"
 
+    @staticmethod
+    def uri_of(digest: bytes) -> str:
+        """The cityledger:// URI of a stored document (what goes on chain beside its hash)."""
+        return default_uri(digest)
+
     def has(self, digest: bytes) -> bool:
         return self.path_of(digest).is_file()
 
     def put(self, doc: dict) -> tuple[bytes, bool]:
         """(hash, written?) — an existing identical document is not rewritten."""
-        data = canonical_json(doc)
+        return self.put_bytes(canonical_json(doc), JSON)
+
+    def put_bytes(self, data: bytes, suffix: str) -> tuple[bytes, bool]:
+        """Store exact bytes under their SHA-256 (suffix `.json` or `.txt`): (hash, written?)."""
+        if suffix not in SUFFIXES:
+            raise ValueError(f"a stored document is {' or '.join(SUFFIXES)}, not {suffix!r}")
         digest = hashlib.sha256(data).digest()
-        path = self.path_of(digest)
+        path = self.root / f"{digest.hex()}{suffix}"
         if path.is_file():
             return digest, False
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".json")
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=suffix)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)  # atomic: a reader never sees half a document
         except OSError as exc:
-            raise CityLedgerError(f"cannot write metadata to {self.root}: {exc.strerror or exc}") from None
+            raise CityLedgerError(f"cannot write a document to {self.root}: {exc.strerror or exc}") from None
         return digest, True
+
+    def put_text(self, data: bytes) -> bytes:
+        """Store a document given as a file's bytes (a rights answer: Markdown, plain text or JSON);
+        returns its SHA-256. Refused unless it is UTF-8 text of at most MAX_DOCUMENT_BYTES: what the
+        documents route serves (never as HTML)."""
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise CityLedgerError(f"the document is {len(data)} bytes; at most {MAX_DOCUMENT_BYTES} are served")
+        if media_type(data) == BINARY:
+            raise CityLedgerError("the document is not UTF-8 text (Markdown, plain text or JSON)")
+        digest, _ = self.put_bytes(data, JSON if media_type(data) == JSON_TYPE else TEXT)
+        return digest
+
+    def document(self, digest: bytes, max_bytes: int = MAX_DOCUMENT_BYTES) -> tuple[bytes, str] | None:
+        """The exact bytes of a stored document and their media type (JSON, else UTF-8 text), or None
+        when it is not here. CityLedgerError when it is larger than `max_bytes` or altered."""
+        for suffix in SUFFIXES:
+            path = self.root / f"{digest.hex()}{suffix}"
+            try:
+                data = read_bounded(path, max_bytes)
+            except FileNotFoundError:
+                continue
+            if hashlib.sha256(data).digest() != digest:
+                raise CityLedgerError(f"{path}: content does not match its hash (altered or corrupted)")
+            return data, media_type(data)
+        return None
 
     def remove(self, digest: bytes) -> None:
         self.path_of(digest).unlink(missing_ok=True)
@@ -106,6 +144,27 @@ class MetadataStore:
         if not uri.startswith(URI_PREFIX):
             raise CityLedgerError(f"metadata at '{uri}' is not in the local store; fetch it from there")
         return self.get(parse_hash(uri[len(URI_PREFIX) :], "metadata hash"))
+
+
+JSON, TEXT = ".json", ".txt"
+SUFFIXES = (JSON, TEXT)
+JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=utf-8"
+BINARY = "application/octet-stream"
+
+
+def media_type(data: bytes) -> str:
+    """What a stored document is, from its bytes: JSON, else UTF-8 text, else binary (never HTML:
+    the documents route serves text as text/plain, so a page in it is not rendered)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return BINARY
+    try:
+        json.loads(text)
+    except ValueError:
+        return TEXT_TYPE
+    return JSON_TYPE
 
 
 def read_bounded(path: Path, max_bytes: int) -> bytes:

@@ -116,7 +116,9 @@ PUBLIC = [
             temporal_start="1992-04-29",
             temporal_end="1993-11-24",
             spatial="Los Angeles County, California, USA",
-            population="People whose deaths the Los Angeles Times attributed to (or examined in connection with) the riots.",
+            population=(
+                "People whose deaths the Los Angeles Times attributed to (or examined in connection with) the riots."
+            ),
             method="Journalistic compilation from coroner, police and family sources by the Los Angeles Times.",
             not_covered=(
                 "Injured people, arrests, property damage and fires; deaths the newspaper did not attribute to the "
@@ -159,8 +161,8 @@ PUBLIC = [
 # The second version of seattle-weather: the same observations re-saved with ISO 8601 dates
 # (2012-01-01 instead of 2012/01/01), which the first version's date column did not follow.
 SEATTLE_V2_DESCRIPTION = (
-    PUBLIC[0].description
-    + " Version 2: the date column re-saved in ISO 8601 (YYYY-MM-DD) instead of YYYY/MM/DD; every other value is unchanged."
+    PUBLIC[0].description + " Version 2: the date column re-saved in ISO 8601 (YYYY-MM-DD) instead of YYYY/MM/DD;"
+    " every other value is unchanged."
 )
 
 
@@ -185,8 +187,8 @@ CITIZEN = DemoDataset(
     description=(
         "SYNTHETIC data generated for the CityLedger demo: one row per pseudonymous subject (a wallet address) "
         "with a home district code, average weekly trips by mode, the share of trips in peak hours and an age. "
-        "No real person is described: the addresses are devnet citizen accounts 6-9 and random addresses, the "
-        "numbers come from a seeded random generator."
+        "No real person is described: the addresses are devnet citizen accounts 6-9 and addresses of keys derived "
+        "from a fixed label, the numbers come from a seeded random generator."
     ),
     coverage=Coverage(
         temporal_start="2025-01-06",
@@ -263,17 +265,23 @@ CITIZEN = DemoDataset(
 )
 
 CITIZEN_RANDOM_SUBJECTS = 300
+# How many of the synthetic subjects consent (by an EIP-712 signature the relayer submits in one
+# batch): with the devnet citizens who do, enough for a k = 5 release and a DP answer to mean something.
+SIGNING_SUBJECTS = 48
+
+
+def subject_key(i: int) -> bytes:
+    """The private key of synthetic subject `i`: derived from a fixed label, so the file and the demo's
+    consents are the same on every machine. Devnet only: anyone can derive these keys."""
+    return hashlib.sha256(f"cityledger-demo-subject-key-{i}".encode()).digest()
 
 
 def citizen_subjects(citizens: list[str], n_random: int = CITIZEN_RANDOM_SUBJECTS) -> list[str]:
-    """The subject addresses: the devnet citizens plus `n_random` deterministic pseudo-random addresses."""
-    from eth_utils import to_checksum_address
+    """The subject addresses: the devnet citizens plus `n_random` deterministic synthetic subjects
+    (the addresses of subject_key(i), so the first SIGNING_SUBJECTS of them can sign their consent)."""
+    from eth_account import Account
 
-    randoms = [
-        to_checksum_address(hashlib.sha256(f"cityledger-demo-subject-{i}".encode()).digest()[:20])
-        for i in range(n_random)
-    ]
-    return list(citizens) + randoms
+    return list(citizens) + [Account.from_key(subject_key(i)).address for i in range(n_random)]
 
 
 def citizen_bytes(citizens: list[str]) -> bytes:

@@ -1,20 +1,31 @@
-"""Seed a deployed devnet with a realistic, honest demo: datasets, a correction, an attestation,
-a synthetic citizen-level dataset with consents (direct and EIP-712 via the relayer, one revoked),
-an access request granted to the researcher, and two rights requests (one answered, one open).
+"""Seed a deployed devnet with a realistic, honest demo: the organisations' public profiles,
+datasets, a correction, an attestation, a synthetic citizen-level dataset declaring its
+quasi-identifiers (cl:privacy) with consents (direct and EIP-712 via the relayer, one revoked, and 48
+synthetic subjects' signed consents in one batch), an access request granted to the researcher with
+a privacy budget, the business publisher's release operator (the relayer's account, standing in for
+the data room), and two rights requests (one answered with a document, one open).
+
+`after_release` is the demo's last act, once the consent-filtered release is logged (cli/up_cmds.py
+runs it after `cityledger release`): a citizen of the release revokes, the data room asks the
+recipient to delete that citizen's rows, and the researcher confirms it on chain.
 
 Idempotent: every step first looks on chain for what it would create (by content hash, consent
-nonce, access or request fields) and skips it if present, so seeding twice duplicates nothing.
+nonce, access or request fields, profile hash, obligation) and skips it if present, so seeding twice
+duplicates nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.logs import DISCARD
 
+from ..chain import actions
 from ..chain.deployments import Deployment, contract
 from ..chain.tx import transact
 from ..codes import (
@@ -28,9 +39,11 @@ from ..codes import (
     TARGET_PUBLISHER,
     purpose_hash,
 )
-from ..datasets.metadata import DatasetInfo
+from ..datasets.metadata import DatasetInfo, canonical_json
+from ..datasets.profiles import profile_document
 from ..datasets.registry import attest, publish, text_hash
 from ..datasets.store import MetadataStore, metadata_dir
+from ..errors import CityLedgerError
 from ..fingerprint import iter_rows, rows_root, sha256_file
 from ..signing import grant_message, sign
 from . import catalog
@@ -39,6 +52,42 @@ ADMIN, AGENCY, BUSINESS, AUDITOR, RESEARCHER, RELAYER = range(6)
 YEAR = 365 * 24 * 3600
 RESEARCH = purpose_hash("ScientificResearch")
 MARKETING = purpose_hash("Marketing")
+DEMO_BUDGET = "3"  # epsilon the researcher's private answers may spend in all
+REVOKING_CITIZEN = 6  # the devnet citizen who revokes after the release (its rows must then be deleted)
+
+# The demo's organisations (fictional; `.example` names cannot exist). The relayer's account, which
+# stands in for the data room and is the business publisher's release operator, holds no role:
+# CityRoles gives profiles to accredited organisations only, so it has none.
+PROFILES = {
+    AGENCY: dict(
+        name="Northbridge Open Data Office",
+        kind="agency",
+        website="https://data.northbridge.example",
+        contact="opendata@northbridge.example",
+        jurisdiction="Northbridge (a fictional city)",
+    ),
+    BUSINESS: dict(
+        name="Lumen Mobility Ltd",
+        kind="business",
+        website="https://lumen-mobility.example",
+        contact="privacy@lumen-mobility.example",
+        jurisdiction="Northbridge (a fictional city)",
+    ),
+    AUDITOR: dict(
+        name="Civic Data Audit Cooperative",
+        kind="auditor",
+        website="https://civic-audit.example",
+        contact="https://civic-audit.example/contact",
+        jurisdiction="Northbridge (a fictional city)",
+    ),
+    RESEARCHER: dict(
+        name="Northbridge Institute for Urban Research",
+        kind="research institute",
+        website="https://urban-research.northbridge.example",
+        contact="ethics@urban-research.northbridge.example",
+        jurisdiction="Northbridge (a fictional city)",
+    ),
+}
 
 
 @dataclass
@@ -46,8 +95,11 @@ class SeedSummary:
     datasets: dict[str, int] = field(default_factory=dict)  # key -> dataset id
     created: list[str] = field(default_factory=list)  # what this run did (empty on a second run)
     consents: dict[str, str] = field(default_factory=dict)  # citizen address -> state
+    signed_subjects: int = 0  # synthetic subjects whose signed consent is on chain
     access_id: int = 0
     rights_requests: list[int] = field(default_factory=list)
+    profiles: dict[str, str] = field(default_factory=dict)  # organisation address -> profile hash
+    operator: str = ""  # the business publisher's release operator
 
     def note(self, text: str, log: Callable[[str], None] | None) -> None:
         self.created.append(text)
@@ -93,6 +145,7 @@ def _publish(
         supersedes=supersedes,
         keywords=list(ds.keywords),
         source=ds.source,
+        privacy=ds.privacy,
     )
     result = publish(w3, deployment, account, path, info, store=store, cfg=cfg)
     if not result.already_registered:
@@ -118,7 +171,8 @@ def _quality_report(path: Path) -> bytes:
         f"rows: {fp.count}; rows Merkle root: 0x{fp.root.hex()}",
         f"columns: {', '.join(names)}",
         "empty values per column: " + ", ".join(f"{k}={v}" for k, v in empty.items()),
-        f"date range: {min(dates)} .. {max(dates)}; distinct dates: {len(set(dates))} (no duplicates: {len(set(dates)) == fp.count})",
+        f"date range: {min(dates)} .. {max(dates)}; distinct dates: {len(set(dates))}"
+        f" (no duplicates: {len(set(dates)) == fp.count})",
         "finding: complete daily series, ISO 8601 dates, no missing values.",
     ]
     return ("\n".join(lines) + "\n").encode()
@@ -169,9 +223,34 @@ def _consents(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, l
         active = consents.functions.is_active(citizen.address, purpose, kind, scope_id, grantee).call()
         if purpose == RESEARCH:
             summary.consents[citizen.address] = "active" if active else "revoked"
+    _signed_subjects(w3, consents, relayer, citizen_ds, expiry, deadline, summary, log)
+
+
+def _signed_subjects(w3, consents, relayer: LocalAccount, citizen_ds: int, expiry, deadline, summary, log) -> None:
+    """Synthetic subjects of the citizen dataset consent to research on it by EIP-712 signatures that
+    the relayer submits in one grant_batch_by_sig (a citizen needs no ether); only those never asked."""
+    from eth_account import Account
+
+    scope = _b32(citizen_ds)
+    batch = []
+    for i in range(catalog.SIGNING_SUBJECTS):
+        subject = Account.from_key(catalog.subject_key(i))
+        key = consents.functions.consent_key(subject.address, RESEARCH, SCOPE_DATASET, scope, ANY_RESEARCHER).call()
+        if consents.functions.nonce_of(key).call() == 0:
+            sig = _sign_grant(w3, consents, subject, RESEARCH, SCOPE_DATASET, scope, ANY_RESEARCHER, expiry, deadline)
+            batch.append((subject.address, RESEARCH, SCOPE_DATASET, scope, ANY_RESEARCHER, expiry, deadline, sig))
+    if batch:
+        receipt = transact(w3, relayer, consents.functions.grant_batch_by_sig(batch))
+        skipped = consents.events.SignedGrantSkipped().process_receipt(receipt, errors=DISCARD)
+        if skipped:
+            raise CityLedgerError(f"the demo's signed consents were refused: {[dict(e['args']) for e in skipped]}")
+        summary.note(f"{len(batch)} synthetic subjects consented by signature (one relayed batch)", log)
+    summary.signed_subjects = catalog.SIGNING_SUBJECTS
 
 
 def _access(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log, cfg=None) -> None:
+    """The researcher's access to the citizen dataset, granted, with a privacy budget; the business
+    publisher's release operator."""
     access = contract(w3, deployment, "AccessRegistry", cfg)
     researcher, business = accounts[RESEARCHER], accounts[BUSINESS]
     for i in range(1, access.functions.access_count().call() + 1):
@@ -189,9 +268,35 @@ def _access(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log
         now = w3.eth.get_block("latest")["timestamp"]
         transact(w3, business, access.functions.grant_access(summary.access_id, now + 180 * 24 * 3600))
         summary.note(f"business publisher granted access {summary.access_id}", log)
+    if access.functions.privacy_budget(summary.access_id).call()[0] == 0:  # never set
+        actions.set_privacy_budget(w3, deployment, business, summary.access_id, DEMO_BUDGET, cfg)
+        summary.note(
+            f"business publisher set a privacy budget of {DEMO_BUDGET} epsilon on access {summary.access_id}", log
+        )
+    # The data room logs releases for the publisher with a key of its own (here the relayer's account).
+    operator = accounts[RELAYER].address
+    if not access.functions.is_release_operator(business.address, operator).call():
+        actions.set_release_operator(w3, deployment, business, operator, True, cfg)
+        summary.note(f"business publisher named {operator} its release operator", log)
+    summary.operator = operator
 
 
-def _rights(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log, cfg=None) -> None:
+def _profiles(w3, deployment, accounts, store: MetadataStore, summary: SeedSummary, log, cfg=None) -> None:
+    """The organisations' public profiles (the admin publishes them): names instead of hex."""
+    roles = contract(w3, deployment, "CityRoles", cfg)
+    for index, fields in PROFILES.items():
+        account = accounts[index].address
+        doc = profile_document(**fields)
+        digest = hashlib.sha256(canonical_json(doc)).digest()
+        if roles.functions.profile_of(account).call() != digest:
+            actions.set_profile(w3, deployment, accounts[ADMIN], account, doc, store, cfg)
+            summary.note(f"profile of {fields['name']} ({account}) published", log)
+        else:
+            store.put(doc)  # the document may be missing from a new data folder: it is content-addressed
+        summary.profiles[account] = "0x" + digest.hex()
+
+
+def _rights(w3, deployment, accounts, citizen_ds: int, data_dir: Path, summary: SeedSummary, log, cfg=None) -> None:
     rights = contract(w3, deployment, "RightsRegistry", cfg)
     business = accounts[BUSINESS]
     wanted = [
@@ -202,14 +307,22 @@ def _rights(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log
             TARGET_DATASET,
             _b32(citizen_ds),
             "Which rows about me does the mobility dataset hold?",
-            "Export of the one row with your subject address delivered to your wallet's encrypted inbox.",
+            "# Your access request\n\nThe mobility dataset holds one row with your subject address: your home "
+            "district, your average weekly trips by mode, the share of them in peak hours and your age. Its export "
+            "was delivered to your wallet's encrypted inbox.\n",
         ),
         (accounts[8], "erasure", TARGET_PUBLISHER, _b32(business.address), "Please erase my mobility records.", None),
     ]
+    # request() no longer returns the details hash: it is in the RightsRequestFiled event.
     existing = {}
-    for i in range(1, rights.functions.request_count().call() + 1):
-        citizen, _, kind, target_kind, target, details, status, _ = rights.functions.request(i).call()
-        existing[(citizen, kind, target_kind, target, details)] = (i, status)
+    for ev in rights.events.RightsRequestFiled().get_logs(from_block=deployment.start_block):
+        a = ev["args"]
+        status = rights.functions.request(a["request_id"]).call()[5]
+        existing[(a["citizen"], a["kind"], a["target_kind"], bytes(a["target"]), bytes(a["details_hash"]))] = (
+            a["request_id"],
+            status,
+        )
+    store = MetadataStore(metadata_dir(data_dir=data_dir))
     for citizen, kind, target_kind, target, details, answer in wanted:
         k = (citizen.address, RIGHTS_KINDS[kind], target_kind, target, text_hash(details))
         if k in existing:
@@ -222,8 +335,13 @@ def _rights(w3, deployment, accounts, citizen_ds: int, summary: SeedSummary, log
             status = 1
             summary.note(f"citizen {citizen.address} filed rights request {request_id} ({kind})", log)
         if answer and status == 1:
-            transact(w3, business, rights.functions.answer_request(request_id, True, text_hash(answer)))
+            # The answer is a document the citizen's page fetches by its hash (GET /api/documents/...).
+            actions.answer_rights_request(
+                w3, deployment, business, request_id, "fulfilled", answer.encode(), store, cfg
+            )
             summary.note(f"business publisher answered rights request {request_id}", log)
+        elif answer:
+            store.put_text(answer.encode())  # a new data folder: the answer document again (content-addressed)
         summary.rights_requests.append(request_id)
 
 
@@ -247,6 +365,7 @@ def seed_demo(
     store = MetadataStore(metadata_dir(data_dir=data_dir))
     demo_dir = data_dir / "demo"
     summary = SeedSummary()
+    _profiles(w3, deployment, accounts, store, summary, log, cfg)
 
     for ds in catalog.PUBLIC:
         summary.datasets[ds.key] = _publish(
@@ -287,7 +406,7 @@ def seed_demo(
 
     _consents(w3, deployment, accounts, citizen_ds, summary, log, cfg)
     _access(w3, deployment, accounts, citizen_ds, summary, log, cfg)
-    _rights(w3, deployment, accounts, citizen_ds, summary, log, cfg)
+    _rights(w3, deployment, accounts, citizen_ds, data_dir, summary, log, cfg)
 
     if release_step is not None:
         release_step(w3, deployment, accounts, summary)
@@ -299,3 +418,46 @@ def _attested(w3, deployment, registry, dataset_id: int) -> bool:
         from_block=deployment.start_block, argument_filters={"dataset_id": dataset_id}
     )
     return bool(logs)
+
+
+def after_release(
+    w3: Web3,
+    deployment: Deployment,
+    accounts: list[LocalAccount],
+    data_dir: str | Path,
+    release_id: int,
+    *,
+    cfg=None,
+    log: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Revocation follows the data: a devnet citizen included in release `release_id` revokes its
+    consent, the data room (the relayer's account: anyone may, once the consent no longer covers the
+    use) asks the release's recipient to delete that citizen's rows, and the recipient (the
+    researcher) confirms on chain. Idempotent; returns what it did."""
+    from ..release.snapshots import read_snapshot
+
+    done: list[str] = []
+    deletion = contract(w3, deployment, "DeletionRegistry", cfg)
+    consents = contract(w3, deployment, "ConsentRegistry", cfg)
+    claim = actions.release_claim(w3, deployment, release_id, cfg)
+    found = read_snapshot(Path(data_dir), "0x" + bytes(claim["consent_root"]).hex())
+    citizen = accounts[REVOKING_CITIZEN]
+    if found is None or citizen.address not in found[0]:
+        return done  # not one of its subjects (or its snapshot is elsewhere): nothing to follow
+    scope = _b32(int(claim["dataset_id"]))
+    if consents.functions.is_active(citizen.address, RESEARCH, SCOPE_DATASET, scope, ANY_RESEARCHER).call():
+        transact(w3, citizen, consents.functions.revoke(RESEARCH, SCOPE_DATASET, scope, ANY_RESEARCHER))
+        done.append(f"citizen {citizen.address} revoked the consent release {release_id} relied on")
+    obligation = deletion.functions.obligation_of(release_id, citizen.address).call()
+    if obligation == 0:
+        asked = actions.request_deletion(w3, deployment, accounts[RELAYER], release_id, citizen.address, found[0], cfg)
+        obligation = asked["obligation_id"]
+        done.append(f"deletion obligation {obligation}: the researcher must delete the citizen's rows within 30 days")
+    if deletion.functions.obligation(obligation).call()[4] == 1:  # open: the recipient confirms
+        evidence = f"Rows of {citizen.address} deleted from the analysis store of release {release_id}.\n"
+        actions.confirm_deletions(w3, deployment, accounts[RESEARCHER], [obligation], evidence.encode(), cfg)
+        done.append(f"the researcher confirmed deletion for obligation {obligation}")
+    for text in done:
+        if log:
+            log(text)
+    return done

@@ -21,11 +21,17 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('role', 'uint256', False),
         ('revoked_by', 'address', True),
     )),
-    ('CityRoles', 'OwnershipTransferred', (
+    ('CityRoles', 'ProfileUpdated', (
+        ('account', 'address', True),
+        ('profile_hash', 'bytes32', False),
+        ('profile_uri', 'string', False),
+        ('updated_by', 'address', True),
+    )),
+    ('CityRoles', 'OwnershipTransferStarted', (
         ('previous_owner', 'address', True),
         ('new_owner', 'address', True),
     )),
-    ('CityRoles', 'OwnershipTransferStarted', (
+    ('CityRoles', 'OwnershipTransferred', (
         ('previous_owner', 'address', True),
         ('new_owner', 'address', True),
     )),
@@ -78,12 +84,24 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('nonce', 'uint64', False),
         ('submitted_by', 'address', False),
     )),
+    ('ConsentRegistry', 'SignaturesCancelled', (
+        ('key', 'bytes32', True),
+        ('citizen', 'address', True),
+        ('nonce', 'uint64', False),
+    )),
+    ('ConsentRegistry', 'SignedGrantSkipped', (
+        ('index', 'uint256', False),
+        ('citizen', 'address', True),
+        ('key', 'bytes32', True),
+        ('reason', 'uint8', False),
+    )),
     ('AccessRegistry', 'AccessRequested', (
         ('access_id', 'uint256', True),
         ('dataset_id', 'uint256', True),
         ('requester', 'address', True),
         ('purpose', 'bytes32', False),
         ('terms_hash', 'bytes32', False),
+        ('role', 'uint256', False),
     )),
     ('AccessRegistry', 'AccessGranted', (
         ('access_id', 'uint256', True),
@@ -97,6 +115,11 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('dataset_id', 'uint256', True),
         ('requester', 'address', True),
         ('reason_hash', 'bytes32', False),
+    )),
+    ('AccessRegistry', 'AccessCancelled', (
+        ('access_id', 'uint256', True),
+        ('dataset_id', 'uint256', True),
+        ('requester', 'address', True),
     )),
     ('AccessRegistry', 'AccessEnded', (
         ('access_id', 'uint256', True),
@@ -113,6 +136,32 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('consent_root', 'bytes32', False),
         ('snapshot_block', 'uint64', False),
         ('release_hash', 'bytes32', False),
+        ('k_anonymity', 'uint16', False),
+        ('logged_by', 'address', False),
+    )),
+    ('AccessRegistry', 'ReleaseOperatorSet', (
+        ('publisher', 'address', True),
+        ('operator', 'address', True),
+        ('allowed', 'bool', False),
+    )),
+    ('AccessRegistry', 'PrivacyBudgetSet', (
+        ('access_id', 'uint256', True),
+        ('budget', 'uint64', False),
+        ('spent', 'uint64', False),
+    )),
+    ('AccessRegistry', 'PrivateQueryLogged', (
+        ('query_id', 'uint256', True),
+        ('access_id', 'uint256', True),
+        ('grantee', 'address', True),
+        ('dataset_id', 'uint256', False),
+        ('epsilon_spent', 'uint64', False),
+        ('spent_total', 'uint64', False),
+        ('budget', 'uint64', False),
+        ('query_hash', 'bytes32', False),
+        ('consent_root', 'bytes32', False),
+        ('snapshot_block', 'uint64', False),
+        ('subject_count', 'uint32', False),
+        ('logged_by', 'address', False),
     )),
     ('RightsRegistry', 'RightsRequestFiled', (
         ('request_id', 'uint256', True),
@@ -137,6 +186,22 @@ EVENTS: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
         ('citizen', 'address', True),
         ('publisher', 'address', True),
     )),
+    ('DeletionRegistry', 'DeletionRequested', (
+        ('obligation_id', 'uint256', True),
+        ('release_id', 'uint256', False),
+        ('recipient', 'address', True),
+        ('subject', 'address', True),
+        ('deadline', 'uint64', False),
+        ('requested_by', 'address', False),
+    )),
+    ('DeletionRegistry', 'DeletionConfirmed', (
+        ('obligation_id', 'uint256', True),
+        ('release_id', 'uint256', False),
+        ('recipient', 'address', True),
+        ('subject', 'address', True),
+        ('evidence_hash', 'bytes32', False),
+        ('late', 'bool', False),
+    )),
 )
 
 
@@ -157,15 +222,24 @@ class RoleRevokedArgs(TypedDict):
     revoked_by: str
 
 
-class OwnershipTransferredArgs(TypedDict):
-    """CityRoles.OwnershipTransferred"""
+class ProfileUpdatedArgs(TypedDict):
+    """CityRoles.ProfileUpdated"""
+
+    account: str
+    profile_hash: str
+    profile_uri: str
+    updated_by: str
+
+
+class OwnershipTransferStartedArgs(TypedDict):
+    """CityRoles.OwnershipTransferStarted"""
 
     previous_owner: str
     new_owner: str
 
 
-class OwnershipTransferStartedArgs(TypedDict):
-    """CityRoles.OwnershipTransferStarted"""
+class OwnershipTransferredArgs(TypedDict):
+    """CityRoles.OwnershipTransferred"""
 
     previous_owner: str
     new_owner: str
@@ -238,6 +312,23 @@ class ConsentRevokedArgs(TypedDict):
     submitted_by: str
 
 
+class SignaturesCancelledArgs(TypedDict):
+    """ConsentRegistry.SignaturesCancelled"""
+
+    key: str
+    citizen: str
+    nonce: int
+
+
+class SignedGrantSkippedArgs(TypedDict):
+    """ConsentRegistry.SignedGrantSkipped"""
+
+    index: int
+    citizen: str
+    key: str
+    reason: int
+
+
 class AccessRequestedArgs(TypedDict):
     """AccessRegistry.AccessRequested"""
 
@@ -246,6 +337,7 @@ class AccessRequestedArgs(TypedDict):
     requester: str
     purpose: str
     terms_hash: str
+    role: int
 
 
 class AccessGrantedArgs(TypedDict):
@@ -265,6 +357,14 @@ class AccessRefusedArgs(TypedDict):
     dataset_id: int
     requester: str
     reason_hash: str
+
+
+class AccessCancelledArgs(TypedDict):
+    """AccessRegistry.AccessCancelled"""
+
+    access_id: int
+    dataset_id: int
+    requester: str
 
 
 class AccessEndedArgs(TypedDict):
@@ -287,6 +387,41 @@ class ReleaseLoggedArgs(TypedDict):
     consent_root: str
     snapshot_block: int
     release_hash: str
+    k_anonymity: int
+    logged_by: str
+
+
+class ReleaseOperatorSetArgs(TypedDict):
+    """AccessRegistry.ReleaseOperatorSet"""
+
+    publisher: str
+    operator: str
+    allowed: bool
+
+
+class PrivacyBudgetSetArgs(TypedDict):
+    """AccessRegistry.PrivacyBudgetSet"""
+
+    access_id: int
+    budget: int
+    spent: int
+
+
+class PrivateQueryLoggedArgs(TypedDict):
+    """AccessRegistry.PrivateQueryLogged"""
+
+    query_id: int
+    access_id: int
+    grantee: str
+    dataset_id: int
+    epsilon_spent: int
+    spent_total: int
+    budget: int
+    query_hash: str
+    consent_root: str
+    snapshot_block: int
+    subject_count: int
+    logged_by: str
 
 
 class RightsRequestFiledArgs(TypedDict):
@@ -319,3 +454,25 @@ class RightsRequestWithdrawnArgs(TypedDict):
     request_id: int
     citizen: str
     publisher: str
+
+
+class DeletionRequestedArgs(TypedDict):
+    """DeletionRegistry.DeletionRequested"""
+
+    obligation_id: int
+    release_id: int
+    recipient: str
+    subject: str
+    deadline: int
+    requested_by: str
+
+
+class DeletionConfirmedArgs(TypedDict):
+    """DeletionRegistry.DeletionConfirmed"""
+
+    obligation_id: int
+    release_id: int
+    recipient: str
+    subject: str
+    evidence_hash: str
+    late: bool

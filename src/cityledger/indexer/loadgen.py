@@ -1,8 +1,10 @@
 """Chain activity for indexer tests and benchmarks: every event kind, and consent grants in bulk.
 
-- `mixed_activity`: a small realistic history through the contracts (roles, datasets and versions,
-  withdrawals, attestations, consents granted/re-granted/revoked directly and by signature, access
-  requested/granted/refused/ended, releases, rights requests filed/answered/withdrawn).
+- `mixed_activity`: a small realistic history through the contracts (roles and organisation
+  profiles, datasets and versions, withdrawals, attestations, consents granted/re-granted/revoked
+  directly and by signature, a batch with a skipped entry, cancelled signatures, access
+  requested/granted/refused/cancelled/ended, release operators, releases, privacy budgets and private
+  queries, deletion obligations requested and confirmed, rights requests filed/answered/rejected/withdrawn).
 - `bulk_grants`: many ConsentGranted events fast: EIP-712 grants signed locally (digest computed by
   hand, secp256k1 via eth_keys; coincurve makes that ~60 us) and submitted 128 per transaction with
   `grant_batch_by_sig` by an unlocked devnet account through raw JSON-RPC batches.
@@ -113,9 +115,15 @@ class BulkGranter:
         )
 
     def submit(
-        self, events: int, per_tx: int = MAX_BATCH, txs_per_request: int = 4, backpressure_txs: int = 100
+        self,
+        events: int,
+        per_tx: int = MAX_BATCH,
+        txs_per_request: int = 4,
+        backpressure_txs: int = 100,
+        wait: bool = True,
     ) -> list[str]:
-        """Submit `events` grants (per_tx per transaction); returns the tx hashes (all mined on return)."""
+        """Submit `events` grants (per_tx per transaction); returns the tx hashes (all mined on return,
+        unless not `wait`: then the caller mines them, e.g. all in one block with automine off)."""
         latest = self.rpc.header(self.rpc.block_number())
         if latest is None:
             raise RuntimeError("the node has no header for its own head block")
@@ -143,10 +151,11 @@ class BulkGranter:
             if len(pending) >= txs_per_request or left == 0:
                 hashes += self.rpc.batch(pending)
                 pending = []
-                if len(hashes) % backpressure_txs < txs_per_request:
+                if wait and len(hashes) % backpressure_txs < txs_per_request:
                     # Let the node mine what it has before sending more (its pool is bounded).
                     self._check(hashes[-1:])
-        self._check(hashes[-1:])  # one sender, consecutive nonces: the last mined means all mined
+        if wait:
+            self._check(hashes[-1:])  # one sender, consecutive nonces: the last mined means all mined
         return hashes
 
     def _check(self, hashes: list[str], timeout: float = 120) -> None:
@@ -186,9 +195,16 @@ class _Activity:
 
         self.rng, self.seed = random.Random(seed), seed
         self.w3, acc = chain.w3, chain.accounts
-        self.roles, self.ds, self.consent, self.access, self.rights = (
+        self.roles, self.ds, self.consent, self.access, self.rights, self.deletion = (
             chain.contract(n)
-            for n in ("CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")
+            for n in (
+                "CityRoles",
+                "DatasetRegistry",
+                "ConsentRegistry",
+                "AccessRegistry",
+                "RightsRegistry",
+                "DeletionRegistry",
+            )
         )
         self.admin, self.agency, self.business = acc[0], acc[AGENCY], acc[BUSINESS]
         self.auditor, self.researcher, self.relayer = acc[AUDITOR], acc[RESEARCHER], acc[RELAYER]
@@ -205,9 +221,12 @@ class _Activity:
 
     def round(self, r: int) -> int:
         tag = f"{self.seed}-{r}-{self.rng.random()}"
-        # Roles: a second researcher granted and later revoked.
+        # Roles: a second researcher granted and later revoked; the agency's organisation profile.
         extra = self.citizens[r % len(self.citizens)].address
         events = self.tx(self.admin, self.roles.functions.grant_role(extra, 4, 0))
+        profile = self.h("profile" + tag)
+        uri = f"cityledger://metadata/{profile.hex()}"
+        events += self.tx(self.admin, self.roles.functions.set_profile(self.agency.address, profile, uri))
         v2, v3, n = self._datasets(tag)
         events += n
         now = self.w3.eth.get_block("latest")["timestamp"]
@@ -257,40 +276,80 @@ class _Activity:
             citizens[0], consent.functions.grant(p, SCOPE_DATASET, on_v2, ANY_RESEARCHER, now + 86400 * 400)
         )
         events += self.tx(citizens[1], consent.functions.revoke(p, SCOPE_DATASET, on_v2, ANY_RESEARCHER))
-        sep = domain_separator(self.w3.eth.chain_id, consent.address)
         c, scope = citizens[2], (3).to_bytes(32, "big")
-        key = consent.functions.consent_key(c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER).call()
-        nonce = consent.functions.nonce_of(key).call()
         expiry, deadline = now + 86400 * 60, now + 3600
-        digest = grant_digest(sep, c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, expiry, nonce, deadline)
-        sig = sign_digest(PrivateKey(c.key), digest)
+        sig = self._signed(c, SCOPE_DOMAIN, scope, expiry, deadline)
         by_sig = consent.functions.grant_by_sig(
             c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, expiry, deadline, sig
         )
-        return events + self.tx(self.relayer, by_sig)
+        events += self.tx(self.relayer, by_sig)
+        # A batch whose second entry is stale (its deadline passed): applied but one, which is skipped.
+        c3 = citizens[3]
+        fresh = (c3.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, expiry, deadline)
+        stale = (c.address, p, SCOPE_DOMAIN, scope, ANY_RESEARCHER, expiry, now - 1)
+        batch = [(*fresh, self._signed(c3, SCOPE_DOMAIN, scope, expiry, deadline)), (*stale, sig)]
+        events += self.tx(self.relayer, consent.functions.grant_batch_by_sig(batch))
+        # A citizen voids a signature it gave but nobody submitted (a publisher-scope grant never made).
+        of_business = bytes(12) + bytes.fromhex(self.business.address[2:])
+        return events + self.tx(
+            c3, consent.functions.cancel_signatures(p, SCOPE_PUBLISHER, of_business, ANY_RESEARCHER)
+        )
+
+    def _signed(self, citizen: LocalAccount, scope_kind: int, scope: bytes, expiry: int, deadline: int) -> bytes:
+        """The citizen's EIP-712 grant signature (research purpose, any researcher) at its key's nonce."""
+        consent, p = self.consent, self.purpose
+        key = consent.functions.consent_key(citizen.address, p, scope_kind, scope, ANY_RESEARCHER).call()
+        nonce = consent.functions.nonce_of(key).call()
+        sep = domain_separator(self.w3.eth.chain_id, consent.address)
+        digest = grant_digest(sep, citizen.address, p, scope_kind, scope, ANY_RESEARCHER, expiry, nonce, deadline)
+        return sign_digest(PrivateKey(citizen.key), digest)
 
     def _access(self, v2: int, v3: int, now: int, tag: str) -> int:
-        """Requested and granted, one refused, one ended; a release under the granted one."""
+        """Requested and granted, one refused, one cancelled, one ended; a release under the granted one
+        logged by the agency's release operator (the relayer's account), a privacy budget and a private
+        query; the release's first subject asks for the deletion of its rows and the researcher confirms."""
+        from ..fingerprint.consent_tree import ConsentTree
+
         access, h, p, researcher = self.access, self.h, self.purpose, self.researcher
         a0 = access.functions.access_count().call()
         events = self.tx(researcher, access.functions.request_access(v2, p, h("terms" + tag)))
         events += self.tx(researcher, access.functions.request_access(v3, p, h("terms3" + tag)))
         events += self.tx(researcher, access.functions.request_access(v2, purpose_hash("Marketing"), h("terms4" + tag)))
+        events += self.tx(researcher, access.functions.request_access(v2, purpose_hash("PublicBenefit"), h("t5" + tag)))
         events += self.tx(self.agency, access.functions.grant_access(a0 + 1, now + 86400 * 30))
         events += self.tx(self.business, access.functions.refuse_access(a0 + 2, h("no" + tag)))
         events += self.tx(self.agency, access.functions.grant_access(a0 + 3, now + 86400 * 30))
         events += self.tx(researcher, access.functions.end_access(a0 + 3))
+        events += self.tx(researcher, access.functions.cancel_request(a0 + 4))
+        operator = self.relayer
+        events += self.tx(self.agency, access.functions.set_release_operator(operator.address, True))
         snapshot = self.w3.eth.block_number
-        release = access.functions.log_release(a0 + 1, v2, 3, h("root" + tag), snapshot, h("release" + tag))
-        return events + self.tx(self.agency, release)
+        tree = ConsentTree.build(c.address for c in self.citizens[:3])
+        root, release_hash, k = tree.root, h("release" + tag), 5
+        r0 = access.functions.release_count().call()
+        events += self.tx(
+            operator, access.functions.log_release(a0 + 1, v2, len(tree), root, snapshot, release_hash, k)
+        )
+        events += self.tx(self.agency, access.functions.set_privacy_budget(a0 + 1, 2_000_000))
+        query = access.functions.log_query(a0 + 1, v2, 500_000, h("query" + tag), root, snapshot, len(tree))
+        events += self.tx(operator, query)
+        events += self.tx(self.agency, access.functions.set_release_operator(operator.address, False))
+        subject = self.citizens[0]
+        o0 = self.deletion.functions.obligation_count().call()
+        proof = tree.proof(subject.address)
+        request = self.deletion.functions.request_deletion(r0 + 1, subject.address, root, release_hash, k, proof)
+        events += self.tx(subject, request)
+        return events + self.tx(researcher, self.deletion.functions.confirm_deletion(o0 + 1, h("deleted" + tag)))
 
     def _rights(self, v2: int, tag: str) -> int:
-        """One request answered, one withdrawn, one left open."""
+        """One request answered, one withdrawn, one rejected, one left open."""
         rights, h, citizens = self.rights, self.h, self.citizens
         r0 = rights.functions.request_count().call()
         on_v2, of_business = v2.to_bytes(32, "big"), bytes(12) + bytes.fromhex(self.business.address[2:])
         events = self.tx(citizens[0], rights.functions.file_request(3, 2, on_v2, h("erase" + tag)))
         events += self.tx(citizens[1], rights.functions.file_request(1, 1, of_business, h("access" + tag)))
         events += self.tx(citizens[2], rights.functions.file_request(6, 2, on_v2, h("object" + tag)))
-        events += self.tx(self.agency, rights.functions.answer_request(r0 + 1, True, h("answer" + tag)))
+        events += self.tx(citizens[3], rights.functions.file_request(8, 2, on_v2, h("automated" + tag)))
+        events += self.tx(self.agency, rights.functions.answer_request(r0 + 1, 2, h("answer" + tag)))
+        events += self.tx(self.agency, rights.functions.answer_request(r0 + 4, 5, h("rejected" + tag)))
         return events + self.tx(citizens[1], rights.functions.withdraw_request(r0 + 2))

@@ -10,12 +10,16 @@ the document is copied into the local store (picked up by the next `cityledger i
 `enrich(engine, metadata_dir)` writes the searchable fields of every newly verified document into
 `dataset_metadata`, keyed by the metadata hash. Content-addressed: a row is true for every dataset
 with that hash on any branch, so reorg rollbacks leave the table alone.
+
+Organisation profiles (ProfileUpdated) are summarised the same way into `profile_documents`, keyed
+by the profile hash: `enrich_profiles`, run by the same hook.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,9 +27,10 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, and_, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..datasets.profiles import profile_fields
 from ..datasets.store import MetadataStore, load_verified_within, metadata_dir
 from ..errors import CityLedgerError
-from .models import Dataset, DatasetMetadata
+from .models import Dataset, DatasetMetadata, ProfileDocument, ProfileEvent
 
 log = logging.getLogger("cityledger.metadata")
 Doc = dict[str, Any]  # a parsed DCAT document (JSON object)
@@ -133,7 +138,6 @@ def enrich(
     `blocks=(first, last)` limits the look to datasets registered in those blocks (the after-commit
     hook: an index range scan, nothing to do when the batch registered nothing); without it every
     dataset is considered (the backfill at start, which also retries documents missing before)."""
-    store = MetadataStore(Path(metadata_dir))  # project_root: no longer used (no path is read)
     D, M = Dataset.__table__, DatasetMetadata.__table__
     query = (
         select(D.c.metadata_hash, D.c.metadata_uri)
@@ -142,31 +146,68 @@ def enrich(
     )
     if blocks is not None:
         query = query.where(and_(D.c.registered_block >= blocks[0], D.c.registered_block <= blocks[1]))
+    # project_root: no longer used (no path is read)
+    return _summarise(engine, query, metadata_dir, M, lambda mhash, doc: metadata_row(mhash, doc))
+
+
+def enrich_profiles(engine: Engine, metadata_dir: Path | str, *, blocks: tuple[int, int] | None = None) -> EnrichResult:
+    """The fields of the verified organisation profile documents without a row yet: those whose
+    ProfileUpdated is in `blocks`, or every one (the backfill). A document counts when its bytes hash
+    to the profile hash on chain and it is a profile (datasets.profiles); others get no row."""
+    E, P = ProfileEvent.__table__, ProfileDocument.__table__
+    query = (
+        select(E.c.profile_hash, E.c.profile_uri)
+        .where(~exists().where(P.c.profile_hash == E.c.profile_hash))
+        .distinct()
+    )
+    if blocks is not None:
+        query = query.where(and_(E.c.block_number >= blocks[0], E.c.block_number <= blocks[1]))
+    now = int(time.time())
+
+    def row(phash: str, doc: Doc) -> dict[str, Any] | None:
+        fields = profile_fields(doc)
+        return None if fields is None else {"profile_hash": phash, **fields, "fetched_at": now}
+
+    return _summarise(engine, query, metadata_dir, P, row)
+
+
+def _summarise(
+    engine: Engine,
+    query: Any,
+    metadata_dir: Path | str,
+    table: Any,
+    to_row: Callable[[str, Doc], dict[str, Any] | None],
+) -> EnrichResult:
+    """Rows of `table` for the (hash, URI) pairs `query` finds whose document is in the store, verified
+    against the hash, and accepted by `to_row`; inserted unless another writer added them meanwhile."""
+    store = MetadataStore(Path(metadata_dir))
     with engine.connect() as conn:
         candidates = conn.execute(query).all()
     out = EnrichResult(candidates=len(candidates))
     rows: dict[str, dict[str, Any]] = {}
-    for mhash, uri in candidates:
-        if mhash in rows:
+    for digest, uri in candidates:
+        if digest in rows:
             continue  # another URI of the same document already verified
-        doc = load_verified_within(uri, mhash, store)
-        if doc is not None:
-            rows[mhash] = metadata_row(mhash, doc)
-    out.skipped = [uri for mhash, uri in candidates if mhash not in rows]
+        doc = load_verified_within(uri, digest, store)
+        row = to_row(digest, doc) if doc is not None else None
+        if row is not None:
+            rows[digest] = row
+    out.skipped = [uri for digest, uri in candidates if digest not in rows]
     if rows:
-        out.added = _insert_new(engine, list(rows.values()))
+        out.added = _insert_new(engine, list(rows.values()), table)
     return out
 
 
-def _insert_new(engine: Engine, rows: list[dict[str, Any]]) -> int:
-    """Insert rows whose hash is not there yet (another writer may have added one meanwhile)."""
-    M = DatasetMetadata.__table__
-    assert isinstance(M, Table)
+def _insert_new(engine: Engine, rows: list[dict[str, Any]], table: Any) -> int:
+    """Insert rows whose key (the document hash) is not there yet (another writer may have added one
+    meanwhile)."""
+    assert isinstance(table, Table)
     if engine.dialect.name not in ("postgresql", "sqlite"):  # pragma: no cover - make_engine accepts only these
         raise CityLedgerError(f"unsupported database {engine.dialect.name!r}")
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    (key,) = table.primary_key.columns
     # RETURNING counts what was written (executemany rowcounts are unreliable across drivers).
-    stmt = insert(M).on_conflict_do_nothing(index_elements=[M.c.metadata_hash]).returning(M.c.metadata_hash)
+    stmt = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(key)
     with engine.begin() as conn:
         return len(conn.execute(stmt, rows).all())
 
@@ -189,23 +230,28 @@ class Enricher:
         self.project_root = project_root
         self.backfill_due = True
         self.added = 0
+        self.profiles = 0  # organisation profiles summarised
+        # Also run after each commit, outside the indexing transaction (release/audit.Auditor).
+        self.followers: list[Callable[[tuple[int, int] | None], object]] = []
 
     def run(self, blocks: tuple[int, int] | None = None) -> EnrichResult | None:
         try:
-            res = enrich(
-                self.engine,
-                self.metadata_dir,
-                project_root=self.project_root,
-                blocks=None if self.backfill_due else blocks,
-            )
+            since = None if self.backfill_due else blocks
+            summaries = enrich(self.engine, self.metadata_dir, project_root=self.project_root, blocks=since)
+            profiles = enrich_profiles(self.engine, self.metadata_dir, blocks=since)
         except Exception as exc:  # the index itself is committed; summaries can wait
             log.warning("metadata enrichment failed (will retry over all datasets): %s", exc)
             self.backfill_due = True
-            return None
-        self.backfill_due = False
-        self.added += res.added
-        if res.added:
-            log.info("metadata: %d DCAT summaries added", res.added)
+            res: EnrichResult | None = None
+        else:
+            self.backfill_due = False
+            self.added += summaries.added
+            self.profiles += profiles.added
+            if summaries.added or profiles.added:
+                log.info("metadata: %d DCAT summaries, %d organisation profiles added", summaries.added, profiles.added)
+            res = summaries
+        for follower in self.followers:  # each handles its own failures (release audits)
+            follower(blocks)
         return res
 
     def __call__(self, result: _Committed) -> None:

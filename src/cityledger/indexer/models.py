@@ -8,10 +8,16 @@ Conventions (docs/INDEXER.md):
 - "none" links are NULL, not 0 (datasets.supersedes / successor).
 
 Two kinds of tables:
-- append-only event tables (`consent_events`, `role_events`, `ownership_events`) with one row per log,
-  keyed by (block_number, log_index): the history ("consent state as of block B", timelines);
+- append-only event tables (`consent_events`, `role_events`, `ownership_events`, `profile_events`,
+  `operator_events`, `budget_events`, `signature_cancellations`, `skipped_grants`) with one row per
+  log, keyed by (block_number, log_index): the history ("consent state as of block B", timelines;
+  where the latest event of a key is its current state, the query reads it from there);
 - current-state tables whose every mutation is stamped with the block that made it
   (`*_block` columns), so a reorg rolls them back by block number (see reorg.py).
+
+And two off-chain tables derived after each commit: `dataset_metadata`/`profile_documents` (summaries
+of verified content-addressed documents) and `release_audits` (the indexer's check of each release's
+consent claim, release/audit.py).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, Double, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
 # A BIGINT primary key that is SQLite's rowid alias (INTEGER PRIMARY KEY) there.
@@ -50,6 +56,7 @@ CONTRACT_COLUMNS = {
     "ConsentRegistry": "consents_address",
     "AccessRegistry": "access_address",
     "RightsRegistry": "rights_address",
+    "DeletionRegistry": "deletion_address",
 }
 
 
@@ -94,6 +101,8 @@ class Checkpoint(Base):
     consents_address: Mapped[str] = mapped_column(Address)
     access_address: Mapped[str] = mapped_column(Address)
     rights_address: Mapped[str] = mapped_column(Address)
+    # NULL only in a store made before DeletionRegistry existed (it indexes another deployment).
+    deletion_address: Mapped[str | None] = mapped_column(Address)
     updated_at: Mapped[int | None] = mapped_column(BigInteger)  # unix seconds of the last successful poll
     rpc_error: Mapped[str | None] = mapped_column(Text)  # last RPC failure (NULL when the RPC answers)
     rpc_error_at: Mapped[int | None] = mapped_column(BigInteger)
@@ -101,7 +110,20 @@ class Checkpoint(Base):
     # disagree while the checkpoint is canonical): what it said, and since when. NULL when consistent.
     node_inconsistent: Mapped[str | None] = mapped_column(Text)
     node_inconsistent_since: Mapped[int | None] = mapped_column(BigInteger)
+    # The indexer that writes the store (writer_lease.holder: host:pid:nonce) and since when (unix s).
+    leader: Mapped[str | None] = mapped_column(String(200))
+    leader_since: Mapped[int | None] = mapped_column(BigInteger)
     reorgs: Mapped[int] = mapped_column(Integer, default=0)  # reorganisations handled so far
+
+
+class WriterLease(Base):
+    """One row (id = 1): the indexer allowed to write the store, and its last heartbeat (lease.py)."""
+
+    __tablename__ = "writer_lease"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid:nonce
+    since: Mapped[float] = mapped_column(Double)  # unix seconds, the holder's clock
+    heartbeat_at: Mapped[float] = mapped_column(Double)
 
 
 class Block(Base):
@@ -164,6 +186,40 @@ class OwnershipEvent(Base):
     __table_args__ = (NO_ROWID,)
 
 
+class ProfileEvent(Base):
+    """Every ProfileUpdated (append-only): an organisation's profile is its latest event's hash."""
+
+    __tablename__ = "profile_events"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    account: Mapped[str] = mapped_column(Address, index=True)
+    profile_hash: Mapped[str] = mapped_column(Hash)  # SHA-256 of the profile document
+    profile_uri: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(Address)
+
+    __table_args__ = (NO_ROWID,)
+
+
+class ProfileDocument(Base):
+    """The fields of a verified organisation profile document (indexer/metadata.py), by its hash.
+
+    Off-chain and content-addressed like dataset_metadata: kept across rollbacks and resets, not
+    compared by compare_stores."""
+
+    __tablename__ = "profile_documents"
+    profile_hash: Mapped[str] = mapped_column(Hash, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(40))  # agency | business | research institute | auditor
+    website: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)
+    jurisdiction: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[int] = mapped_column(BigInteger)  # unix seconds
+
+    __table_args__ = (NO_ROWID,)
+
+
 # ---------------------------------------------------------------- datasets
 
 
@@ -173,7 +229,8 @@ class Dataset(Base):
     __tablename__ = "datasets"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     publisher: Mapped[str] = mapped_column(Address, index=True)
-    content_hash: Mapped[str] = mapped_column(Hash, unique=True)
+    # Not unique: every publisher may register the same bytes (docs/CONTRACTS.md, DatasetRegistry).
+    content_hash: Mapped[str] = mapped_column(Hash, index=True)
     metadata_hash: Mapped[str] = mapped_column(Hash)
     metadata_uri: Mapped[str] = mapped_column(Text)
     domain: Mapped[int] = mapped_column(Integer, index=True)
@@ -273,11 +330,45 @@ class ConsentEvent(Base):
     )
 
 
+class SignatureCancellation(Base):
+    """Every SignaturesCancelled (append-only): the citizen voided the outstanding signatures of a key.
+
+    `consents.nonce` is the nonce after the key's latest grant or revoke; a later cancellation's is here
+    (the key may never have been granted, so it need not have a `consents` row)."""
+
+    __tablename__ = "signature_cancellations"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(Hash, index=True)
+    citizen: Mapped[str] = mapped_column(Address, index=True)
+    nonce: Mapped[int] = mapped_column(BigInteger)  # the key's nonce after the cancellation
+
+    __table_args__ = (NO_ROWID,)
+
+
+class SkippedGrant(Base):
+    """Every SignedGrantSkipped (append-only): an entry of a relayer's batch that was not applied."""
+
+    __tablename__ = "skipped_grants"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    batch_index: Mapped[int] = mapped_column(Integer)  # the entry's position in its batch
+    citizen: Mapped[str] = mapped_column(Address, index=True)
+    key: Mapped[str] = mapped_column(Hash)
+    reason: Mapped[int] = mapped_column(Integer)  # codes.SIGNED_GRANT_FAULTS
+
+    __table_args__ = (NO_ROWID,)
+
+
 # ---------------------------------------------------------------- access and releases
 
 
 class Access(Base):
-    """Access requests and their life: requested -> granted | refused; granted -> ended."""
+    """Access requests and their life: requested -> granted | refused | cancelled; granted -> ended."""
 
     __tablename__ = "access"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
@@ -285,7 +376,10 @@ class Access(Base):
     requester: Mapped[str] = mapped_column(Address, index=True)  # also the grantee
     purpose: Mapped[str] = mapped_column(Hash)
     terms_hash: Mapped[str] = mapped_column(Hash)
-    status: Mapped[int] = mapped_column(Integer, index=True)  # 1 requested, 2 granted, 3 refused, 4 ended
+    # 1 requested, 2 granted, 3 refused, 4 ended, 5 cancelled (by the requester, before an answer)
+    status: Mapped[int] = mapped_column(Integer, index=True)
+    # The role the access was requested with (4 researcher, 1 publisher): liveness needs it still held.
+    role: Mapped[int | None] = mapped_column(Integer)
     expiry: Mapped[int | None] = mapped_column(BigInteger)  # set by the grant
     requested_block, requested_at, requested_tx = stamp_columns(required=True)
     granted_block, granted_at, granted_tx = stamp_columns()
@@ -293,6 +387,7 @@ class Access(Base):
     refused_reason: Mapped[str | None] = mapped_column(Hash)
     ended_block, ended_at, ended_tx = stamp_columns()
     ended_by: Mapped[str | None] = mapped_column(Address)
+    cancelled_block, cancelled_at, cancelled_tx = stamp_columns()
 
 
 class Release(Base):
@@ -306,9 +401,87 @@ class Release(Base):
     consent_root: Mapped[str] = mapped_column(Hash)
     snapshot_block: Mapped[int] = mapped_column(BigInteger)
     release_hash: Mapped[str] = mapped_column(Hash)
+    k_anonymity: Mapped[int | None] = mapped_column(Integer)  # 0: no quasi-identifier declared
+    logged_by: Mapped[str | None] = mapped_column(Address)  # the publisher or one of its release operators
     block_number: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(Hash)
+
+
+class OperatorEvent(Base):
+    """Every ReleaseOperatorSet (append-only): whether `operator` may log releases and private queries
+    for `publisher` is its latest event for the pair."""
+
+    __tablename__ = "operator_events"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    publisher: Mapped[str] = mapped_column(Address, index=True)
+    operator: Mapped[str] = mapped_column(Address, index=True)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (NO_ROWID,)
+
+
+class BudgetEvent(Base):
+    """Every PrivacyBudgetSet (append-only). An access's budget and spending are those of its latest
+    budget event or private query, whichever came last (both carry them)."""
+
+    __tablename__ = "budget_events"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    access_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    budget: Mapped[int] = mapped_column(BigInteger)  # micro-epsilon
+    spent: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (NO_ROWID,)
+
+
+class PrivateQuery(Base):
+    """Every PrivateQueryLogged: one differentially private answer and the epsilon it spent."""
+
+    __tablename__ = "private_queries"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    access_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    grantee: Mapped[str] = mapped_column(Address, index=True)
+    dataset_id: Mapped[int] = mapped_column(BigInteger)
+    epsilon_spent: Mapped[int] = mapped_column(BigInteger)  # micro-epsilon
+    spent_total: Mapped[int] = mapped_column(BigInteger)
+    budget: Mapped[int] = mapped_column(BigInteger)
+    query_hash: Mapped[str] = mapped_column(Hash)
+    consent_root: Mapped[str] = mapped_column(Hash)
+    snapshot_block: Mapped[int] = mapped_column(BigInteger)
+    subject_count: Mapped[int] = mapped_column(BigInteger)
+    logged_by: Mapped[str] = mapped_column(Address)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)  # orders it against budget_events of the same block
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+
+
+class ReleaseAudit(Base):
+    """The indexer's check of a release's (or private query's) consent claim (release/audit.py).
+
+    Derived after each commit from the consent history and the release's snapshot document (off
+    chain), so compare_stores leaves it out; a rollback deletes it with its release (`block_number`
+    is the release's), and a row whose `tx_hash` is not its release's is stale (re-audited)."""
+
+    __tablename__ = "release_audits"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "release" | "query"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # release_id or query_id
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash)
+    # verified | mismatch | unverifiable | no_subjects (docs/INDEXER.md, "Release audits")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    snapshot_hash: Mapped[str | None] = mapped_column(Hash)  # SHA-256 of the snapshot document checked
+    lacking_consent: Mapped[int | None] = mapped_column(BigInteger)  # subjects in it without consent
+    checked_at: Mapped[int] = mapped_column(BigInteger)  # unix seconds
+
+    __table_args__ = (NO_ROWID,)
 
 
 # ---------------------------------------------------------------- rights requests
@@ -324,7 +497,8 @@ class RightsRequest(Base):
     target: Mapped[str] = mapped_column(Hash)
     details_hash: Mapped[str] = mapped_column(Hash)
     deadline: Mapped[int] = mapped_column(BigInteger, index=True)
-    status: Mapped[int] = mapped_column(Integer, index=True)  # 1 open, 2 fulfilled, 3 refused, 4 withdrawn
+    # 1 open, 2 fulfilled, 3 refused, 4 withdrawn, 5 rejected (not a data subject, or abusive)
+    status: Mapped[int] = mapped_column(Integer, index=True)
     filed_block, filed_at, filed_tx = stamp_columns(required=True)
     answered_block, answered_at, answered_tx = stamp_columns()
     answer_hash: Mapped[str | None] = mapped_column(Hash)
@@ -332,19 +506,47 @@ class RightsRequest(Base):
     withdrawn_block, withdrawn_at, withdrawn_tx = stamp_columns()
 
 
+# ---------------------------------------------------------------- deletion obligations
+
+
+class DeletionObligation(Base):
+    """A release's recipient must delete one subject's rows: open -> confirmed (on time or late)."""
+
+    __tablename__ = "deletion_obligations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    release_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    recipient: Mapped[str] = mapped_column(Address, index=True)
+    subject: Mapped[str] = mapped_column(Address, index=True)
+    deadline: Mapped[int] = mapped_column(BigInteger, index=True)
+    status: Mapped[int] = mapped_column(Integer, index=True)  # 1 open, 2 confirmed, 3 confirmed late
+    requested_by: Mapped[str] = mapped_column(Address)
+    requested_block, requested_at, requested_tx = stamp_columns(required=True)
+    confirmed_block, confirmed_at, confirmed_tx = stamp_columns()
+    evidence_hash: Mapped[str | None] = mapped_column(Hash)
+    late: Mapped[bool | None] = mapped_column(Boolean)
+
+
 # The tables holding indexed chain data (compare_stores compares these; `blocks`/`checkpoint` are sync
-# state; `dataset_metadata` is content-addressed off-chain data, kept across rollbacks and resets).
+# state; `dataset_metadata` and `profile_documents` are content-addressed off-chain data, kept across
+# rollbacks and resets; `release_audits` is derived off chain, release/audit.py keeps it current).
 DATA_TABLES = (
     "role_events",
     "roles",
     "ownership_events",
+    "profile_events",
     "datasets",
     "attestations",
     "consents",
     "consent_events",
+    "signature_cancellations",
+    "skipped_grants",
     "access",
     "releases",
+    "operator_events",
+    "budget_events",
+    "private_queries",
     "rights_requests",
+    "deletion_obligations",
 )
 
 

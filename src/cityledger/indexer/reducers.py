@@ -13,16 +13,21 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, cast
 
 from ..codes import (
+    ACCESS_CANCELLED,
     ACCESS_ENDED,
     ACCESS_GRANTED,
     ACCESS_REFUSED,
     ACCESS_REQUESTED,
+    DELETION_CONFIRMED,
+    DELETION_CONFIRMED_LATE,
+    DELETION_OPEN,
     RIGHTS_OPEN,
     RIGHTS_WITHDRAWN,
     STATUS_ACTIVE,
     STATUS_WITHDRAWN,
 )
 from .event_args import (
+    AccessCancelledArgs,
     AccessEndedArgs,
     AccessGrantedArgs,
     AccessRefusedArgs,
@@ -33,13 +38,21 @@ from .event_args import (
     ConsentRevokedArgs,
     DatasetRegisteredArgs,
     DatasetWithdrawnArgs,
+    DeletionConfirmedArgs,
+    DeletionRequestedArgs,
     OwnershipTransferredArgs,
+    PrivacyBudgetSetArgs,
+    PrivateQueryLoggedArgs,
+    ProfileUpdatedArgs,
     ReleaseLoggedArgs,
+    ReleaseOperatorSetArgs,
     RightsRequestAnsweredArgs,
     RightsRequestFiledArgs,
     RightsRequestWithdrawnArgs,
     RoleGrantedArgs,
     RoleRevokedArgs,
+    SignaturesCancelledArgs,
+    SignedGrantSkippedArgs,
 )
 from .models import stamp_names
 
@@ -138,6 +151,16 @@ def _ownership(event: str) -> Callable[[OwnershipTransferredArgs, Ctx], list[Op]
         return [Op(INSERT, "ownership_events", (ctx.block_number, ctx.log_index), row)]
 
     return reducer
+
+
+def profile_updated(a: ProfileUpdatedArgs, ctx: Ctx) -> list[Op]:
+    row = _event_row(ctx) | {
+        "account": a["account"],
+        "profile_hash": a["profile_hash"],
+        "profile_uri": a["profile_uri"],
+        "updated_by": a["updated_by"],
+    }
+    return [Op(INSERT, "profile_events", (ctx.block_number, ctx.log_index), row)]
 
 
 # ---------------------------------------------------------------- DatasetRegistry
@@ -256,6 +279,25 @@ def consent_revoked(a: ConsentRevokedArgs, ctx: Ctx) -> list[Op]:
     return [_consent_event("revoke", a, ctx, 0), Op(UPDATE, "consents", (a["key"],), values)]
 
 
+def signatures_cancelled(a: SignaturesCancelledArgs, ctx: Ctx) -> list[Op]:
+    row = _event_row(ctx) | {"key": a["key"], "citizen": a["citizen"], "nonce": a["nonce"]}
+    # The key's nonce moves on (its state does not); a key never granted has no consents row to update.
+    return [
+        Op(INSERT, "signature_cancellations", (ctx.block_number, ctx.log_index), row),
+        Op(UPDATE, "consents", (a["key"],), {"nonce": a["nonce"]}),
+    ]
+
+
+def signed_grant_skipped(a: SignedGrantSkippedArgs, ctx: Ctx) -> list[Op]:
+    row = _event_row(ctx) | {
+        "batch_index": a["index"],
+        "citizen": a["citizen"],
+        "key": a["key"],
+        "reason": a["reason"],
+    }
+    return [Op(INSERT, "skipped_grants", (ctx.block_number, ctx.log_index), row)]
+
+
 # ---------------------------------------------------------------- AccessRegistry
 
 
@@ -267,12 +309,14 @@ def access_requested(a: AccessRequestedArgs, ctx: Ctx) -> list[Op]:
         "purpose": a["purpose"],
         "terms_hash": a["terms_hash"],
         "status": ACCESS_REQUESTED,
+        "role": a["role"],
         "expiry": None,
         **_stamp("requested", ctx),
         **_unstamped("granted", "refused"),
         "refused_reason": None,
         **_unstamped("ended"),
         "ended_by": None,
+        **_unstamped("cancelled"),
     }
     return [Op(INSERT, "access", (a["access_id"],), row)]
 
@@ -292,6 +336,10 @@ def access_ended(a: AccessEndedArgs, ctx: Ctx) -> list[Op]:
     return [Op(UPDATE, "access", (a["access_id"],), values)]
 
 
+def access_cancelled(a: AccessCancelledArgs, ctx: Ctx) -> list[Op]:
+    return [Op(UPDATE, "access", (a["access_id"],), {"status": ACCESS_CANCELLED, **_stamp("cancelled", ctx)})]
+
+
 def release_logged(a: ReleaseLoggedArgs, ctx: Ctx) -> list[Op]:
     row = {
         "id": a["release_id"],
@@ -303,11 +351,41 @@ def release_logged(a: ReleaseLoggedArgs, ctx: Ctx) -> list[Op]:
         "consent_root": a["consent_root"],
         "snapshot_block": a["snapshot_block"],
         "release_hash": a["release_hash"],
+        "k_anonymity": a["k_anonymity"],
+        "logged_by": a["logged_by"],
         "block_number": ctx.block_number,
         "timestamp": ctx.timestamp,
         "tx_hash": ctx.tx_hash,
     }
     return [Op(INSERT, "releases", (a["release_id"],), row)]
+
+
+def release_operator_set(a: ReleaseOperatorSetArgs, ctx: Ctx) -> list[Op]:
+    row = _event_row(ctx) | {"publisher": a["publisher"], "operator": a["operator"], "allowed": a["allowed"]}
+    return [Op(INSERT, "operator_events", (ctx.block_number, ctx.log_index), row)]
+
+
+def privacy_budget_set(a: PrivacyBudgetSetArgs, ctx: Ctx) -> list[Op]:
+    row = _event_row(ctx) | {"access_id": a["access_id"], "budget": a["budget"], "spent": a["spent"]}
+    return [Op(INSERT, "budget_events", (ctx.block_number, ctx.log_index), row)]
+
+
+def private_query_logged(a: PrivateQueryLoggedArgs, ctx: Ctx) -> list[Op]:
+    row = _event_row(ctx) | {
+        "id": a["query_id"],
+        "access_id": a["access_id"],
+        "grantee": a["grantee"],
+        "dataset_id": a["dataset_id"],
+        "epsilon_spent": a["epsilon_spent"],
+        "spent_total": a["spent_total"],
+        "budget": a["budget"],
+        "query_hash": a["query_hash"],
+        "consent_root": a["consent_root"],
+        "snapshot_block": a["snapshot_block"],
+        "subject_count": a["subject_count"],
+        "logged_by": a["logged_by"],
+    }
+    return [Op(INSERT, "private_queries", (a["query_id"],), row)]
 
 
 # ---------------------------------------------------------------- RightsRegistry
@@ -343,25 +421,64 @@ def rights_withdrawn(a: RightsRequestWithdrawnArgs, ctx: Ctx) -> list[Op]:
     return [Op(UPDATE, "rights_requests", (a["request_id"],), values)]
 
 
+# ---------------------------------------------------------------- DeletionRegistry
+
+
+def deletion_requested(a: DeletionRequestedArgs, ctx: Ctx) -> list[Op]:
+    row = {
+        "id": a["obligation_id"],
+        "release_id": a["release_id"],
+        "recipient": a["recipient"],
+        "subject": a["subject"],
+        "deadline": a["deadline"],
+        "status": DELETION_OPEN,
+        "requested_by": a["requested_by"],
+        **_stamp("requested", ctx),
+        **_unstamped("confirmed"),
+        "evidence_hash": None,
+        "late": None,
+    }
+    return [Op(INSERT, "deletion_obligations", (a["obligation_id"],), row)]
+
+
+def deletion_confirmed(a: DeletionConfirmedArgs, ctx: Ctx) -> list[Op]:
+    values = {
+        "status": DELETION_CONFIRMED_LATE if a["late"] else DELETION_CONFIRMED,
+        **_stamp("confirmed", ctx),
+        "evidence_hash": a["evidence_hash"],
+        "late": a["late"],
+    }
+    return [Op(UPDATE, "deletion_obligations", (a["obligation_id"],), values)]
+
+
 REDUCERS: dict[str, Reducer] = {
     "RoleGranted": role_granted,
     "RoleRevoked": role_revoked,
     "OwnershipTransferStarted": _ownership("OwnershipTransferStarted"),
     "OwnershipTransferred": _ownership("OwnershipTransferred"),
+    "ProfileUpdated": profile_updated,
     "DatasetRegistered": dataset_registered,
     "DatasetWithdrawn": dataset_withdrawn,
     "AttestationAdded": attestation_added,
     "AttestationRevoked": attestation_revoked,
     "ConsentGranted": consent_granted,
     "ConsentRevoked": consent_revoked,
+    "SignaturesCancelled": signatures_cancelled,
+    "SignedGrantSkipped": signed_grant_skipped,
     "AccessRequested": access_requested,
     "AccessGranted": access_granted,
     "AccessRefused": access_refused,
+    "AccessCancelled": access_cancelled,
     "AccessEnded": access_ended,
     "ReleaseLogged": release_logged,
+    "ReleaseOperatorSet": release_operator_set,
+    "PrivacyBudgetSet": privacy_budget_set,
+    "PrivateQueryLogged": private_query_logged,
     "RightsRequestFiled": rights_filed,
     "RightsRequestAnswered": rights_answered,
     "RightsRequestWithdrawn": rights_withdrawn,
+    "DeletionRequested": deletion_requested,
+    "DeletionConfirmed": deletion_confirmed,
 }
 
 
@@ -378,13 +495,16 @@ def _stored_ctx(row: Row) -> Ctx:
 
 
 def replay_consent_event(row: Row) -> list[Op]:
-    """The ops of a stored consent_events row, minus its own insert (it is already stored)."""
-    # The row holds every argument of both consent events under the same names (and more columns).
-    if row["action"] == "grant":
+    """The ops of a stored consent_events (or signature_cancellations) row, minus its own insert (it
+    is already stored)."""
+    # The row holds every argument of its event under the same names (and more columns).
+    if "action" not in row:
+        ops = signatures_cancelled(cast(SignaturesCancelledArgs, row), _stored_ctx(row))
+    elif row["action"] == "grant":
         ops = consent_granted(cast(ConsentGrantedArgs, row), _stored_ctx(row))
     else:
         ops = consent_revoked(cast(ConsentRevokedArgs, row), _stored_ctx(row))
-    return [op for op in ops if op.table != "consent_events"]
+    return [op for op in ops if op.table not in ("consent_events", "signature_cancellations")]
 
 
 def replay_role_event(row: Row) -> list[Op]:

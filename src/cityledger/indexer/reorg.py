@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
-from ..codes import ACCESS_GRANTED, ACCESS_REQUESTED, RIGHTS_OPEN, STATUS_ACTIVE
+from ..codes import ACCESS_GRANTED, ACCESS_REQUESTED, DELETION_OPEN, RIGHTS_OPEN, STATUS_ACTIVE
 from .models import Block, stamp_names
 from .reducers import Op, Row, replay_consent_event, replay_role_event
 from .writer import TABLES, Batch
@@ -28,6 +28,15 @@ _CREATED = (
     ("releases", "block_number"),
     ("rights_requests", "filed_block"),
     ("ownership_events", "block_number"),
+    ("profile_events", "block_number"),
+    ("signature_cancellations", "block_number"),
+    ("skipped_grants", "block_number"),
+    ("operator_events", "block_number"),
+    ("budget_events", "block_number"),
+    ("private_queries", "block_number"),
+    ("deletion_obligations", "requested_block"),
+    # Derived: the audit of a release or private query goes with it (release/audit.py redoes it).
+    ("release_audits", "block_number"),
 )
 # Stages that happened above it are undone: their stamps cleared and what they set reset. A later
 # stage before the one it implies (an access ended was granted).
@@ -35,10 +44,12 @@ _STAGES: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("datasets", "withdrawn", {"status": STATUS_ACTIVE, "withdrawn_reason": None}),
     ("attestations", "revoked", {"active": True}),
     ("access", "ended", {"status": ACCESS_GRANTED, "ended_by": None}),
+    ("access", "cancelled", {"status": ACCESS_REQUESTED}),
     ("access", "refused", {"status": ACCESS_REQUESTED, "refused_reason": None}),
     ("access", "granted", {"status": ACCESS_REQUESTED, "expiry": None}),
     ("rights_requests", "answered", {"status": RIGHTS_OPEN, "answer_hash": None, "late": None}),
     ("rights_requests", "withdrawn", {"status": RIGHTS_OPEN}),
+    ("deletion_obligations", "confirmed", {"status": DELETION_OPEN, "evidence_hash": None, "late": None}),
 )
 
 
@@ -63,11 +74,17 @@ def rollback_to(conn: Connection, ancestor: int) -> dict[str, int]:
         table, stamps = TABLES[name], stamp_names(stage)
         stmt = update(table).where(table.c[stamps[0]] > a).values(dict.fromkeys(stamps, None) | resets)
         counts[f"{name}_{stage}"] = conn.execute(stmt).rowcount
+    # A consent's nonce also moves with SignaturesCancelled: both histories are replayed, in log order.
     counts["consents_replayed"] = _replay(
-        conn, events="consent_events", state="consents", key_col="key", replay=replay_consent_event, above=a
+        conn,
+        events=("consent_events", "signature_cancellations"),
+        state="consents",
+        key_col="key",
+        replay=replay_consent_event,
+        above=a,
     )
     counts["roles_replayed"] = _replay(
-        conn, events="role_events", state="roles", key_col="account", replay=replay_role_event, above=a
+        conn, events=("role_events",), state="roles", key_col="account", replay=replay_role_event, above=a
     )
     counts["blocks_deleted"] = conn.execute(delete(Block).where(Block.number > a)).rowcount
     return counts
@@ -76,25 +93,31 @@ def rollback_to(conn: Connection, ancestor: int) -> dict[str, int]:
 def _replay(
     conn: Connection,
     *,
-    events: str,
+    events: tuple[str, ...],
     state: str,
     key_col: str,
     replay: Callable[[Row], list[Op]],
     above: int,
 ) -> int:
-    """Delete the rows of table `events` above `above`; rebuild the rows of table `state` of their keys
-    (column `key_col` of both tables) from the remaining events."""
-    ev, st = TABLES[events], TABLES[state]
-    ev_key, state_key = ev.c[key_col], st.c[key_col]
-    keys = list(conn.execute(select(ev_key).where(ev.c.block_number > above).distinct()).scalars())
+    """Delete the rows of the `events` tables above `above`; rebuild the rows of table `state` of their
+    keys (column `key_col` of every table) from the remaining events of all of them, in log order."""
+    tables = [TABLES[name] for name in events]
+    st = TABLES[state]
+    keys = sorted(
+        {k for ev in tables for k in conn.execute(select(ev.c[key_col]).where(ev.c.block_number > above)).scalars()}
+    )
     if not keys:
         return 0
-    conn.execute(delete(ev).where(ev.c.block_number > above))
+    for ev in tables:
+        conn.execute(delete(ev).where(ev.c.block_number > above))
     batch = Batch()
     for chunk in _chunks(keys):
-        conn.execute(delete(st).where(state_key.in_(chunk)))
-        rows = conn.execute(select(ev).where(ev_key.in_(chunk)).order_by(ev.c.block_number, ev.c.log_index)).mappings()
+        conn.execute(delete(st).where(st.c[key_col].in_(chunk)))
+        rows = [
+            dict(row) for ev in tables for row in conn.execute(select(ev).where(ev.c[key_col].in_(chunk))).mappings()
+        ]
+        rows.sort(key=lambda row: (row["block_number"], row["log_index"]))
         for row in rows:
-            batch.add(replay(dict(row)))
+            batch.add(replay(row))
     batch.flush(conn)
     return len(keys)

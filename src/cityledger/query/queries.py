@@ -37,6 +37,13 @@ R = m.Release.__table__
 RR = m.RightsRequest.__table__
 RE = m.RoleEvent.__table__
 ROLES = m.Role.__table__
+PE = m.ProfileEvent.__table__
+PD = m.ProfileDocument.__table__
+OE = m.OperatorEvent.__table__
+BE = m.BudgetEvent.__table__
+Q = m.PrivateQuery.__table__
+AU = m.ReleaseAudit.__table__
+DO = m.DeletionObligation.__table__
 CP = m.Checkpoint.__table__
 B = m.Block.__table__
 
@@ -49,9 +56,19 @@ _BLOCK_TS = select(B.c.timestamp).where(B.c.number == bindparam("n"))
 _WITH_SUMMARY = D.outerjoin(DM, DM.c.metadata_hash == D.c.metadata_hash)
 _DATASET_COLUMNS = select(D, DM.c.title, DM.c.description).select_from(_WITH_SUMMARY)
 _DATASET_BY_ID = _DATASET_COLUMNS.where(D.c.id == bindparam("ref"))
-_DATASET_BY_HASH = _DATASET_COLUMNS.where(D.c.content_hash == bindparam("ref"))
+# Several publishers may register the same bytes: a hash names its first registration here
+# (verify() lists them all).
+_DATASET_BY_HASH = _DATASET_COLUMNS.where(D.c.content_hash == bindparam("ref")).order_by(D.c.id).limit(1)
 _CONSENTS_OF = select(C).where(C.c.citizen == bindparam("citizen")).order_by(C.c.granted_block.desc())
 _CONSENT_BY_KEY = select(C.c.expiry, C.c.revoked_block).where(C.c.key == bindparam("key"))
+# An organisation's profile is its latest ProfileUpdated; its name, that document's (when verified).
+_PROFILE_OF = (
+    select(PE)
+    .where(PE.c.account == bindparam("account"))
+    .order_by(PE.c.block_number.desc(), PE.c.log_index.desc())
+    .limit(1)
+)
+_PROFILE_DOCUMENT = select(PD).where(PD.c.profile_hash == bindparam("profile_hash"))
 
 Row = RowMapping  # a store row
 Out = dict[str, Any]  # an answer, shaped as the API's response models
@@ -68,6 +85,7 @@ class Snapshots(Protocol):
 
 
 SCOPE_NAMES = {v_: k for k, v_ in codes.SCOPES.items()}
+ROLE_NAMES = {bit: name for name, bit in codes.ROLES.items()}
 ZERO = codes.ANY_RESEARCHER
 
 
@@ -112,7 +130,8 @@ def index_status(conn: Connection, head: int | None, network: Network, confirmat
         "finalized_block": finalized,
         "confirmations": cp["confirmations"] if cp else confirmations,
         "lag": (head - last) if head is not None and last is not None else None,
-        "contracts": {name: cp[col] for name, col in CONTRACT_COLUMNS.items()} if cp else {},
+        # A store made before a contract existed has no address for it (it indexes another deployment).
+        "contracts": {name: cp[col] for name, col in CONTRACT_COLUMNS.items() if cp[col]} if cp else {},
     }
 
 
@@ -159,6 +178,96 @@ def _resolve(conn: Connection, block: int | None, rpc_timestamp: RpcTimestamp = 
             f"as_of_block {block} is past the last indexed block {last}; retry when the indexer has caught up"
         )
     return block, block_timestamp(conn, block, rpc_timestamp), block == last
+
+
+# ---------------------------------------------------------------- organisations
+
+
+def profile_event(conn: Connection, address: str) -> Row | None:
+    """The latest ProfileUpdated of an account (its current profile hash and URI), if any."""
+    return conn.execute(_PROFILE_OF, {"account": address}).mappings().first()
+
+
+def profile_document(conn: Connection, profile_hash: str) -> Row | None:
+    """The fields the indexer read from a verified profile document with this hash, if any."""
+    return conn.execute(_PROFILE_DOCUMENT, {"profile_hash": profile_hash}).mappings().first()
+
+
+def _roles_of(conn: Connection, address: str) -> tuple[list[str], list[str], str | None]:
+    """(roles held now, roles ever held, publisher kind) of an account, from the role tables."""
+    held = conn.execute(select(ROLES.c.role, ROLES.c.kind).where(ROLES.c.account == address)).all()
+    ever = set(
+        conn.execute(select(RE.c.role).where(RE.c.account == address, RE.c.action == "grant").distinct()).scalars()
+    )
+    now = {role for role, _ in held}
+    kind = next((k for role, k in held if role == codes.ROLE_PUBLISHER and k), None)
+    names = [ROLE_NAMES[r] for r in sorted(ROLE_NAMES) if r in now]
+    ever_names = [ROLE_NAMES[r] for r in sorted(ROLE_NAMES) if r in ever]
+    kinds = {v_: k_ for k_, v_ in codes.PUBLISHER_KINDS.items()}
+    return names, ever_names, kinds.get(kind) if kind else None
+
+
+def organisation(conn: Connection, address: str) -> Out:
+    """An organisation by address: its roles (now and ever held) and its current profile, with the
+    profile document's fields when the indexer verified that document (`verified`); NotFound for an
+    address that never held a role and has no profile (a citizen, or nobody)."""
+    roles, ever, kind = _roles_of(conn, address)
+    event = profile_event(conn, address)
+    if not ever and event is None:
+        raise NotFound(f"{address} is not an organisation: it has never held a role and has no profile")
+    doc = profile_document(conn, event["profile_hash"]) if event is not None else None
+    return {
+        "address": address,
+        "name": doc["name"] if doc else None,
+        "kind": doc["kind"] if doc else None,
+        "website": doc["website"] if doc else None,
+        "contact": doc["contact"] if doc else None,
+        "jurisdiction": doc["jurisdiction"] if doc else None,
+        "roles": roles,
+        "ever_roles": ever,
+        "publisher_kind": kind,
+        "profile_hash": event["profile_hash"] if event else None,
+        "profile_uri": event["profile_uri"] if event else None,
+        "profile_block": event["block_number"] if event else None,
+        "verified": doc is not None,
+    }
+
+
+MAX_ORGANISATIONS = 100  # addresses resolved in one call
+
+
+def organisations(conn: Connection, addresses: list[str]) -> list[Out]:
+    """The organisations among `addresses` (at most MAX_ORGANISATIONS), in the order given; an address
+    that is no organisation is left out."""
+    if len(addresses) > MAX_ORGANISATIONS:
+        raise BadInput(f"at most {MAX_ORGANISATIONS} addresses per call, got {len(addresses)}")
+    out = []
+    for address in dict.fromkeys(addresses):
+        try:
+            out.append(organisation(conn, address))
+        except NotFound:
+            continue
+    return out
+
+
+def list_organisations(conn: Connection, page: int = 1, page_size: int = 20) -> Out:
+    """Every organisation (an account that held a role or has a profile), by address."""
+    accounts = select(RE.c.account.label("account")).union(select(PE.c.account)).subquery()
+    query = select(accounts.c.account)
+    out = _paged(conn, query, [accounts.c.account], page, page_size)
+    out["items"] = [organisation(conn, r["account"]) for r in out.pop("rows")]
+    return out
+
+
+def publisher_name(conn: Connection, address: str) -> str | None:
+    """The name of an organisation (a publisher, auditor, research institute...): from its current
+    profile document, when the indexer has verified that document against the hash on chain; None
+    otherwise (no profile, or its document is not in this machine's store). Citizens have no profile."""
+    event = profile_event(conn, address)
+    if event is None:
+        return None
+    doc = profile_document(conn, event["profile_hash"])
+    return doc["name"] if doc is not None else None
 
 
 # ---------------------------------------------------------------- datasets
@@ -339,20 +448,47 @@ def versions(conn: Connection, ref: int | str) -> list[Out]:
     return [dataset_out(r) for r in chain]
 
 
+# The state of a hash is its best registration's (docs/CONTRACTS.md: several publishers may register it).
+VERIFY_ORDER = ("registered", "superseded", "withdrawn")
+
+
 def verify(conn: Connection, content_hash: str) -> Out:
-    row = conn.execute(select(D).where(D.c.content_hash == content_hash)).mappings().first()
-    if row is None:
-        return {"content_hash": content_hash, "state": "not_registered"}
-    state = dataset_status(row)
-    latest = versions(conn, row["id"])[-1]["dataset_id"] if row["successor"] is not None else row["id"]
+    """Every registration of a content hash, the earliest first, each with its publisher (and its
+    organisation's name), state and latest version. `state` and the single-registration fields
+    (`dataset_id`, `superseded_by`, ...) describe the first registration with the best state, for
+    clients that show one verdict; `first_publisher` registered the bytes first. None is "the" source."""
+    rows = conn.execute(select(D).where(D.c.content_hash == content_hash).order_by(D.c.id)).mappings().all()
+    if not rows:
+        return {"content_hash": content_hash, "state": "not_registered", "registrations": []}
+    registrations = []
+    for row in rows:
+        state = dataset_status(row)
+        latest = versions(conn, row["id"])[-1]["dataset_id"] if row["successor"] is not None else row["id"]
+        registrations.append(
+            {
+                "dataset_id": row["id"],
+                "publisher": row["publisher"],
+                "publisher_name": publisher_name(conn, row["publisher"]),
+                "state": "registered" if state == "active" else state,
+                "version": row["version"],
+                "superseded_by": row["successor"],
+                "latest_version": latest,
+                "registered_block": row["registered_block"],
+                "registered_at": row["registered_at"],
+                "tx_hash": row["registered_tx"],
+            }
+        )
+    best = min(registrations, key=lambda r: VERIFY_ORDER.index(r["state"]))
     return {
         "content_hash": content_hash,
-        "state": "registered" if state == "active" else state,
-        "dataset_id": row["id"],
-        "superseded_by": row["successor"],
-        "latest_version": latest,
-        "publisher": row["publisher"],
-        "registered_block": row["registered_block"],
+        "state": best["state"],
+        "dataset_id": best["dataset_id"],
+        "superseded_by": best["superseded_by"],
+        "latest_version": best["latest_version"],
+        "publisher": best["publisher"],
+        "registered_block": best["registered_block"],
+        "first_publisher": registrations[0]["publisher"],
+        "registrations": registrations,
     }
 
 
@@ -553,19 +689,37 @@ def _day(day_number: int) -> str:
 # ---------------------------------------------------------------- access, releases, rights
 
 
-def access_out(row: Row, now: int) -> Out:
+def holds_role(conn: Connection, account: str, role: int) -> bool:
+    """Whether `account` holds `role` now (the current-state roles table)."""
+    return (
+        conn.execute(select(ROLES.c.role).where(ROLES.c.account == account, ROLES.c.role == role)).first() is not None
+    )
+
+
+def access_out(row: Row, now: int, conn: Connection | None = None) -> Out:
+    """An access request. `live` is what AccessRegistry.is_live says: granted and unexpired, and
+    (given a connection) the grantee still holds the role it requested with and the granted
+    version's publisher still holds the publisher role."""
     status = codes.ACCESS_STATUS_NAMES.get(row["status"], "requested")
+    live = row["status"] == codes.ACCESS_GRANTED and row["expiry"] is not None and now < row["expiry"]
+    if live and conn is not None:
+        publisher = conn.execute(select(D.c.publisher).where(D.c.id == row["dataset_id"])).scalar()
+        live = (not row["role"] or holds_role(conn, row["requester"], row["role"])) and (
+            publisher is not None and holds_role(conn, publisher, codes.ROLE_PUBLISHER)
+        )
     return {
         "access_id": row["id"],
         "dataset_id": row["dataset_id"],
         "requester": row["requester"],
+        "requester_role": ROLE_NAMES.get(row["role"]) if row["role"] else None,
         "purpose": row["purpose"],
         "purpose_name": v.purpose_name(row["purpose"]),
         "terms_hash": row["terms_hash"],
         "status": status,
         "expiry": row["expiry"],
-        "live": row["status"] == codes.ACCESS_GRANTED and row["expiry"] is not None and now < row["expiry"],
+        "live": live,
         "requested_block": row["requested_block"],
+        "granted_block": row["granted_block"],
     }
 
 
@@ -595,7 +749,7 @@ def list_access(
         query = query.where(AC.c.status == {n: c for c, n in codes.ACCESS_STATUS_NAMES.items()}[status])
     out = _paged(conn, query, [AC.c.id.desc()], page, page_size)
     now = now_ts(conn)
-    out["items"] = [access_out(r, now) for r in out.pop("rows")]
+    out["items"] = [access_out(r, now, conn) for r in out.pop("rows")]
     return out
 
 
@@ -603,7 +757,31 @@ def access_one(conn: Connection, access_id: int) -> Out:
     row = conn.execute(select(AC).where(AC.c.id == access_id)).mappings().first()
     if row is None:
         raise NotFound(f"no access request with id {access_id} in the index")
-    return access_out(row, now_ts(conn))
+    return access_out(row, now_ts(conn), conn)
+
+
+def audit_out(row: Row | None) -> Out:
+    """The indexer's audit of a release's (or private query's) consent claim (release/audit.py)."""
+    if row is None or row.get("audit_status") is None:
+        return {"status": "pending", "detail": "not audited yet", "snapshot_hash": None, "lacking_consent": None}
+    return {
+        "status": row["audit_status"],
+        "detail": row["audit_detail"],
+        "snapshot_hash": row["audit_snapshot_hash"],
+        "lacking_consent": row["audit_lacking_consent"],
+    }
+
+
+def _with_audit(table: FromClause, kind: str) -> Select[Any]:
+    """Rows of `releases` or `private_queries` with their current audit (an outer join on id and tx)."""
+    on = and_(AU.c.kind == kind, AU.c.id == table.c.id, AU.c.tx_hash == table.c.tx_hash)
+    return select(
+        table,
+        AU.c.status.label("audit_status"),
+        AU.c.detail.label("audit_detail"),
+        AU.c.snapshot_hash.label("audit_snapshot_hash"),
+        AU.c.lacking_consent.label("audit_lacking_consent"),
+    ).select_from(table.outerjoin(AU, on))
 
 
 def release_out(row: Row) -> Out:
@@ -618,19 +796,33 @@ def release_out(row: Row) -> Out:
         "consent_root": row["consent_root"],
         "snapshot_block": row["snapshot_block"],
         "release_hash": row["release_hash"],
+        "k_anonymity": row["k_anonymity"],
+        "logged_by": row["logged_by"],
         "block_number": row["block_number"],
+        "timestamp": row["timestamp"],
         "tx_hash": row["tx_hash"],
+        "audit": audit_out(row),
     }
 
 
 def list_releases(
-    conn: Connection, *, dataset_id: int | None = None, grantee: str | None = None, page: int = 1, page_size: int = 20
+    conn: Connection,
+    *,
+    dataset_id: int | None = None,
+    grantee: str | None = None,
+    audit: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
 ) -> Out:
-    query = select(R)
+    query = _with_audit(R, "release")
     if dataset_id is not None:
         query = query.where(R.c.dataset_id == dataset_id)
     if grantee:
         query = query.where(R.c.grantee == grantee)
+    if audit == "pending":
+        query = query.where(AU.c.status.is_(None))
+    elif audit:
+        query = query.where(AU.c.status == audit)
     out = _paged(conn, query, [R.c.id.desc()], page, page_size)
     out["items"] = [release_out(r) for r in out.pop("rows")]
     return out
@@ -640,21 +832,212 @@ def releases_with_roots(conn: Connection, roots: Iterable[str]) -> list[Out]:
     roots = list(roots)
     if not roots:
         return []
-    rows = conn.execute(select(R).where(R.c.consent_root.in_(roots)).order_by(R.c.id.desc())).mappings().all()
-    return [release_out(r) for r in rows]
+    query = _with_audit(R, "release").where(R.c.consent_root.in_(roots)).order_by(R.c.id.desc())
+    return [release_out(r) for r in conn.execute(query).mappings().all()]
 
 
 def used_by(
     conn: Connection, snapshots: Snapshots, citizen: str, page: int = 1, page_size: int | None = None
 ) -> list[Out] | Out:
     """Releases whose consent snapshot (files on disk, see release/snapshots.py) holds the citizen,
-    newest first, each with the citizen's leaf and Merkle proof against the on-chain consent_root.
+    newest first, each with the citizen's leaf and Merkle proof against the on-chain consent_root, the
+    indexer's audit of the release's claim, and the deletion obligation for the citizen, if any.
     With a page_size: one page {items, page, page_size, total}, proofs built for that page only."""
     releases = releases_with_roots(conn, snapshots.roots_of(citizen))
     out = None if page_size is None else page_of(releases, page, page_size)
     for rel in releases if out is None else out["items"]:
         rel["leaf"], rel["proof"] = snapshots.proof(rel["consent_root"], citizen)
+        rel["deletion"] = _obligation_of(conn, rel["release_id"], citizen)
     return releases if out is None else out
+
+
+# ---------------------------------------------------------------- release operators, budgets, private queries
+
+
+def release_operators(
+    conn: Connection, publisher: str, *, include_stopped: bool = False, page: int = 1, page_size: int = 100
+) -> Out:
+    """A page of a publisher's release operators, in the order they were named: the latest
+    ReleaseOperatorSet of each (publisher, operator)."""
+    ranked = (
+        select(
+            OE,
+            func.row_number()
+            .over(partition_by=OE.c.operator, order_by=(OE.c.block_number.desc(), OE.c.log_index.desc()))
+            .label("rn"),
+        )
+        .where(OE.c.publisher == publisher)
+        .subquery()
+    )
+    query = select(ranked).where(ranked.c.rn == 1)
+    if not include_stopped:
+        query = query.where(ranked.c.allowed.is_(True))
+    out = _paged(conn, query, [ranked.c.block_number, ranked.c.log_index], page, page_size)
+    publisher_holds = holds_role(conn, publisher, codes.ROLE_PUBLISHER)
+    out["items"] = [
+        {
+            "publisher": publisher,
+            "operator": r["operator"],
+            "operator_name": publisher_name(conn, r["operator"]),
+            "allowed": bool(r["allowed"]),
+            # Operators act only while their publisher holds the role (docs/CONTRACTS.md, Operators).
+            "effective": bool(r["allowed"]) and publisher_holds,
+            "since_block": r["block_number"],
+            "since": r["timestamp"],
+            "tx_hash": r["tx_hash"],
+        }
+        for r in out.pop("rows")
+    ]
+    return out
+
+
+def epsilon(micro: int | None) -> str | None:
+    """Micro-epsilon as a decimal epsilon ("2.5"), exact (the chain counts in 1e-6 epsilon)."""
+    if micro is None:
+        return None
+    whole, frac = divmod(int(micro), codes.MICRO_EPSILON)
+    return f"{whole}.{frac:06d}".rstrip("0").rstrip(".")
+
+
+def private_query_out(row: Row) -> Out:
+    return {
+        "query_id": row["id"],
+        "access_id": row["access_id"],
+        "grantee": row["grantee"],
+        "dataset_id": row["dataset_id"],
+        "epsilon_spent": epsilon(row["epsilon_spent"]),
+        "epsilon_spent_micro": row["epsilon_spent"],
+        "spent_total": epsilon(row["spent_total"]),
+        "budget": epsilon(row["budget"]),
+        "query_hash": row["query_hash"],
+        "consent_root": row["consent_root"],
+        "snapshot_block": row["snapshot_block"],
+        "subject_count": row["subject_count"],
+        "logged_by": row["logged_by"],
+        "block_number": row["block_number"],
+        "timestamp": row["timestamp"],
+        "tx_hash": row["tx_hash"],
+        "audit": audit_out(row),
+    }
+
+
+def access_budget(conn: Connection, access_id: int) -> Out:
+    """An access's privacy budget and what its private answers spent: the latest PrivacyBudgetSet or
+    PrivateQueryLogged, whichever came last (both carry budget and spending), and whether the logged
+    spending never exceeded the budget in force (each answer's running total checked, in log order)."""
+    access = access_one(conn, access_id)
+    budget_events = conn.execute(select(BE).where(BE.c.access_id == access_id)).mappings().all()
+    answers = conn.execute(select(Q).where(Q.c.access_id == access_id)).mappings().all()
+    events = sorted(
+        [("budget", r) for r in budget_events] + [("query", r) for r in answers],
+        key=lambda e: (e[1]["block_number"], e[1]["log_index"]),
+    )
+    budget = spent = 0
+    consistent = True
+    for kind, r in events:
+        if kind == "budget":
+            budget = r["budget"]
+            consistent = consistent and r["spent"] == spent
+        else:
+            consistent = consistent and r["spent_total"] == spent + r["epsilon_spent"] <= r["budget"] == budget
+            spent = r["spent_total"]
+    last = events[-1][1] if events else None
+    return {
+        "access_id": access_id,
+        "dataset_id": access["dataset_id"],
+        "grantee": access["requester"],
+        "budget": epsilon(budget),
+        "spent": epsilon(spent),
+        "remaining": epsilon(max(budget - spent, 0)),
+        "budget_micro": budget,
+        "spent_micro": spent,
+        "queries": len(answers),
+        "set": bool(budget_events),
+        "consistent": consistent,
+        "updated_block": last["block_number"] if last else None,
+    }
+
+
+def list_private_queries(conn: Connection, access_id: int, page: int = 1, page_size: int = 20) -> Out:
+    access_one(conn, access_id)  # NotFound for an unknown access
+    out = _paged(conn, _with_audit(Q, "query").where(Q.c.access_id == access_id), [Q.c.id.desc()], page, page_size)
+    out["items"] = [private_query_out(r) for r in out.pop("rows")]
+    return out
+
+
+# ---------------------------------------------------------------- deletion obligations
+
+
+def obligation_out(row: Row, now: int) -> Out:
+    return {
+        "obligation_id": row["id"],
+        "release_id": row["release_id"],
+        "recipient": row["recipient"],
+        "subject": row["subject"],
+        "deadline": row["deadline"],
+        "status": codes.DELETION_STATUS_NAMES.get(row["status"], "open"),
+        "overdue": row["status"] == codes.DELETION_OPEN and now > row["deadline"],
+        "requested_by": row["requested_by"],
+        "requested_block": row["requested_block"],
+        "requested_at": row["requested_at"],
+        "confirmed_block": row["confirmed_block"],
+        "confirmed_at": row["confirmed_at"],
+        "evidence_hash": row["evidence_hash"],
+        "late": row["late"],
+    }
+
+
+def _obligation_of(conn: Connection, release_id: int, subject: str) -> Out | None:
+    row = conn.execute(select(DO).where(DO.c.release_id == release_id, DO.c.subject == subject)).mappings().first()
+    return obligation_out(row, now_ts(conn)) if row is not None else None
+
+
+OBLIGATION_STATUSES = ("open", "confirmed", "confirmed late")
+
+
+def list_obligations(
+    conn: Connection,
+    *,
+    recipient: str | None = None,
+    subject: str | None = None,
+    release_id: int | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+    page: int = 1,
+    page_size: int = 20,
+) -> Out:
+    """Deletion obligations, newest first; `overdue`: open and past the deadline (like rights requests)."""
+    code = {n: c for c, n in codes.DELETION_STATUS_NAMES.items()}[status] if status else None
+    equals = {"recipient": recipient, "subject": subject, "release_id": release_id}
+    return _deadline_page(conn, DO, equals, code, codes.DELETION_OPEN, overdue, obligation_out, page, page_size)
+
+
+def _deadline_page(
+    conn: Connection,
+    table: FromClause,
+    equals: dict[str, Any],
+    status: int | None,
+    open_status: int,
+    overdue: bool,
+    out: Callable[[Row, int], Out],
+    page: int,
+    page_size: int,
+) -> Out:
+    """A page of rows with a deadline (rights requests, deletion obligations), newest first: those
+    whose columns equal the values given (None or "": any), with that status; `overdue`: still open
+    and past the deadline, as of the last indexed block."""
+    now = now_ts(conn)
+    query = select(table).where(*(table.c[k] == v for k, v in equals.items() if v not in (None, "")))
+    if status is not None:
+        query = query.where(table.c.status == status)
+    if overdue:
+        query = query.where(table.c.status == open_status, table.c.deadline < now)
+    res = _paged(conn, query, [table.c.id.desc()], page, page_size)
+    res["items"] = [out(r, now) for r in res.pop("rows")]
+    return res
+
+
+# ---------------------------------------------------------------- rights requests
 
 
 def rights_out(row: Row, now: int) -> Out:
@@ -672,6 +1055,8 @@ def rights_out(row: Row, now: int) -> Out:
         "answer_hash": row["answer_hash"],
         "late": row["late"],
         "filed_block": row["filed_block"],
+        "answered_block": row["answered_block"],
+        "answered_at": row["answered_at"],
     }
 
 
@@ -685,19 +1070,31 @@ def list_rights(
     page: int = 1,
     page_size: int = 20,
 ) -> Out:
+    code = {n: c for c, n in codes.RIGHTS_STATUS_NAMES.items()}[status] if status else None
+    equals = {"citizen": citizen, "publisher": publisher}
+    return _deadline_page(conn, RR, equals, code, codes.RIGHTS_OPEN, overdue, rights_out, page, page_size)
+
+
+def rights_stats(conn: Connection, publisher: str | None = None) -> Out:
+    """Rights requests by outcome, per publisher or for all: rejected ones (not from a data subject,
+    or manifestly unfounded or excessive) counted apart from refusals, and overdue ones apart from the
+    open ones in time. `answered_late` counts answers given after the deadline."""
     now = now_ts(conn)
-    query = select(RR)
-    if citizen:
-        query = query.where(RR.c.citizen == citizen)
+    query = select(RR.c.status, (RR.c.deadline < now).label("past"), RR.c.late, func.count()).group_by(
+        RR.c.status, "past", RR.c.late
+    )
     if publisher:
         query = query.where(RR.c.publisher == publisher)
-    if status:
-        query = query.where(RR.c.status == {n: c for c, n in codes.RIGHTS_STATUS_NAMES.items()}[status])
-    if overdue:
-        query = query.where(RR.c.status == codes.RIGHTS_OPEN, RR.c.deadline < now)
-    out = _paged(conn, query, [RR.c.id.desc()], page, page_size)
-    out["items"] = [rights_out(r, now) for r in out.pop("rows")]
-    return out
+    counts = dict.fromkeys(("open", "overdue", "fulfilled", "refused", "rejected", "withdrawn"), 0)
+    late = total = 0
+    for status, past, was_late, n in conn.execute(query):
+        name = codes.RIGHTS_STATUS_NAMES.get(status, "open")
+        key = "overdue" if name == "open" and past else name
+        counts[key] += n
+        total += n
+        late += n if was_late else 0
+    answered = counts["fulfilled"] + counts["refused"] + counts["rejected"]
+    return {"publisher": publisher, "total": total, **counts, "answered": answered, "answered_late": late}
 
 
 def domain_stats(conn: Connection) -> list[Out]:

@@ -4,8 +4,16 @@ Given a live access grant, a purpose, a block (default: the last finalized block
 the dataset file (a CSV with a `subject` column of pseudonymous addresses), keep the rows whose
 subject had, as of that block, an active consent covering (dataset, purpose, grantee): scope the
 dataset, its publisher or its domain; grantee the access's grantee or ANY_RESEARCHER if the
-grantee held the researcher role. The included subjects form the consent snapshot (an OpenZeppelin
-keccak Merkle tree); the filtered file, the snapshot and the on-chain log tie them together.
+grantee held the researcher role. When the dataset's registered metadata declares quasi-identifiers
+(`cl:privacy`, docs/PRIVACY.md), the kept rows are made k-anonymous (generalised, or refused); the k
+reached goes on chain with the release. The released rows' subjects form the consent snapshot (an
+OpenZeppelin keccak Merkle tree), published so that anyone can audit the claim (release/audit.py);
+the filtered file, the snapshot and the on-chain log tie them together.
+
+On chain (AccessRegistry.log_release, docs/CONTRACTS.md "Release claims") the snapshot block must be
+at or after the access's grant block and at most `max_snapshot_age` blocks old; the release is
+logged by the dataset's publisher or one of its release operators. All of it is checked here before
+anything is written or sent.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import RowMapping, select
@@ -27,6 +36,7 @@ from .. import codes
 from ..chain.accounts import deployer_account, devnet_accounts
 from ..chain.tx import transact
 from ..config import Network
+from ..datasets.store import MetadataStore, load_verified
 from ..errors import CityLedgerError
 from ..fingerprint.consent_tree import ConsentTree
 from ..fingerprint.hashing import check_readable_file, sha256_file
@@ -34,6 +44,9 @@ from ..query import queries
 from ..query import validate as v
 from ..query.errors import BadInput, NotFound
 from .snapshots import write_snapshot
+
+if TYPE_CHECKING:
+    from ..privacy import KAnonymity
 
 SUBJECT_COLUMN = "subject"
 
@@ -53,6 +66,14 @@ class PreparedRelease:
     dialect: str = ","
     excluded_subjects: int = 0
     data: bytes = field(default=b"", repr=False)
+    granted_block: int = 0  # the access's grant (the snapshot may not be older)
+    # The k-anonymity guard's outcome; None when the dataset declares no privacy (k 0 on chain).
+    k: KAnonymity | None = None
+
+    @property
+    def k_anonymity(self) -> int:
+        """k as log_release records it: the smallest released class (0: no quasi-identifier declared)."""
+        return self.k.k_onchain if self.k is not None else 0
 
     @property
     def consent_root(self) -> str:
@@ -109,6 +130,33 @@ def read_subject_table(path: Path) -> tuple[list[str], list[list[str]], list[str
     return header, rows, subjects, delimiter
 
 
+def privacy_declaration(ds: RowMapping, store: MetadataStore) -> dict[str, Any] | None:
+    """The registered metadata's `cl:privacy` object of a dataset version, None when it declares none.
+    The document must be in the local store and hash to the registered metadata hash: without it the
+    release cannot know which columns single people out."""
+    doc = load_verified(ds["metadata_uri"], ds["metadata_hash"], store)
+    if doc is None:
+        raise BadInput(
+            f"dataset {ds['id']}: its metadata document ({ds['metadata_uri']}) is not in the local metadata store "
+            f"{store.root} (or does not match its hash {ds['metadata_hash']}), so its privacy declaration cannot be "
+            "read: copy the document there"
+        )
+    declared = doc.get("cl:privacy")
+    return declared if isinstance(declared, dict) else None
+
+
+def k_anonymous(header: list[str], rows: list[list[str]], declared: dict[str, Any] | None) -> KAnonymity | None:
+    """The declared k-anonymity guard over the consent-filtered rows (None: nothing declared)."""
+    if declared is None:
+        return None
+    from ..privacy import DeclarationError, k_anonymize, parse_declaration
+
+    try:
+        return k_anonymize(header, rows, parse_declaration(declared))
+    except DeclarationError as exc:
+        raise BadInput(f"the dataset's privacy declaration cannot be applied: {exc}") from None
+
+
 def prepare(
     conn: Connection,
     *,
@@ -117,8 +165,12 @@ def prepare(
     file: str | Path,
     block: int | None = None,
     rpc_timestamp: Callable[[int], int] | None = None,
+    store: MetadataStore | None = None,
 ) -> PreparedRelease:
-    """Check the request against the index and filter the file (nothing is written)."""
+    """Check the request against the index, filter the file by consent and make it k-anonymous when
+    its privacy declaration asks for it (nothing is written). `store`: where the dataset's metadata
+    document is (default: the configured metadata store). A release that cannot reach the declared k
+    is refused (privacy.KAnonymityRefused)."""
     access = conn.execute(select(queries.AC).where(queries.AC.c.id == access_id)).mappings().first()
     if access is None:
         raise NotFound(f"no access request {access_id} in the index")
@@ -152,23 +204,34 @@ def prepare(
         if block is None:
             raise BadInput("the index has no finalized block yet: run the indexer, or give --block")
     snapshot_block, at = queries.resolve_block(conn, block, rpc_timestamp)
+    granted_block = access["granted_block"] or 0
+    if snapshot_block < granted_block:
+        raise BadInput(
+            f"the consent snapshot block {snapshot_block} is before access {access_id} was granted (block "
+            f"{granted_block}): the chain refuses it; wait until the index's finalized block reaches {granted_block}, "
+            f"or give --block {granted_block} or later"
+        )
+    declared = privacy_declaration(ds, store or MetadataStore())
 
     consenting = queries.consenting_citizens(
         conn, dataset_row=ds, purpose=purpose, grantee=access["requester"], block=snapshot_block, now=at
     )
     header, rows, subjects, delimiter = read_subject_table(path)
-    kept, included, excluded = [], set(), set()
+    kept, kept_subjects, excluded = [], [], set()
     for row, subject in zip(rows, subjects, strict=True):
         if subject in consenting:
             kept.append(row)
-            included.add(subject)
+            kept_subjects.append(subject)
         else:
             excluded.add(subject)
-    if not included:
+    if not kept:
         raise CityLedgerError(
             f"no subject in {path.name} has an active consent for this release at block {snapshot_block}: "
             "nothing to release"
         )
+    guard = k_anonymous(header, kept, declared)
+    if guard is not None:  # generalised rows; a suppressed row's subject is not in the release
+        kept, kept_subjects = guard.rows, [kept_subjects[i] for i in guard.kept]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow(header)
@@ -183,15 +246,17 @@ def prepare(
         header=header,
         rows=kept,
         rows_in=len(rows),
-        tree=ConsentTree.build(included),
+        tree=ConsentTree.build(kept_subjects),
         dialect=delimiter,
         excluded_subjects=len(excluded),
         data=out.getvalue().encode(),
+        granted_block=granted_block,
+        k=guard,
     )
 
 
 def write(prepared: PreparedRelease, data_dir: Path, out: Path | None = None) -> tuple[Path, Path]:
-    """Write the filtered file and the snapshot JSON; returns (file, snapshot)."""
+    """Write the filtered file and publish the snapshot (release/snapshots.py); returns (file, snapshot)."""
     out = (
         Path(out)
         if out
@@ -211,22 +276,48 @@ def write(prepared: PreparedRelease, data_dir: Path, out: Path | None = None) ->
             "grantee": prepared.grantee,
             "purpose": prepared.purpose,
             "release_hash": prepared.release_hash,
+            "k_anonymity": prepared.k_anonymity,
             "release_file": out.name,
         },
     )
     return out, snap
 
 
+def check_on_chain(w3: Web3, access_contract: Contract, account: LocalAccount, prepared: PreparedRelease) -> None:
+    """What log_release will require, read from the chain before anything is written or sent: the
+    access live, the sender the dataset's publisher or one of its release operators, the snapshot at or
+    after the grant and at most `max_snapshot_age` blocks old."""
+    fns = access_contract.functions
+    sender = account.address
+    publisher = Web3.to_checksum_address(prepared.publisher)
+    if sender.lower() != prepared.publisher and not fns.is_release_operator(publisher, sender).call():
+        raise CityLedgerError(
+            f"{sender} is neither the dataset's publisher {prepared.publisher} nor one of its release operators: "
+            "a release is logged by them (`cityledger release-operator add` names an operator)"
+        )
+    if not fns.is_live(prepared.access_id).call():
+        raise CityLedgerError(
+            f"access {prepared.access_id} is not live on chain (ended, expired, or a party lost its role): no release"
+        )
+    granted = fns.granted_block(prepared.access_id).call()
+    if prepared.snapshot_block < granted:
+        raise CityLedgerError(
+            f"the consent snapshot block {prepared.snapshot_block} is before access {prepared.access_id} was "
+            f"granted (block {granted})"
+        )
+    head, max_age = w3.eth.block_number, fns.max_snapshot_age().call()
+    if head - prepared.snapshot_block > max_age:
+        raise CityLedgerError(
+            f"the consent snapshot block {prepared.snapshot_block} is {head - prepared.snapshot_block} blocks old; "
+            f"the chain accepts at most {max_age}: release as of a later block"
+        )
+
+
 def log_on_chain(
     w3: Web3, access_contract: Contract, account: LocalAccount, prepared: PreparedRelease
 ) -> tuple[int, str]:
-    """AccessRegistry.log_release from the publisher's account; returns (release_id, tx_hash)."""
-    if account.address.lower() != prepared.publisher:
-        raise CityLedgerError(
-            f"the release must be logged by the dataset's publisher {prepared.publisher}, not {account.address}"
-        )
-    if not access_contract.functions.is_live(prepared.access_id).call():
-        raise CityLedgerError(f"access {prepared.access_id} is not live on chain (ended or expired): no release")
+    """AccessRegistry.log_release from the publisher's or its operator's account; returns (release_id, tx_hash)."""
+    check_on_chain(w3, access_contract, account, prepared)
     receipt = transact(
         w3,
         account,
@@ -237,6 +328,7 @@ def log_on_chain(
             prepared.tree.root,
             prepared.snapshot_block,
             bytes.fromhex(prepared.release_hash[2:]),
+            prepared.k_anonymity,
         ),
     )
     events = access_contract.events.ReleaseLogged().process_receipt(receipt)
@@ -244,15 +336,22 @@ def log_on_chain(
     return release_id, "0x" + bytes(receipt["transactionHash"]).hex()
 
 
-def publisher_account(network: Network, publisher: str) -> LocalAccount:
-    """The publisher's signing account: on a devnet the mnemonic account with that address;
-    elsewhere the configured key (keystore or CITYLEDGER_PRIVATE_KEY), which must be the publisher's."""
+def signing_account(network: Network, address: str, role: str) -> LocalAccount:
+    """The account that signs for `address`: on a devnet the mnemonic account with that address;
+    elsewhere the configured key (keystore or CITYLEDGER_PRIVATE_KEY), which must be it. `role` names
+    it in the error ("the dataset's publisher", "the release operator")."""
+    address = address.lower()
     if network.devnet:
         for acct in devnet_accounts(network):
-            if acct.address.lower() == publisher:
+            if acct.address.lower() == address:
                 return acct
-        raise CityLedgerError(f"publisher {publisher} is not one of the devnet's accounts")
+        raise CityLedgerError(f"{role} {address} is not one of the devnet's accounts")
     acct = deployer_account(network)
-    if acct.address.lower() != publisher:
-        raise CityLedgerError(f"the configured key is {acct.address}, not the dataset's publisher {publisher}")
+    if acct.address.lower() != address:
+        raise CityLedgerError(f"the configured key is {acct.address}, not {role} {address}")
     return acct
+
+
+def publisher_account(network: Network, publisher: str) -> LocalAccount:
+    """The publisher's signing account (see signing_account)."""
+    return signing_account(network, publisher, "the dataset's publisher")

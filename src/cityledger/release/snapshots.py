@@ -1,16 +1,26 @@
 """Consent snapshot files: <data_dir>/releases/snapshots/<consent_root>.json, each holding every
 included subject address (as OpenZeppelin's standard-v1 tree dump), so that the API can serve a
-citizen the Merkle proof that their address was in a release's consent root."""
+citizen the Merkle proof that their address was in a release's consent root.
+
+A snapshot is published: its canonical bytes (RFC 8785) are also put in the content-addressed
+document store under their SHA-256 (served by `GET /api/documents/{sha256}`), and the file under
+`releases/snapshots/` is the same bytes found by the consent root on chain: a root is itself a
+content address of the subject set (rebuilding the tree from the values must give it). The indexer
+audits each release's claim against it (release/audit.py). It holds pseudonymous addresses only."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
 from pathlib import Path
 from typing import Any
 
-from ..chain.util import write_json_atomic
+from ..chain.util import write_bytes_atomic
+from ..datasets.metadata import canonical_json
+from ..datasets.store import JSON, MetadataStore, metadata_dir, read_bounded
+from ..errors import CityLedgerError
 from ..fingerprint.consent_tree import ConsentTree, consent_leaf
 
 log = logging.getLogger("cityledger.release")
@@ -25,13 +35,52 @@ def snapshot_path(data_dir: Path, consent_root: str) -> Path:
     return snapshots_dir(data_dir) / f"{consent_root.lower()}.json"
 
 
-def write_snapshot(data_dir: Path, tree: ConsentTree, meta: dict[str, Any]) -> Path:
+def snapshot_bytes(tree: ConsentTree, meta: dict[str, Any]) -> bytes:
+    """The canonical bytes of a snapshot document (what its SHA-256 is taken of)."""
     root = "0x" + tree.root.hex()
-    path = snapshot_path(data_dir, root)
-    write_json_atomic(
-        path, {"format": FORMAT, "consent_root": root, "subject_count": len(tree), **meta, "tree": tree.dump()}
+    return canonical_json(
+        {"format": FORMAT, "consent_root": root, "subject_count": len(tree), **meta, "tree": tree.dump()}
     )
+
+
+def write_snapshot(data_dir: Path, tree: ConsentTree, meta: dict[str, Any], store: MetadataStore | None = None) -> Path:
+    """Publish a release's snapshot: into the document store (by SHA-256) and under its consent root.
+    Returns the by-root path; its bytes' SHA-256 is the document's hash."""
+    data = snapshot_bytes(tree, meta)
+    (store or MetadataStore(metadata_dir(data_dir=Path(data_dir)))).put_bytes(data, JSON)
+    path = snapshot_path(data_dir, "0x" + tree.root.hex())
+    try:
+        write_bytes_atomic(path, data)  # the indexer and the API never read half a snapshot
+    except OSError as exc:
+        raise CityLedgerError(f"cannot write the consent snapshot {path}: {exc.strerror or exc}") from None
     return path
+
+
+# A snapshot holds every subject of a release: about 140 bytes per subject (leaf, node, address).
+MAX_SNAPSHOT_BYTES = 512 << 20
+
+
+def read_snapshot(data_dir: Path, consent_root: str) -> tuple[ConsentTree, bytes] | None:
+    """The published snapshot of a consent root: (its tree, its exact bytes), or None when it is not
+    here. CityLedgerError when the file there is not that root's snapshot (unreadable, or its tree
+    does not rebuild to the root its name claims): it must not be taken for the release's."""
+    path = snapshot_path(data_dir, consent_root)
+    try:
+        data = read_bounded(path, MAX_SNAPSHOT_BYTES)
+    except FileNotFoundError:
+        return None
+    try:
+        tree = ConsentTree.load(json.loads(data)["tree"])
+    except (CityLedgerError, ValueError, KeyError, TypeError) as exc:
+        raise CityLedgerError(f"{path} is not a consent snapshot ({exc})") from None
+    if "0x" + tree.root.hex() != consent_root.lower():
+        raise CityLedgerError(f"{path}: its subjects' root is 0x{tree.root.hex()}, not {consent_root}")
+    return tree, data
+
+
+def document_hash(path: Path) -> str:
+    """The 0x SHA-256 of a snapshot file (its document hash in the store)."""
+    return "0x" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class SnapshotIndex:

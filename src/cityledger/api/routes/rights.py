@@ -1,4 +1,4 @@
-"""Citizens' rights requests, with the overdue ones."""
+"""Citizens' rights requests, with the overdue ones, and their statistics (rejected apart)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ async def citizen_rights(c: Conn, address: str, page: PageNo = 1, page_size: Pag
 async def rights(
     c: Conn,
     publisher: str | None = None,
-    status: Annotated[str | None, Query(description="open | fulfilled | refused | withdrawn")] = None,
+    status: Annotated[str | None, Query(description="open | fulfilled | refused | withdrawn | rejected")] = None,
     overdue: bool = False,
     page: PageNo = 1,
     page_size: PageSize = 20,
@@ -40,3 +40,12 @@ async def rights(
             page_size=page_size,
         )
     )
+
+
+@router.get("/api/stats/rights", response_model=s.RightsStats, responses=ERRORS)
+async def rights_stats(
+    c: Conn, publisher: Annotated[str | None, Query(description="one publisher (default: all)")] = None
+) -> dict[str, Any]:
+    """Rights requests by outcome: rejected ones (not from a data subject, or manifestly unfounded or
+    excessive) apart from refusals, overdue ones apart from the open ones in time."""
+    return queries.rights_stats(c, v.address(publisher, "publisher") if publisher else None)

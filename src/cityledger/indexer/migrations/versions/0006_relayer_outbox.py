@@ -1,10 +1,10 @@
 """the relayer's outbox and rate limits: relay_senders, relay_requests, relay_attempts, relay_limits
 
-Its own revision beside the writer lease (0004) and the second round's events (0005): at a merge it
-goes after whichever of them is last (down_revision), as it touches none of their tables.
+Written beside the writer lease (0004) and the second round's events (0005), and put after them
+at the merge of main (it touches none of their tables).
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-01 14:13:06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0003'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
