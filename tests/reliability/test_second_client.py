@@ -12,6 +12,7 @@ from cityledger.chain.accounts import devnet_accounts
 from cityledger.cli.up_cmds import _prepare
 from cityledger.config import config as cached_config
 from cityledger.config import load_config
+from cityledger.demo.catalog import SIGNING_SUBJECTS
 
 
 class Quiet:
@@ -45,8 +46,8 @@ def test_the_demo_end_to_end_on_hardhat(hardhat, tmp_path, monkeypatch, cli):
     code, out, err = cli("releases", "--json")
     assert code == 0, err
     (release,) = json.loads(out)["items"]
-    # Citizens 6-8 consent, 9 revoked: the release to the researcher's access used three subjects' rows.
-    assert release["subject_count"] == 3 and release["purpose_name"] == "ScientificResearch"
+    # Citizens 6-8 and the demo's signing subjects consent, 9 revoked (as on anvil: test_demo_seed.py).
+    assert release["subject_count"] == 3 + SIGNING_SUBJECTS and release["purpose_name"] == "ScientificResearch"
     assert release["block_number"] > release["snapshot_block"]
     code, out, err = cli("status", "--json")
     assert code == 0, err
