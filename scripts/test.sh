@@ -23,7 +23,7 @@ if [ $rc -ne 0 ]; then
   exit $rc
 fi
 # The second EVM client (docs/NETWORKS.md "A second client: Hardhat"): the chain suite and the demo
-# seed again, on Hardhat's node ([networks.hardhat]); about 1.5 minutes. Skipped with arguments (a
+# seed again, on Hardhat's node ([networks.hardhat]); about 3.5 minutes here. Skipped with arguments (a
 # chosen subset of tests).
 if [ $# -eq 0 ]; then
   echo "the chain suite on Hardhat's node (CITYLEDGER_TEST_NETWORK=hardhat)"

@@ -16,7 +16,8 @@ Fixtures
 - `cli`: runs `cityledger ARGS` in-process through the real entry point:
   `code, out, err = cli("deploy", "--network", "devnet")` (err with its line wrapping undone).
 
-`wait_for(predicate, timeout, what)` polls until a condition holds, for tests and benchmarks.
+`wait_for(predicate, timeout, what)` polls until a condition holds, for tests and benchmarks;
+`mine(w3, n)` mines n blocks on either client.
 
 Why not one session chain reverted (evm_snapshot/evm_revert) after each test: anvil keeps the
 states of past blocks in a window of the last 512 it stored (--prune-history 512), reverted blocks
@@ -77,6 +78,13 @@ def chain_client() -> str:
     if client not in CLIENTS:
         raise pytest.UsageError(f"[networks.{name}] client = {client!r}: one of {', '.join(CLIENTS)}")
     return client
+
+
+def mine(w3: Web3, blocks: int = 1) -> None:
+    """Mine `blocks` empty blocks on a devnet node of either client (anvil_mine, hardhat_mine: the
+    same parameters); an error answer raises (a raw make_request would ignore it)."""
+    method = "hardhat_mine" if "HardhatNetwork" in w3.client_version else "anvil_mine"
+    node_rpc(w3, method, [hex(blocks)])
 
 
 def start_node(cfg: Config | None = None, **kwargs: object) -> Anvil:
