@@ -531,7 +531,9 @@ def worker_scaling(quick: bool, tmp: Path) -> tuple[list[dict], list[str]]:
                         "ratio": None, "target": None, "met": None,
                         "note": f"p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms; cores busy: API "
                         f"{c['api']:.2f}, PostgreSQL {c['postgres']:.2f}, load generator {c['client']:.2f}; CPU per "
-                        f"request: API {per_req['api']:.2f} ms, PostgreSQL {per_req['postgres']:.2f} ms",
+                        f"request: API {per_req['api']:.2f} ms, PostgreSQL {per_req['postgres']:.2f} ms; machine "
+                        # The cores the other processes took: with these, more workers cannot add throughput.
+                        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
                     })  # fmt: skip
                     if kind not in best or run["rps"] > best[kind][1]["rps"]:
                         best[kind] = (workers, {**run, "per_req": per_req})
