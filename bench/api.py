@@ -1,6 +1,6 @@
-"""API point-query latency under 50 concurrent clients, at three store sizes.
+"""API point-query latency under 50 concurrent clients, at three store sizes; worker scaling.
 
-    .venv/bin/python bench/api.py [--quick]
+    .venv/bin/python bench/api.py [--quick] [--workers-only]
 
 The store (SQLite, the indexer's own schema via its migrations) is bulk-loaded with N datasets and
 10 N consents (one grant event each: 100,000 / 1,000,000 in full mode, 10,000 / 100,000 quick).
@@ -11,6 +11,13 @@ every `INTERVAL` seconds (an open, paced load of 50 users), for three point quer
 dataset by content hash, is-consent-active, and one citizen's consents. p50 and p99 of each.
 A closed-loop run (no pause: every client sends as soon as its answer arrives) gives the saturated
 throughput of the one process on this machine, for scale.
+
+Worker scaling (issue 22): the same rows COPYed into a PostgreSQL schema (1,000,000 consents; quick:
+100,000), served by the real `cityledger serve --workers N` for N = 1, 2, 4, saturated by 64 closed-loop
+clients from a separate process. Each run also measures, from /proc, how many cores the API's
+processes, PostgreSQL and the load generator kept busy, so the figures give a CPU cost per request
+and, from it, what a machine with more cores would serve. `--workers-only` runs this part alone
+(printed, not recorded). Skipped, with a note, when no PostgreSQL answers at CITYLEDGER_TEST_PG_URL.
 """
 
 from __future__ import annotations
@@ -54,19 +61,69 @@ def h32(label: str) -> str:
     return "0x" + hashlib.sha256(label.encode()).hexdigest()
 
 
-def build_store(path: Path, n_datasets: int, n_consents: int) -> dict:
+class SQLiteSink:
+    """Rows into a SQLite store file, by executemany."""
+
+    def __init__(self, path: Path):
+        from cityledger.indexer.store import migrate
+
+        self.url = f"sqlite:///{path}"
+        migrate(self.url)
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("PRAGMA journal_mode=WAL")
+
+    def rows(self, table: str, rows: list[tuple], columns: tuple[str, ...] = ()) -> None:
+        if rows:
+            names = f"({','.join(columns)})" if columns else ""
+            self.db.executemany(f"INSERT INTO {table}{names} VALUES ({','.join('?' * len(rows[0]))})", rows)
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.execute("ANALYZE")
+        self.db.close()
+
+
+class PostgresSink:
+    """Rows into a fresh schema of a PostgreSQL database, by COPY (dropped by drop())."""
+
+    def __init__(self, admin_url: str):
+        from urllib.parse import quote
+
+        import psycopg
+
+        from cityledger.indexer.store import migrate
+
+        self.schema = f"bench_api_{os.getpid()}_{int(time.time())}"
+        self.dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
+        self.conn = psycopg.connect(self.dsn, autocommit=True)
+        self.conn.execute(f'CREATE SCHEMA "{self.schema}"')
+        self.conn.execute(f'SET search_path TO "{self.schema}"')
+        sep = "&" if "?" in admin_url else "?"
+        self.url = f"{admin_url}{sep}options={quote(f'-csearch_path={self.schema}')}"
+        migrate(self.url)
+
+    def rows(self, table: str, rows: list[tuple], columns: tuple[str, ...] = ()) -> None:
+        names = f"({','.join(columns)})" if columns else ""
+        with self.conn.cursor() as cur, cur.copy(f"COPY {table}{names} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def close(self) -> None:
+        self.conn.execute("ANALYZE")
+
+    def drop(self) -> None:
+        self.conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+        self.conn.close()
+
+
+def build_store(sink: SQLiteSink | PostgresSink, n_datasets: int, n_consents: int) -> dict:
     """Bulk-load a store of the indexer's schema; returns the samples the load generator asks for."""
     from eth_utils import keccak
 
     from cityledger import codes
-    from cityledger.indexer.store import migrate
 
-    url = f"sqlite:///{path}"
-    migrate(url)
     purposes = ["0x" + codes.purpose_hash(n).hex() for n in codes.PURPOSES]
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("PRAGMA journal_mode=WAL")
     base_ts = 1_700_000_000
     last_block = n_consents // 100 + n_datasets // 100 + 10
     n_publishers = 200
@@ -96,7 +153,7 @@ def build_store(path: Path, n_datasets: int, n_consents: int) -> dict:
                 None,
             )
 
-    db.executemany(f"INSERT INTO datasets VALUES ({','.join('?' * 19)})", datasets())
+    sink.rows("datasets", list(datasets()))
 
     n_citizens = max(1, n_consents // 10)
     far = base_ts + 10 * 365 * 86400
@@ -104,8 +161,8 @@ def build_store(path: Path, n_datasets: int, n_consents: int) -> dict:
     consents, events, samples = [], [], []
 
     def flush():
-        db.executemany(f"INSERT INTO consents VALUES ({','.join('?' * 16)})", consents)
-        db.executemany(f"INSERT INTO consent_events VALUES ({','.join('?' * 14)})", events)
+        sink.rows("consents", consents)
+        sink.rows("consent_events", events)
         consents.clear()
         events.clear()
 
@@ -164,12 +221,12 @@ def build_store(path: Path, n_datasets: int, n_consents: int) -> dict:
         if len(consents) >= 50_000:
             flush()
     flush()
-    db.executemany(
-        "INSERT INTO blocks VALUES (?,?,?,?)",
+    sink.rows(
+        "blocks",
         [(b, h32(f"b{b}"), h32(f"b{b - 1}"), base_ts + b) for b in range(max(1, last_block - 127), last_block + 1)],
     )
     # By name: migrations append columns (node_inconsistent, deletion_address, ...), so their order
-    # is not the models' and their number grows.
+    # is not the models' and their number grows; the ones not named here stay NULL.
     checkpoint = {
         "id": 1,
         "chain_id": 31337,
@@ -185,16 +242,11 @@ def build_store(path: Path, n_datasets: int, n_consents: int) -> dict:
         "updated_at": base_ts,
         "reorgs": 0,
     }
-    db.execute(
-        f"INSERT INTO checkpoint ({', '.join(checkpoint)}) VALUES ({', '.join('?' * len(checkpoint))})",
-        tuple(checkpoint.values()),
-    )
-    db.commit()
-    db.execute("ANALYZE")
-    db.close()
+    sink.rows("checkpoint", [tuple(checkpoint.values())], tuple(checkpoint))
+    sink.close()
     hashes = [h32(f"content {rng.randint(1, n_datasets)}") for _ in range(2000)]
     citizens = [addr(0xC0, rng.randrange(n_citizens)) for _ in range(2000)]
-    return {"url": url, "hashes": hashes, "consents": samples, "citizens": citizens}
+    return {"url": sink.url, "hashes": hashes, "consents": samples, "citizens": citizens}
 
 
 # ---------------------------------------------------------------- server process
@@ -300,12 +352,66 @@ async def _load(port: int, paths: list[str], seconds: float, interval: float, cl
     return {"latencies": lat, "errors": errors, "elapsed": elapsed}
 
 
-def load(port: int, kind: str, samples_file: str, seconds: float, interval: float, clients: int) -> None:
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_tree(root: int) -> set[int]:
+    """`root` and its descendants (the API's uvicorn supervisor and its workers)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return tree
+
+
+def named(name: str) -> set[int]:
+    out = set()
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == name:
+                out.add(int(comm.parent.name))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def cpu_snapshot(server: int | None) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of the API server's processes and of every PostgreSQL process."""
+    return {
+        "api": {pid: proc_cpu(pid) for pid in (proc_tree(server) if server else ())},
+        "postgres": {pid: proc_cpu(pid) for pid in named("postgres")},
+    }
+
+
+def load(port: int, kind: str, samples_file: str, seconds: float, interval: float, clients: int, server: int) -> None:
+    import resource
+
     samples = json.loads(Path(samples_file).read_text())
     paths = paths_for(kind, samples)
     # Warm-up: connections, caches, SQLite pages.
     asyncio.run(_load(port, paths, 1.0, interval, clients))
+    before, own = cpu_snapshot(server or None), resource.getrusage(resource.RUSAGE_SELF)
     res = asyncio.run(_load(port, paths, seconds, interval, clients))
+    after, own_after = cpu_snapshot(server or None), resource.getrusage(resource.RUSAGE_SELF)
+    # Cores busy during the run, per party (a process started meanwhile counts from zero).
+    cores = {
+        party: sum(cpu - before[party].get(pid, 0.0) for pid, cpu in after[party].items()) / res["elapsed"]
+        for party in after
+    }
+    cores["client"] = (own_after.ru_utime + own_after.ru_stime - own.ru_utime - own.ru_stime) / res["elapsed"]
     lat = sorted(res["latencies"])
     print(
         json.dumps(
@@ -316,12 +422,16 @@ def load(port: int, kind: str, samples_file: str, seconds: float, interval: floa
                 "p50_ms": 1000 * lat[len(lat) // 2] if lat else None,
                 "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
                 "rps": len(lat) / res["elapsed"],
+                "cores": cores,
             }
         )
     )
 
 
-def run_load(port: int, kind: str, samples_file: Path, seconds: float, interval: float) -> dict:
+def run_load(
+    port: int, kind: str, samples_file: Path, seconds: float, interval: float, clients: int = CLIENTS, server: int = 0
+) -> dict:
+    """One load run in a process of its own; `server`: the pid whose process tree's CPU is counted."""
     cmd = [
         sys.executable,
         __file__,
@@ -331,12 +441,127 @@ def run_load(port: int, kind: str, samples_file: Path, seconds: float, interval:
         str(samples_file),
         str(seconds),
         str(interval),
-        str(CLIENTS),
+        str(clients),
+        str(server),
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, cwd=ROOT)
     if out.returncode != 0:
         raise RuntimeError(f"load generator failed: {out.stderr[-500:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- worker scaling (PostgreSQL)
+
+PG_URL = os.environ.get(
+    "CITYLEDGER_TEST_PG_URL", "postgresql+psycopg://cityledger:cityledger@127.0.0.1:5432/cityledger"
+)
+WORKERS = (1, 2, 4)
+SCALING_CLIENTS = 64
+SCALING_KINDS = ("consent_active", "dataset_by_hash")
+
+
+def start_cli_server(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen, int]:
+    """`cityledger serve --workers N` (the real command) on a free port, in a process group of its own."""
+    from cityledger.testing import wait_for
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CITYLEDGER_RPC_URL": "http://127.0.0.1:9",
+           "CITYLEDGER_DATA_DIR": str(data_dir)}  # fmt: skip
+    cmd = [sys.executable, "-m", "cityledger", "serve", "--port", str(port), "--db", url, "--workers", str(workers)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    try:
+        wait_for(lambda: answers(proc, port), 90, f"cityledger serve --workers {workers}", 0.1, (OSError,))
+    except BaseException:
+        stop_group(proc)
+        raise
+    return proc, port
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    import signal
+
+    if proc.poll() is None:
+        proc.terminate()  # uvicorn's supervisor stops its workers
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=5)
+
+
+def worker_scaling(quick: bool, tmp: Path) -> tuple[list[dict], list[str]]:
+    """Saturated throughput and p99 of point queries with 1, 2 and 4 API workers on a PostgreSQL store."""
+    n_ds, n_cons = (10_000, 100_000) if quick else (100_000, 1_000_000)
+    seconds, repeats = (4.0, 1) if quick else (8.0, 3)
+    try:
+        sink = PostgresSink(PG_URL)
+    except Exception as exc:
+        return [], [f"worker scaling not measured: no PostgreSQL at {PG_URL} ({str(exc).splitlines()[0]})"]
+    rows: list[dict] = []
+    notes: list[str] = []
+    best: dict[str, tuple[int, dict]] = {}
+    try:
+        t0 = time.monotonic()
+        samples = build_store(sink, n_ds, n_cons)
+        notes.append(f"PostgreSQL store of {n_ds:,} datasets and {n_cons:,} consents loaded in "
+                     f"{time.monotonic() - t0:.0f} s (COPY into a fresh schema, then ANALYZE)")  # fmt: skip
+        samples_file = tmp / "samples-pg.json"
+        samples_file.write_text(json.dumps(samples))
+        for workers in WORKERS:
+            proc, port = start_cli_server(sink.url, tmp, workers)
+            try:
+                for kind in SCALING_KINDS:
+                    runs = [
+                        run_load(port, kind, samples_file, seconds, 0.0, SCALING_CLIENTS, proc.pid)
+                        for _ in range(repeats)
+                    ]
+                    run = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]  # the median run
+                    if run["errors"]:
+                        notes.append(f"{kind}, {workers} workers: {run['errors']} non-200 answers {run['error_codes']}")
+                    c = run["cores"]
+                    per_req = {k: 1000 * v / run["rps"] for k, v in c.items()}  # CPU ms per request
+                    rows.append({
+                        "metric": f"saturated throughput, {kind.replace('_', ' ')}, PostgreSQL, {workers} worker(s)",
+                        "value": round(run["rps"]), "unit": "req/s", "baseline": None, "baseline_value": None,
+                        "ratio": None, "target": None, "met": None,
+                        "note": f"p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms; cores busy: API "
+                        f"{c['api']:.2f}, PostgreSQL {c['postgres']:.2f}, load generator {c['client']:.2f}; CPU per "
+                        f"request: API {per_req['api']:.2f} ms, PostgreSQL {per_req['postgres']:.2f} ms; machine "
+                        # The cores the other processes took: with these, more workers cannot add throughput.
+                        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+                    })  # fmt: skip
+                    if kind not in best or run["rps"] > best[kind][1]["rps"]:
+                        best[kind] = (workers, {**run, "per_req": per_req})
+            finally:
+                stop_group(proc)
+    finally:
+        sink.drop()
+    cores = os.cpu_count() or 1
+    for kind, (workers, run) in best.items():
+        api, pg, client = (run["per_req"][k] for k in ("api", "postgres", "client"))
+        # On a machine of its own (the load generator elsewhere), each request needs api + pg CPU ms.
+        per_16 = 16_000 / (api + pg)
+        notes.append(
+            f"{kind}: best {run['rps']:.0f} req/s with {workers} workers on this {cores}-core machine, where the "
+            f"API, PostgreSQL and the load generator share the cores ({api:.2f} + {pg:.2f} + {client:.2f} CPU ms per "
+            f"request: {1000 / (api + pg + client):.0f} req/s per core all told, {1000 / api:.0f} req/s per core of "
+            f"API workers). A 16-core machine with the load generator elsewhere: about 16,000 / ({api:.2f} + "
+            f"{pg:.2f}) = {per_16:,.0f} req/s, with 16 x {pg / (api + pg):.0%} of the cores for PostgreSQL and the "
+            "rest for workers, if the workers scale as the runs here do (each worker is one process: no shared "
+            "lock between them)"
+        )
+    notes.append(
+        f"worker scaling: `cityledger serve --workers N` (the real command) on a PostgreSQL store; {SCALING_CLIENTS} "
+        f"keep-alive clients without pause (closed loop) from a separate process, {seconds:g} s per run after a 1 s "
+        f"warm-up, the median of {repeats} run(s); cores busy measured from /proc (every PostgreSQL process on the "
+        "machine is counted: other users of the server add to it)"
+    )
+    return rows, notes
 
 
 # ---------------------------------------------------------------- the benchmark
@@ -356,7 +581,7 @@ def run(quick: bool) -> dict:
         tmp = Path(tmp)
         for n_ds, n_cons in sizes:
             t0 = time.monotonic()
-            samples = build_store(tmp / f"store-{n_cons}.db", n_ds, n_cons)
+            samples = build_store(SQLiteSink(tmp / f"store-{n_cons}.db"), n_ds, n_cons)
             build_s = time.monotonic() - t0
             samples_file = tmp / f"samples-{n_cons}.json"
             samples_file.write_text(json.dumps(samples))
@@ -413,6 +638,9 @@ def run(quick: bool) -> dict:
                 f"({(tmp / f'store-{n_cons}.db').stat().st_size / 1e6:.0f} MB); machine load average "
                 f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores after its runs (p99 follows other processes' load)"
             )
+        scaling_rows, scaling_notes = worker_scaling(quick, tmp)
+        rows += scaling_rows
+        notes += scaling_notes
     for kind in KINDS:
         (small, p50s, _), (big, p50b, _) = series[kind][0], series[kind][-1]
         notes.append(
@@ -471,11 +699,21 @@ def main() -> None:
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--load":
-        load(int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7]))
+        argv = sys.argv
+        load(int(argv[2]), argv[3], argv[4], float(argv[5]), float(argv[6]), int(argv[7]), int(argv[8]))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--workers-only", action="store_true", help="only the worker scaling on PostgreSQL")
     args = parser.parse_args()
+    if args.workers_only:
+        with tempfile.TemporaryDirectory(prefix="cityledger-bench-api-") as tmp:
+            rows, notes = worker_scaling(args.quick, Path(tmp))
+        for row in rows:
+            print(f"{row['metric']:<70} {row['value']:>8} {row['unit']}  {row['note']}")
+        for note in notes:
+            print("-", note)
+        return
     from run import record
 
     started = time.monotonic()

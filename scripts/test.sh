@@ -22,6 +22,13 @@ if [ $rc -ne 0 ]; then
   [ -n "$seed" ] && echo "failed with test order seed $seed: CITYLEDGER_TEST_SEED=$seed make test replays it"
   exit $rc
 fi
+# The second EVM client (docs/NETWORKS.md "A second client: Hardhat"): the chain suite and the demo
+# seed again, on Hardhat's node ([networks.hardhat]); about 3.5 minutes here. Skipped with arguments (a
+# chosen subset of tests).
+if [ $# -eq 0 ]; then
+  echo "the chain suite on Hardhat's node (CITYLEDGER_TEST_NETWORK=hardhat)"
+  CITYLEDGER_TEST_NETWORK=hardhat .venv/bin/pytest -q -p no:randomly tests/chain tests/datasets/test_demo_seed.py || exit $?
+fi
 if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
   npm run --silent test:browser || exit $?
 fi

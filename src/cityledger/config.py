@@ -70,6 +70,25 @@ class ApiLimits:
 
 
 @dataclass(frozen=True)
+class RelayerSettings:
+    """The signed-consent relayer's outbox ([relayer] of cityledger.toml; docs/API.md "Relayer")."""
+
+    replace_after: float = 90.0  # seconds unmined before a transaction is sent again with a higher fee
+    max_fee_gwei: float = 500.0  # the highest maxFeePerGas (gasPrice) a fee bump offers
+    check_interval: float = 5.0  # seconds between two checks of the outbox by each API worker
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> RelayerSettings:
+        values: dict[str, float] = {}
+        for f in fields(cls):
+            value = table.get(f.name, f.default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"[relayer] {f.name} must be a positive number, got {value!r}")
+            values[f.name] = float(value)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     data_dir: Path
@@ -84,6 +103,7 @@ class Config:
     networks: dict[str, dict] = field(default_factory=dict)
     # Where the API is reachable from outside ([api] public_base_url): the catalogue's IRIs live under it.
     public_base_url: str | None = None
+    relayer: RelayerSettings = field(default_factory=RelayerSettings)
 
     @property
     def base_url(self) -> str:
@@ -181,6 +201,7 @@ def load_config(root: Path | None = None) -> Config:
         api_limits=ApiLimits.from_table(raw["api"]),
         networks=raw.get("networks", {}),
         public_base_url=_public_base_url(raw["api"]),
+        relayer=RelayerSettings.from_table(raw.get("relayer", {})),
     )
 
 

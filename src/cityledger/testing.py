@@ -12,10 +12,12 @@ Fixtures
   `config()` and the CLI at it (CITYLEDGER_RPC_URL, CITYLEDGER_DEPLOYMENTS_DIR, CITYLEDGER_DATA_DIR,
   CITYLEDGER_NETWORK=devnet), so CliRunner and subprocesses use it too.
 - `devnet_session`: the same chain on one anvil for the session (for module/session fixtures).
+- `hardhat`: a fresh Hardhat node on a free port for one test (a `Hardhat`: Anvil's interface).
 - `cli`: runs `cityledger ARGS` in-process through the real entry point:
   `code, out, err = cli("deploy", "--network", "devnet")` (err with its line wrapping undone).
 
-`wait_for(predicate, timeout, what)` polls until a condition holds, for tests and benchmarks.
+`wait_for(predicate, timeout, what)` polls until a condition holds, for tests and benchmarks;
+`mine(w3, n)` mines n blocks on either client.
 
 Why not one session chain reverted (evm_snapshot/evm_revert) after each test: anvil keeps the
 states of past blocks in a window of the last 512 it stored (--prune-history 512), reverted blocks
@@ -25,12 +27,20 @@ the state goes although newer copies were stored, and a later test that traces (
 first block fails with "Resource not found", depending on what ran before.
 
 Every anvil is stopped at the end, also when a test fails.
+
+A second client: with CITYLEDGER_TEST_NETWORK=hardhat (a network entry of cityledger.toml whose
+`client` is "hardhat"), the chain fixtures above start Hardhat nodes instead of anvils, so the same
+tests run on both (docs/NETWORKS.md "A second client: Hardhat"). Hardhat keeps no state file: each
+`devnet` test gets a fresh node with the contracts deployed again (the addresses are the same: same
+deployer, same nonces). Tests that use an anvil-only RPC carry `@pytest.mark.anvil_only("why")` and
+are skipped there. Unset, nothing changes: anvil, as always.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -45,12 +55,41 @@ from .chain.connection import node_rpc
 from .chain.deploy import deploy_all
 from .chain.deployments import Deployment, contract
 from .chain.devnet import Anvil
+from .chain.hardhat import Hardhat
 from .chain.roles import seed_devnet_roles
 from .config import Config, Network, load_config
 from .config import config as cached_config
 
 CHAIN_ID = 31337
-ANVIL_FIXTURES = {"anvil", "anvil_session", "devnet", "devnet_session", "devnet_image"}
+ANVIL_FIXTURES = {"anvil", "anvil_session", "devnet", "devnet_session", "devnet_image", "hardhat"}
+CLIENTS = {"anvil": Anvil, "hardhat": Hardhat}
+
+
+def chain_client() -> str:
+    """The EVM client the chain fixtures start: "anvil", or the `client` of the cityledger.toml network
+    that CITYLEDGER_TEST_NETWORK names (a usage error if it is unknown, or its client is)."""
+    name = os.environ.get("CITYLEDGER_TEST_NETWORK")
+    if not name:
+        return "anvil"
+    networks = load_config().networks
+    if name not in networks:
+        raise pytest.UsageError(f"CITYLEDGER_TEST_NETWORK={name}: no [networks.{name}] in cityledger.toml")
+    client = str(networks[name].get("client", "anvil"))
+    if client not in CLIENTS:
+        raise pytest.UsageError(f"[networks.{name}] client = {client!r}: one of {', '.join(CLIENTS)}")
+    return client
+
+
+def mine(w3: Web3, blocks: int = 1) -> None:
+    """Mine `blocks` empty blocks on a devnet node of either client (anvil_mine, hardhat_mine: the
+    same parameters); an error answer raises (a raw make_request would ignore it)."""
+    method = "hardhat_mine" if "HardhatNetwork" in w3.client_version else "anvil_mine"
+    node_rpc(w3, method, [hex(blocks)])
+
+
+def start_node(cfg: Config | None = None, **kwargs: object) -> Anvil:
+    """A node of the test client (not yet started) with the devnet's chain id and mnemonic."""
+    return CLIENTS[chain_client()](chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=cfg or load_config(), **kwargs)
 
 
 @dataclasses.dataclass
@@ -150,12 +189,19 @@ def build_devnet(anvil: Anvil, folder: Path, cfg: Config | None = None) -> Devne
 class DevnetImage:
     """A deployed devnet saved to disk: anvil's state file and the folder of its record and data."""
 
-    state: Path
+    state: Path | None  # None: a client without state files (Hardhat): each start deploys again
     folder: Path
     chain: DevnetChain  # the chain as built (its anvil is stopped): deployment, accounts, config
 
     def start(self, folder: Path) -> tuple[Anvil, DevnetChain]:
         """A new anvil on a free port from the saved state, with copies of the folders under `folder`."""
+        if self.state is None:
+            node = start_node(self.chain.cfg).start()
+            try:
+                return node, build_devnet(node, folder, self.chain.cfg)
+            except BaseException:
+                node.stop()
+                raise
         shutil.copytree(self.folder, folder, dirs_exist_ok=True)
         cfg = dataclasses.replace(self.chain.cfg, deployments_dir=folder / "deployments", data_dir=folder / "data")
         node = Anvil(chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=cfg, load_state=self.state).start()
@@ -175,6 +221,9 @@ class DevnetImage:
 
 def save_devnet_image(folder: Path, cfg: Config | None = None) -> DevnetImage:
     """Deploy a devnet once (build_devnet) and save it under `folder` for DevnetImage.start."""
+    if chain_client() != "anvil":  # no state file to save: the deployment is built again on each start
+        with start_node(cfg) as node:
+            return DevnetImage(state=None, folder=folder / "image", chain=build_devnet(node, folder / "image", cfg))
     state = folder / "anvil-state.json"
     with Anvil(chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=cfg or load_config(), dump_state=state) as node:
         chain = build_devnet(node, folder / "image", cfg)
@@ -186,15 +235,23 @@ def save_devnet_image(folder: Path, cfg: Config | None = None) -> DevnetImage:
 
 @pytest.fixture
 def anvil() -> Iterator[Anvil]:
-    """A fresh anvil on a free port for this test."""
-    with Anvil(chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=load_config()) as node:
+    """A fresh anvil on a free port for this test (the test client's node: see the module's doc)."""
+    with start_node() as node:
         yield node
 
 
 @pytest.fixture(scope="session")
 def anvil_session() -> Iterator[Anvil]:
     """One anvil for the session."""
-    with Anvil(chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=load_config()) as node:
+    with start_node() as node:
+        yield node
+
+
+@pytest.fixture
+def hardhat() -> Iterator[Hardhat]:
+    """A fresh Hardhat node on a free port for this test, whatever the test client."""
+    node = Hardhat(chain_id=CHAIN_ID, mnemonic=DEFAULT_MNEMONIC, cfg=load_config())
+    with node:
         yield node
 
 
@@ -265,6 +322,10 @@ def cli(capsys):
 
 def pytest_collection_modifyitems(config, items) -> None:  # noqa: ARG001 (pytest hook signature)
     # Tests that need a real anvil carry the `anvil` marker, so `-m "not anvil"` runs the rest.
+    client = chain_client()
     for item in items:
         if ANVIL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.anvil)
+        only = item.get_closest_marker("anvil_only")
+        if only is not None and client != "anvil":
+            item.add_marker(pytest.mark.skip(reason=f"anvil only: {only.args[0] if only.args else 'anvil RPCs'}"))

@@ -1,15 +1,25 @@
 """The signed-consent relayer on a real devnet: a valid signature lands; every bad one is refused
-before the relayer sends anything (its account nonce does not move); per-citizen rate limit."""
+before the relayer sends anything (its account nonce does not move); per-citizen rate limit; the
+outbox (the same request twice is one transaction, stuck ones are replaced with higher fees, lost
+ones broadcast again). Many workers at once: tests/reliability/test_relayer_workers.py."""
 
 from __future__ import annotations
+
+import dataclasses
+import time
 
 import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
+from web3.exceptions import TransactionNotFound
 
 from cityledger import codes
 from cityledger.api.app import create_app
-from cityledger.api.relayer import TokenBucket
+from cityledger.api.relay_store import RelayStore
+from cityledger.api.relayer import bumped_fees
+from cityledger.chain.connection import node_rpc
+from cityledger.config import RelayerSettings
+from cityledger.indexer.store import migrate
 from cityledger.signing import SECP256K1_N, grant_message, revoke_message
 from cityledger.signing import sign as sign_typed
 
@@ -35,13 +45,18 @@ def high_s(sig_hex: str) -> str:
     return "0x" + (raw[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - raw[64]])).hex()
 
 
+def store_url(tmp_path) -> str:
+    """A migrated store (the indexer migrates it in production): the relayer keeps its outbox there."""
+    url = f"sqlite:///{tmp_path / 'index.db'}"
+    migrate(url)
+    return url
+
+
 @pytest.fixture
 def relay(devnet, tmp_path):
     consent = devnet.contract("ConsentRegistry")
     relayer = devnet.accounts[5]
-    app = create_app(
-        devnet.cfg, db_url=f"sqlite:///{tmp_path / 'index.db'}", data_dir=tmp_path, relay_per_minute=60, relay_burst=20
-    )
+    app = create_app(devnet.cfg, db_url=store_url(tmp_path), data_dir=tmp_path, relay_per_minute=60, relay_burst=20)
     now = devnet.w3.eth.get_block("latest")["timestamp"]
     citizen = devnet.accounts[6]
     fields = {
@@ -151,9 +166,7 @@ def test_malformed_fields_are_refused(relay):
 
 
 def test_rate_limits_valid_per_citizen_invalid_per_client(devnet, tmp_path):
-    app = create_app(
-        devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=2, relay_burst=2
-    )
+    app = create_app(devnet.cfg, db_url=store_url(tmp_path), data_dir=tmp_path, relay_per_minute=2, relay_burst=2)
     consent = devnet.contract("ConsentRegistry")
     past = devnet.w3.eth.get_block("latest")["timestamp"] - 1
 
@@ -208,12 +221,18 @@ def test_rate_limits_valid_per_citizen_invalid_per_client(devnet, tmp_path):
     )
 
 
-def test_token_bucket_refills():
-    now = [0.0]
-    bucket = TokenBucket(per_minute=60, burst=1, clock=lambda: now[0])
-    assert bucket.take("a") == 0 and bucket.take("a") > 0
-    now[0] += 1.0
-    assert bucket.take("a") == 0 and bucket.take("b") == 0
+def test_token_bucket_refills(tmp_path):
+    store = RelayStore(store_url(tmp_path), 31337, "0x" + "55" * 20)
+    assert store.take("a", 60, 1, now=100.0) == 0
+    assert store.take("a", 60, 1, now=100.0) == pytest.approx(1.0)  # a token a second: one second to wait
+    assert store.take("a", 60, 1, now=100.5) == pytest.approx(0.5)
+    assert store.take("a", 60, 1, now=101.0) == 0 and store.take("b", 60, 1, now=101.0) == 0
+    assert store.take("a", 60, 3, now=1000.0) == 0  # refilled, at most to the burst
+    assert store.take("a", 60, 3, now=1000.0) == 0 and store.take("a", 60, 3, now=1000.0) == 0
+    assert store.take("a", 60, 3, now=1000.0) > 0
+    assert store.take("a", 60, 3, now=999.0) > 0  # a clock behind the last take refills nothing
+    assert store.prune_limits("a", 60, 3, now=1010.0) == 1 and store.prune_limits("b", 60, 1, now=1010.0) == 1
+    store.close()
 
 
 def test_recover_matches_eth_account():
@@ -265,3 +284,127 @@ def test_contract_wallet_signature_is_checked_by_erc1271():
     with pytest.raises(Rejected) as err:
         relayer.check_signature(req)
     assert err.value.code == "bad_signature" and "ERC-1271" in err.value.message
+
+
+# ------------------------------------------------------------------ the outbox (relay_store.py)
+
+
+def signed_grant(devnet, citizen) -> dict:
+    """A grant of `citizen` (research, health, any researcher) at its consent's current nonce."""
+    consent = devnet.contract("ConsentRegistry")
+    now = devnet.w3.eth.get_block("latest")["timestamp"]
+    f = {"citizen": citizen.address, "purpose": SCI, "scope_kind": 3, "scope_id": HEALTH, "grantee": ANY,
+         "expiry": now + 365 * 86400, "deadline": now + 3600}  # fmt: skip
+    key = consent.functions.consent_key(citizen.address, bytes.fromhex(SCI[2:]), 3, bytes.fromhex(HEALTH[2:]), ANY)
+    nonce = consent.functions.nonce_of(key.call()).call()
+    chain_id = devnet.w3.eth.chain_id
+    return {**f, "signature": sign(citizen, "grant", f, chain_id=chain_id, contract=consent.address, nonce=nonce)}
+
+
+def outbox_app(devnet, tmp_path, **relayer_settings):
+    """An app whose relayer replaces a transaction unmined for a second; its client and relayer."""
+    settings = RelayerSettings(**{"replace_after": 1.0, **relayer_settings})
+    cfg = dataclasses.replace(devnet.cfg, relayer=settings)
+    app = create_app(cfg, db_url=store_url(tmp_path), data_dir=tmp_path, relay_per_minute=60, relay_burst=20)
+    return TestClient(app), app.state.services.relayer()
+
+
+def test_the_same_request_twice_is_one_transaction(relay):
+    node_rpc(relay.w3, "evm_setAutomine", [False])  # nothing is mined until evm_mine
+    before = relay.w3.eth.get_transaction_count(relay.relayer.address, "pending")
+    body = relay.signed()
+    first = relay.client.post("/api/relay/grant", json=body)
+    again = relay.client.post("/api/relay/grant", json=body)
+    assert first.status_code == again.status_code == 200, (first.text, again.text)
+    assert first.json()["tx_hash"] == again.json()["tx_hash"]
+    # Another grant of the same consent at the same nonce: only one of the two could be mined.
+    other = relay.client.post("/api/relay/grant", json=relay.signed(expiry=relay.fields["expiry"] - 1))
+    assert other.status_code == 422 and other.json()["error"]["code"] == "stale_nonce", other.text
+    assert "already being relayed" in other.json()["error"]["message"]
+    assert relay.w3.eth.get_transaction_count(relay.relayer.address, "pending") == before + 1
+    tx_hash = first.json()["tx_hash"]
+    assert relay.client.get(f"/api/relay/tx/{tx_hash}").json()["status"] == "pending"
+    node_rpc(relay.w3, "evm_mine")
+    relayer = relay.client.app.state.services.relayer()
+    assert relayer.check_outbox(wait=True) == {"mined": 1}
+    status = relay.client.get(f"/api/relay/tx/{tx_hash}").json()
+    assert status["status"] == "mined" and status["hashes"] == [tx_hash] and status["block_number"] > 0
+    assert relay.client.get(f"/api/relay/tx/0x{'ab' * 32}").status_code == 404
+    assert relay.client.get("/api/relay/tx/0x12").status_code == 400
+
+
+def test_a_stuck_transaction_is_replaced_with_higher_fees(devnet, tmp_path):
+    client, relayer = outbox_app(devnet, tmp_path)
+    w3, consent = devnet.w3, devnet.contract("ConsentRegistry")
+    node_rpc(w3, "evm_setAutomine", [False])
+    citizen = devnet.accounts[6]
+    body = signed_grant(devnet, citizen)
+    stuck = client.post("/api/relay/grant", json=body).json()["tx_hash"]
+    sent = w3.eth.get_transaction(stuck)
+    assert sent["blockNumber"] is None and sent["type"] == 2  # pending, with EIP-1559 fees
+    assert relayer.check_outbox(wait=True) == {}  # not unmined for replace_after yet
+    time.sleep(1.1)
+    assert relayer.check_outbox(wait=True) == {"replaced": 1}
+    status = client.get(f"/api/relay/tx/{stuck}").json()
+    replacement = status["tx_hash"]
+    assert status["hashes"] == [stuck, replacement] and status["attempts"] == 2
+    new = w3.eth.get_transaction(replacement)
+    assert new["nonce"] == sent["nonce"] and new["input"] == sent["input"]  # the same call at the same nonce
+    assert new["maxFeePerGas"] >= sent["maxFeePerGas"] * 9 // 8
+    assert new["maxPriorityFeePerGas"] >= sent["maxPriorityFeePerGas"] * 9 // 8
+    node_rpc(w3, "evm_mine")
+    assert relayer.check_outbox(wait=True) == {"mined": 1}
+    status = client.get(f"/api/relay/tx/{stuck}").json()
+    assert status["status"] == "mined" and status["tx_hash"] == replacement
+    assert w3.eth.get_transaction_receipt(replacement)["status"] == 1
+    grants = consent.events.ConsentGranted().get_logs(from_block=w3.eth.block_number - 2)
+    assert [g["args"]["citizen"] for g in grants] == [citizen.address]  # mined once
+    assert w3.eth.get_transaction_count(devnet.accounts[5].address) == sent["nonce"] + 1
+
+
+def test_a_transaction_the_node_lost_is_sent_again(devnet, tmp_path):
+    client, relayer = outbox_app(devnet, tmp_path, replace_after=3600)
+    w3 = devnet.w3
+    node_rpc(w3, "evm_setAutomine", [False])
+    tx_hash = client.post("/api/relay/grant", json=signed_grant(devnet, devnet.accounts[7])).json()["tx_hash"]
+    node_rpc(w3, "anvil_dropTransaction", [tx_hash])  # a node restarted, a mempool evicted it
+    with pytest.raises(TransactionNotFound):
+        w3.eth.get_transaction(tx_hash)
+    assert relayer.check_outbox(wait=True) == {"rebroadcast": 1}
+    node_rpc(w3, "evm_mine")
+    assert relayer.check_outbox(wait=True) == {"mined": 1}
+    assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
+
+
+def test_a_refused_send_gives_its_nonce_back_and_a_used_one_is_skipped(devnet, tmp_path):
+    client, relayer = outbox_app(devnet, tmp_path)
+    w3, account = devnet.w3, devnet.accounts[5]
+    balance = w3.eth.get_balance(account.address)
+    node_rpc(w3, "anvil_setBalance", [account.address, hex(10**9)])  # too little for the gas
+    refused = client.post("/api/relay/grant", json=signed_grant(devnet, devnet.accounts[8]))
+    assert refused.status_code == 503 and "could not submit" in refused.json()["error"]["message"], refused.text
+    with relayer.store.sender_lock() as box:
+        assert box.pending() == []  # nothing sent, nothing kept
+    node_rpc(w3, "anvil_setBalance", [account.address, hex(balance)])
+    ok = client.post("/api/relay/grant", json=signed_grant(devnet, devnet.accounts[8]))
+    assert ok.status_code == 200, ok.text
+    first = w3.eth.get_transaction(ok.json()["tx_hash"])["nonce"]
+    # The relayer key signs elsewhere: the store's next nonce is taken on the node.
+    w3.eth.send_transaction({"from": account.address, "to": account.address, "value": 0})
+    ok2 = client.post("/api/relay/grant", json=signed_grant(devnet, devnet.accounts[9]))
+    assert ok2.status_code == 200, ok2.text
+    assert w3.eth.get_transaction(ok2.json()["tx_hash"])["nonce"] == first + 2  # the next free one, no gap
+    assert w3.eth.get_transaction_receipt(ok2.json()["tx_hash"])["status"] == 1
+
+
+def test_bumped_fees():
+    assert bumped_fees({"max_fee": 100, "tip": 10}, {"maxFeePerGas": 50, "maxPriorityFeePerGas": 1}, 1000) == {
+        "maxFeePerGas": 113, "maxPriorityFeePerGas": 12}  # fmt: skip
+    # The market asks more than 12.5 %: the market's fees.
+    assert bumped_fees({"max_fee": 100, "tip": 10}, {"maxFeePerGas": 400, "maxPriorityFeePerGas": 30}, 1000) == {
+        "maxFeePerGas": 400, "maxPriorityFeePerGas": 30}  # fmt: skip
+    assert bumped_fees({"max_fee": 100, "tip": 10}, {"maxFeePerGas": 400, "maxPriorityFeePerGas": 30}, 200) == {
+        "maxFeePerGas": 200, "maxPriorityFeePerGas": 30}  # fmt: skip
+    assert bumped_fees({"max_fee": 100, "tip": 10}, {}, 100) is None  # at the cap: nothing to replace with
+    assert bumped_fees({"max_fee": 100, "tip": None}, {"gasPrice": 90}, 1000) == {"gasPrice": 113}  # legacy
+    assert bumped_fees({"max_fee": 100, "tip": None}, {"gasPrice": 90}, 105) == {"gasPrice": 105}

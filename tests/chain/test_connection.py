@@ -7,6 +7,7 @@ import pytest
 from cityledger.chain.connection import connect, node_rpc
 from cityledger.config import Network
 from cityledger.errors import NetworkError
+from cityledger.testing import chain_client
 
 
 def test_connect_checks_chain_id(anvil):
@@ -16,13 +17,25 @@ def test_connect_checks_chain_id(anvil):
         connect(Network("other", anvil.rpc_url, 5, False))
 
 
+# Each client's own words (docs/NETWORKS.md "A second client: Hardhat"), and its first snapshot id.
+NODE_MESSAGES = {
+    "anvil": ("0x0", r"BlockOutOfRangeError: block height is 0 but", r"Method not found$"),
+    "hardhat": (
+        "0x1",
+        r"Received invalid block tag 99\. Latest block number is 0",
+        r"Method cityledger_nothing is not",
+    ),
+}
+
+
 def test_node_rpc_error_is_the_nodes_message(anvil):
     # An error answer has no "result": it fails naming the method and the node's message.
+    first_snapshot, out_of_range, unknown = NODE_MESSAGES[chain_client()]
     w3 = connect(Network("devnet", anvil.rpc_url, 31337, True))
-    assert node_rpc(w3, "evm_snapshot") == "0x0"
-    with pytest.raises(NetworkError, match=r"^eth_getBalance failed: BlockOutOfRangeError: block height is 0 but"):
+    assert node_rpc(w3, "evm_snapshot") == first_snapshot
+    with pytest.raises(NetworkError, match=rf"^eth_getBalance failed: {out_of_range}"):
         node_rpc(w3, "eth_getBalance", ["0x" + "00" * 20, hex(99)])
-    with pytest.raises(NetworkError, match=r"^cityledger_nothing failed: Method not found$"):
+    with pytest.raises(NetworkError, match=rf"^cityledger_nothing failed: {unknown}"):
         node_rpc(w3, "cityledger_nothing")
 
 

@@ -1,5 +1,7 @@
 """The `devnet` fixture: real contracts deployed, devnet roles granted, a chain of each test's own."""
 
+import pytest
+
 from cityledger.chain.accounts import AGENCY, AUDITOR, BUSINESS, CITIZENS, RESEARCHER
 from cityledger.chain.deploy import DEPLOY_ORDER
 from cityledger.codes import EVER_SHIFT, KIND_AGENCY, KIND_BUSINESS, ROLE_AUDITOR, ROLE_PUBLISHER, ROLE_RESEARCHER
@@ -57,6 +59,7 @@ def test_2_starts_from_the_deployed_chain(devnet):
 """
 
 
+@pytest.mark.anvil_only("anvil_mine, and anvil's saved-state window that this pins")
 def test_a_test_starts_from_the_deployed_chain_whatever_ran_before(pytester, monkeypatch):
     # pytester runs in a folder of its own: the inner pytest uses this checkout's code and project.
     monkeypatch.setenv("CITYLEDGER_ROOT", str(REAL_ROOT))

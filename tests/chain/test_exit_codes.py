@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 from cityledger.chain.accounts import AUDITOR, BUSINESS
 from cityledger.chain.devnet import free_port
 from cityledger.cli import exits
+from cityledger.testing import mine
 
 META = ["--title", "Test temps", "--domain", "environment", "--description", "Test table", "--license", "CC0-1.0"]
 
@@ -164,7 +165,7 @@ def test_release_signs_with_the_key_set_and_refuses_one_not_the_publisher(devnet
     transact(w3, citizen, consent.functions.grant(sci, 3, health.to_bytes(32, "big"), codes.ANY_RESEARCHER, far))
     transact(w3, researcher, access.functions.request_access(1, sci, digest))
     transact(w3, publisher, access.functions.grant_access(1, far))
-    w3.provider.make_request("anvil_mine", [3])
+    mine(w3, 3)
     db = f"sqlite:///{tmp_path / 'index.db'}"
     assert cli("index", "--once", "--quiet", "--db", db)[0] == exits.OK
     release = ["release", "1", data, "--purpose", "ScientificResearch", "--db", db, "--json"]

@@ -15,6 +15,7 @@ from cityledger.chain.accounts import AGENCY, RESEARCHER
 from cityledger.chain.tx import transact
 from cityledger.cli import exits
 from cityledger.datasets.store import MetadataStore
+from cityledger.testing import mine
 
 SCI = codes.purpose_hash("ScientificResearch")
 HEALTH = codes.DOMAINS["health"]
@@ -70,7 +71,7 @@ def make_world(devnet, cli, tmp_path, contract) -> dict:
         transact(w3, c, consent.functions.grant(SCI, 3, HEALTH.to_bytes(32, "big"), codes.ANY_RESEARCHER, far))
     transact(w3, acc[RESEARCHER], access.functions.request_access(1, SCI, hashlib.sha256(b"terms").digest()))
     transact(w3, acc[AGENCY], access.functions.grant_access(1, far))
-    w3.provider.make_request("anvil_mine", [3])
+    mine(w3, 3)
     assert cli("index", "--once", "--quiet")[0] == exits.OK
     return {"data": data, "citizens": citizens, "tmp": tmp_path, "far": far}
 
@@ -107,7 +108,7 @@ def test_an_operators_k_anonymous_release_is_logged_and_audited(devnet, cli, wor
     store = MetadataStore()
     assert store.document(bytes.fromhex(r["snapshot_hash"][2:]))[0] == open(r["snapshot"], "rb").read()
 
-    w3.provider.make_request("anvil_mine", [1])
+    mine(w3, 1)
     assert cli("index", "--once", "--quiet")[0] == exits.OK
     code, out, _ = cli("releases", "--json")
     (row,) = json.loads(out)["items"]
@@ -134,7 +135,7 @@ def test_snapshot_rules_and_k_are_checked_before_anything_is_sent(devnet, cli, t
     granted = access.functions.granted_block(1).call()
     code, _, err = cli(*release, "--block", str(granted - 1))
     assert code == exits.ERROR and f"before access 1 was granted (block {granted})" in err, err
-    w3.provider.make_request("anvil_mine", [6])
+    mine(w3, 6)
     assert cli("index", "--once", "--quiet")[0] == exits.OK
     code, _, err = cli(*release, "--block", str(granted))
     assert code == exits.ERROR and "the chain accepts at most 4" in err, err
@@ -145,7 +146,7 @@ def test_snapshot_rules_and_k_are_checked_before_anything_is_sent(devnet, cli, t
     other.write_bytes(world["data"].read_bytes() + b"0x" + b"ef" * 20 + b",D01,33\n")  # four consenting rows
     code, _, err = cli("publish", other, "--title", "Visits v2", *META, "--privacy", strict, "--supersedes", "1")
     assert code == exits.OK, err
-    w3.provider.make_request("anvil_mine", [3])
+    mine(w3, 3)
     assert cli("index", "--once", "--quiet")[0] == exits.OK
     start = w3.eth.block_number
     code, _, err = cli("release", "1", other, "--purpose", "ScientificResearch")
@@ -201,7 +202,7 @@ def test_budget_cancel_answer_obligation_and_profile(devnet, cli, world):
     assert code == exits.OK, err
     code, _, err = cli("org", "set-profile", acc[6].address, "--name", "A citizen", "--kind", "business")
     assert code == exits.ERROR and "never held a role" in err
-    w3.provider.make_request("anvil_mine", [3])
+    mine(w3, 3)
     assert cli("index", "--once", "--quiet")[0] == exits.OK
     code, out, _ = cli("org", "show", acc[AGENCY].address, "--json")
     org = json.loads(out)

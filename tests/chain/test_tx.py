@@ -2,10 +2,11 @@
 
 import pytest
 from web3 import Web3
+from web3.exceptions import ContractLogicError, Web3RPCError
 
 from cityledger.chain.accounts import devnet_accounts
 from cityledger.chain.artifacts import compile_all
-from cityledger.chain.tx import TransactionFailed, transact
+from cityledger.chain.tx import TransactionFailed, revert_reason, transact
 from cityledger.errors import CityLedgerError
 
 from .helpers import devnet_of, make_project
@@ -69,3 +70,22 @@ def test_node_refusal_is_a_transaction_failure(registry):
     poor = Account.create()
     with pytest.raises(TransactionFailed):
         transact(w3, poor, reg.functions.bump(1), gas=100_000)
+
+
+def _error_data(reason: str) -> str:
+    from eth_abi import encode
+
+    return "0x08c379a0" + encode(["string"], [reason]).hex()
+
+
+def test_revert_reason_in_each_clients_words():
+    # anvil/geth, and Hardhat's two shapes: the estimate's message, the replayed call's -32603 with
+    # the revert data one level down (web3 leaves it undecoded).
+    hardhat = "Error: VM Exception while processing transaction: reverted with reason string 'p: n is zero'"
+    assert revert_reason(ContractLogicError("execution reverted: p: n is zero")) == "p: n is zero"
+    assert revert_reason(ContractLogicError("execution reverted")) == "reverted without a reason"
+    assert revert_reason(ContractLogicError(hardhat)) == "p: n is zero"
+    assert revert_reason(ContractLogicError(f"execution reverted: {hardhat}")) == "p: n is zero"
+    replayed = Web3RPCError(str({"code": -32603, "message": hardhat}))
+    replayed.rpc_response = {"error": {"code": -32603, "message": hardhat, "data": {"data": _error_data("p: zero")}}}
+    assert revert_reason(replayed) == "p: zero"

@@ -9,6 +9,7 @@ from cityledger.demo import seed_demo
 from cityledger.demo.catalog import CITIZEN_RANDOM_SUBJECTS, SIGNING_SUBJECTS
 from cityledger.demo.seed import REVOKING_CITIZEN, after_release
 from cityledger.fingerprint import consent_root
+from cityledger.testing import mine
 
 
 def test_seed_is_complete_and_idempotent(devnet, tmp_path, monkeypatch):
@@ -109,7 +110,7 @@ def test_the_demo_release_is_k_anonymous_audited_and_followed_by_a_deletion(devn
     done = after_release(w3, dep, accts, devnet.cfg.data_dir, release["release_id"], cfg=devnet.cfg)
     assert len(done) == 3  # revoked, deletion requested, deletion confirmed
     assert after_release(w3, dep, accts, devnet.cfg.data_dir, release["release_id"], cfg=devnet.cfg) == []
-    w3.provider.make_request("anvil_mine", [2])
+    mine(w3, 2)
     assert cli("index", "--once", "--quiet")[0] == 0
     code, out, _ = cli("used-my-data", accts[REVOKING_CITIZEN].address, "--json")
     (used,) = json.loads(out)

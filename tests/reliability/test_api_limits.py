@@ -224,10 +224,15 @@ def _signed_body(devnet, citizen, nonce: int, *, signer=None) -> dict:
     return {**fields, "signature": "0x" + sign(signer or citizen, devnet.w3.eth.chain_id, consent.address, msg).hex()}
 
 
+def _migrated(tmp_path) -> str:
+    """A migrated store: the relayer keeps its outbox and rate limits there."""
+    url = f"sqlite:///{tmp_path / 'i.db'}"
+    migrate(url)
+    return url
+
+
 def test_relayer_spends_nothing_on_bad_or_replayed_signatures(devnet, tmp_path):
-    app = create_app(
-        devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=600, relay_burst=50
-    )
+    app = create_app(devnet.cfg, db_url=_migrated(tmp_path), data_dir=tmp_path, relay_per_minute=600, relay_burst=50)
     c = TestClient(app, raise_server_exceptions=False)
     citizen, other = devnet.accounts[6], devnet.accounts[7]
     relayer = devnet.accounts[5].address
@@ -249,9 +254,7 @@ def test_relayer_spends_nothing_on_bad_or_replayed_signatures(devnet, tmp_path):
 
 
 def test_junk_for_a_citizen_does_not_lock_the_citizen_out(devnet, tmp_path):
-    app = create_app(
-        devnet.cfg, db_url=f"sqlite:///{tmp_path / 'i.db'}", data_dir=tmp_path, relay_per_minute=2, relay_burst=2
-    )
+    app = create_app(devnet.cfg, db_url=_migrated(tmp_path), data_dir=tmp_path, relay_per_minute=2, relay_burst=2)
     c = TestClient(app, raise_server_exceptions=False)
     victim = devnet.accounts[8]
     junk = {**_signed_body(devnet, victim, 0), "signature": "0x" + "11" * 65}

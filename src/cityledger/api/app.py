@@ -43,6 +43,7 @@ def default_origins(cfg: Config) -> list[str]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.services.start()
     yield
     app.state.services.close()
 

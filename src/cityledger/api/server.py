@@ -11,14 +11,23 @@ so they hold under any server.
 The process's recursion limit is the one configured ([api] recursion_limit), set after every import
 and checked again on each request: py_ecc (imported with py-evm) sets it to 100000 at import, which
 let the C JSON decoder overflow the C stack on a deeply nested body.
+
+`--workers N` runs N worker processes on one listening socket (uvicorn's supervisor restarts one that
+dies). Each builds its own app from the same ServeSpec (passed in the environment, as the workers are
+spawned, not forked); the bounds above are per worker. What must hold across workers, the relayer's
+nonce, outbox and rate limits, is in the store (relay_store.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import gc
 import json
 import logging
+import os
 import sys
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -27,7 +36,7 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..config import ApiLimits
+from ..config import ApiLimits, Config, config
 from ..query.errors import status_of
 from .middleware import SECURITY_HEADERS
 
@@ -133,3 +142,75 @@ def serve(app: ASGIApp, host: str, port: int, limits: ApiLimits) -> None:
         log_level="info",
         access_log=False,
     )
+
+
+SPEC_ENV = "CITYLEDGER_SERVE_SPEC"
+
+
+@dataclass(frozen=True)
+class ServeSpec:
+    """What `cityledger serve` was asked for: every worker builds its app from it."""
+
+    host: str | None = None
+    port: int | None = None
+    db: str | None = None
+    network: str | None = None
+    cors_origins: list[str] | None = None
+    relay_per_minute: float = 6
+    limits: dict[str, Any] = field(default_factory=dict)  # [api] bounds given as options
+    public_base_url: str | None = None  # --public-base-url, already checked
+
+    def config(self) -> Config:
+        cfg = config()
+        limits = dataclasses.replace(cfg.api_limits, **self.limits)
+        cfg = dataclasses.replace(
+            cfg, api_host=self.host or cfg.api_host, api_port=self.port or cfg.api_port, api_limits=limits
+        )
+        return dataclasses.replace(cfg, public_base_url=self.public_base_url) if self.public_base_url else cfg
+
+    def app(self, cfg: Config) -> ASGIApp:
+        from .app import create_app
+
+        return create_app(
+            cfg, db_url=self.db, network=self.network, cors_origins=self.cors_origins,
+            relay_per_minute=self.relay_per_minute,
+        )  # fmt: skip
+
+
+def serve_spec(spec: ServeSpec, workers: int = 1) -> None:
+    """Serve what `spec` describes with `workers` processes, until interrupted."""
+    cfg = spec.config()
+    app = spec.app(cfg)  # also with workers: a bad store URL or network is one error here, not N
+    if workers == 1:
+        # Everything loaded so far lives as long as the process: keep it out of the GC's scans.
+        gc.collect()
+        gc.freeze()
+        serve(app, cfg.api_host, cfg.api_port, cfg.api_limits)
+        return
+    del app
+    os.environ[SPEC_ENV] = json.dumps(dataclasses.asdict(spec))
+    sys.setrecursionlimit(cfg.api_limits.recursion_limit)
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=workers,
+        host=cfg.api_host,
+        port=cfg.api_port,
+        http=f"{__name__}:GuardedH11Protocol",
+        log_level="info",
+        access_log=False,
+    )
+
+
+def worker_app() -> ASGIApp:
+    """The app of one worker process (uvicorn calls it in each worker): the spec from the environment,
+    this worker's protocol bounds and recursion limit."""
+    spec = ServeSpec(**json.loads(os.environ[SPEC_ENV]))
+    cfg = spec.config()
+    GuardedH11Protocol.header_timeout = cfg.api_limits.header_timeout
+    GuardedH11Protocol.max_connections = cfg.api_limits.max_connections
+    app = RecursionGuard(spec.app(cfg), cfg.api_limits.recursion_limit)
+    sys.setrecursionlimit(cfg.api_limits.recursion_limit)
+    gc.collect()
+    gc.freeze()
+    return app

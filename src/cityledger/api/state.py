@@ -1,9 +1,11 @@
 """What the routes share, kept on `app.state.services`: the settings, the store engine, the node,
 the consent snapshots, the metadata loader and the relayer. Built by create_app (nothing connects
-until first use); the lifespan closes it when the server stops."""
+until first use); the lifespan starts the relayer's outbox check and closes everything when the
+server stops."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -19,7 +21,10 @@ from ..indexer.store import make_engine
 from ..query.errors import Unavailable
 from ..release.snapshots import SnapshotIndex
 from .metadata import MetadataLoader
+from .relay_store import RelayStore
 from .relayer import Relayer, relayer_account
+
+log = logging.getLogger("cityledger.relayer")
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class Services:
         self.metadata = MetadataLoader(settings.data_dir, settings.cfg.root)
         self._relayer = relayer
         self._relay_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._checker: threading.Thread | None = None
 
     def relayer(self) -> Relayer:
         with self._relay_lock:
@@ -97,7 +104,11 @@ class Services:
         account = relayer_account(net)
         if account is None:
             raise Unavailable("no relayer account: set CITYLEDGER_RELAYER_KEY (devnet: account 5)")
-        w3 = Web3(HTTPProvider(net.rpc_url, request_kwargs={"timeout": 10}))
+        # The chain id asked once: web3 checks it before every estimate and send.
+        provider = HTTPProvider(
+            net.rpc_url, request_kwargs={"timeout": 10}, cache_allowed_requests=True, cacheable_requests={"eth_chainId"}
+        )
+        w3 = Web3(provider)
         try:
             chain_id = w3.eth.chain_id
         except Exception:
@@ -113,10 +124,37 @@ class Services:
             w3,
             contract(w3, dep, "ConsentRegistry", cfg),
             account,
+            store=RelayStore(s.db_url, chain_id, account.address),
+            settings=cfg.relayer,
             per_minute=s.relay_per_minute,
             burst=s.relay_burst,
         )
 
+    def start(self) -> None:
+        """Check the relayer's outbox every [relayer] check_interval seconds while the server runs
+        (every worker does; one at a time, so a dead worker's pending transactions are seen to)."""
+        if self._checker is None:
+            self._checker = threading.Thread(target=self._check_outbox, name="relay-outbox", daemon=True)
+            self._checker.start()
+
+    def _check_outbox(self) -> None:
+        last_error = ""
+        while not self._stop.wait(self.settings.cfg.relayer.check_interval):
+            try:
+                relayer = self.relayer()
+                relayer.check_outbox()
+                relayer.prune_limits()
+                last_error = ""
+            except Exception as exc:  # no relayer key, node or store yet: said once, tried again later
+                if str(exc) != last_error:
+                    log.info("relayer outbox not checked: %s", str(exc)[:300])
+                last_error = str(exc)
+
     def close(self) -> None:
-        """Release the store's pooled connections (the server is stopping)."""
+        """Stop the outbox check and release the store's pooled connections (the server is stopping)."""
+        self._stop.set()
+        if self._checker is not None:
+            self._checker.join(timeout=10)
+        if self._relayer is not None and self._relayer.store is not None:
+            self._relayer.store.close()
         self.engine.dispose()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict
 
+from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
@@ -30,18 +33,53 @@ class TransactionFailed(CityLedgerError):
         self.tx_hash = tx_hash
 
 
+ERROR_STRING = "0x08c379a0"  # the selector of Error(string): a revert with a reason
+# How clients word a revert around the reason: geth and anvil ("execution reverted: r"), Hardhat
+# ("Error: VM Exception while processing transaction: reverted with reason string 'r'").
+REVERT_WORDS = (
+    re.compile(r"^execution reverted:? ?(.*)$", re.S),
+    re.compile(r"^(?:Error: )?VM Exception while processing transaction: reverted with reason string '(.*)'$", re.S),
+)
+
+
+def _error_data(exc: Exception) -> dict:
+    """The `data` object of the node's JSON-RPC error answer ({} if it sent none, or a plain value:
+    then under "data")."""
+    resp = getattr(exc, "rpc_response", None)
+    err = resp.get("error") if isinstance(resp, dict) else None
+    if not isinstance(err, dict) or "data" not in err:
+        return {}
+    return err["data"] if isinstance(err["data"], dict) else {"data": err["data"]}
+
+
+def _error_string(exc: Exception) -> str | None:
+    """The reason of an Error(string) revert in the data the node sent with its error, if any.
+    Hardhat answers a reverted eth_call with code -32603 and the data one level down
+    ({"data": {"message": ..., "data": "0x08c379a0..."}}), which web3 does not decode."""
+    data = _error_data(exc).get("data", getattr(exc, "data", None))
+    if not (isinstance(data, str) and data.startswith(ERROR_STRING)):
+        return None
+    try:
+        return str(abi_decode(["string"], bytes.fromhex(data[len(ERROR_STRING) :]))[0])
+    except (ValueError, DecodingError):
+        return None
+
+
 def revert_reason(exc: Exception) -> str:
     """The contract's reason from a web3 error: 'roles: caller is not a publisher', not the prefix."""
     if isinstance(exc, ContractCustomError):
         return f"custom error {exc.data if isinstance(exc.data, str) else exc}"
+    decoded = _error_string(exc)
+    if decoded is not None:
+        return decoded
     msg = getattr(exc, "message", None) or (exc.args[0] if exc.args else str(exc))
     if isinstance(msg, dict):
         msg = msg.get("message", str(msg))
     msg = str(msg)
-    for prefix in ("execution reverted: ", "execution reverted"):
-        if msg.startswith(prefix):
-            msg = msg[len(prefix) :]
-            break
+    for words in REVERT_WORDS:  # in turn: web3 may put geth's words before Hardhat's
+        found = words.match(msg.strip())
+        if found:
+            msg = found.group(1)
     return msg.strip() or "reverted without a reason"
 
 
@@ -94,8 +132,11 @@ def transact(
         try:
             tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
         except (ContractLogicError, Web3RPCError, ValueError) as exc:
-            reason = revert_reason(exc)
-            raise TransactionFailed(f"{label} refused by the node: {reason}", reason=reason) from None
+            if _error_data(exc).get("txHash") != signed.hash.to_0x_hex():
+                reason = revert_reason(exc)
+                raise TransactionFailed(f"{label} refused by the node: {reason}", reason=reason) from None
+            # Hardhat's automine answers a send that reverted with an error naming it: it was mined.
+            tx_hash = signed.hash
         try:
             receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT, poll_latency=0.05)
         except TimeExhausted:

@@ -54,6 +54,7 @@ KINDS: dict[str, Kind] = {
     "body_timeout": Kind(0.1, 3600.0),  # serve: seconds for a request body
     "max_connections": Kind(1, 1_000_000),  # serve: open connections
     "max_body_bytes": Kind(1, 1 << 30),  # serve: request body bytes
+    "workers": Kind(1, 64),  # serve: worker processes
     "max_snapshot_age": Kind(1, INT64_MAX),  # deploy: blocks (AccessRegistry refuses 0)
 }
 DEFAULT_INT = Kind(0, INT64_MAX)

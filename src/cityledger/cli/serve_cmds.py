@@ -40,35 +40,31 @@ def serve_cmd(
             "--public-base-url", help="URL clients reach the API at: the catalogue's IRIs ([api] public_base_url)"
         ),
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker processes on the one port (the relayer stays one sender)")
+    ] = 1,
 ) -> None:
     """Serve the query API (OpenAPI at /docs), the signed-consent relayer and the web page."""
-    import dataclasses
-    import gc
     import os
 
-    from ..api.app import create_app
-    from ..api.server import serve
-    from ..config import check_base_url, config
+    from ..api.server import ServeSpec, serve_spec
+    from ..config import check_base_url
 
-    cfg = config()
     given: dict[str, Any] = {
         "header_timeout": header_timeout,
         "body_timeout": body_timeout,
         "max_connections": max_connections,
         "max_body_bytes": max_body_bytes,
     }
-    limits = dataclasses.replace(cfg.api_limits, **{k: v for k, v in given.items() if v is not None})
-    cfg = dataclasses.replace(cfg, api_host=host or cfg.api_host, api_port=port or cfg.api_port, api_limits=limits)
-    if public_base_url:
-        cfg = dataclasses.replace(cfg, public_base_url=check_base_url(public_base_url, "--public-base-url"))
     origins = cors_origin or (
         os.environ["CITYLEDGER_CORS_ORIGINS"].split(",") if os.environ.get("CITYLEDGER_CORS_ORIGINS") else None
     )
-    app = create_app(cfg, db_url=db, network=network, cors_origins=origins, relay_per_minute=relay_per_minute)
-    # Everything loaded so far lives as long as the process: keep it out of the GC's scans (shorter pauses).
-    gc.collect()
-    gc.freeze()
-    serve(app, cfg.api_host, cfg.api_port, cfg.api_limits)
+    public = check_base_url(public_base_url, "--public-base-url") if public_base_url else None
+    spec = ServeSpec(
+        host=host, port=port, db=db, network=network, cors_origins=origins, relay_per_minute=relay_per_minute,
+        limits={k: v for k, v in given.items() if v is not None}, public_base_url=public,
+    )  # fmt: skip
+    serve_spec(spec, workers)
 
 
 def register(app: typer.Typer) -> None:

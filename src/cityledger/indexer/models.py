@@ -571,3 +571,7 @@ DATA_TABLES = (
     "rights_requests",
     "deletion_obligations",
 )
+
+
+# The relayer's tables live in their own module, on this Base (so migrations and models compare equal).
+from . import relay_models as relay_models  # noqa: E402
