@@ -207,6 +207,14 @@ def _roles_of(conn: Connection, address: str) -> tuple[list[str], list[str], str
     return names, ever_names, kinds.get(kind) if kind else None
 
 
+def account_roles(conn: Connection, address: str) -> tuple[list[str], str | None]:
+    """(roles held now, verified organisation name) of a signed-in account, from the index."""
+    roles, _, _ = _roles_of(conn, address)
+    event = profile_event(conn, address)
+    doc = profile_document(conn, event["profile_hash"]) if event is not None else None
+    return roles, doc["name"] if doc else None
+
+
 def organisation(conn: Connection, address: str) -> Out:
     """An organisation by address: its roles (now and ever held) and its current profile, with the
     profile document's fields when the indexer verified that document (`verified`); NotFound for an
