@@ -39,6 +39,7 @@ from ..codes import (
     TARGET_PUBLISHER,
     purpose_hash,
 )
+from ..dataroom.files import open_store
 from ..datasets.metadata import DatasetInfo, canonical_json
 from ..datasets.profiles import profile_document
 from ..datasets.registry import attest, publish, text_hash
@@ -132,6 +133,7 @@ def _publish(
     *,
     supersedes=0,
     description=None,
+    files=None,
     cfg=None,
 ) -> int:
     info = DatasetInfo(
@@ -147,7 +149,7 @@ def _publish(
         source=ds.source,
         privacy=ds.privacy,
     )
-    result = publish(w3, deployment, account, path, info, store=store, cfg=cfg)
+    result = publish(w3, deployment, account, path, info, store=store, files=files, cfg=cfg)
     if not result.already_registered:
         summary.note(f"published {path.name} as dataset {result.dataset_id} ({ds.domain})", log)
     return result.dataset_id
@@ -363,13 +365,24 @@ def seed_demo(
     and consents are in place: the place for the consent-filtered release (api/release service)."""
     data_dir = Path(data_dir)
     store = MetadataStore(metadata_dir(data_dir=data_dir))
+    # The data room's file store holds every demo file: the open ones are downloadable.
+    files = open_store(data_dir, cfg.dataroom.file_store if cfg is not None else "local")
     demo_dir = data_dir / "demo"
     summary = SeedSummary()
     _profiles(w3, deployment, accounts, store, summary, log, cfg)
 
     for ds in catalog.PUBLIC:
         summary.datasets[ds.key] = _publish(
-            w3, deployment, accounts[ds.publisher], catalog.vega_file(ds.file), ds, store, summary, log, cfg=cfg
+            w3,
+            deployment,
+            accounts[ds.publisher],
+            catalog.vega_file(ds.file),
+            ds,
+            store,
+            summary,
+            log,
+            files=files,
+            cfg=cfg,
         )
 
     # A correction: seattle-weather re-saved with ISO dates supersedes the first version.
@@ -385,6 +398,7 @@ def seed_demo(
         log,
         supersedes=summary.datasets["seattle-weather"],
         description=catalog.SEATTLE_V2_DESCRIPTION,
+        files=files,
         cfg=cfg,
     )
 
@@ -400,7 +414,16 @@ def seed_demo(
     citizens = [accounts[i].address for i in range(6, 10)]
     citizen_file = _write_if_changed(demo_dir / "citizen-mobility-synthetic.csv", catalog.citizen_bytes(citizens))
     citizen_ds = _publish(
-        w3, deployment, accounts[catalog.CITIZEN.publisher], citizen_file, catalog.CITIZEN, store, summary, log, cfg=cfg
+        w3,
+        deployment,
+        accounts[catalog.CITIZEN.publisher],
+        citizen_file,
+        catalog.CITIZEN,
+        store,
+        summary,
+        log,
+        files=files,
+        cfg=cfg,
     )
     summary.datasets[catalog.CITIZEN.key] = citizen_ds
 
