@@ -7,21 +7,24 @@ import asyncio
 import mimetypes
 import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from ... import codes
+from ...dataroom import delivery
 from ...dataroom.files import HashMismatch, TooLarge, content_digest, key_of, parse_range, sanitise_name
 from ...query import queries
+from ...query import validate as v
 from ...query.errors import CodedError, NotFound
 from .. import schemas as s
 from ..deps import Svc
-from .auth import csrf_session, room_of
-from .common import DatasetRef, dataset_ref
+from .auth import csrf_session, current_session, room_of
+from .common import DatasetRef, PageNo, PageSize, dataset_ref, paged
 
 router = APIRouter(tags=["data room"])
 
@@ -204,3 +207,150 @@ async def upload(request: Request, svc: Svc, ref: DatasetRef) -> Response:
     finally:
         writer.abort()  # a no-op after commit; removes the temporary file on any failure
     return JSONResponse({**answer, "size": writer.size, "stored": "new"}, status_code=201)
+
+
+# ---------------------------------------------------------------- releases to grantees
+
+AccessId = Annotated[int, PathParam(ge=1, le=v.ID_MAX, description="access id")]
+ReleaseId = Annotated[int, PathParam(ge=1, le=v.ID_MAX, description="release id")]
+RELEASE_ERRORS = s.error_responses(400, 401, 403, 404, 422, 503)
+
+
+class Link(BaseModel):
+    url: str = Field(description="GET it with the same session's cookie")
+    expires_at: int
+
+
+class ReleaseDelivery(BaseModel):
+    release_id: int
+    tx_hash: s.Hash
+    access_id: int
+    dataset_id: int
+    snapshot_block: int
+    rows_in: int
+    rows_out: int
+    subject_count: int
+    k_anonymity: int
+    release_hash: s.Hash
+    consent_root: s.Hash
+    snapshot_hash: s.Hash
+    size: int
+    logged_by: s.Address
+    link: Link
+
+
+class NoFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@router.post(
+    "/api/access/{access_id}/releases", response_model=ReleaseDelivery, status_code=201, responses=RELEASE_ERRORS
+)
+def request_release(
+    request: Request, svc: Svc, access_id: AccessId, body: Annotated[NoFields | None, Body()] = None
+) -> dict[str, Any]:
+    """The signed-in grantee's consent-filtered release of a live access, as of the last finalized
+    block, logged on chain by the data room's release operator; with a download link for this session."""
+    session = csrf_session(request, svc)
+    room = room_of(request)
+    return delivery.make_release(
+        svc.engine,
+        svc.settings.cfg,
+        svc.settings.network,
+        svc.settings.data_dir,
+        room.files,
+        svc.chain.w3(),
+        room.operator(),
+        session,
+        access_id,
+        room.link_ttl,
+    )
+
+
+@router.post("/api/releases/{release_id}/links", response_model=Link, status_code=201, responses=RELEASE_ERRORS)
+def release_link(request: Request, svc: Svc, release_id: ReleaseId) -> dict[str, Any]:
+    """A new short-lived download link to a release the data room made, for its grantee's session."""
+    session = csrf_session(request, svc)
+    with svc.engine.connect() as conn:
+        rel = delivery.link_for(conn, release_id, session)
+    delivery.live_on_chain(svc.chain.w3(), _access_registry(svc), rel["access_id"])
+    with svc.engine.begin() as conn:
+        return delivery.new_link(conn, release_id, session, room_of(request).link_ttl)
+
+
+@router.get(
+    "/api/releases/{release_id}/file",
+    response_class=Response,
+    responses={
+        200: {"description": "the release file", "headers": FILE_HEADERS},
+        **s.error_responses(400, 401, 403, 404, 410, 422, 503),
+    },
+)
+def release_file(
+    request: Request,
+    svc: Svc,
+    release_id: ReleaseId,
+    link: Annotated[str, Query(max_length=100, description="the token of a link made for this session")],
+) -> Response:
+    """The release file, to the session its link was made for, while the access is live (checked on
+    chain now); each serving is recorded as a delivery."""
+    session = current_session(request, svc)
+    room = room_of(request)
+    with svc.engine.connect() as conn:
+        rel = delivery.check_link(conn, release_id, link, session)
+        delivery.grantee_access(conn, rel["access_id"], session)
+    registry = _access_registry(svc)
+    delivery.live_on_chain(svc.chain.w3(), registry, rel["access_id"])
+    size = room.files.size(rel["sha256"])
+    if size is None:
+        raise NotFound(f"release {release_id}'s file is no longer in the store")
+    answer = file_answer(
+        request,
+        room.files,
+        rel["sha256"],
+        size,
+        f"release-{release_id}.csv",
+        "text/csv; charset=utf-8",
+        ranges=False,
+        extra={"Cache-Control": "no-store"},
+    )
+    if answer.status_code == 200 and not request.scope.get("cityledger.head"):
+        with svc.engine.begin() as conn:
+            delivery.record_delivery(conn, rel, session.address)
+    return answer
+
+
+def _access_registry(svc: Svc) -> Any:
+    from ...chain.deployments import contract, load_deployment
+    from ...errors import CityLedgerError
+    from ...query.errors import Unavailable
+
+    cfg, net = svc.settings.cfg, svc.settings.network
+    try:
+        dep = load_deployment(net.chain_id, cfg)
+    except CityLedgerError as exc:
+        raise Unavailable(str(exc)) from None
+    return contract(svc.chain.w3(), dep, "AccessRegistry", cfg)
+
+
+@router.get("/api/deliveries", response_model=s.Page[s.Delivery], responses=s.error_responses(400, 422, 503))
+async def deliveries(
+    svc: Svc,
+    recipient: str | None = None,
+    release_id: Annotated[int | None, Query(ge=1, le=v.ID_MAX)] = None,
+    access_id: Annotated[int | None, Query(ge=1, le=v.ID_MAX)] = None,
+    page: PageNo = 1,
+    page_size: PageSize = 20,
+) -> dict[str, Any]:
+    """Every serving of a release file by the data room (who, when, which release, bytes, SHA-256)."""
+    with svc.engine.connect() as c:
+        return paged(
+            queries.list_deliveries(
+                c,
+                recipient=v.address(recipient, "recipient") if recipient else None,
+                release_id=release_id,
+                access_id=access_id,
+                page=page,
+                page_size=page_size,
+            )
+        )
