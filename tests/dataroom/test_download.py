@@ -28,7 +28,7 @@ def _publish(room, tmp_path, name: str, data: bytes, *, personal=False, stored=T
     path = tmp_path / name
     path.write_bytes(data)
     info = DatasetInfo(
-        title=f"test {name}",
+        title="test data " + "".join(ch for ch in name if ch.isalnum())[:40],
         domain="transport",
         publisher=room.chain.accounts[account].address,
         description="test data",
