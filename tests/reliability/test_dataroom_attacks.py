@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures of tests/dataroom are imported by name, and tests take them as arguments)
 """Attacks on the data room (issue 18, "Bad input and attacks"), on a real chain and the real
 indexer: each must be refused with one clear error and nothing served, stored or sent (sessions,
 deliveries, store files, the operator's nonce and the chain's release count are compared before and
@@ -70,7 +71,7 @@ def test_bad_sign_in_messages(room, attack, code):
     assert _state(room) == before
 
 
-def test_a_session_of_another_address_does_not_act_for_it(room, personal):  # noqa: F811
+def test_a_session_of_another_address_does_not_act_for_it(room, personal):
     access_id = _grant(room, personal)
     _ready(room)
     grantee, other = room.client(), room.client()
@@ -90,7 +91,7 @@ def test_a_session_of_another_address_does_not_act_for_it(room, personal):  # no
     assert _state(room) == before
 
 
-def test_download_link_of_another_session_or_expired(room, personal):  # noqa: F811
+def test_download_link_of_another_session_or_expired(room, personal):
     access_id = _grant(room, personal)
     _ready(room)
     a, b = room.client(), room.client()
@@ -111,7 +112,7 @@ def test_download_link_of_another_session_or_expired(room, personal):  # noqa: F
     assert _state(room) == before
 
 
-def test_access_expiring_between_request_and_download(room, personal):  # noqa: F811
+def test_access_expiring_between_request_and_download(room, personal):
     w3 = room.chain.w3
     access_id = _grant(room, personal, expiry=w3.eth.get_block("latest")["timestamp"] + 3600)
     _ready(room)
@@ -164,7 +165,7 @@ def test_path_tricks_in_file_names_and_store_keys(room, tmp_path):
     assert _state(room) == before
 
 
-def test_a_non_grantee_asking_for_a_release(room, personal):  # noqa: F811
+def test_a_non_grantee_asking_for_a_release(room, personal):
     access_id = _grant(room, personal)
     _ready(room)
     c = room.client()
