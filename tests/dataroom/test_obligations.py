@@ -13,7 +13,7 @@ from cityledger.dataroom.obligations import follow_once
 from cityledger.dataroom.room import OPERATOR_ACCOUNT
 from cityledger.indexer.store import make_engine
 
-from .conftest import room, sign_in  # noqa: F401
+from .conftest import sign_in
 from .test_releases import SCI, _grant, _ready, personal  # noqa: F401
 
 
