@@ -632,34 +632,76 @@ def test_log_lines_are_key_value_or_json():
 
     from cityledger.indexer.logs import _Handler, configure, fields
 
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
-        for as_json in (False, True):
-            stream = io.StringIO()
-            configure(json_lines=as_json, stream=stream)
+    root, ours = logging.getLogger(), logging.getLogger("cityledger")
+    saved = root.handlers[:], root.level, ours.level
+    for as_json in (False, True):
+        stream = io.StringIO()
+        undo = configure(json_lines=as_json, stream=stream)
+        try:
             logging.getLogger("cityledger.indexer").warning(
                 "reorg rolled back", extra=fields(from_block=81, ancestor=77, rows={"consents_replayed": 3}, x=None)
             )
-            line = stream.getvalue().strip()
-            if as_json:
-                got = json.loads(line)
-                assert got["msg"] == "reorg rolled back" and got["level"] == "warning" and got["from_block"] == 81
-                assert got["rows"] == {"consents_replayed": 3} and got["x"] is None and got["time"].endswith("Z")
-            else:
-                assert (
-                    ' level=warning logger=cityledger.indexer msg="reorg rolled back" from_block=81 ancestor=77 '
-                    in line
-                )
-                assert line.endswith(" rows=\"{'consents_replayed': 3}\" x=null") and line.startswith("time=")
-    finally:
-        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
-    # A second configure() replaces its own handler, not the others (pytest's capture, say).
-    others = [h for h in root.handlers if not isinstance(h, _Handler)]
-    configure(stream=io.StringIO())
-    configure(stream=io.StringIO())
+            logging.getLogger("alembic.runtime.migration").info("Context impl SQLiteImpl.")  # below WARNING: not shown
+        finally:
+            undo()
+        line = stream.getvalue().strip()
+        assert "\n" not in line
+        if as_json:
+            got = json.loads(line)
+            assert got["msg"] == "reorg rolled back" and got["level"] == "warning" and got["from_block"] == 81
+            assert got["rows"] == {"consents_replayed": 3} and got["x"] is None and got["time"].endswith("Z")
+        else:
+            expected = ' level=warning logger=cityledger.indexer msg="reorg rolled back" from_block=81 ancestor=77 '
+            assert expected in line and line.startswith("time=")
+            assert line.endswith(" rows=\"{'consents_replayed': 3}\" x=null")
+    # Undone, the logging set-up is as it was; a second configure() replaces its own handler only.
+    assert (root.handlers, root.level, ours.level) == saved
+    undo_first = configure(stream=io.StringIO())
+    undo_second = configure(stream=io.StringIO())
     try:
         assert len([h for h in root.handlers if isinstance(h, _Handler)]) == 1
-        assert [h for h in root.handlers if not isinstance(h, _Handler)] == others
+        assert [h for h in root.handlers if not isinstance(h, _Handler)] == saved[0]
     finally:
-        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+        undo_second()
+        undo_first()
+    assert (root.handlers, root.level, ours.level) == saved
+
+
+# ---------------------------------------------------------------- eth_getLogs answers cut at a block boundary
+
+
+def _answer(blocks: list[int]) -> bytes:
+    import json
+
+    logs = [{"blockNumber": hex(b), "logIndex": hex(i), "data": "0x" + "ab" * 64} for i, b in enumerate(blocks)]
+    return json.dumps({"jsonrpc": "2.0", "id": 7, "result": logs}).encode()
+
+
+@pytest.mark.parametrize(
+    ("blocks", "cut_in", "kept", "cover"),
+    [
+        ([5, 5, 5, 6, 6, 9], 4, [0, 1, 2], 5),  # in block 6: block 5 kept, the cover ends at 5
+        ([5, 5, 5, 6, 6, 9], 5, [0, 1, 2], 5),  # in block 9: block 6 may go on, so it is dropped too
+        ([5, 6, 7, 9], 3, [0, 1], 6),  # in block 9: blocks 5 and 6 kept, 7 may go on
+        ([5, 5, 5, 6, 6, 9], 1, [0, 1, 2], 5),  # inside the first block: read on until the next one starts
+        ([5, 5, 5], 1, [0, 1, 2], -1),  # inside the only block: read on to the end, the whole answer
+    ],
+)
+def test_a_cut_answer_keeps_the_complete_blocks(blocks, cut_in, kept, cover):
+    from cityledger.indexer.rpc import _cut_logs
+
+    body = _answer(blocks)
+    braces = [i for i, ch in enumerate(body) if ch == ord("{")]  # the answer's, then one per log
+    at = braces[cut_in + 1] + 20  # inside log number cut_in; the rest comes in small chunks
+    rest = [body[i : i + 17] for i in range(at, len(body), 17)]
+    logs, last = _cut_logs(bytearray(body[:at]), iter(rest))
+    assert [int(lg["logIndex"], 16) for lg in logs] == kept and last == cover
+
+
+def test_a_cut_answer_that_is_not_logs_is_an_rpc_error():
+    from cityledger.indexer.rpc import RpcError, _cut_logs
+
+    with pytest.raises(RpcError, match="not a list of logs"):
+        _cut_logs(bytearray(b'{"jsonrpc": "2.0", "id": 1, "error": {"message": "' + b"x" * 300), iter([]))
+    with pytest.raises(RpcError, match="ended in the middle"):
+        _cut_logs(bytearray(_answer([5, 5])[:60]), iter([]))

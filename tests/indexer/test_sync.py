@@ -337,6 +337,37 @@ def test_rpc_outage_is_reported_and_a_restarted_anvil_is_followed(tmp_path, stor
         node.stop()
 
 
+def test_an_answer_is_bounded_whatever_the_chain_shape(devnet, stores, monkeypatch):
+    # Issue 17: after a sparse prefix the range grew 8x per step and one eth_getLogs answer held
+    # 156,238 logs (740 MB). Now a range grows at most 2x per step and an answer is read up to
+    # max_response_bytes (cut at a block boundary), so no answer holds much more than that.
+    from cityledger.indexer.rpc import Rpc
+
+    mixed_activity(devnet, rounds=1)  # ~90 sparse blocks
+    devnet.w3.provider.make_request("anvil_mine", [hex(400)])  # and a long empty stretch
+    many_blocks(devnet, 12, 60)  # then dense: 12 blocks of 60 logs
+    sizes: list[int] = []
+    real = Rpc.get_logs
+
+    def counted(self, *args, **kw):
+        logs, to = real(self, *args, **kw)
+        sizes.append(len(logs))
+        return logs, to
+
+    monkeypatch.setattr(Rpc, "get_logs", counted)
+    url = stores()
+    ix = make_indexer(devnet, url, target_logs=20, keep_blocks=4, commit_events=50)
+    ix.catch_up()
+    ix.close()
+    mine = [devnet.w3.to_checksum_address(a) for a in ix.addresses.values()]
+    every = devnet.w3.eth.get_logs({"fromBlock": devnet.deployment.start_block, "address": mine})
+    assert sum(sizes) == len(every)  # each log fetched once: a cut answer's dropped blocks are not counted
+    assert max(sizes) <= 1.5 * 20 + 60, sizes  # ~max_response_bytes, plus the block it was cut in
+    assert ix.cut_answers > 0  # the dense stretch did come after a wide sparse range
+    monkeypatch.undo()
+    assert_equals_fresh(devnet, stores, url)
+
+
 def test_a_node_missing_a_block_below_its_head_is_not_a_reorg(devnet, stores):
     # Issue 14: a node whose head is above a block it answers null for. Nothing stored is rolled
     # back or counted as a reorg; catch-up (what `index --once` runs) gives up after a few tries.
@@ -370,6 +401,24 @@ def test_a_node_missing_a_block_below_its_head_is_not_a_reorg(devnet, stores):
     cp = checkpoint(url)
     assert (cp["block_number"], cp["reorgs"]) == (head + 3, 0)
     assert_equals_fresh(devnet, stores, url)
+
+
+def test_a_node_without_the_block_before_the_deployment_is_waited_out(devnet, stores):
+    # The first checkpoint sits on block start-1. A node at that height answering null for it
+    # contradicts itself (the fault proxy's null_block chaos did this to a first step): the indexer
+    # waits it out, it does not conclude "wrong RPC" and stop.
+    from cityledger.faults import FaultProxy
+
+    url = stores()
+    with FaultProxy(devnet.rpc_url) as proxy:
+        ix = Indexer.from_deployment(url, proxy.url, devnet.deployment, rpc_retries=2)
+        proxy.hide_blocks({devnet.deployment.start_block - 1})
+        with pytest.raises(NodeInconsistent, match=f"has no block {devnet.deployment.start_block - 1}"):
+            ix.catch_up()
+        proxy.clear()
+        ix.catch_up()
+        ix.close()
+    assert checkpoint(url)["block_number"] == devnet.w3.eth.block_number
 
 
 def test_cli_once_status_and_refusals(devnet, tmp_path):
@@ -407,8 +456,12 @@ def test_cli_once_status_and_refusals(devnet, tmp_path):
     )
     with pytest.raises(CityLedgerError, match="other contract addresses"):
         ix.catch_up()
-    ix.close()
     assert checkpoint(url) == before
+    # --reset forgets the other deployment and takes this one.
+    ix.reset()
+    ix.checkpoint()
+    ix.close()
+    assert checkpoint(url)["roles_address"] == "0x" + "11" * 20 and checkpoint(url)["leader"] == ix.lease.holder
 
 
 # ---------------------------------------------------------------- deferred secondary indexes

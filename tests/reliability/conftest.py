@@ -9,6 +9,7 @@ from cityledger.chain.accounts import DEFAULT_MNEMONIC
 from cityledger.chain.devnet import Anvil
 from cityledger.config import load_config
 from cityledger.faults import FaultProxy
+from cityledger.indexer.scratch import PG_URL, StoreFactory, pg_available
 from cityledger.testing import CHAIN_ID, build_devnet
 
 
@@ -29,3 +30,13 @@ def own_devnet(tmp_path):
 def fault_proxy(own_devnet):
     with FaultProxy(own_devnet.rpc_url, hold=2.5) as proxy:
         yield proxy
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def stores(request, tmp_path):
+    """Empty store URLs, on SQLite and on PostgreSQL (skipped if none): tests/indexer/conftest.py's."""
+    if request.param == "postgresql" and not pg_available():
+        pytest.skip(f"no PostgreSQL at {PG_URL}")
+    factory = StoreFactory(request.param, tmp_path)
+    yield factory
+    factory.cleanup()

@@ -48,8 +48,15 @@ class Follower:
     """The indexer following the chain in a thread; any exception is kept for the test to raise."""
 
     def __init__(self, chain, url):
-        self.ix = Indexer(url, chain.rpc_url, chain_id=chain.network.chain_id, addresses=addresses(chain),
-                          start_block=chain.deployment.start_block, confirmations=MAX_DEPTH, poll_interval=0.02)  # fmt: skip
+        self.ix = Indexer(
+            url,
+            chain.rpc_url,
+            chain_id=chain.network.chain_id,
+            addresses=addresses(chain),
+            start_block=chain.deployment.start_block,
+            confirmations=MAX_DEPTH,
+            poll_interval=0.02,
+        )
         self.error = None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -220,8 +227,15 @@ def reorg_run(chain, tmp_path, rounds: int, seed: int) -> dict:
     assert not served_revoked, f"revoked consents served as active after finality: {served_revoked[:5]}"
     assert final_revoked_checks > 0, "the poller never asked about a finally revoked consent: the check proved nothing"
     assert reorgs >= rounds, f"the indexer saw {reorgs} reorgs, {rounds} were made"
-    return {"rounds": rounds, "depths": depths, "methods": methods, "answers": len(poller.answers),
-            "final_revoked_checks": final_revoked_checks, "orphaned_revokes": orphaned_revokes, "reorgs_seen": reorgs}  # fmt: skip
+    return {
+        "rounds": rounds,
+        "depths": depths,
+        "methods": methods,
+        "answers": len(poller.answers),
+        "final_revoked_checks": final_revoked_checks,
+        "orphaned_revokes": orphaned_revokes,
+        "reorgs_seen": reorgs,
+    }
 
 
 def test_reorgs_quick(own_devnet, tmp_path):

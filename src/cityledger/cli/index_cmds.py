@@ -75,9 +75,28 @@ def index_cmd(
 ) -> None:
     """Index the deployed contracts' events into the store: catch up from the deployment block, then follow."""
     from ..indexer.logs import configure
-    from ..indexer.rpc import RpcUnavailable
 
-    configure(json_lines=log_json)
+    undo_logging = configure(json_lines=log_json)
+    try:
+        _index_cmd(once, network, db, reset, poll, batch_logs, quiet, log_json)
+    finally:
+        undo_logging()
+
+
+def _index_cmd(
+    once: bool,
+    network: str | None,
+    db: str | None,
+    reset: bool,
+    poll: float,
+    batch_logs: int,
+    quiet: bool,
+    log_json: bool,
+) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from ..indexer.lease import LeaseLost
+
     if poll <= 0:
         raise CityLedgerError("--poll must be positive")
     if batch_logs < 1:
@@ -87,38 +106,72 @@ def index_cmd(
     # SIGTERM (e.g. `cityledger up` stopping us) ends the loop after the current transaction.
     signal.signal(signal.SIGTERM, lambda *_: ix.stop_event.set())
     try:
-        if reset:
-            ix.reset()
-        enricher = _enricher(ix)
-        enricher.run()  # backfill: datasets indexed before, documents copied into the store since
-        start = ix.checkpoint()[0]
-        t0 = time.monotonic()
-        try:
-            _catch_up(ix, start, t0, quiet=quiet or log_json)
-        except RpcUnavailable as exc:
-            if once:
-                raise
-            say(
-                "rpc unavailable",
-                "[yellow]RPC unavailable during catch-up, will keep retrying:[/] {error}",
-                error=str(exc),
-            )
-        cp = ix.checkpoint()[0]
-        say(
-            "caught up",
-            "indexed {events:,} events, blocks {first}..{last} in {seconds:.1f}s (head {head}, finalized "
-            "{finalized}) into {store}; {summaries} DCAT summaries added",
-            events=ix.events_total, first=start + 1, last=cp, seconds=time.monotonic() - t0, head=ix.head,
-            finalized=ix.finalized(), store=_safe(url), summaries=enricher.added,
-        )  # fmt: skip
-        if once:
-            return
-        say("following", "following {rpc} (poll {poll}s); Ctrl-C to stop", rpc=net.rpc_url, poll=poll)
-        ix.follow()
+        # Of several indexers on one store only the lease holder writes; the others stand by and the
+        # first to notice a dead (or cut off) holder takes over from the checkpoint.
+        while _lead(ix, once):
+            try:
+                if reset:
+                    ix.reset()
+                    reset = False
+                _index(ix, net.rpc_url, url, say, once=once, poll=poll, quiet=quiet or log_json)
+                break
+            except LeaseLost as exc:
+                say("standing by", "[yellow]{error}: standing by[/]", error=str(exc))
+            except DBAPIError as exc:  # the store went away (or killed our session): stand by, retry
+                if once:
+                    raise
+                say("standing by", "[yellow]the store failed ({error}): standing by[/]", error=str(exc.orig)[:200])
+                ix.lease.release()
+                ix.stop_event.wait(1.0)
+        else:
+            say("stopped", "stopped while standing by")
     except KeyboardInterrupt:
         say("stopped", "stopped")
     finally:
         ix.close()
+
+
+def _lead(ix, once: bool) -> bool:
+    """Wait for the writer lease: for ever while following, two lease lifetimes with --once (a dead
+    holder's lease runs out; a live one keeps the store current, so --once has nothing to do). --once
+    asks the node first: with no node it stops with that error and leaves the store as it was."""
+    if once:
+        ix.rpc.block_number()
+    if once and not ix.lead(wait=2 * ix.lease.ttl + 1):
+        holder = ix.lease.current()
+        raise CityLedgerError(
+            f"another indexer ({holder[0] if holder else '?'}) writes this store and keeps it current"
+        )
+    return ix.lead()
+
+
+def _index(ix, rpc_url: str, url: str, say: _Say, *, once: bool, poll: float, quiet: bool) -> None:
+    """Catch up (with a progress bar unless quiet), then follow unless once; as the lease holder."""
+    from ..indexer.rpc import RpcUnavailable
+
+    enricher = _enricher(ix)
+    enricher.run()  # backfill: datasets indexed before, documents copied into the store since
+    start = ix.checkpoint()[0]
+    t0 = time.monotonic()
+    try:
+        _catch_up(ix, start, t0, quiet=quiet)
+    except RpcUnavailable as exc:
+        if once:
+            raise
+        say(
+            "rpc unavailable", "[yellow]RPC unavailable during catch-up, will keep retrying:[/] {error}", error=str(exc)
+        )
+    cp = ix.checkpoint()[0]
+    say(
+        "caught up",
+        "indexed {events:,} events, blocks {first}..{last} in {seconds:.1f}s (head {head}, finalized "
+        "{finalized}) into {store}; {summaries} DCAT summaries added",
+        events=ix.events_total, first=start + 1, last=cp, seconds=time.monotonic() - t0, head=ix.head,
+        finalized=ix.finalized(), store=_safe(url), summaries=enricher.added,
+    )  # fmt: skip
+    if not once:
+        say("following", "following {rpc} (poll {poll}s); Ctrl-C to stop", rpc=rpc_url, poll=poll)
+        ix.follow()
 
 
 class _Say:

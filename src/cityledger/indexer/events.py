@@ -59,10 +59,12 @@ def load_specs(cfg: Config | None = None) -> list[EventSpec]:
     from ..chain.artifacts import compile_all, load_artifact
 
     cfg = cfg or config()
-    if cfg.contracts_dir.is_dir():
-        artifacts = compile_all(cfg)  # only what changed since the last build
-    else:  # an installed package without the sources: the artifacts must be there
+    try:  # what was built (and deployed): read as it is, without importing the compiler (~6 MB)
         artifacts = {name: load_artifact(name, cfg) for name in CONTRACTS}
+    except CityLedgerError:
+        if not cfg.contracts_dir.is_dir():
+            raise  # an installed package without the sources: its message says to compile
+        artifacts = compile_all(cfg)  # a fresh checkout: build them first
     specs = []
     for contract in CONTRACTS:
         if contract not in artifacts:

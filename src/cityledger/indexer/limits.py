@@ -6,3 +6,10 @@ the indexer (sqlalchemy, requests) at start-up."""
 # variable part of the indexer's memory. 5,000 catches up as fast as 10,000 with ~45 MB less peak
 # RSS on 1M events; 2,500 is ~5% slower (BENCHMARKS.md, bench/indexer.py).
 TARGET_LOGS = 5_000
+
+# An eth_getLogs answer is read up to this many bytes per log aimed at (rpc.get_logs: the complete
+# blocks before the cut are kept, the rest is not read). A log of ours is 0.9-1.1 KB of JSON on anvil,
+# so 1.5 KB lets a range hold about 1.5 times the target before it is cut (the ranges aim at the
+# target from the last one's density), and bounds what one answer costs whatever the chain holds
+# (docs/INDEXER.md, Memory).
+RESPONSE_BYTES_PER_LOG = 1_536

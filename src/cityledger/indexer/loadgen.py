@@ -115,9 +115,15 @@ class BulkGranter:
         )
 
     def submit(
-        self, events: int, per_tx: int = MAX_BATCH, txs_per_request: int = 4, backpressure_txs: int = 100
+        self,
+        events: int,
+        per_tx: int = MAX_BATCH,
+        txs_per_request: int = 4,
+        backpressure_txs: int = 100,
+        wait: bool = True,
     ) -> list[str]:
-        """Submit `events` grants (per_tx per transaction); returns the tx hashes (all mined on return)."""
+        """Submit `events` grants (per_tx per transaction); returns the tx hashes (all mined on return,
+        unless not `wait`: then the caller mines them, e.g. all in one block with automine off)."""
         latest = self.rpc.header(self.rpc.block_number())
         if latest is None:
             raise RuntimeError("the node has no header for its own head block")
@@ -145,10 +151,11 @@ class BulkGranter:
             if len(pending) >= txs_per_request or left == 0:
                 hashes += self.rpc.batch(pending)
                 pending = []
-                if len(hashes) % backpressure_txs < txs_per_request:
+                if wait and len(hashes) % backpressure_txs < txs_per_request:
                     # Let the node mine what it has before sending more (its pool is bounded).
                     self._check(hashes[-1:])
-        self._check(hashes[-1:])  # one sender, consecutive nonces: the last mined means all mined
+        if wait:
+            self._check(hashes[-1:])  # one sender, consecutive nonces: the last mined means all mined
         return hashes
 
     def _check(self, hashes: list[str], timeout: float = 120) -> None:

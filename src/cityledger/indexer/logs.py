@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from typing import IO, Any
 
 _BARE = re.compile(r"^[^\s=\"]+$")  # a logfmt value that needs no quotes
@@ -84,11 +85,22 @@ class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
-def configure(json_lines: bool = False, level: int = logging.INFO, stream: IO[str] | None = None) -> None:
+def configure(json_lines: bool = False, level: int = logging.INFO, stream: IO[str] | None = None) -> Callable[[], None]:
     """Send every log record to `stream` (default stderr) as key=value, or JSON lines. Replaces the
-    handler an earlier call installed, and leaves other handlers alone."""
+    handler an earlier call installed and leaves other handlers alone; returns the undo (a command
+    run in-process, e.g. by a test, must not leave its handler and level behind)."""
     handler = _Handler(stream)
     handler.setFormatter(JsonFormatter() if json_lines else KeyValueFormatter())
-    root = logging.getLogger()
+    root, ours = logging.getLogger(), logging.getLogger("cityledger")
+    before = root.handlers[:], root.level, ours.level
     root.handlers[:] = [h for h in root.handlers if not isinstance(h, _Handler)] + [handler]
-    root.setLevel(level)
+    # `level` for CityLedger's own records; other libraries' (alembic's "Context impl ...") from WARNING.
+    root.setLevel(max(level, logging.WARNING))
+    ours.setLevel(level)
+
+    def undo() -> None:
+        root.handlers[:] = before[0]
+        root.setLevel(before[1])
+        ours.setLevel(before[2])
+
+    return undo

@@ -237,18 +237,19 @@ class Enricher:
     def run(self, blocks: tuple[int, int] | None = None) -> EnrichResult | None:
         try:
             since = None if self.backfill_due else blocks
-            res = enrich(self.engine, self.metadata_dir, project_root=self.project_root, blocks=since)
+            summaries = enrich(self.engine, self.metadata_dir, project_root=self.project_root, blocks=since)
             profiles = enrich_profiles(self.engine, self.metadata_dir, blocks=since)
         except Exception as exc:  # the index itself is committed; summaries can wait
             log.warning("metadata enrichment failed (will retry over all datasets): %s", exc)
             self.backfill_due = True
-            res = None
+            res: EnrichResult | None = None
         else:
             self.backfill_due = False
-            self.added += res.added
+            self.added += summaries.added
             self.profiles += profiles.added
-            if res.added or profiles.added:
-                log.info("metadata: %d DCAT summaries, %d organisation profiles added", res.added, profiles.added)
+            if summaries.added or profiles.added:
+                log.info("metadata: %d DCAT summaries, %d organisation profiles added", summaries.added, profiles.added)
+            res = summaries
         for follower in self.followers:  # each handles its own failures (release audits)
             follower(blocks)
         return res

@@ -25,7 +25,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, Double, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
 # A BIGINT primary key that is SQLite's rowid alias (INTEGER PRIMARY KEY) there.
@@ -110,7 +110,20 @@ class Checkpoint(Base):
     # disagree while the checkpoint is canonical): what it said, and since when. NULL when consistent.
     node_inconsistent: Mapped[str | None] = mapped_column(Text)
     node_inconsistent_since: Mapped[int | None] = mapped_column(BigInteger)
+    # The indexer that writes the store (writer_lease.holder: host:pid:nonce) and since when (unix s).
+    leader: Mapped[str | None] = mapped_column(String(200))
+    leader_since: Mapped[int | None] = mapped_column(BigInteger)
     reorgs: Mapped[int] = mapped_column(Integer, default=0)  # reorganisations handled so far
+
+
+class WriterLease(Base):
+    """One row (id = 1): the indexer allowed to write the store, and its last heartbeat (lease.py)."""
+
+    __tablename__ = "writer_lease"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid:nonce
+    since: Mapped[float] = mapped_column(Double)  # unix seconds, the holder's clock
+    heartbeat_at: Mapped[float] = mapped_column(Double)
 
 
 class Block(Base):

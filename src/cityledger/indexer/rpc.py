@@ -9,11 +9,13 @@ once as RangeTooLarge so the caller can shrink the block range instead of waitin
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import json
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import requests
@@ -66,10 +68,7 @@ class Rpc:
     def _post(self, payload: dict[str, Any] | list[dict[str, Any]], timeout: float | None) -> Any:
         self.calls += 1
         resp = self.session.post(self.url, data=json.dumps(payload), timeout=timeout or self.timeout)
-        if resp.status_code >= 500 or resp.status_code == 429:
-            raise requests.ConnectionError(f"HTTP {resp.status_code}")
-        if resp.status_code >= 400 and not resp.content:
-            raise RpcError(f"HTTP {resp.status_code} from {self.url}")
+        _check_status(resp, self.url)
         return resp.json()
 
     def _with_retries(self, fn: Callable[[], T], what: str, retries: int | None = None) -> T:
@@ -150,15 +149,129 @@ class Rpc:
         return out
 
     def get_logs(
-        self, addresses: list[str], from_block: int, to_block: int, timeout: float | None = None
-    ) -> list[dict[str, Any]]:
+        self,
+        addresses: list[str],
+        from_block: int,
+        to_block: int,
+        *,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The logs of the addresses in [from_block, to_block], and the last block they cover.
+
+        With `max_bytes`, an answer longer than that is not read to its end: the logs of the blocks
+        before the last block it reached are kept (a node sends logs in block order) and the cover
+        ends there, below `to_block`. The first block is always read whole (its logs are bounded by
+        the block gas limit). So one answer never holds much more than `max_bytes` of JSON, whatever
+        the range turned out to hold (docs/INDEXER.md, Memory)."""
         params = [{"fromBlock": hex(from_block), "toBlock": hex(to_block), "address": addresses}]
+
+        def once() -> tuple[list[dict[str, Any]], int]:
+            payload = {"jsonrpc": "2.0", "id": next(self._ids), "method": "eth_getLogs", "params": params}
+            data, cut = self._post_capped(payload, timeout, max_bytes)
+            if cut is not None:
+                logs, last = cut
+                return logs, to_block if last < 0 else last
+            if "error" in data:
+                msg = str(data["error"].get("message", data["error"]))
+                if any(p in msg.lower() for p in _TOO_LARGE):
+                    raise RangeTooLarge(msg)
+                raise RpcError(f"eth_getLogs: {msg}")
+            return data["result"], to_block
+
         try:
-            logs: list[dict[str, Any]] = self.call(
-                "eth_getLogs", params, timeout=timeout, retries=2 if to_block > from_block else None
-            )
-            return logs
+            return self._with_retries(once, "eth_getLogs", 2 if to_block > from_block else None)
         except RpcUnavailable as exc:
             if to_block > from_block and "timed out" in str(exc).lower():
                 raise RangeTooLarge(str(exc)) from None
             raise
+
+    def _post_capped(
+        self, payload: dict[str, Any], timeout: float | None, max_bytes: int | None
+    ) -> tuple[Any, tuple[list[dict[str, Any]], int] | None]:
+        """(the parsed answer, None), or (None, (logs, last block)) for an answer cut after max_bytes."""
+        if max_bytes is None:
+            return self._post(payload, timeout), None
+        self.calls += 1
+        resp = self.session.post(self.url, data=json.dumps(payload), timeout=timeout or self.timeout, stream=True)
+        try:
+            _check_status(resp, self.url)
+            body = bytearray()
+            chunks = resp.iter_content(1 << 18)
+            for chunk in chunks:
+                body += chunk
+                if len(body) > max_bytes:
+                    rest = itertools.chain([bytes(body[max_bytes:])], chunks)
+                    return None, _cut_logs(body[:max_bytes], rest)
+            return json.loads(body), None
+        finally:
+            resp.close()  # a cut answer's rest is never read: the connection is dropped
+
+
+def _check_status(resp: requests.Response, url: str) -> None:
+    if resp.status_code >= 500 or resp.status_code == 429:
+        raise requests.ConnectionError(f"HTTP {resp.status_code}")
+    if resp.status_code >= 400 and not resp.content:
+        raise RpcError(f"HTTP {resp.status_code} from {url}")
+
+
+_RESULT = re.compile(rb'"result"\s*:\s*\[')
+_BETWEEN = re.compile(r"[\s,]*")
+
+
+class _LogReader:
+    """The complete log objects at the start of a (cut) eth_getLogs answer, parsed as bytes come."""
+
+    def __init__(self, head: bytearray):
+        found = _RESULT.search(head)
+        if found is None:
+            raise RpcError(f"eth_getLogs answered {bytes(head[:120])!r}...: not a list of logs")
+        self.utf8 = codecs.getincrementaldecoder("utf-8")()
+        self.text, self.pos = self.utf8.decode(bytes(head[found.end() :])), 0
+        self.logs: list[dict[str, Any]] = []
+        self.done = False  # the closing ] was reached: the whole answer is here
+        self.blocks = 0  # distinct blocks among the logs
+        self.parse()
+
+    def parse(self, blocks: int | None = None) -> None:
+        """Parse the complete objects read so far (stopping at the first log of block number
+        `blocks` counted from the first, if given)."""
+        decoder, text = json.JSONDecoder(), self.text
+        while blocks is None or self.blocks < blocks:
+            self.pos = _BETWEEN.match(text, self.pos).end()  # type: ignore[union-attr]  # matches ""
+            if text.startswith("]", self.pos):
+                self.done = True
+                return
+            try:
+                log, self.pos = decoder.raw_decode(text, self.pos)
+            except json.JSONDecodeError:
+                return  # the next object is not complete yet
+            if not self.logs or log["blockNumber"] != self.logs[-1]["blockNumber"]:
+                self.blocks += 1
+            self.logs.append(log)
+
+    def feed(self, chunk: bytes) -> None:
+        """More of the answer, read only while the first block is not complete: parsed up to the
+        first log of the second block."""
+        self.text, self.pos = self.text[self.pos :] + self.utf8.decode(chunk), 0
+        self.parse(blocks=2)
+
+
+def _cut_logs(head: bytearray, rest: Iterator[bytes]) -> tuple[list[dict[str, Any]], int]:
+    """The logs of the complete blocks at the start of an answer of which `head` was read, and the
+    last of those blocks. Only if `head` holds part of the first block is more of `rest` read."""
+    reader = _LogReader(head)
+    while not reader.done and reader.blocks < 2:
+        chunk = next(rest, None)
+        if chunk is None:
+            raise RpcError("eth_getLogs answer ended in the middle")
+        reader.feed(chunk)
+    logs = reader.logs
+    if reader.done:  # the answer was complete after all (its end came with the first block)
+        return logs, -1
+    last = logs[-1]["blockNumber"]  # its logs may go on past what was read: dropped
+    keep = len(logs)
+    while logs[keep - 1]["blockNumber"] == last:
+        keep -= 1
+    del logs[keep:]
+    return logs, int(last, 16) - 1

@@ -7,6 +7,9 @@ brings any store to the newest revision and is run by the indexer on start.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,7 +112,9 @@ def migrate(url: str | Engine, revision: str = "head") -> None:
     engine = make_engine(url) if isinstance(url, str) else url
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
-        with engine.begin() as conn:
+        with _one_migration_at_a_time(engine), engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # held until this transaction ends
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('cityledger:migrate'))")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except OperationalError as exc:
@@ -117,6 +122,19 @@ def migrate(url: str | Engine, revision: str = "head") -> None:
     finally:
         if isinstance(url, str):
             engine.dispose()
+
+
+@contextmanager
+def _one_migration_at_a_time(engine: Engine) -> Iterator[None]:
+    """Two indexers started together on one new store must not both create it: on SQLite a lock on a
+    file beside the store (PostgreSQL: an advisory lock in the migration's transaction)."""
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not db or db == ":memory:" or db.startswith("file:"):
+        yield
+        return
+    with open(f"{db}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed (or the process dies)
+        yield
 
 
 # ---------------------------------------------------------------- deferred secondary indexes
@@ -148,9 +166,10 @@ def drop_deferrable_indexes(conn: Connection) -> None:
         ix.drop(conn, checkfirst=True)
 
 
-def restore_indexes(conn: Connection) -> list[str]:
+def restore_indexes(conn: Connection, fence: Callable[[Connection], None] | None = None) -> list[str]:
     """Create whichever deferrable indexes are missing (after a deferred catch-up, or a crash during
-    one); returns their names."""
+    one); returns their names. `fence(conn)` runs before the first DDL statement, after the SQLite
+    settings that cannot change inside a transaction (the writer lease's check)."""
     from sqlalchemy import inspect
 
     present = {name: {i["name"] for i in inspect(conn).get_indexes(name)} for name in DEFERRABLE_TABLES}
@@ -163,6 +182,8 @@ def restore_indexes(conn: Connection) -> list[str]:
         conn.exec_driver_sql("PRAGMA temp_store=FILE")
         conn.exec_driver_sql(f"PRAGMA cache_size=-{BUILD_CACHE_KIB}")
     try:
+        if missing and fence is not None:
+            fence(conn)
         for ix in missing:
             ix.create(conn)
     finally:

@@ -16,14 +16,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from ..errors import CityLedgerError
 from .events import CONTRACTS, DECODERS, Decode
-from .limits import TARGET_LOGS
+from .lease import TTL, Lease, LeaseLost
+from .limits import RESPONSE_BYTES_PER_LOG, TARGET_LOGS
 from .logs import fields
 from .models import CONTRACT_COLUMNS, DATA_TABLES, Block, Checkpoint, ConsentEvent
 from .reducers import REDUCERS, Ctx, Reducer
@@ -32,7 +34,15 @@ from .rpc import NodeInconsistent, RangeTooLarge, Rpc, RpcUnavailable
 from .store import drop_deferrable_indexes, make_engine, migrate, restore_indexes
 from .writer import TABLES, Batch
 
-__all__ = ["CONTRACT_COLUMNS", "Indexer", "IndexingError", "ReorgTooDeep", "StepResult", "deployment_mismatch"]
+__all__ = [
+    "CONTRACT_COLUMNS",
+    "Indexer",
+    "IndexingError",
+    "LeaseLost",
+    "ReorgTooDeep",
+    "StepResult",
+    "deployment_mismatch",
+]
 
 log = logging.getLogger("cityledger.indexer")
 
@@ -116,6 +126,8 @@ class Indexer:
         rpc_retries: int = 5,
         migrate_store: bool = True,
         defer_indexes: int | None = 20_000,
+        end_block: int | None = None,
+        lease_ttl: float = TTL,
     ):
         missing = [c for c in CONTRACTS if c not in addresses]
         if missing:
@@ -124,6 +136,8 @@ class Indexer:
         if migrate_store:
             migrate(self.engine)
         self.rpc = Rpc(rpc_url, timeout=rpc_timeout, retries=rpc_retries)
+        # Of all indexers pointed at this store, only the lease holder writes (lease.py).
+        self.lease = Lease(self.engine, ttl=lease_ttl)
         self.chain_id = chain_id
         self.addresses = {name: addresses[name].lower() for name in CONTRACTS}
         self.contract_of = {addr: name for name, addr in self.addresses.items()}
@@ -136,14 +150,19 @@ class Indexer:
         # the reduced rows of a transaction are the largest part of the memory while catching up).
         self.commit_events = max(commit_events if commit_events is not None else target_logs * 3 // 2, 1)
         self.max_span = max_span
+        # The most of one eth_getLogs answer read (rpc.get_logs cuts it at a block boundary).
+        self.max_response_bytes = target_logs * RESPONSE_BYTES_PER_LOG
+        self.cut_answers = 0  # answers cut at max_response_bytes (their range ended early)
         # A deep catch-up expected to add at least this many events (and at least half the consent
         # events already stored) builds the consent tables' secondary indexes at its end instead of
         # row by row (store.DEFERRABLE_TABLES); None: never.
         self.defer_indexes = defer_indexes
         self._indexes_ok = False  # checked (and restored if a crash left them dropped) once per run
-        self.span = 10  # blocks; adapted to the log density after every range (up to 8x per step)
+        self.span = 10  # blocks; adapted to the log density after every range (at most 2x wider per step)
         self.events_total = 0
         self.head = -1
+        # Index no further than this block (a block range: benchmarks, audits); None: the head.
+        self.end_block = end_block
         self._cp: tuple[int, str] | None = None
         self._last_status_write = 0.0
         # The follow loop's current trouble ("unreachable" / "inconsistent"), since when (monotonic):
@@ -166,8 +185,41 @@ class Indexer:
         )
 
     def close(self) -> None:
+        self.lease.release()
         self.rpc.close()
         self.engine.dispose()
+
+    # ------------------------------------------------------------ the writer lease
+
+    def lead(self, wait: float | None = None) -> bool:
+        """Stand by until this indexer holds the writer lease (True), or `wait` seconds have passed
+        or stop_event is set (False). What another leader indexed meanwhile is read afresh."""
+        if self.lease.held and not self.lease.lost.is_set():
+            return True
+        if not self.lease.acquire(self.stop_event, wait=wait):
+            return False
+        self._cp, self._indexes_ok, self._unmoved = None, False, 0
+        return True
+
+    def _ensure_lead(self, check_store: bool = True) -> None:
+        """At an entry point (nothing read or computed yet): take the lease if this indexer never
+        held it (waiting at most two lease lifetimes for a dead holder's to run out). Once lost, only
+        lead() takes it back (it re-reads what the other indexer wrote)."""
+        if self.lease.held and not self.lease.lost.is_set():
+            return
+        if check_store:  # another deployment's store: refused before anything is written
+            self._stored_checkpoint()
+        if self.lease.lost.is_set() or not self.lead(wait=2 * self.lease.ttl + 1):
+            current = self.lease.current()
+            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(current[1])) if current else "?"
+            raise LeaseLost(f"another indexer writes this store: {current[0] if current else '?'} since {when}")
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A transaction that writes only under the lease (fenced: LeaseLost if another indexer holds
+        it now, and nothing of the transaction is kept)."""
+        with self.lease.writing() as conn:
+            yield conn
 
     # ------------------------------------------------------------ checkpoint
 
@@ -175,21 +227,35 @@ class Indexer:
         """(block number, hash) of the last indexed block; created at start_block - 1 on first use."""
         if self._cp is not None:
             return self._cp
-        with self.engine.connect() as conn:
-            row = conn.execute(select(Checkpoint).where(Checkpoint.id == 1)).mappings().first()
+        row = self._stored_checkpoint()
         if row is None:
             self._cp = self._init_checkpoint()
             return self._cp
-        why = deployment_mismatch(dict(row), self.chain_id, self.addresses)
-        if why:
-            raise CityLedgerError(f"{why}: use another --db or --reset")
         self._cp = (row["block_number"], row["block_hash"])
         return self._cp
 
+    def _stored_checkpoint(self) -> dict[str, Any] | None:
+        """The checkpoint row, if any; CityLedgerError if the store indexes another deployment (read
+        only: a refused store is left exactly as it was, lease included)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(Checkpoint).where(Checkpoint.id == 1)).mappings().first()
+        if row is None:
+            return None
+        why = deployment_mismatch(dict(row), self.chain_id, self.addresses)
+        if why:
+            raise CityLedgerError(f"{why}: use another --db or --reset")
+        return dict(row)
+
     def _init_checkpoint(self) -> tuple[int, str]:
+        self._ensure_lead()
         number = self.start_block - 1
         header = self.rpc.header(number) if number >= 0 else None
         if number >= 0 and header is None:
+            # A node at or past that height that cannot return it contradicts itself (waited out);
+            # one below it does not hold the deployment at all.
+            head = self.rpc.block_number()
+            if number <= head:
+                raise NodeInconsistent(f"the node's head is {head} but it has no block {number}")
             raise CityLedgerError(f"block {number} (before the deployment) is not on chain {self.chain_id}: wrong RPC?")
         block_hash = header["hash"] if header else ZERO_HASH
         values = {
@@ -200,17 +266,21 @@ class Indexer:
             "start_block": self.start_block,
             "confirmations": self.confirmations,
             "reorgs": 0,
+            "leader": self.lease.holder,
+            "leader_since": int(time.time()),
             **{col: self.addresses[name] for name, col in CONTRACT_COLUMNS.items()},
         }
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             conn.execute(insert(Checkpoint), values)
             if header:
                 conn.execute(insert(Block), [_block_row(header)])
         return number, block_hash
 
     def reset(self) -> None:
-        """Forget everything indexed (a fresh re-index starts at the deployment block)."""
-        with self.engine.begin() as conn:
+        """Forget everything indexed (a fresh re-index starts at the deployment block; the store may
+        have indexed another deployment)."""
+        self._ensure_lead(check_store=False)
+        with self._writing() as conn:
             for name in (*DATA_TABLES, "blocks", "checkpoint"):
                 conn.execute(delete(TABLES[name]))
         self._cp = None
@@ -228,11 +298,12 @@ class Indexer:
     # ------------------------------------------------------------ one step
 
     def step(self) -> StepResult:
-        """Index the next block range (or detect a reorg). Raises RpcUnavailable if the RPC is down."""
+        """Index the next block range (or detect a reorg). Raises RpcUnavailable if the RPC is down,
+        LeaseLost if another indexer writes the store now."""
+        self._ensure_lead()
         cp_num, cp_hash = self.checkpoint()
         self._ensure_indexes()
-        head = self.rpc.block_number()
-        self.head = head
+        head = self._head()
         if head <= cp_num:
             current = self.rpc.header(cp_num)
             if current is None or current["hash"] != cp_hash:
@@ -249,28 +320,38 @@ class Indexer:
             return self._handle_reorg(head, str(moved))
         return self._apply(frm, to, head, logs, headers)
 
+    def _head(self) -> int:
+        """The node's head (or end_block, if lower)."""
+        head = self.rpc.block_number()
+        self.head = head if self.end_block is None else min(head, self.end_block)
+        return self.head
+
     def _fetch_logs(self, frm: int, to: int, rpc: Rpc | None = None) -> tuple[list[Log], int]:
-        """The logs of [frm, to'] and to' (<= to: the range shrinks when the node refuses or it is too dense)."""
+        """The logs of [frm, to'] and to' (<= to): the range ends early when the answer passes
+        max_response_bytes (cut at a block boundary) and shrinks when the node refuses it."""
         addrs = list(self.addresses.values())
         rpc = rpc or self.rpc
         while True:
+            wanted_to = to
             try:
-                logs = rpc.get_logs(addrs, frm, to)
+                logs, to = rpc.get_logs(addrs, frm, to, max_bytes=self.max_response_bytes)
             except RangeTooLarge:
                 if to == frm:
                     raise RpcUnavailable(f"eth_getLogs refuses even the single block {frm}") from None
                 self.span = max(1, (to - frm + 1) // 4)
                 to = frm + self.span - 1
                 continue
-            # Aim at target_logs per range: grow when sparse, shrink when dense (within 8x per step).
-            span = to - frm + 1
-            wanted = span * self.target_logs // max(len(logs), 1)
-            self.span = max(1, min(self.max_span, span * 8, max(span // 8, wanted)))
-            if len(logs) > self.target_logs * 2 and span > 1:
-                # Far too many for one transaction (memory): cut the range and refetch.
-                to = frm + self.span - 1
-                continue
+            if to < wanted_to:
+                self.cut_answers += 1
+            self.span = self._next_span(to - frm + 1, len(logs))
             return logs, to
+
+    def _next_span(self, span: int, count: int) -> int:
+        """The next range's width, aimed at target_logs from this range's density: any narrower, at
+        most twice as wide (a sparse stretch says little about what follows it; the answer cap
+        bounds what a wrong guess costs)."""
+        wanted = span * self.target_logs // max(count, 1)
+        return max(1, min(self.max_span, span * 2, wanted))
 
     def _fetch_headers(self, frm: int, to: int, head: int, cp_hash: str, logs: list[Log]) -> dict[int, Header]:
         """Headers to store and check: the whole range inside the reorg window, else the last block only."""
@@ -352,7 +433,7 @@ class Indexer:
         window = [_block_row(h) for n, h in headers.items() if n > to - self.keep_blocks]
         if self.before_commit:
             self.before_commit(result)
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             batch.flush(conn)
             if window:
                 conn.execute(delete(Block).where(Block.number >= min(r["number"] for r in window)))
@@ -380,8 +461,12 @@ class Indexer:
         if self._indexes_ok:
             return
         t0 = time.monotonic()
-        with self.engine.begin() as conn:
-            created = restore_indexes(conn)
+        # Not _writing(): SQLite's build settings must be made before the transaction's first
+        # statement, so the fence comes after them (restore_indexes calls it before any DDL).
+        with self.lease.busy(), self.engine.begin() as conn:
+            created = restore_indexes(conn, fence=self.lease.fence)
+            if created:
+                self.lease.fence(conn)
         if created:
             log.info(
                 "deferred indexes built", extra=fields(indexes=len(created), seconds=round(time.monotonic() - t0, 1))
@@ -418,7 +503,7 @@ class Indexer:
         if not force and time.monotonic() - self._last_status_write < 1.0:
             return
         cp = self.checkpoint()[0]
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             conn.execute(
                 update(Checkpoint)
                 .where(Checkpoint.id == 1)
@@ -439,7 +524,7 @@ class Indexer:
             }
         else:
             values = {"rpc_error": str(exc)[:500], "rpc_error_at": now}
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             conn.execute(update(Checkpoint).where(Checkpoint.id == 1).values(**values))
 
     # ------------------------------------------------------------ reorgs
@@ -481,7 +566,7 @@ class Indexer:
             raise NodeInconsistent(
                 f"the node contradicts itself: {why} (block {cp_before}, the checkpoint, is canonical)"
             )
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             counts = rollback_to(conn, ancestor)
             anc_hash = conn.execute(select(Block.hash).where(Block.number == ancestor)).scalar_one()
             conn.execute(
@@ -504,6 +589,7 @@ class Indexer:
 
     def catch_up(self, progress: Callable[[StepResult], None] | None = None) -> int:
         """Index up to the current head; returns the number of events applied."""
+        self._ensure_lead()
         total = self._catch_up_deep(progress)
         tries = 0
         while not self.stop_event.is_set():
@@ -529,8 +615,7 @@ class Indexer:
         while this thread writes, so RPC and store work overlap. Their headers are not chained (a
         reorg that deep is out of scope: keep_blocks), only the last block's hash is kept."""
         cp = self.checkpoint()[0]
-        head = self.rpc.block_number()
-        self.head = head
+        head = self._head()
         deep_end = head - self.keep_blocks
         if deep_end <= cp:
             return 0
@@ -571,7 +656,7 @@ class Indexer:
         a store without these indexes is complete at any checkpoint, and the next run (or the end of
         this catch-up) builds them."""
         if self._should_defer(events, blocks, remaining):
-            with self.engine.begin() as conn:
+            with self._writing() as conn:
                 drop_deferrable_indexes(conn)
             self._indexes_ok = False
             log.info("consent indexes deferred to the end of the catch-up", extra=fields(deep_end=deep_end))
@@ -607,6 +692,8 @@ class Indexer:
                 self._trouble_began(exc)
                 try:
                     self.report_rpc_error(exc)
+                except LeaseLost:
+                    raise
                 except Exception:  # the store itself may be the trouble; keep trying
                     log.exception("cannot record the RPC error in the store")
                 if on_error:

@@ -5,11 +5,10 @@ deletion obligations, cancelled signatures, skipped batch entries, the access ro
 k and logged_by of a release, release audits; a content hash is no longer unique (one registration
 per publisher).
 
-A separate revision from the indexer's writer lease (0004 on branch `indexer`): when both are merged,
-this one's down_revision becomes '0004'.
+Written beside the writer lease (0004) and ordered after it at the merge.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 13:29:17
 """
 
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
