@@ -57,7 +57,8 @@ def published(room, tmp_path_factory):
     ids = {
         "open": _publish(room, tmp, "../trips per day.csv", data),
         "personal": _publish(room, tmp, "visits.csv", b"subject,visits\n0x" + b"11" * 20 + b",3\n", personal=True),
-        "unstored": _publish(room, tmp, "later.csv", b"a\n1\n", stored=False),
+        "unstored": _publish(room, tmp, "later.csv", b"a\n1\n", stored=False),  # the upload test stores it
+        "never": _publish(room, tmp, "never.csv", b"a\n" + os.urandom(8).hex().encode() + b"\n", stored=False),
         "withdrawn": _publish(room, tmp, "old.csv", b"a\n2\n"),
     }
     withdraw(room.chain.w3, room.chain.deployment, room.chain.accounts[1], ids["withdrawn"], "wrong", cfg=room.cfg)
@@ -112,7 +113,7 @@ def test_personal_withdrawn_and_unstored_are_not_served(room, published):
     assert "/releases" in r.json()["error"]["message"]
     r = c.get(f"/api/datasets/{ids['withdrawn']}/download")
     assert r.status_code == 410 and "withdrawn" in r.json()["error"]["message"]
-    r = c.get(f"/api/datasets/{ids['unstored']}/download")
+    r = c.get(f"/api/datasets/{ids['never']}/download")
     assert r.status_code == 404 and "not in this data room's store" in r.json()["error"]["message"]
     assert c.get("/api/datasets/999999/download").status_code == 404
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import time
 
 import pytest
@@ -47,7 +48,9 @@ def personal(room, tmp_path_factory):
     room's operator."""
     w3, acc = room.chain.w3, room.chain.accounts
     citizens = [a.address.lower() for a in acc[6:10]] + ["0x" + "ab" * 20]
-    rows = "".join(f"{c},{i % 3},{10 + i}\n" for i, c in enumerate(citizens))
+    # Unique bytes per module (the session's chain is shared): a re-registration would be "already registered".
+    salt = int.from_bytes(os.urandom(3), "big")
+    rows = "".join(f"{c},{i % 3},{salt + i}\n" for i, c in enumerate(citizens))
     dataset_id = _publish(
         room, tmp_path_factory.mktemp("p"), "visits.csv", ("subject,zone,visits\n" + rows).encode(), personal=True
     )
