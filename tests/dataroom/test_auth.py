@@ -243,6 +243,27 @@ def test_contract_wallet_signs_in_by_erc1271(room):
     bad = room.chain.accounts[8].unsafe_sign_hash(digest).signature
     refused = _signin(c, WalletAccount, fields["message"], "0x" + bytes(bad).hex())
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "siwe_signature"
+    # A wallet that burns all the gas it is given: refused within the gas bound, not a hang or a 5xx.
+    from cityledger.chain.tx import transact as send
+
+    send(w3, owner, wallet.functions.set_burn(True))
+    fields = _fields(c, WalletAccount)
+    digest = _hash_eip191_message(encode_defunct(text=fields["message"]))
+    sig = owner.unsafe_sign_hash(digest).signature
+    started = time.monotonic()
+    burnt = _signin(c, WalletAccount, fields["message"], "0x" + bytes(sig).hex())
+    assert burnt.status_code == 401 and burnt.json()["error"]["code"] == "siwe_signature"
+    assert time.monotonic() - started < 5
+
+
+def test_a_node_that_does_not_answer_is_503_not_a_verdict():
+    from web3 import HTTPProvider, Web3
+
+    from cityledger.query.errors import Unavailable
+
+    check = ses.erc1271_checker(Web3(HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 0.5})))
+    with pytest.raises(Unavailable, match="does not answer"):
+        check("0x" + "12" * 20, bytes(32), bytes(65))
 
 
 def test_nonce_and_message_times_are_iso_utc(room):

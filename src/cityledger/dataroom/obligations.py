@@ -76,9 +76,10 @@ def _rights_subjects(conn: Connection, publisher: str, dataset_id: int) -> dict[
 
 def due_deletions(conn: Connection, data_dir: Path) -> Iterator[Due]:
     """Every (release, subject) that needs an obligation and has none in the index yet."""
-    block = queries._last_block(conn)
-    if block is None:
-        return
+    cp = queries.checkpoint(conn)
+    if cp is None:
+        return  # nothing indexed yet
+    block = cp["block_number"]
     now = queries.now_ts(conn)
     releases = conn.execute(select(queries.R).where(queries.R.c.consent_root != ZERO_ROOT)).mappings().all()
     for rel in releases:

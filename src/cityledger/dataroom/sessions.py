@@ -187,24 +187,26 @@ def check_signature(msg: SiweMessage, message: str, signature: str, erc1271: Erc
     raise SignInRefused(f"the signature is not {msg.address}'s for this message", code="siwe_signature")
 
 
-def erc1271_checker(w3, timeout_note: str = "") -> Erc1271:
+def erc1271_checker(w3) -> Erc1271:
     """ERC-1271 through the node: only for an address with code, one eth_call with a gas bound (the
-    node's own timeout bounds the time)."""
+    API's RPC timeout bounds the time). A revert or running out of gas is "not valid"; a node that
+    does not answer is 503 (the signature was not judged)."""
     from eth_abi import decode, encode
+    from web3.exceptions import ContractLogicError, Web3RPCError
 
     selector = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes)
 
     def check(address: str, digest: bytes, signature: bytes) -> bool:
         try:
             if not w3.eth.get_code(address):
-                return False
+                return False  # an EOA: ecrecover already said no
             data = selector + encode(["bytes32", "bytes"], [digest, signature])
             out = w3.eth.call({"to": address, "data": "0x" + data.hex(), "gas": ERC1271_GAS})
-            return len(out) >= 32 and decode(["bytes4"], bytes(out)[:32])[0] == ERC1271_MAGIC
-        except Exception as exc:  # a revert, out of gas, or the node: not a valid signature
-            if "revert" in str(exc).lower() or "gas" in str(exc).lower():
-                return False
-            raise Unavailable(f"the node does not answer the contract wallet's check{timeout_note}: retry") from None
+        except (ContractLogicError, Web3RPCError):  # reverted, out of gas, or refused by the node
+            return False
+        except Exception:  # no answer (timeout, connection refused)
+            raise Unavailable("the node does not answer, so the signature cannot be checked: retry") from None
+        return len(out) >= 32 and decode(["bytes4"], bytes(out)[:32])[0] == ERC1271_MAGIC
 
     return check
 
