@@ -93,9 +93,9 @@ class DataroomSettings:
             elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"[dataroom] {f.name} must be a positive integer, got {value!r}")
             values[f.name] = value
-        for f, env in (("public_url", "CITYLEDGER_PUBLIC_URL"), ("file_store", "CITYLEDGER_FILE_STORE")):
+        for key, env in (("public_url", "CITYLEDGER_PUBLIC_URL"), ("file_store", "CITYLEDGER_FILE_STORE")):
             if os.environ.get(env):
-                values[f] = os.environ[env]
+                values[key] = os.environ[env]
         values["public_url"] = values.get("public_url", "").rstrip("/")
         if values["public_url"] and not values["public_url"].startswith(("http://", "https://")):
             raise ConfigError(f"[dataroom] public_url must be an http(s) origin, got {values['public_url']!r}")

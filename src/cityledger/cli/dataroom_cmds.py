@@ -11,7 +11,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -134,7 +134,7 @@ def deliveries_cmd(
     """Release files the data room served: who, when, which release, bytes, SHA-256."""
     from ..query import queries
 
-    args = dict(
+    args: dict[str, Any] = dict(
         recipient=v.address(recipient, "--recipient") if recipient else None,
         release_id=release,
         access_id=access,

@@ -12,9 +12,9 @@ import secrets
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.engine import Connection, Engine
 from web3 import Web3
 
@@ -32,7 +32,7 @@ from .models import Delivery, DownloadLink, RoomRelease
 from .sender import sender_lease
 from .sessions import Session, _hash
 
-RELEASES, LINKS, DELIVERIES = RoomRelease.__table__, DownloadLink.__table__, Delivery.__table__
+RELEASES, LINKS, DELIVERIES = (cast(Table, m.__table__) for m in (RoomRelease, DownloadLink, Delivery))
 
 
 def _not_live(access_id: int, why: str) -> CodedError:
@@ -242,4 +242,6 @@ def record_delivery(conn: Connection, rel: Any, recipient: str, now: int | None 
             sha256=rel["sha256"],
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row
+    return int(key[0])

@@ -11,15 +11,16 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from ..query.errors import Unavailable
 from .models import SenderLease
 
-LEASES = SenderLease.__table__
+LEASES = cast(Table, SenderLease.__table__)
 LEASE_MS = 120_000  # a send and its receipt; a holder that crashed frees the key after this
 WAIT_S = 60.0  # how long a request waits for its turn before answering 503
 

@@ -20,18 +20,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 from urllib.parse import urlsplit
 
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_defunct
 from siwe import SiweMessage
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from ..query.errors import BadInput, CodedError, Unavailable
 from .models import SignInNonce, SignInSession
 
-NONCES, SESSIONS = SignInNonce.__table__, SignInSession.__table__
+NONCES, SESSIONS = cast(Table, SignInNonce.__table__), cast(Table, SignInSession.__table__)
 STATEMENT = "Sign in to the CityLedger data room."
 CLOCK_SKEW = 60  # seconds a wallet's clock may be ahead of ours
 MAX_OPEN_NONCES = 100_000  # unused, unexpired nonces kept at once (each is one small row)

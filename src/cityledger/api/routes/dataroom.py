@@ -38,7 +38,7 @@ FILE_HEADERS = {
 DOWNLOAD_ERRORS = s.error_responses(400, 403, 404, 410, 416, 422, 503)
 
 
-def _media_type(doc: dict | None, name: str) -> str:
+def _media_type(doc: dict[str, Any] | None, name: str) -> str:
     """The version's dcat:mediaType when it is a plain type/subtype, else by the name's extension."""
     dist = doc.get("dcat:distribution") if isinstance(doc, dict) else None
     dist = dist[0] if isinstance(dist, list) and dist else dist
@@ -51,7 +51,7 @@ def _media_type(doc: dict | None, name: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def _file_name(doc: dict | None, fallback: str) -> str:
+def _file_name(doc: dict[str, Any] | None, fallback: str) -> str:
     dist = doc.get("dcat:distribution") if isinstance(doc, dict) else None
     dist = dist[0] if isinstance(dist, list) and dist else dist
     title = dist.get("dct:title") if isinstance(dist, dict) else None
