@@ -28,7 +28,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 PLOTS = BENCH / "plots"
-AREAS = ["gas", "fingerprint", "indexer", "api", "lag", "privacy"]
+AREAS = ["gas", "fingerprint", "indexer", "api", "lag", "privacy", "dataroom"]
 
 
 def machine() -> str:

@@ -573,5 +573,7 @@ DATA_TABLES = (
 )
 
 
-# The relayer's tables live in their own module, on this Base (so migrations and models compare equal).
+# The data room's tables and the relayer's live in their own modules, on this Base (so migrations
+# and models compare equal); they are not chain data (not in DATA_TABLES).
+from ..dataroom import models as _dataroom_models  # noqa: E402, F401
 from . import relay_models as relay_models  # noqa: E402
