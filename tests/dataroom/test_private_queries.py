@@ -6,6 +6,7 @@ pass."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 
@@ -238,3 +239,26 @@ def test_two_answers_racing_for_the_last_of_a_budget(room, dataset):
     refused = next(a for a in answers if a.status_code == 409)
     assert refused.json()["error"]["code"] == "budget_exceeded"
     assert _spent(room, access_id) == (EPS, EPS)
+
+
+def test_cli_private_query_signs_in_and_prints_the_answer(room, dataset, cli, through_app, tmp_path):
+    access_id = _access(room, dataset[0], 8)
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps({"statistic": "count", "epsilon": "3", "group_by": ["zone"]}))
+    code, out, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver")
+    assert code == 0, err
+    assert "count, epsilon 3 (95% intervals):" in out and "zone=A: count" in out
+    assert "budget: spent 3 of 8, 5 left" in out
+    # Run again: a fresh nonce, a new question, spent again; --json gives the whole answer.
+    code, out, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver", "--json")
+    assert code == 0, err
+    assert json.loads(out)["budget"]["spent_micro"] == 6 * EPS == _spent(room, access_id)[1]
+
+    # A refusal is one line, and nothing is spent.
+    path.write_text(json.dumps({"statistic": "count", "epsilon": "5"}))
+    code, out, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver")
+    assert code == 1 and "has 2 of its budget 8 left" in err, err
+    path.write_text("[1]")
+    code, _, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver")
+    assert code == 1 and "a query is a JSON object" in err
+    assert _spent(room, access_id) == (8 * EPS, 6 * EPS)
