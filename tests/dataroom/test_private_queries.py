@@ -153,8 +153,14 @@ def test_an_answer_is_logged_on_chain_with_its_cost_and_hash(room, dataset):
         ({"representativeness": "0.1"}, "query_refused", "representativeness"),
     ],
 )
-def test_refusals_spend_nothing(room, dataset, fields, code, says):
+def test_refusals_spend_nothing(room, dataset, fields, code, says, monkeypatch):
     access_id = _access(room, dataset[0], 2)
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("a refused query read the file or computed")
+
+    monkeypatch.setattr("cityledger.privacy.load_table", never)
+    monkeypatch.setattr("cityledger.privacy.run_query", never)
     before = _registry(room).functions.query_count().call()
     q = {k: v for k, v in {**_query(access_id), **fields}.items() if v is not None}
     r = _researcher(room).post(f"/api/access/{access_id}/queries", json=q)

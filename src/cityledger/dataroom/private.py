@@ -112,15 +112,6 @@ def answer_query(
     except CityLedgerError as exc:
         raise Unavailable(f"the data room cannot log this answer: {exc}") from None
 
-    path, temporary = _local_copy(files, source["content_hash"], Path(data_dir) / "files" / "tmp")
-    try:
-        table = load_table(path, decl)
-    except PrivacyError as exc:
-        raise _refused(f"dataset {source['id']}'s file does not fit its declaration: {exc}") from None
-    finally:
-        if temporary:
-            path.unlink(missing_ok=True)
-
     fns = registry.functions
     # Reserve, then commit: the lease serialises every send of the operator's key, so the budget read
     # here cannot be spent by another answer before this one's log_query is mined.
@@ -138,6 +129,15 @@ def answer_query(
                 "a new nonce to spend again); nothing was computed or spent",
                 code="query_replayed",
             )
+        # Only now is a row read.
+        path, temporary = _local_copy(files, source["content_hash"], Path(data_dir) / "files" / "tmp")
+        try:
+            table = load_table(path, decl)
+        except PrivacyError as exc:
+            raise _refused(f"dataset {source['id']}'s file does not fit its declaration: {exc}") from None
+        finally:
+            if temporary:
+                path.unlink(missing_ok=True)
         try:
             answer = run_query(query, table, sorted(consenting), reserved_hash=query.hash)
         except PrivacyError as exc:
