@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from eth_account.messages import encode_defunct
 from fastapi.testclient import TestClient
@@ -78,3 +79,16 @@ def room(devnet_session, tmp_path_factory) -> Iterator[Room]:
     room = Room(chain, cfg, url)
     room.index()
     yield room
+
+
+@pytest.fixture
+def through_app(room, monkeypatch):
+    """`download` talks to the room's API in-process (its httpx.Client is the app's TestClient)."""
+    app_client = room.client()
+
+    def client(base_url, timeout):  # noqa: ARG001 (httpx.Client's signature)
+        app_client.base_url = base_url  # a str: the test client may be httpx or httpx2
+        return app_client
+
+    monkeypatch.setattr(httpx, "Client", client)
+    return app_client

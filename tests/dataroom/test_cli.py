@@ -6,25 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-import httpx
-import pytest
-
 from cityledger.dataroom.files import LocalFileStore
 
 from .test_download import _publish
-
-
-@pytest.fixture
-def through_app(room, monkeypatch):
-    """`download` talks to the room's API in-process (its httpx.Client is the app's TestClient)."""
-    app_client = room.client()
-
-    def client(base_url, timeout):  # noqa: ARG001 (httpx.Client's signature)
-        app_client.base_url = base_url  # a str: the test client may be httpx or httpx2
-        return app_client
-
-    monkeypatch.setattr(httpx, "Client", client)
-    return app_client
 
 
 def test_download_verifies_and_names_the_file(room, tmp_path, cli, through_app, monkeypatch):

@@ -24,7 +24,7 @@ from .conftest import sign_in
 LICENSE = "CC-BY-4.0"
 
 
-def _publish(room, tmp_path, name: str, data: bytes, *, personal=False, stored=True, account=1) -> int:
+def _publish(room, tmp_path, name: str, data: bytes, *, personal=False, stored=True, account=1, privacy=None) -> int:
     path = tmp_path / name
     path.write_bytes(data)
     info = DatasetInfo(
@@ -34,6 +34,7 @@ def _publish(room, tmp_path, name: str, data: bytes, *, personal=False, stored=T
         description="test data",
         license=LICENSE,
         personal_data=personal,
+        privacy=privacy,
     )
     files = LocalFileStore(room.cfg.data_dir / "files") if stored else None
     store = MetadataStore(room.cfg.data_dir / "metadata")

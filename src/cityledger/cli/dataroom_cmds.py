@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -76,11 +77,87 @@ def download_cmd(
     )
 
 
-def _error_of(answer, what: str) -> str:
+def private_query_cmd(
+    access_id: Annotated[int, typer.Argument(help="Your live access to a personal dataset")],
+    query: Annotated[Path, typer.Option("--query", "-q", help="The query, a JSON file (docs/PRIVACY.md section 5)")],
+    api: Annotated[
+        str | None, typer.Option("--api", help="The data room's URL (default: [dataroom] public_url)")
+    ] = None,
+    network: Annotated[str | None, NETWORK] = None,
+    from_account: Annotated[
+        int | None, typer.Option("--from-account", help="Devnet account index (default: the access's grantee)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Ask a data room for a differentially private answer under your access: signs in with your key
+    (EIP-4361), sends the query and prints the answer with its 95% intervals, the epsilon it spent on
+    chain and the budget left. The query's `access_id` and a fresh `nonce` are added when absent."""
+    import secrets
+
+    import httpx
+
+    from ..config import config
+    from ..dataroom.client import sign_in
+    from .ledger_cmds import _signer
+
     try:
-        return f"{what}: {answer.json()['error']['message']}"
-    except (ValueError, KeyError, TypeError):
-        return f"{what}: HTTP {answer.status_code}"
+        doc = json.loads(Path(query).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CityLedgerError(f"{query}: not a readable JSON query ({exc})") from None
+    if not isinstance(doc, dict):
+        raise CityLedgerError(f"{query}: a query is a JSON object (docs/PRIVACY.md section 5)")
+    doc.setdefault("access_id", access_id)
+    doc.setdefault("nonce", secrets.token_hex(8))  # each run is a new question; a given nonce is kept
+    cfg = config()
+    net = cfg.network(network)
+    base = (api or cfg.public_url).rstrip("/")
+    try:
+        with httpx.Client(base_url=base, timeout=120) as client:
+            access = client.get(f"/api/access/{access_id}")
+            if access.status_code != 200:
+                raise CityLedgerError(_error_of(access, f"access {access_id}"))
+            account = _signer(net, from_account, access.json()["requester"], "the access's grantee")
+            sign_in(client, account)
+            answer = client.post(f"/api/access/{access_id}/queries", json=doc)
+            if answer.status_code != 201:
+                raise CityLedgerError(_error_of(answer, f"query under access {access_id}"))
+            result = answer.json()
+    except httpx.HTTPError as exc:
+        raise CityLedgerError(f"the data room at {base} does not answer: {exc}") from None
+    View(result, lines=_answer_lines(result)).show(as_json)
+
+
+def _answer_lines(a: dict[str, Any]) -> list[str]:
+    """The answer as a person reads it: one line per group and statistic, with its interval."""
+    what = a["statistic"] + (f" of {a['column']}" if a["column"] else "")
+    lines = [f"{what}, epsilon {a['epsilon']} ({int(a['confidence'] * 100)}% intervals):"]
+    for g in a["groups"]:
+        key = ", ".join(f"{k}={val}" for k, val in g["key"].items()) or "all rows"
+        if g["suppressed"]:
+            lines.append(f"  {key}: suppressed (too few rows to show)")
+            continue
+        for name in ("count", "sum", "mean"):
+            if name in g:
+                est = g[name]
+                lines.append(f"  {key}: {name} {est['value']} ({est['low']} to {est['high']})")
+        for q in g.get("quantiles", []):
+            lines.append(
+                f"  {key}: quantile {q['level']} = {q['value']} (between the true {q['level_low']} and "
+                f"{q['level_high']} quantiles)"
+            )
+    b = a["budget"]
+    lines.append(
+        f"logged as query {a['query_id']} (tx {short(a['tx_hash'])}), hash {short(a['query_hash'])}, over "
+        f"{a['subject_count']} consenting subjects (root {short(a['consent_root'])}, block {a['snapshot_block']})"
+    )
+    lines.append(f"budget: spent {b['spent']} of {b['budget']}, {b['remaining']} left")
+    return lines
+
+
+def _error_of(answer, what: str) -> str:
+    from ..dataroom.client import error_of
+
+    return error_of(answer, what)
 
 
 def _file_name(disposition: str | None, fallback: str) -> str:
@@ -191,6 +268,7 @@ def serve_obligations_cmd(
 def register(app: typer.Typer) -> None:
     app.command("download")(download_cmd)
     app.command("deliveries")(deliveries_cmd)
+    app.command("private-query")(private_query_cmd)
     group = typer.Typer(help="The data room: `serve-obligations` follows revocations to the recipients.")
     group.command("serve-obligations")(serve_obligations_cmd)
     app.add_typer(group, name="dataroom")

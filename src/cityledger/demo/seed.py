@@ -534,7 +534,8 @@ def dataroom_demo(
     used my data" shows it confirmed (`settle(predicate, what)` waits for the index). Idempotent:
     a second run signs in and downloads again, and sends nothing. Returns what happened."""
     import httpx
-    from eth_account.messages import encode_defunct
+
+    from ..dataroom.client import sign_in
 
     data_dir = Path(data_dir)
     researcher = accounts[RESEARCHER]
@@ -548,15 +549,7 @@ def dataroom_demo(
                 raise CityLedgerError(f"{answer.request.method} {answer.request.url.path}: {answer.text[:300]}")
             return answer.json() if answer.headers.get("content-type", "").startswith("application/json") else answer
 
-        fields = ok(api.post("/api/auth/nonce", json={"address": researcher.address}))
-        signature = researcher.sign_message(encode_defunct(text=fields["message"])).signature
-        session = ok(
-            api.post(
-                "/api/auth/signin",
-                json={"message": fields["message"], "signature": "0x" + bytes(signature).hex().removeprefix("0x")},
-            )
-        )
-        api.headers["X-CSRF-Token"] = session["csrf_token"]
+        session = sign_in(api, researcher)
         said.append(f"researcher signed in to the data room with its wallet (EIP-4361) as {session['address']}")
 
         open_id = summary.datasets[catalog.PUBLIC[0].key]

@@ -157,6 +157,36 @@ def k_anonymous(header: list[str], rows: list[list[str]], declared: dict[str, An
         raise BadInput(f"the dataset's privacy declaration cannot be applied: {exc}") from None
 
 
+def consent_snapshot(
+    conn: Connection,
+    access: RowMapping,
+    ds: RowMapping,
+    block: int | None = None,
+    rpc_timestamp: Callable[[int], int] | None = None,
+) -> tuple[int, set[str]]:
+    """(snapshot block, consenting subjects) of an access over dataset version `ds`: the subjects whose
+    consent covered (dataset, the access's purpose, its grantee) as of `block` (default: the index's last
+    finalized block), which may not be before the grant (the chain refuses it). Releases and private
+    answers both use exactly this selection."""
+    if block is None:
+        cp = queries.checkpoint(conn) or {}
+        block = cp.get("finalized_block")
+        if block is None:
+            raise BadInput("the index has no finalized block yet: run the indexer, or give --block")
+    snapshot_block, at = queries.resolve_block(conn, block, rpc_timestamp)
+    granted_block = access["granted_block"] or 0
+    if snapshot_block < granted_block:
+        raise BadInput(
+            f"the consent snapshot block {snapshot_block} is before access {access['id']} was granted (block "
+            f"{granted_block}): the chain refuses it; wait until the index's finalized block reaches {granted_block}, "
+            f"or give --block {granted_block} or later"
+        )
+    consenting = queries.consenting_citizens(
+        conn, dataset_row=ds, purpose=access["purpose"], grantee=access["requester"], block=snapshot_block, now=at
+    )
+    return snapshot_block, consenting
+
+
 def prepare(
     conn: Connection,
     *,
@@ -198,24 +228,9 @@ def prepare(
     if ds["status"] == codes.STATUS_WITHDRAWN:
         raise BadInput(f"dataset {ds['id']} is withdrawn")
 
-    if block is None:
-        cp = queries.checkpoint(conn) or {}
-        block = cp.get("finalized_block")
-        if block is None:
-            raise BadInput("the index has no finalized block yet: run the indexer, or give --block")
-    snapshot_block, at = queries.resolve_block(conn, block, rpc_timestamp)
+    snapshot_block, consenting = consent_snapshot(conn, access, ds, block, rpc_timestamp)
     granted_block = access["granted_block"] or 0
-    if snapshot_block < granted_block:
-        raise BadInput(
-            f"the consent snapshot block {snapshot_block} is before access {access_id} was granted (block "
-            f"{granted_block}): the chain refuses it; wait until the index's finalized block reaches {granted_block}, "
-            f"or give --block {granted_block} or later"
-        )
     declared = privacy_declaration(ds, store or MetadataStore())
-
-    consenting = queries.consenting_citizens(
-        conn, dataset_row=ds, purpose=purpose, grantee=access["requester"], block=snapshot_block, now=at
-    )
     header, rows, subjects, delimiter = read_subject_table(path)
     kept, kept_subjects, excluded = [], [], set()
     for row, subject in zip(rows, subjects, strict=True):
@@ -284,32 +299,46 @@ def write(prepared: PreparedRelease, data_dir: Path, out: Path | None = None) ->
 
 
 def check_on_chain(w3: Web3, access_contract: Contract, account: LocalAccount, prepared: PreparedRelease) -> None:
-    """What log_release will require, read from the chain before anything is written or sent: the
-    access live, the sender the dataset's publisher or one of its release operators, the snapshot at or
-    after the grant and at most `max_snapshot_age` blocks old."""
+    """What log_release will require, read from the chain before anything is written or sent."""
+    check_flow(w3, access_contract, account, prepared.publisher, prepared.access_id, prepared.snapshot_block)
+
+
+def check_flow(
+    w3: Web3,
+    access_contract: Contract,
+    account: LocalAccount,
+    publisher: str,
+    access_id: int,
+    snapshot_block: int,
+    what: str = "release",
+) -> None:
+    """What log_release and log_query require, read from the chain: the access live, the sender the
+    dataset's publisher or one of its release operators, the snapshot at or after the grant and at most
+    `max_snapshot_age` blocks old. `what` names the thing logged in the messages."""
     fns = access_contract.functions
     sender = account.address
-    publisher = Web3.to_checksum_address(prepared.publisher)
-    if sender.lower() != prepared.publisher and not fns.is_release_operator(publisher, sender).call():
+    if (
+        sender.lower() != publisher.lower()
+        and not fns.is_release_operator(Web3.to_checksum_address(publisher), sender).call()
+    ):
         raise CityLedgerError(
-            f"{sender} is neither the dataset's publisher {prepared.publisher} nor one of its release operators: "
-            "a release is logged by them (`cityledger release-operator add` names an operator)"
+            f"{sender} is neither the dataset's publisher {publisher.lower()} nor one of its release operators: "
+            f"a {what} is logged by them (`cityledger release-operator add` names an operator)"
         )
-    if not fns.is_live(prepared.access_id).call():
+    if not fns.is_live(access_id).call():
         raise CityLedgerError(
-            f"access {prepared.access_id} is not live on chain (ended, expired, or a party lost its role): no release"
+            f"access {access_id} is not live on chain (ended, expired, or a party lost its role): no {what}"
         )
-    granted = fns.granted_block(prepared.access_id).call()
-    if prepared.snapshot_block < granted:
+    granted = fns.granted_block(access_id).call()
+    if snapshot_block < granted:
         raise CityLedgerError(
-            f"the consent snapshot block {prepared.snapshot_block} is before access {prepared.access_id} was "
-            f"granted (block {granted})"
+            f"the consent snapshot block {snapshot_block} is before access {access_id} was granted (block {granted})"
         )
     head, max_age = w3.eth.block_number, fns.max_snapshot_age().call()
-    if head - prepared.snapshot_block > max_age:
+    if head - snapshot_block > max_age:
         raise CityLedgerError(
-            f"the consent snapshot block {prepared.snapshot_block} is {head - prepared.snapshot_block} blocks old; "
-            f"the chain accepts at most {max_age}: release as of a later block"
+            f"the consent snapshot block {snapshot_block} is {head - snapshot_block} blocks old; "
+            f"the chain accepts at most {max_age}: {what} as of a later block"
         )
 
 

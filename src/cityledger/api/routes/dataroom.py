@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -251,20 +251,93 @@ def request_release(
 ) -> dict[str, Any]:
     """The signed-in grantee's consent-filtered release of a live access, as of the last finalized
     block, logged on chain by the data room's release operator; with a download link for this session."""
+    return _as_grantee(request, svc, delivery.make_release, access_id, room_of(request).link_ttl)
+
+
+def _as_grantee(
+    request: Request, svc: Svc, act: Callable[..., dict[str, Any]], access_id: int, *rest: Any
+) -> dict[str, Any]:
+    """Run a grantee's action (a release, a private answer) with the session (CSRF checked), the store,
+    the chain and the data room's operator key."""
     session = csrf_session(request, svc)
     room = room_of(request)
-    return delivery.make_release(
+    settings = svc.settings
+    return act(
         svc.engine,
-        svc.settings.cfg,
-        svc.settings.network,
-        svc.settings.data_dir,
+        settings.cfg,
+        settings.network,
+        settings.data_dir,
         room.files,
         svc.chain.w3(),
         room.operator(),
         session,
         access_id,
-        room.link_ttl,
+        *rest,
     )
+
+
+class AnswerBudget(BaseModel):
+    budget: str = Field(description="epsilon, as a decimal")
+    spent: str
+    remaining: str
+    budget_micro: int = Field(description="micro-epsilon, as on chain")
+    spent_micro: int
+    remaining_micro: int
+
+
+class PrivateAnswer(BaseModel):
+    """A differentially private answer (docs/PRIVACY.md "The answer and its accuracy") and its on-chain record."""
+
+    query_hash: s.Hash
+    statistic: str
+    column: str | None
+    epsilon: str
+    epsilon_micro: int = Field(description="what this answer spent, micro-epsilon")
+    confidence: float = Field(description="of every low-high interval")
+    rows_used: dict[str, Any] | None = Field(description="noisy, with its interval; null when all is suppressed")
+    consenting_subjects: int | None
+    threshold: int
+    suppressed_groups: int
+    groups: list[dict[str, Any]] = Field(
+        description="per group: key, suppressed, count and the statistic, each value/low/high"
+    )
+    mechanisms: list[dict[str, Any]]
+    representativeness: dict[str, Any] | None
+    notes: list[str]
+    query_id: int
+    access_id: int
+    dataset_id: int
+    snapshot_block: int
+    consent_root: s.Hash
+    subject_count: int = Field(description="size of the consent set the answer ran over (public)")
+    tx_hash: s.Hash
+    logged_by: s.Address
+    budget: AnswerBudget
+
+
+QUERY_ERRORS = s.error_responses(400, 401, 403, 404, 408, 409, 413, 422, 503)
+QUERY_EXAMPLE = {
+    "statistic": "mean",
+    "column": "trips_walk",
+    "epsilon": "0.5",
+    "group_by": ["home_district"],
+    "access_id": 1,
+    "nonce": "b3f1c2",
+}
+
+
+@router.post("/api/access/{access_id}/queries", response_model=PrivateAnswer, status_code=201, responses=QUERY_ERRORS)
+def private_query(
+    request: Request,
+    svc: Svc,
+    access_id: AccessId,
+    body: Annotated[dict[str, Any], Body(description="the query (docs/PRIVACY.md)", examples=[QUERY_EXAMPLE])],
+) -> dict[str, Any]:
+    """The signed-in grantee's differentially private answer over the consenting subjects' rows, as of
+    the last finalized block; its epsilon spent from the access's on-chain budget by `log_query`."""
+    from ...dataroom.private import answer_query
+
+    return _as_grantee(request, svc, answer_query, access_id, body)
 
 
 @router.post("/api/releases/{release_id}/links", response_model=Link, status_code=201, responses=RELEASE_ERRORS)

@@ -1,0 +1,270 @@
+"""Private aggregate answers through the data room (issue 19): the grantee's query is answered with
+differential privacy over the consenting subjects' rows and logged on chain with its cost and hash;
+every refusal (budget, replay, undeclared column, bad epsilon, no declaration, another account, an
+ended or expired grant) spends nothing, and two answers racing for the last of a budget cannot both
+pass."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pytest
+from eth_account import Account
+
+from cityledger import codes
+from cityledger.chain.tx import transact
+from cityledger.dataroom.room import OPERATOR_ACCOUNT
+from cityledger.fingerprint.consent_tree import ConsentTree
+from cityledger.privacy import parse_declaration, parse_query
+
+from .conftest import sign_in
+from .test_download import _publish
+from .test_releases import SCI, _grant, _ready
+
+EPS = 10**6
+PRIVACY = {
+    "cl:subjectColumn": "subject",
+    "cl:sampledPopulation": "test subjects of the data room's private answers",
+    "cl:k": 2,
+    "cl:columns": [
+        {"cl:name": "zone", "cl:type": "categorical", "cl:categories": ["A", "B"]},
+        {"cl:name": "visits", "cl:type": "integer", "cl:lower": 0, "cl:upper": 20},
+    ],
+}
+CONSENTING = 12
+
+
+def _registry(room):
+    return room.chain.contract("AccessRegistry")
+
+
+@pytest.fixture(scope="module")
+def dataset(room, tmp_path_factory):
+    """A personal dataset declaring cl:privacy: 12 consenting subjects and 3 rows of others; the data
+    room's operator named by the publisher. Returns (dataset id, consenting addresses)."""
+    w3, acc = room.chain.w3, room.chain.accounts
+    subjects = [Account.create() for _ in range(CONSENTING)]
+    others = ["0x" + os.urandom(20).hex() for _ in range(3)]
+    salt = int.from_bytes(os.urandom(2), "big")
+    rows = [f"{s.address.lower()},{'AB'[i % 2]},{(salt + i) % 21}" for i, s in enumerate(subjects)]
+    rows += [f"{o},A,20" for o in others]
+    data = ("subject,zone,visits\n" + "\n".join(rows) + "\n").encode()
+    dataset_id = _publish(room, tmp_path_factory.mktemp("pq"), "answers.csv", data, personal=True, privacy=PRIVACY)
+    consent = room.chain.contract("ConsentRegistry")
+    far = w3.eth.get_block("latest")["timestamp"] + 365 * 86400
+    for s in subjects:
+        w3.provider.make_request("anvil_setBalance", [s.address, hex(10**18)])
+        transact(w3, s, consent.functions.grant(SCI, 1, dataset_id.to_bytes(32, "big"), codes.ANY_RESEARCHER, far))
+    transact(w3, acc[1], _registry(room).functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
+    return dataset_id, [s.address.lower() for s in subjects]
+
+
+def _access(room, dataset_id: int, budget: float | None, expiry: int | None = None) -> int:
+    access_id = _grant(room, dataset_id, expiry)
+    if budget is not None:
+        transact(
+            room.chain.w3,
+            room.chain.accounts[1],
+            _registry(room).functions.set_privacy_budget(access_id, int(budget * EPS)),
+        )
+    _ready(room)
+    return access_id
+
+
+def _researcher(room):
+    c = room.client()
+    sign_in(c, room.chain.accounts[4])
+    return c
+
+
+def _query(access_id: int, **fields) -> dict:
+    return {"statistic": "count", "epsilon": "1", "access_id": access_id, "nonce": os.urandom(6).hex(), **fields}
+
+
+def _spent(room, access_id: int) -> tuple[int, int]:
+    budget, spent = _registry(room).functions.privacy_budget(access_id).call()
+    return budget, spent
+
+
+def test_an_answer_is_logged_on_chain_with_its_cost_and_hash(room, dataset):
+    dataset_id, consenting = dataset
+    access_id = _access(room, dataset_id, 3)
+    c = _researcher(room)
+    q = _query(access_id, statistic="mean", column="visits", epsilon="1.5", group_by=["zone"])
+    r = c.post(f"/api/access/{access_id}/queries", json=q)
+    assert r.status_code == 201, r.text
+    a = r.json()
+    want_hash = parse_query(q, parse_declaration(PRIVACY)).hash
+    assert a["query_hash"] == want_hash and a["epsilon_micro"] == 1_500_000
+    assert a["consenting_subjects"] == CONSENTING and a["subject_count"] == CONSENTING
+    assert a["consent_root"] == "0x" + ConsentTree.build(consenting).root.hex()
+    assert [g["key"] for g in a["groups"]] == [{"zone": "A"}, {"zone": "B"}]
+    for g in a["groups"]:  # each answer comes with its interval
+        if not g["suppressed"]:
+            assert g["mean"]["low"] <= g["mean"]["value"] <= g["mean"]["high"]
+    assert a["budget"] == {
+        "budget": "3",
+        "spent": "1.5",
+        "remaining": "1.5",
+        "budget_micro": 3 * EPS,
+        "spent_micro": 1_500_000,
+        "remaining_micro": 1_500_000,
+    }
+    assert "rows" not in a and consenting[0] not in r.text  # no row, no subject leaves
+
+    # The chain records it: cost, hash, consent root and size, the operator, the spent total.
+    registry = _registry(room)
+    receipt = room.chain.w3.eth.get_transaction_receipt(a["tx_hash"])
+    (event,) = registry.events.PrivateQueryLogged().process_receipt(receipt)
+    args = event["args"]
+    assert args["query_id"] == a["query_id"] and args["access_id"] == access_id and args["dataset_id"] == dataset_id
+    assert args["epsilon_spent"] == 1_500_000 and "0x" + args["query_hash"].hex() == want_hash
+    assert "0x" + args["consent_root"].hex() == a["consent_root"] and args["subject_count"] == CONSENTING
+    assert args["logged_by"] == room.chain.accounts[OPERATOR_ACCOUNT].address
+    assert _spent(room, access_id) == (3 * EPS, 1_500_000)
+
+    # The index shows it on the access's queries and budget.
+    _ready(room)
+    listed = room.client().get(f"/api/access/{access_id}/queries").json()["items"]
+    assert [x["query_hash"] for x in listed] == [want_hash]
+    assert room.client().get(f"/api/access/{access_id}/budget").json()["spent_micro"] == 1_500_000
+
+    # The same query again is a replay: refused, nothing spent; a new nonce is a new question.
+    again = c.post(f"/api/access/{access_id}/queries", json=q)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "query_replayed", again.text
+    assert _spent(room, access_id) == (3 * EPS, 1_500_000)
+    fresh = c.post(f"/api/access/{access_id}/queries", json={**q, "nonce": "another"})
+    assert fresh.status_code == 201, fresh.text
+    assert _spent(room, access_id) == (3 * EPS, 3 * EPS)
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "says"),
+    [
+        ({"epsilon": "2.5"}, "budget_exceeded", "has 2 of its budget 2 left"),
+        ({"statistic": "sum", "column": "age"}, "query_refused", "age"),
+        ({"statistic": "sum", "column": "subject"}, "query_refused", "subject"),
+        ({"epsilon": "-1"}, "query_refused", "above 0"),
+        ({"epsilon": "NaN"}, "query_refused", "finite"),
+        ({"nonce": None}, "query_refused", "nonce"),
+        ({"access_id": 999_999}, "query_refused", "access_id"),
+        ({"representativeness": "0.1"}, "query_refused", "representativeness"),
+    ],
+)
+def test_refusals_spend_nothing(room, dataset, fields, code, says, monkeypatch):
+    access_id = _access(room, dataset[0], 2)
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("a refused query read the file or computed")
+
+    monkeypatch.setattr("cityledger.privacy.load_table", never)
+    monkeypatch.setattr("cityledger.privacy.run_query", never)
+    before = _registry(room).functions.query_count().call()
+    q = {k: v for k, v in {**_query(access_id), **fields}.items() if v is not None}
+    r = _researcher(room).post(f"/api/access/{access_id}/queries", json=q)
+    assert r.json()["error"]["code"] == code, r.text
+    assert r.status_code == (409 if code == "budget_exceeded" else 422)
+    assert says in r.json()["error"]["message"]
+    assert _registry(room).functions.query_count().call() == before
+    assert _spent(room, access_id) == (2 * EPS, 0)
+
+
+def test_no_budget_set_admits_no_answer(room, dataset):
+    access_id = _access(room, dataset[0], None)
+    r = _researcher(room).post(f"/api/access/{access_id}/queries", json=_query(access_id))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "budget_exceeded"
+
+
+def test_a_dataset_without_a_declaration_answers_nothing(room, dataset, tmp_path):
+    w3 = room.chain.w3
+    rows = f"subject,visits\n{room.chain.accounts[6].address.lower()},{int.from_bytes(os.urandom(2), 'big')}\n"
+    plain = _publish(room, tmp_path, "plain.csv", rows.encode(), personal=True)
+    far = w3.eth.get_block("latest")["timestamp"] + 365 * 86400
+    consent = room.chain.contract("ConsentRegistry")
+    transact(
+        w3,
+        room.chain.accounts[6],
+        consent.functions.grant(SCI, 1, plain.to_bytes(32, "big"), codes.ANY_RESEARCHER, far),
+    )
+    access_id = _access(room, plain, 5)
+    r = _researcher(room).post(f"/api/access/{access_id}/queries", json=_query(access_id))
+    assert r.status_code == 422 and "declares no cl:privacy" in r.json()["error"]["message"], r.text
+    assert _spent(room, access_id) == (5 * EPS, 0)
+
+
+def test_only_the_grantee_of_a_live_access_is_answered(room, dataset):
+    access_id = _access(room, dataset[0], 5)
+    for who in (1, 9):  # the publisher, a citizen
+        c = room.client()
+        sign_in(c, room.chain.accounts[who])
+        r = c.post(f"/api/access/{access_id}/queries", json=_query(access_id))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", r.text
+    assert room.client().post(f"/api/access/{access_id}/queries", json=_query(access_id)).status_code == 401
+
+    # Ended on chain, not yet in the index: refused from the chain.
+    transact(room.chain.w3, room.chain.accounts[1], _registry(room).functions.end_access(access_id))
+    r = _researcher(room).post(f"/api/access/{access_id}/queries", json=_query(access_id))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "access_not_live", r.text
+    assert _spent(room, access_id) == (5 * EPS, 0)
+
+
+def test_an_expired_grant_is_refused(room, dataset):
+    w3 = room.chain.w3
+    access_id = _access(room, dataset[0], 5, expiry=w3.eth.get_block("latest")["timestamp"] + 3600)
+    c = _researcher(room)
+    snapshot = room.chain.snapshot()
+    try:
+        w3.provider.make_request("evm_increaseTime", [7200])
+        w3.provider.make_request("evm_mine", [])
+        r = c.post(f"/api/access/{access_id}/queries", json=_query(access_id))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "access_not_live", r.text
+        assert _spent(room, access_id) == (5 * EPS, 0)
+    finally:
+        room.chain.revert(snapshot)
+
+
+def test_two_answers_racing_for_the_last_of_a_budget(room, dataset):
+    access_id = _access(room, dataset[0], 1)
+    clients = [_researcher(room), _researcher(room)]  # two sessions, as from two tabs or machines
+    start = threading.Barrier(2)
+    answers: list = [None, None]
+
+    def ask(i: int) -> None:
+        start.wait()
+        answers[i] = clients[i].post(f"/api/access/{access_id}/queries", json=_query(access_id))
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201, 409], [a.text for a in answers]
+    refused = next(a for a in answers if a.status_code == 409)
+    assert refused.json()["error"]["code"] == "budget_exceeded"
+    assert _spent(room, access_id) == (EPS, EPS)
+
+
+def test_cli_private_query_signs_in_and_prints_the_answer(room, dataset, cli, through_app, tmp_path):
+    access_id = _access(room, dataset[0], 8)
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps({"statistic": "count", "epsilon": "3", "group_by": ["zone"]}))
+    code, out, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver")
+    assert code == 0, err
+    assert "count, epsilon 3 (95% intervals):" in out and "zone=A: count" in out
+    assert "budget: spent 3 of 8, 5 left" in out
+    # Run again: a fresh nonce, a new question, spent again; --json gives the whole answer.
+    code, out, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver", "--json")
+    assert code == 0, err
+    assert json.loads(out)["budget"]["spent_micro"] == 6 * EPS == _spent(room, access_id)[1]
+
+    # A refusal is one line, and nothing is spent.
+    path.write_text(json.dumps({"statistic": "count", "epsilon": "5"}))
+    code, out, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver")
+    assert code == 1 and "has 2 of its budget 8 left" in err, err
+    path.write_text("[1]")
+    code, _, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver")
+    assert code == 1 and "a query is a JSON object" in err
+    assert _spent(room, access_id) == (8 * EPS, 6 * EPS)
