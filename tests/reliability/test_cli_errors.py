@@ -87,6 +87,7 @@ CASES: list[tuple[list[str], dict]] = [
     (["obligations", "confirm", "1", "--evidence", MISSING], {}),
     (["download", "../etc/passwd"], {}),  # not a dataset id nor a hash: no request made
     (["download", "1", "--api", "http://127.0.0.1:9"], {}),  # no data room there: nothing written
+    (["private-query", "1", "--query", MISSING], {}),  # no query file: nothing asked
     (["deliveries", "--recipient", BAD_ADDR], {}),
     (["dataroom", "serve-obligations", "--once"], DEAD_RPC),
     (["org", "set-profile", "0x" + "11" * 20, "--name", "X", "--kind", "citizen"], {}),
