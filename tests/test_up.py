@@ -86,6 +86,15 @@ def test_up_runs_the_whole_stack_and_resumes(tmp_path):
     finally:
         out = stop_up(proc)
     assert proc.returncode == 0, out
+    # The data room's demo ran against the running stack (demo/seed.py dataroom_demo).
+    for step in (
+        "signed in to the data room",
+        "downloaded open dataset",
+        "served to the researcher",
+        "opened deletion obligation",
+        "deletion requested and confirmed",
+    ):
+        assert step in " ".join(out.split()), (step, out)
     assert probe(f"http://127.0.0.1:{rpc_port}") is None, "the devnet should stop with `up`"
     assert (tmp_path / "data" / "devnet" / "state.json").is_file()
 
@@ -208,6 +217,15 @@ def run_kill_and_rerun(env: dict, data: Path, ready: Path, tmp_path: Path) -> No
     finally:
         out = stop_up(proc)
     assert proc.returncode == 0, out
+    # The data room's demo ran against the running stack (demo/seed.py dataroom_demo).
+    for step in (
+        "signed in to the data room",
+        "downloaded open dataset",
+        "served to the researcher",
+        "opened deletion obligation",
+        "deletion requested and confirmed",
+    ):
+        assert step in " ".join(out.split()), (step, out)
     assert "restarting" not in out, out
     assert not any(stack_processes(data).values())
 

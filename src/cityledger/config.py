@@ -70,6 +70,39 @@ class ApiLimits:
 
 
 @dataclass(frozen=True)
+class DataroomSettings:
+    """The data room's settings ([dataroom] of cityledger.toml; docs/DATAROOM.md)."""
+
+    public_url: str = ""  # the origin users reach the API at (SIWE domain and URI); "" = http://{api host}:{port}
+    file_store: str = "local"  # "local" (<data_dir>/files) or "s3://bucket/prefix"
+    max_upload_bytes: int = 4 * 1024**3
+    session_ttl: int = 3600
+    nonce_ttl: int = 600
+    link_ttl: int = 300
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> DataroomSettings:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in table:
+                continue
+            value = table[f.name]
+            if f.type == "str":
+                if not isinstance(value, str):
+                    raise ConfigError(f"[dataroom] {f.name} must be a string, got {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"[dataroom] {f.name} must be a positive integer, got {value!r}")
+            values[f.name] = value
+        for f, env in (("public_url", "CITYLEDGER_PUBLIC_URL"), ("file_store", "CITYLEDGER_FILE_STORE")):
+            if os.environ.get(env):
+                values[f] = os.environ[env]
+        values["public_url"] = values.get("public_url", "").rstrip("/")
+        if values["public_url"] and not values["public_url"].startswith(("http://", "https://")):
+            raise ConfigError(f"[dataroom] public_url must be an http(s) origin, got {values['public_url']!r}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     data_dir: Path
@@ -82,6 +115,12 @@ class Config:
     api_port: int
     api_limits: ApiLimits
     networks: dict[str, dict] = field(default_factory=dict)
+    dataroom: DataroomSettings = field(default_factory=DataroomSettings)
+
+    @property
+    def public_url(self) -> str:
+        """The origin users reach the API at: [dataroom] public_url, else the API's own host and port."""
+        return self.dataroom.public_url or f"http://{self.api_host}:{self.api_port}"
 
     def network(self, name: str | None = None) -> Network:
         """The named network (default: CITYLEDGER_NETWORK or devnet), with env overrides applied."""
@@ -161,6 +200,7 @@ def load_config(root: Path | None = None) -> Config:
         api_port=int(os.environ.get("CITYLEDGER_API_PORT") or raw["api"]["port"]),
         api_limits=ApiLimits.from_table(raw["api"]),
         networks=raw.get("networks", {}),
+        dataroom=DataroomSettings.from_table(raw.get("dataroom", {})),
     )
 
 

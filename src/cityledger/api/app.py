@@ -22,11 +22,13 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from ..config import Config, load_config
+from ..dataroom.room import CSRF_HEADER, DataRoom
 from .handlers import Cors, install_error_handlers
 from .limits import BodyLimits
 from .middleware import HeadAsGet, SecurityHeaders
 from .relayer import Relayer
 from .routes import ROUTERS
+from .routes.dataroom import UPLOAD_ROUTE
 from .routes.docs import ASSETS, docs_router
 from .state import ApiSettings, Services
 
@@ -79,11 +81,16 @@ def create_app(
     # Built here (nothing connects before first use) so that a bad store URL fails at start-up and
     # an app driven without its lifespan (a TestClient outside `with`) works the same.
     app.state.services = Services(settings, relayer)
+    app.state.dataroom = DataRoom(cfg, settings.network, settings.data_dir)
     # The last added is the outermost: CORS headers also go on the body limits' refusals, and the
     # security headers on everything.
-    app.add_middleware(BodyLimits, limits=cfg.api_limits)
+    # A publisher's file upload streams its body to the store under its own limit (routes/dataroom.py).
+    app.add_middleware(BodyLimits, limits=cfg.api_limits, streamed=UPLOAD_ROUTE)
     app.add_middleware(
-        Cors, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
+        Cors,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT"],
+        allow_headers=["Content-Type", CSRF_HEADER],
     )
     app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)

@@ -59,12 +59,18 @@ class _Disconnected(Exception):
 
 
 class BodyLimits:
-    def __init__(self, app: ASGIApp, limits: ApiLimits):
+    """`streamed`: a pattern of (method, path) the app reads as a stream under its own bounds (a file
+    upload: "PUT /api/datasets/1/file"); its body passes untouched."""
+
+    def __init__(self, app: ASGIApp, limits: ApiLimits, streamed: re.Pattern[str] | None = None):
         self.app = app
         self.limits = limits
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+            self.streamed is not None and self.streamed.fullmatch(f"{scope['method']} {scope['path']}")
+        ):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -304,10 +304,24 @@ class Obligation(BaseModel):
     late: bool | None = None
 
 
+class Delivery(BaseModel):
+    delivery_id: int
+    release_id: int
+    access_id: int
+    dataset_id: int
+    recipient: Address
+    delivered_at: int = Field(description="unix seconds")
+    bytes: int
+    sha256: Hash = Field(description="SHA-256 of the file served (the release hash on chain)")
+
+
 class UsedRelease(Release):
     leaf: Hash = Field(description="the OpenZeppelin StandardMerkleTree leaf of the citizen's address")
     proof: list[Hash] = Field(description="sibling hashes from the leaf up to consent_root")
     deletion: Obligation | None = Field(None, description="the deletion obligation for the citizen's rows, if any")
+    deliveries: list[Delivery] = Field(
+        default_factory=list, description="each time the data room served the release file (newest first, at most 100)"
+    )
 
 
 class RightsRequest(BaseModel):

@@ -25,6 +25,7 @@ err = Console(stderr=True, soft_wrap=True)  # an error stays one line, even in a
 from . import (  # noqa: E402
     catalog_cmds,
     chain_cmds,
+    dataroom_cmds,
     dataset_cmds,
     index_cmds,
     ledger_cmds,
@@ -43,6 +44,7 @@ for _module in (
     query_cmds,
     ledger_cmds,
     release_cmds,
+    dataroom_cmds,
     serve_cmds,
 ):
     _module.register(app)

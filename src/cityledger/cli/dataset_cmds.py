@@ -129,6 +129,7 @@ def publish_cmd(
 ) -> None:
     """Fingerprint FILE, store its DCAT metadata and register it on chain."""
     from ..config import config
+    from ..dataroom.files import open_store
     from ..datasets.fingerprints import fingerprint_file, work_bytes
     from ..datasets.metadata import Coverage, DatasetInfo, check_info
     from ..datasets.registry import publish
@@ -160,10 +161,13 @@ def publish_cmd(
     _, w3, deployment = _chain(net.name)
     with _progress(work_bytes(p), f"fingerprint {p.name}") as cb:
         fp = fingerprint_file(p, cb)
-    result = publish(w3, deployment, account, p, info, store=MetadataStore(), metadata_uri=metadata_uri, fingerprint=fp)
+    files = open_store(config().data_dir, config().dataroom.file_store)  # the data room serves it from there
+    result = publish(
+        w3, deployment, account, p, info, store=MetadataStore(), metadata_uri=metadata_uri, fingerprint=fp, files=files
+    )
     if result.already_registered:
         done = f"already registered as dataset {result.dataset_id} (content hash {result.content_hash})"
-        _emit(as_json, result.to_json(), [f"{done}; nothing written"])
+        _emit(as_json, result.to_json(), [f"{done}; nothing registered (the file is in the store {files.location})"])
         return
     lines = [
         f"registered dataset {result.dataset_id} (version {result.version}) from {account.address}",
@@ -174,6 +178,7 @@ def publish_cmd(
     if result.rows_root:
         lines.append(f"  rows root      {result.rows_root}  ({result.record_count} rows)")
     lines.append(f"  transaction    {result.tx_hash} (block {result.block})")
+    lines.append(f"  file stored in {files.location}")
     _emit(as_json, result.to_json(), lines)
 
 

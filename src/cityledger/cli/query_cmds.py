@@ -322,6 +322,7 @@ def used_my_data_cmd(address: Annotated[str, typer.Argument(help="The citizen's 
         cols = RELEASE_COLUMNS + [
             ("proof", lambda r: "verified" if r["proof_verified"] else "[red]INVALID[/]"),
             ("deletion", lambda r: deletion_cell(r["deletion"])),
+            ("deliveries", lambda r: len(r["deliveries"])),  # the data room served the release file
         ]
         return View(used, f"releases that used data of {citizen}", cols, used, f"{len(used)} release(s)")
 

@@ -1,8 +1,10 @@
 """CLI command: up — the whole stack in one command (what `make run` runs).
 
 devnet (anvil, state kept) -> compile -> deploy (no-op when current) -> devnet roles and demo data
-(idempotent) -> index catch-up -> the demo's consent-filtered release -> indexer (follow) and
-HTTP API + web page as child processes, until Ctrl-C. The children are separate processes so that
+(idempotent) -> index catch-up -> indexer (follow), HTTP API + web page and the data room's deletion
+loop as child processes -> the data room's demo (a researcher signs in, downloads, receives a
+release; a citizen revokes, the loop opens the obligation, the researcher confirms) until Ctrl-C.
+The children are separate processes so that
 one crashing is visible in its log and is restarted, and the indexer does not share a GIL with the API.
 They die with `up`, also when it is killed (cli/supervise.py).
 """
@@ -26,8 +28,6 @@ from .chain_cmds import prompt_password
 from .supervise import Children, StackFile, clear_stale_stack, die_with_parent, port_taken, started_at
 
 out = Console(highlight=False)
-
-DEMO_PURPOSE = "ScientificResearch"
 
 
 def cli_command(*args: str) -> list[str]:
@@ -61,29 +61,6 @@ def _run_step(args: list[str], what: str, log: Path) -> str:
     if proc.returncode != 0:
         raise CityLedgerError(f"{what} failed (exit {proc.returncode}); see {log}")
     return proc.stdout
-
-
-def demo_release(cfg, net, summary, log: Path) -> tuple[str, int] | None:
-    """Release the consenting subjects' rows of the demo citizen dataset to the researcher, once,
-    k-anonymous as the dataset declares, logged by the publisher's release operator (the data room's
-    key). Returns (what happened, the release id)."""
-    access_id = getattr(summary, "access_id", None)
-    citizen_file = cfg.data_dir / "demo" / "citizen-mobility-synthetic.csv"
-    if not access_id or not citizen_file.is_file():
-        return None
-    listed = json.loads(_run_step(cli_command("releases", "--json"), "listing releases", log) or "{}")
-    items = listed.get("items", listed if isinstance(listed, list) else [])
-    done = [r for r in items if int(r.get("access_id", -1)) == int(access_id)]
-    if done:
-        return "already released", int(done[0]["release_id"])
-    args = ["release", str(access_id), str(citizen_file), "--purpose", DEMO_PURPOSE, "--json"]
-    if getattr(summary, "operator", ""):
-        args += ["--operator", summary.operator]
-    result = json.loads(_run_step(cli_command(*args), "the demo release", log))
-    return (
-        f"release {result['release_id']}: {result['rows_out']} of {result['rows_in']} rows, "
-        f"{result['subject_count']} consenting subjects, k = {result['k_anonymity']}, block {result['snapshot_block']}"
-    ), int(result["release_id"])
 
 
 def store_matches(db_url: str, deployment) -> bool:
@@ -150,18 +127,52 @@ def _prepare(net, cfg, deployer, demo: bool, status, setup_log: Path):
     fresh = [] if store_matches(cfg.db_url, deployment) else ["--reset"]
     _run_step(cli_command("index", "--once", "--quiet", "--network", net.name, *fresh), "index catch-up", setup_log)
     out.print("[green]✓[/] index caught up")
-    if summary is not None:
-        from ..demo.seed import after_release
+    return deployment, summary
 
-        status.update("the demo's consent-filtered release")
-        released = demo_release(cfg, net, summary, setup_log)
-        if released:
-            out.print(f"[green]✓[/] consent-filtered release: {released[0]}")
-            # Revocation follows the data: a citizen of the release revokes, its rows are deleted.
-            followed = after_release(w3, deployment, devnet_accounts(net), cfg.data_dir, released[1], cfg=cfg)
-            for line in followed:
-                out.print(f"[green]✓[/] {line}")
-    return deployment
+
+def wait_until(predicate, what: str, timeout: float = 90.0) -> None:
+    """Poll `predicate` (the running stack catching up) until it holds; a clear error after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise CityLedgerError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.5)
+
+
+def demo_dataroom(net, cfg, deployment, summary, base: str, status) -> None:
+    """The data room's demo once the stack runs (demo/seed.py `dataroom_demo`): the deletion loop and
+    the indexer are the running children, so the demo waits for them."""
+    from ..chain.accounts import devnet_accounts
+    from ..chain.connection import connect
+    from ..demo.seed import dataroom_demo
+
+    status.update("the data room: sign-in, download, release, revocation, deletion")
+    lines = dataroom_demo(
+        base,
+        connect(net),
+        deployment,
+        devnet_accounts(net),
+        cfg.data_dir,
+        summary,
+        follow=lambda opened: wait_until(opened, "the data room's deletion loop (logs/obligations.log)"),
+        settle=wait_until,
+        cfg=cfg,
+    )
+    for line in lines:
+        out.print(f"[green]✓[/] {line}")
+
+
+def _operator_ready(net) -> bool:
+    """Whether the data room has a release-operator key here (the deletion loop needs one)."""
+    from ..dataroom.room import operator_account
+    from ..query.errors import Unavailable
+
+    try:
+        operator_account(net)
+    except Unavailable as exc:
+        out.print(f"[yellow]![/] the data room's deletion loop is not started: {exc}")
+        return False
+    return True
 
 
 def _running(net, cfg, deployment, base: str, logs: Path, stops_devnet: bool, ready_file: Path | None) -> None:
@@ -241,13 +252,17 @@ def up_cmd(
                 status.update("devnet: starting anvil")
                 devnet = _devnet(net, cfg, keep_devnet, adopted)
                 stack.write(children.procs, devnet, base)
-            deployment = _prepare(net, cfg, deployer, demo, status, logs / "up.log")
-            status.update("starting the indexer and the API")
+            deployment, summary = _prepare(net, cfg, deployer, demo, status, logs / "up.log")
+            status.update("starting the indexer, the API and the data room's deletion loop")
             children.spawn("indexer", cli_command("index", "--quiet", "--network", net.name))
             serve = ("serve", "--host", cfg.api_host, "--port", str(cfg.api_port), "--network", net.name)
             children.spawn("api", cli_command(*serve))
+            if _operator_ready(net):
+                children.spawn("obligations", cli_command("dataroom", "serve-obligations", "--network", net.name))
             if not _wait_http(f"{base}/api/status", 60, children.procs["api"]):
                 raise CityLedgerError(f"the API did not come up on {base}; see {logs / 'api.log'}")
+            if summary is not None and summary.access_id:
+                demo_dataroom(net, cfg, deployment, summary, base, status)
         _running(net, cfg, deployment, base, logs, devnet is not None, ready_file)
         while True:
             time.sleep(0.5)

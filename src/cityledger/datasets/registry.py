@@ -17,6 +17,7 @@ from web3.logs import DISCARD
 from ..chain.deployments import Deployment, contract
 from ..chain.tx import transact
 from ..codes import ATTESTATION_KIND_NAMES, ATTESTATION_KINDS, DOMAIN_NAMES, STATUS_WITHDRAWN
+from ..dataroom.files import FileStore, put_file
 from ..errors import CityLedgerError
 from ..fingerprint import parse_hash, sha256_file
 from .fingerprints import FileFingerprint, fingerprint_file
@@ -73,13 +74,15 @@ def publish(
     metadata_uri: str | None = None,
     fingerprint: FileFingerprint | None = None,
     progress: Callable[[int], None] | None = None,
+    files: FileStore | None = None,
     cfg=None,
 ) -> PublishResult:
     """Fingerprint `path`, store its metadata and register it. A file this publisher has registered
     (and not withdrawn) writes nothing and returns that id with already_registered=True; the same
     bytes registered by another publisher, or withdrawn by this one, are registered (a content hash
     is unique per publisher: docs/CONTRACTS.md). On any failure nothing stays written (a metadata
-    document this call created is removed again)."""
+    document this call created is removed again). `files`: the data room's file store, which then
+    holds the file under its content hash once it is registered (also when it already was)."""
     domain = domain_code(info.domain)
     if metadata_uri is not None:
         check_uri(metadata_uri)
@@ -89,6 +92,8 @@ def publish(
     record_count = fp.rows.count if fp.rows else None
     existing = reg.functions.dataset_id_of(account.address, fp.content_hash).call()
     if existing and _record(reg, existing)["status"] != STATUS_WITHDRAWN:
+        if files is not None:
+            put_file(files, fp.path, fp.content_hash)
         return PublishResult(
             existing,
             "0x" + fp.content_hash.hex(),
@@ -128,6 +133,8 @@ def publish(
             store.remove(digest)
         raise
     args = _event(receipt, reg.events.DatasetRegistered())
+    if files is not None:  # after the registration: the store holds registered bytes only
+        put_file(files, fp.path, fp.content_hash)
     return PublishResult(
         dataset_id=args["dataset_id"],
         content_hash="0x" + fp.content_hash.hex(),

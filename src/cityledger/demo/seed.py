@@ -5,9 +5,10 @@ synthetic subjects' signed consents in one batch), an access request granted to 
 a privacy budget, the business publisher's release operator (the relayer's account, standing in for
 the data room), and two rights requests (one answered with a document, one open).
 
-`after_release` is the demo's last act, once the consent-filtered release is logged (cli/up_cmds.py
-runs it after `cityledger release`): a citizen of the release revokes, the data room asks the
-recipient to delete that citizen's rows, and the researcher confirms it on chain.
+`dataroom_demo` is the demo's last act, once the stack runs (cli/up_cmds.py): the researcher signs in
+to the data room, downloads an open dataset and receives its consent-filtered release; then
+`after_release`: a citizen of the release revokes, the data room's deletion loop opens the
+obligation for the recipient, and the researcher deletes the rows and confirms it on chain.
 
 Idempotent: every step first looks on chain for what it would create (by content hash, consent
 nonce, access or request fields, profile hash, obligation) and skips it if present, so seeding twice
@@ -20,6 +21,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -39,6 +41,7 @@ from ..codes import (
     TARGET_PUBLISHER,
     purpose_hash,
 )
+from ..dataroom.files import open_store
 from ..datasets.metadata import DatasetInfo, canonical_json
 from ..datasets.profiles import profile_document
 from ..datasets.registry import attest, publish, text_hash
@@ -132,6 +135,7 @@ def _publish(
     *,
     supersedes=0,
     description=None,
+    files=None,
     cfg=None,
 ) -> int:
     info = DatasetInfo(
@@ -147,7 +151,7 @@ def _publish(
         source=ds.source,
         privacy=ds.privacy,
     )
-    result = publish(w3, deployment, account, path, info, store=store, cfg=cfg)
+    result = publish(w3, deployment, account, path, info, store=store, files=files, cfg=cfg)
     if not result.already_registered:
         summary.note(f"published {path.name} as dataset {result.dataset_id} ({ds.domain})", log)
     return result.dataset_id
@@ -363,13 +367,24 @@ def seed_demo(
     and consents are in place: the place for the consent-filtered release (api/release service)."""
     data_dir = Path(data_dir)
     store = MetadataStore(metadata_dir(data_dir=data_dir))
+    # The data room's file store holds every demo file: the open ones are downloadable.
+    files = open_store(data_dir, cfg.dataroom.file_store if cfg is not None else "local")
     demo_dir = data_dir / "demo"
     summary = SeedSummary()
     _profiles(w3, deployment, accounts, store, summary, log, cfg)
 
     for ds in catalog.PUBLIC:
         summary.datasets[ds.key] = _publish(
-            w3, deployment, accounts[ds.publisher], catalog.vega_file(ds.file), ds, store, summary, log, cfg=cfg
+            w3,
+            deployment,
+            accounts[ds.publisher],
+            catalog.vega_file(ds.file),
+            ds,
+            store,
+            summary,
+            log,
+            files=files,
+            cfg=cfg,
         )
 
     # A correction: seattle-weather re-saved with ISO dates supersedes the first version.
@@ -385,6 +400,7 @@ def seed_demo(
         log,
         supersedes=summary.datasets["seattle-weather"],
         description=catalog.SEATTLE_V2_DESCRIPTION,
+        files=files,
         cfg=cfg,
     )
 
@@ -400,7 +416,16 @@ def seed_demo(
     citizens = [accounts[i].address for i in range(6, 10)]
     citizen_file = _write_if_changed(demo_dir / "citizen-mobility-synthetic.csv", catalog.citizen_bytes(citizens))
     citizen_ds = _publish(
-        w3, deployment, accounts[catalog.CITIZEN.publisher], citizen_file, catalog.CITIZEN, store, summary, log, cfg=cfg
+        w3,
+        deployment,
+        accounts[catalog.CITIZEN.publisher],
+        citizen_file,
+        catalog.CITIZEN,
+        store,
+        summary,
+        log,
+        files=files,
+        cfg=cfg,
     )
     summary.datasets[catalog.CITIZEN.key] = citizen_ds
 
@@ -427,13 +452,14 @@ def after_release(
     data_dir: str | Path,
     release_id: int,
     *,
+    follow: Callable[[Callable[[], bool]], None],
     cfg=None,
     log: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Revocation follows the data: a devnet citizen included in release `release_id` revokes its
-    consent, the data room (the relayer's account: anyone may, once the consent no longer covers the
-    use) asks the release's recipient to delete that citizen's rows, and the recipient (the
-    researcher) confirms on chain. Idempotent; returns what it did."""
+    consent, `follow(opened)` lets the data room's deletion loop (dataroom/obligations.py) see it and
+    open the obligation for the release's recipient (until `opened()`), and the recipient (the
+    researcher) deletes the rows from its copy and confirms on chain. Idempotent; returns what it did."""
     from ..release.snapshots import read_snapshot
 
     done: list[str] = []
@@ -450,14 +476,120 @@ def after_release(
         done.append(f"citizen {citizen.address} revoked the consent release {release_id} relied on")
     obligation = deletion.functions.obligation_of(release_id, citizen.address).call()
     if obligation == 0:
-        asked = actions.request_deletion(w3, deployment, accounts[RELAYER], release_id, citizen.address, found[0], cfg)
-        obligation = asked["obligation_id"]
-        done.append(f"deletion obligation {obligation}: the researcher must delete the citizen's rows within 30 days")
-    if deletion.functions.obligation(obligation).call()[4] == 1:  # open: the recipient confirms
-        evidence = f"Rows of {citizen.address} deleted from the analysis store of release {release_id}.\n"
-        actions.confirm_deletions(w3, deployment, accounts[RESEARCHER], [obligation], evidence.encode(), cfg)
-        done.append(f"the researcher confirmed deletion for obligation {obligation}")
+        follow(lambda: deletion.functions.obligation_of(release_id, citizen.address).call() != 0)
+        obligation = deletion.functions.obligation_of(release_id, citizen.address).call()
+        if obligation == 0:
+            raise CityLedgerError(
+                f"the data room's deletion loop opened no obligation for {citizen.address} in release {release_id}"
+            )
+        done.append(
+            f"the data room opened deletion obligation {obligation}: the researcher must delete the citizen's rows "
+            "within 30 days"
+        )
+    if deletion.functions.obligation(obligation).call()[4] == 1:  # open: the recipient deletes and confirms
+        evidence = _delete_rows(Path(data_dir), release_id, citizen.address)
+        actions.confirm_deletions(w3, deployment, accounts[RESEARCHER], [obligation], evidence, cfg)
+        done.append(f"the researcher deleted the citizen's rows and confirmed obligation {obligation} on chain")
     for text in done:
         if log:
             log(text)
     return done
+
+
+def researcher_dir(data_dir: Path) -> Path:
+    """Where the demo researcher keeps what the data room served it (its "analysis store")."""
+    return Path(data_dir) / "demo" / "researcher"
+
+
+def _delete_rows(data_dir: Path, release_id: int, subject: str) -> bytes:
+    """The researcher removes a subject's rows from its copy of a release; returns the deletion log
+    (its SHA-256 is the evidence on chain; it names the release and a pseudonymous address only)."""
+    copy = researcher_dir(data_dir) / f"release-{release_id}.csv"
+    removed = 0
+    if copy.is_file():
+        lines = copy.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if subject.lower() not in line.lower()]
+        removed = len(lines) - len(kept)
+        _write_if_changed(copy, "".join(kept).encode())
+    return f"release {release_id}: {removed} row(s) of {subject.lower()} deleted from {copy.name}\n".encode()
+
+
+def dataroom_demo(
+    base: str,
+    w3: Web3,
+    deployment: Deployment,
+    accounts: list[LocalAccount],
+    data_dir: str | Path,
+    summary: SeedSummary,
+    *,
+    follow: Callable[[Callable[[], bool]], None],
+    settle: Callable[[Callable[[], bool], str], None],
+    cfg=None,
+) -> list[str]:
+    """The data room, as a researcher uses it (the stack must be running at `base`): sign in with the
+    researcher's devnet key (EIP-4361), download an open dataset (checked against its registered
+    hash), receive the consent-filtered release of its access (made, logged and served by the data
+    room; a delivery is recorded), then a citizen of the release revokes, the data room's loop opens
+    the deletion obligation (`follow`), the researcher deletes and confirms, and the citizen's "who
+    used my data" shows it confirmed (`settle(predicate, what)` waits for the index). Idempotent:
+    a second run signs in and downloads again, and sends nothing. Returns what happened."""
+    import httpx
+    from eth_account.messages import encode_defunct
+
+    data_dir = Path(data_dir)
+    researcher = accounts[RESEARCHER]
+    mine = researcher_dir(data_dir)
+    mine.mkdir(parents=True, exist_ok=True)
+    said: list[str] = []
+    with httpx.Client(base_url=base, timeout=60) as api:
+
+        def ok(answer: httpx.Response) -> Any:
+            if answer.status_code >= 400:
+                raise CityLedgerError(f"{answer.request.method} {answer.request.url.path}: {answer.text[:300]}")
+            return answer.json() if answer.headers.get("content-type", "").startswith("application/json") else answer
+
+        fields = ok(api.post("/api/auth/nonce", json={"address": researcher.address}))
+        signature = researcher.sign_message(encode_defunct(text=fields["message"])).signature
+        session = ok(
+            api.post(
+                "/api/auth/signin",
+                json={"message": fields["message"], "signature": "0x" + bytes(signature).hex().removeprefix("0x")},
+            )
+        )
+        api.headers["X-CSRF-Token"] = session["csrf_token"]
+        said.append(f"researcher signed in to the data room with its wallet (EIP-4361) as {session['address']}")
+
+        open_id = summary.datasets[catalog.PUBLIC[0].key]
+        registered = ok(api.get(f"/api/datasets/{open_id}"))["content_hash"]
+        got = ok(api.get(f"/api/datasets/{open_id}/download"))
+        if "0x" + hashlib.sha256(got.content).hexdigest() != registered:
+            raise CityLedgerError(f"dataset {open_id} downloaded, but its bytes are not the registered ones")
+        _write_if_changed(mine / f"dataset-{open_id}.csv", got.content)
+        said.append(f"researcher downloaded open dataset {open_id} ({len(got.content)} bytes, SHA-256 = registered)")
+
+        made = ok(api.get("/api/releases", params={"grantee": researcher.address}))["items"]
+        made = [r for r in made if r["access_id"] == summary.access_id]
+        if made:
+            release_id = made[-1]["release_id"]
+            said.append(f"already released: release {release_id}")
+        else:
+            rel = ok(api.post(f"/api/access/{summary.access_id}/releases", json={}))
+            release_id = rel["release_id"]
+            served = ok(api.get(rel["link"]["url"]))
+            _write_if_changed(mine / f"release-{release_id}.csv", served.content)
+            said.append(
+                f"release {release_id}: {rel['rows_out']} of {rel['rows_in']} rows, {rel['subject_count']} consenting "
+                f"subjects, k = {rel['k_anonymity']}, logged by the data room's operator and served to the researcher "
+                "(delivery recorded)"
+            )
+    said += after_release(w3, deployment, accounts, data_dir, release_id, follow=follow, cfg=cfg)
+    citizen = accounts[REVOKING_CITIZEN].address.lower()
+
+    def confirmed() -> bool:
+        used = httpx.get(f"{base}/api/citizens/{citizen}/used", timeout=10).json().get("items", [])
+        row = next((u for u in used if u["release_id"] == release_id), None)
+        return bool(row and row["deletion"] and row["deletion"]["status"].startswith("confirmed"))
+
+    settle(confirmed, f"citizen {citizen}'s who-used-my-data to show the deletion confirmed")
+    said.append(f'citizen {citizen}\'s "who used my data": release {release_id}, deletion requested and confirmed')
+    return said

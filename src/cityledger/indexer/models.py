@@ -548,3 +548,6 @@ DATA_TABLES = (
     "rights_requests",
     "deletion_obligations",
 )
+
+# The data room's tables share the store and its migrations (not chain data: not in DATA_TABLES).
+from ..dataroom import models as _dataroom_models  # noqa: E402, F401

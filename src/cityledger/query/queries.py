@@ -46,6 +46,7 @@ AU = m.ReleaseAudit.__table__
 DO = m.DeletionObligation.__table__
 CP = m.Checkpoint.__table__
 B = m.Block.__table__
+DL = m.Base.metadata.tables["dataroom_deliveries"]  # the data room's (dataroom/models.py)
 
 # Hot statements built once: SQLAlchemy then reuses their cache keys and compiled forms, which is
 # most of the cost of a point query (the SQLite lookup itself takes tens of microseconds).
@@ -210,6 +211,14 @@ def _roles_of(conn: Connection, address: str) -> tuple[list[str], list[str], str
     ever_names = [ROLE_NAMES[r] for r in sorted(ROLE_NAMES) if r in ever]
     kinds = {v_: k_ for k_, v_ in codes.PUBLISHER_KINDS.items()}
     return names, ever_names, kinds.get(kind) if kind else None
+
+
+def account_roles(conn: Connection, address: str) -> tuple[list[str], str | None]:
+    """(roles held now, verified organisation name) of a signed-in account, from the index."""
+    roles, _, _ = _roles_of(conn, address)
+    event = profile_event(conn, address)
+    doc = profile_document(conn, event["profile_hash"]) if event is not None else None
+    return roles, doc["name"] if doc else None
 
 
 def organisation(conn: Connection, address: str) -> Out:
@@ -889,7 +898,47 @@ def used_by(
     for rel in releases if out is None else out["items"]:
         rel["leaf"], rel["proof"] = snapshots.proof(rel["consent_root"], citizen)
         rel["deletion"] = _obligation_of(conn, rel["release_id"], citizen)
+        rel["deliveries"] = deliveries_of(conn, rel["release_id"])
     return releases if out is None else out
+
+
+def delivery_out(row: Row) -> Out:
+    return {
+        "delivery_id": row["id"],
+        "release_id": row["release_id"],
+        "access_id": row["access_id"],
+        "dataset_id": row["dataset_id"],
+        "recipient": row["recipient"],
+        "delivered_at": row["delivered_at"],
+        "bytes": row["bytes"],
+        "sha256": row["sha256"],
+    }
+
+
+MAX_DELIVERIES_SHOWN = 100  # per release on "who used my data" (the list route pages all of them)
+
+
+def deliveries_of(conn: Connection, release_id: int) -> list[Out]:
+    """The data room's servings of a release file, newest first (at most MAX_DELIVERIES_SHOWN)."""
+    query = select(DL).where(DL.c.release_id == release_id).order_by(DL.c.id.desc()).limit(MAX_DELIVERIES_SHOWN)
+    return [delivery_out(r) for r in conn.execute(query).mappings()]
+
+
+def list_deliveries(
+    conn: Connection,
+    *,
+    recipient: str | None = None,
+    release_id: int | None = None,
+    access_id: int | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> Out:
+    """Deliveries of release files by the data room, newest first."""
+    equals = {"recipient": recipient, "release_id": release_id, "access_id": access_id}
+    query = select(DL).where(*(DL.c[k] == v_ for k, v_ in equals.items() if v_ is not None))
+    out = _paged(conn, query, [DL.c.id.desc()], page, page_size)
+    out["items"] = [delivery_out(r) for r in out.pop("rows")]
+    return out
 
 
 # ---------------------------------------------------------------- release operators, budgets, private queries

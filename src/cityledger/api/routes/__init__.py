@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import access, consents, datasets, documents, obligations, organisations, relay, rights, stats, status
+from . import (
+    access,
+    auth,
+    consents,
+    dataroom,
+    datasets,
+    documents,
+    obligations,
+    organisations,
+    relay,
+    rights,
+    stats,
+    status,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     status.router,
+    dataroom.router,  # before datasets: /api/datasets/{ref}/download and /file
     datasets.router,
     consents.router,
     access.router,
@@ -17,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     documents.router,
     stats.router,
     relay.router,
+    auth.router,
 )

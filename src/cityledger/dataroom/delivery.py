@@ -1,0 +1,243 @@
+"""Releases served to their grantee: the consent-filtered release made by the existing release
+logic (release/service.py) as of the index's last finalized block, logged on chain by the data
+room's release operator, its snapshot published, its file kept in the store; then short-lived
+download links bound to the session that asked, and a record of every delivery.
+
+A personal dataset's raw file never leaves the store: only a release file, to its grantee.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection, Engine
+from web3 import Web3
+
+from .. import codes
+from ..chain.deployments import contract, load_deployment
+from ..config import Config, Network
+from ..datasets.store import MetadataStore, metadata_dir
+from ..errors import CityLedgerError
+from ..query import queries
+from ..query.errors import CodedError, NotFound, Unavailable
+from ..release import service
+from ..release.snapshots import document_hash
+from .files import FileStore, put_file
+from .models import Delivery, DownloadLink, RoomRelease
+from .sender import sender_lease
+from .sessions import Session, _hash
+
+RELEASES, LINKS, DELIVERIES = RoomRelease.__table__, DownloadLink.__table__, Delivery.__table__
+
+
+def _not_live(access_id: int, why: str) -> CodedError:
+    return CodedError(f"access {access_id} is not live ({why}): nothing is released or served", code="access_not_live")
+
+
+def grantee_access(conn: Connection, access_id: int, session: Session) -> Any:
+    """The access row, if the signed-in account is its grantee and it is live in the index."""
+    access = conn.execute(select(queries.AC).where(queries.AC.c.id == access_id)).mappings().first()
+    if access is None:
+        raise NotFound(f"no access request {access_id} in the index")
+    if access["requester"] != session.address:
+        raise CodedError(
+            f"access {access_id} was granted to {access['requester']}, not to you ({session.address})", code="forbidden"
+        )
+    if access["status"] != codes.ACCESS_GRANTED:
+        raise _not_live(access_id, f"status {codes.ACCESS_STATUS_NAMES.get(access['status'], '?')}")
+    if access["expiry"] is None or access["expiry"] <= time.time():
+        raise _not_live(access_id, f"expired at {access['expiry']}")
+    return access
+
+
+def live_on_chain(w3: Web3, access_registry: Any, access_id: int) -> None:
+    """AccessRegistry.is_live, read now: an end or expiry the index has not seen yet stops it too."""
+    try:
+        live = access_registry.functions.is_live(access_id).call()
+    except Exception:
+        raise Unavailable("the node does not answer, so the access cannot be checked: retry") from None
+    if not live:
+        raise _not_live(access_id, "ended, expired, or a party lost its role, on chain")
+
+
+def release_source(conn: Connection, access: Any, files: FileStore) -> Any:
+    """The dataset version a release is made from: the newest version of the granted one's lineage
+    that the contract accepts (active, same publisher, domain and personal flag) and whose file is
+    in the store."""
+    lineage = service._lineage_forward(conn, access["dataset_id"])
+    granted = lineage[access["dataset_id"]]
+    for row in sorted(lineage.values(), key=lambda r: r["id"], reverse=True):
+        same = (row["publisher"], row["domain"], row["personal_data"]) == (
+            granted["publisher"],
+            granted["domain"],
+            granted["personal_data"],
+        )
+        if same and row["status"] != codes.STATUS_WITHDRAWN and files.size(row["content_hash"]) is not None:
+            return row
+    raise NotFound(
+        f"dataset {access['dataset_id']} (or a later version of it) has no file in this data room's store: "
+        "its publisher stores it with `cityledger publish` or PUT /api/datasets/{id}/file"
+    )
+
+
+def _local_copy(files: FileStore, sha256: str, spool: Path) -> tuple[Path, bool]:
+    """A path the release logic can read: the stored file itself (local), or a temporary copy (S3)."""
+    path_of = getattr(files, "path_of", None)
+    if path_of is not None:
+        return Path(path_of(sha256)), False
+    spool.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=spool, prefix=".release-source-")
+    with open(fd, "wb") as fh:
+        for chunk in files.read(sha256):
+            fh.write(chunk)
+    return Path(name), True
+
+
+def make_release(
+    engine: Engine,
+    cfg: Config,
+    network: Network,
+    data_dir: Path,
+    files: FileStore,
+    w3: Web3,
+    operator: Any,
+    session: Session,
+    access_id: int,
+    link_ttl: int,
+) -> dict[str, Any]:
+    """Make, log and keep a release for the signed-in grantee of `access_id`; returns the release and
+    a download link for this session."""
+    from ..privacy.errors import KAnonymityRefused
+
+    with engine.connect() as conn:
+        access = grantee_access(conn, access_id, session)
+        source = release_source(conn, access, files)
+    deployment = load_deployment(network.chain_id, cfg)
+    registry = contract(w3, deployment, "AccessRegistry", cfg)
+    live_on_chain(w3, registry, access_id)
+    path, temporary = _local_copy(files, source["content_hash"], Path(data_dir) / "files" / "tmp")
+    try:
+        with engine.connect() as conn:
+            try:
+                prepared = service.prepare(
+                    conn,
+                    access_id=access_id,
+                    purpose=access["purpose"],
+                    file=path,
+                    rpc_timestamp=lambda n: int(w3.eth.get_block(n)["timestamp"]),
+                    store=MetadataStore(metadata_dir(data_dir=Path(data_dir))),
+                )
+            except KAnonymityRefused as exc:
+                raise CodedError(str(exc), code="release_refused") from None
+            except CodedError:
+                raise
+            except CityLedgerError as exc:  # e.g. nobody consents: nothing to release
+                raise CodedError(str(exc), code="release_refused") from None
+    finally:
+        if temporary:
+            path.unlink(missing_ok=True)
+    try:
+        service.check_on_chain(w3, registry, operator, prepared)
+    except CityLedgerError as exc:
+        raise Unavailable(f"the data room cannot log this release: {exc}") from None
+    # One sender for the operator's key across API workers and the obligation loop (its nonce).
+    with sender_lease(engine, operator.address):
+        with tempfile.TemporaryDirectory(dir=Path(data_dir)) as tmp:
+            written, snapshot = service.write(prepared, Path(data_dir), Path(tmp) / "release.csv")
+            release_id, tx_hash = service.log_on_chain(w3, registry, operator, prepared)
+            put_file(files, written, prepared.release_hash)
+    now = int(time.time())
+    row = {
+        "release_id": release_id,
+        "access_id": access_id,
+        "dataset_id": prepared.dataset_id,
+        "grantee": session.address,
+        "sha256": prepared.release_hash,
+        "size": len(prepared.data),
+        "rows_in": prepared.rows_in,
+        "rows_out": len(prepared.rows),
+        "snapshot_hash": document_hash(snapshot),
+        "tx_hash": tx_hash,
+        "created_at": now,
+    }
+    with engine.begin() as conn:
+        conn.execute(insert(RELEASES).values(**row))
+        link = new_link(conn, release_id, session, link_ttl, now)
+    return {
+        **{k: v for k, v in row.items() if k not in ("sha256", "grantee", "created_at")},
+        "snapshot_block": prepared.snapshot_block,
+        "subject_count": prepared.subject_count,
+        "k_anonymity": prepared.k_anonymity,
+        "release_hash": prepared.release_hash,
+        "consent_root": prepared.consent_root,
+        "logged_by": operator.address.lower(),
+        "link": link,
+    }
+
+
+def new_link(conn: Connection, release_id: int, session: Session, ttl: int, now: int | None = None) -> dict[str, Any]:
+    """A download link to a release file for this session only, valid `ttl` seconds."""
+    now = int(time.time()) if now is None else now
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        insert(LINKS).values(
+            token_hash=_hash(token),
+            release_id=release_id,
+            session_hash=session.id_hash,
+            address=session.address,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    return {"url": f"/api/releases/{release_id}/file?link={token}", "expires_at": now + ttl}
+
+
+def room_release(conn: Connection, release_id: int) -> Any:
+    row = conn.execute(select(RELEASES).where(RELEASES.c.release_id == release_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"release {release_id} was not made by this data room (its file is not here)")
+    return row
+
+
+def link_for(conn: Connection, release_id: int, session: Session) -> dict[str, Any]:
+    """A new link to a release the data room made, for its grantee, while the access is live."""
+    rel = room_release(conn, release_id)
+    grantee_access(conn, rel["access_id"], session)
+    return rel
+
+
+def check_link(conn: Connection, release_id: int, token: str | None, session: Session) -> Any:
+    """The release a link opens, if it is this session's, for this release, and unexpired."""
+    row = None
+    if token and len(token) <= 100:
+        row = conn.execute(select(LINKS).where(LINKS.c.token_hash == _hash(token))).mappings().first()
+    if row is None:
+        raise NotFound("no such download link: ask for a new one (POST /api/releases/{id}/links)")
+    if row["session_hash"] != session.id_hash:
+        raise CodedError("this download link was made for another session: ask for your own", code="forbidden")
+    if row["release_id"] != release_id:
+        raise CodedError(f"this download link is for release {row['release_id']}, not {release_id}", code="forbidden")
+    if row["expires_at"] <= time.time():
+        raise CodedError("this download link has expired: ask for a new one", code="gone")
+    return room_release(conn, release_id)
+
+
+def record_delivery(conn: Connection, rel: Any, recipient: str, now: int | None = None) -> int:
+    """Record one serving of a release file: who, when, which release, bytes, SHA-256."""
+    result = conn.execute(
+        insert(DELIVERIES).values(
+            release_id=rel["release_id"],
+            access_id=rel["access_id"],
+            dataset_id=rel["dataset_id"],
+            recipient=recipient,
+            delivered_at=int(time.time()) if now is None else now,
+            bytes=rel["size"],
+            sha256=rel["sha256"],
+        )
+    )
+    return int(result.inserted_primary_key[0])
