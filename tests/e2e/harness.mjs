@@ -122,7 +122,8 @@ function reviveTypedData(typed) {
  * Returns a handle with the calls it saw (for assertions).
  */
 export async function injectWallet(page, { rpcUrl, privateKey, chainId, knownChains = [chainId] }) {
-  const account = privateKeyToAccount(privateKey.startsWith("0x") ? privateKey : `0x${privateKey}`);
+  const keyed = (key) => privateKeyToAccount(key.startsWith("0x") ? key : `0x${key}`);
+  const account = keyed(privateKey);
   const state = { chainId, known: new Set(knownChains), connected: false, calls: [] };
   const fail = (code, message) => ({ error: { code, message } });
   await page.exposeFunction("__cityTestWallet", async (method, params) => {
@@ -167,7 +168,7 @@ export async function injectWallet(page, { rpcUrl, privateKey, chainId, knownCha
         const [data, address] = params;
         if (address.toLowerCase() !== account.address.toLowerCase()) return fail(4100, "unknown account");
         state.signed = (state.signed ?? []).concat(Buffer.from(data.slice(2), "hex").toString("utf8"));
-        const signer = state.signWith ? privateKeyToAccount(state.signWith) : account;
+        const signer = state.signWith ? keyed(state.signWith) : account;
         return { result: await signer.signMessage({ message: { raw: data } }) };
       }
       default: {
