@@ -2,7 +2,8 @@
 // stack (the real data-room routes): sign in by EIP-4361 (a forged and a stale message refused in
 // plain words), the access grant with its expiry, a release made, downloaded through its link and
 // checked against the delivery record, a deletion obligation confirmed on chain, access requested,
-// an open dataset downloaded, a session that ended said so, sign-out; axe-core at both widths.
+// an open dataset downloaded, a session that ended said so, sign-out, an overdue obligation confirmed
+// late (the chain moved 31 days on: the suite's last test); axe-core at both widths.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -142,7 +143,7 @@ export function researcherJourney(running) {
       await made.locator(".ok", { hasText: "Its SHA-256 matches the release recorded on the ledger" }).waitFor();
       const body = bytes.toString("utf8");
       assert.ok(body.startsWith("subject,district,visits\n"), body);
-      assert.ok(!body.toLowerCase().includes(stack.leaver.toLowerCase()), "the citizen who revoked is in the release");
+      for (const leaver of stack.leavers) assert.ok(!body.toLowerCase().includes(leaver.toLowerCase()), "a citizen who revoked is in the release");
       // The delivery record: who, which release, bytes and SHA-256 of exactly what was saved.
       const deliveries = await (await fetch(`${stack.api}/api/deliveries?release_id=${releaseId}`)).json();
       assert.equal(deliveries.total, 1);
@@ -179,7 +180,7 @@ export function researcherJourney(running) {
       await card.getByRole("button", { name: /^Confirm deletion…/ }).click();
       await checkWidths(page, "3-obligation", card);
       const record = await card.getByLabel("Your deletion record").inputValue();
-      assert.match(record, new RegExp(stack.leaver.toLowerCase()));
+      assert.match(record, new RegExp(stack.leavers[0].toLowerCase()));
       let shown = null;
       wallet.onPrompt = async (method) => {
         if (method === "eth_sendTransaction") shown = await card.locator(".confirm .sentence").innerText();
@@ -271,6 +272,32 @@ export function researcherJourney(running) {
       } finally {
         await c2.close();
       }
+    });
+
+    // Last: it moves the chain's clock 31 days on, past every obligation's deadline.
+    test("an obligation past its deadline: listed first as overdue, then confirmed late", { timeout: 90_000 }, async () => {
+      await rpc(stack.rpc, "evm_increaseTime", [31 * 86400]);
+      await rpc(stack.rpc, "anvil_mine", ["0x1"]);
+      const head = Number((await rpc(stack.rpc, "eth_blockNumber", [])).result);
+      await page.waitForFunction(async (b) => (await (await fetch("/api/status")).json()).last_indexed_block >= b, head);
+      await page.reload();
+      await signInButton().click();
+      await page.locator("#account").waitFor();
+      const first = page.locator("#obligations .card").first();
+      await first.waitFor();
+      assert.equal(await first.getAttribute("id"), "obligation-2");
+      assert.equal(await first.getAttribute("data-status"), "overdue");
+      assert.match(await first.locator(".obligation-sentence").innerText(), /Overdue: the deadline was \d{1,2} \w+ \d{4}\. Delete the rows and confirm now\./);
+      await first.getByRole("button", { name: /^Confirm deletion…/ }).click();
+      await first.getByRole("button", { name: "Confirm on the ledger" }).click();
+      const outcome = await txOutcome(page, "Confirm deletion");
+      assert.equal(outcome.state, "indexed", outcome.text);
+      const late = page.locator("#obligation-2[data-status='confirmed-late']");
+      await late.waitFor();
+      assert.match(await late.innerText(), /Confirmed on \d{1,2} \w+ \d{4}, after the deadline\./);
+      const listed = await (await fetch(`${stack.api}/api/obligations?recipient=${stack.researcher}`)).json();
+      assert.equal(listed.items.find((x) => x.obligation_id === 2).status, "confirmed late");
+      assert.deepEqual(errors, []);
     });
   });
 }

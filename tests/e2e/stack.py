@@ -125,10 +125,12 @@ def seed(chain, folder: Path) -> dict:
         "Hourly load on the city grid.",
     )
     # A citizen of no other test: consents, is in a release, then revokes (the researcher's obligation).
-    leaver = Account.from_key(keccak(text="cityledger e2e: the citizen who revokes"))
-    w3.eth.send_transaction({"from": acc[0].address, "to": leaver.address, "value": 10**18})
+    # Two of them: one obligation is confirmed in time, the other after its deadline (the suite's last test).
+    leavers = [Account.from_key(keccak(text=f"cityledger e2e: citizen who revokes {i}")) for i in (1, 2)]
+    for leaver in leavers:
+        w3.eth.send_transaction({"from": acc[0].address, "to": leaver.address, "value": 10**18})
     # Personal data: one row per pseudonymous subject (the release keeps the consenting ones' rows).
-    subjects = [citizen, *others, leaver]
+    subjects = [citizen, *others, *leavers]
     ids["clinics"] = pub(
         agency,
         csv(
@@ -240,13 +242,16 @@ def seed(chain, folder: Path) -> dict:
     )
     # The data room logs the releases it makes with its own key: the agency names it its release operator.
     transact(w3, agency, access.functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
-    # A second release, of the leaver's consenting row only; then the leaver revokes, so the researcher
-    # owes the deletion of that subject's rows: its open obligation (it names only the release and the
+    # A second release, of the leavers' consenting rows only; then they revoke, so the researcher owes
+    # the deletion of their rows: its open obligations (each names only the release and the
     # pseudonymous address).
-    transact(
-        w3, leaver, consents.functions.grant(research, codes.SCOPE_DATASET, clinics_scope, codes.ANY_RESEARCHER, year)
-    )
-    small = ConsentTree.build([leaver.address])
+    for leaver in leavers:
+        transact(
+            w3,
+            leaver,
+            consents.functions.grant(research, codes.SCOPE_DATASET, clinics_scope, codes.ANY_RESEARCHER, year),
+        )
+    small = ConsentTree.build([leaver.address for leaver in leavers])
     snapshot = w3.eth.block_number
     small_hash = keccak(text="release 2")
     write_snapshot(
@@ -262,17 +267,23 @@ def seed(chain, folder: Path) -> dict:
         },
     )
     transact(
-        w3, agency, access.functions.log_release(access_id, ids["clinics"], 1, small.root, snapshot, small_hash, 0)
-    )
-    release_id = access.functions.release_count().call()
-    transact(w3, leaver, consents.functions.revoke(research, codes.SCOPE_DATASET, clinics_scope, codes.ANY_RESEARCHER))
-    transact(
         w3,
         agency,
-        chain.contract("DeletionRegistry").functions.request_deletion(
-            release_id, leaver.address, small.root, small_hash, 0, small.proof(leaver.address)
-        ),
+        access.functions.log_release(access_id, ids["clinics"], len(leavers), small.root, snapshot, small_hash, 0),
     )
+    release_id = access.functions.release_count().call()
+    deletions = chain.contract("DeletionRegistry")
+    for leaver in leavers:
+        transact(
+            w3, leaver, consents.functions.revoke(research, codes.SCOPE_DATASET, clinics_scope, codes.ANY_RESEARCHER)
+        )
+        transact(
+            w3,
+            agency,
+            deletions.functions.request_deletion(
+                release_id, leaver.address, small.root, small_hash, 0, small.proof(leaver.address)
+            ),
+        )
     return {
         "datasets": ids,
         "hashes": {name: hashes[i] for name, i in ids.items()},
@@ -281,7 +292,7 @@ def seed(chain, folder: Path) -> dict:
         "business": business.address,
         "researcher": researcher.address,
         "researcher_key": researcher.key.hex(),
-        "leaver": leaver.address,
+        "leavers": [leaver.address for leaver in leavers],
         "access_id": access_id,
         "auditor": auditor.address,
         "hostile_title": HOSTILE_TITLE,
