@@ -20,7 +20,7 @@ def through_app(room, monkeypatch):
     app_client = room.client()
 
     def client(base_url, timeout):  # noqa: ARG001 (httpx.Client's signature)
-        app_client.base_url = httpx.URL(base_url)
+        app_client.base_url = base_url  # a str: the test client may be httpx or httpx2
         return app_client
 
     monkeypatch.setattr(httpx, "Client", client)

@@ -25,6 +25,7 @@ from sqlalchemy import insert
 
 from cityledger import codes
 from cityledger.api.app import create_app
+from cityledger.dataroom.models import Delivery
 from cityledger.fingerprint.consent_tree import ConsentTree
 from cityledger.indexer.models import Checkpoint
 from cityledger.indexer.reducers import Ctx, reduce
@@ -100,6 +101,11 @@ def store(tmp_path_factory):
     engine = make_engine(url)
     with engine.begin() as conn:
         batch.flush(conn)
+        # The data room's deliveries (its own table, not events): N servings of release 1's file.
+        conn.execute(insert(Delivery), [
+            {"release_id": 1, "access_id": 1, "dataset_id": N, "recipient": RES, "delivered_at": 1_700_000_000 + i,
+             "bytes": 10, "sha256": h(1, "rel")} for i in range(N)
+        ])  # fmt: skip
         conn.execute(insert(Checkpoint), [{
             "id": 1, "chain_id": 31337, "block_number": block[0], "block_hash": h(block[0], "b"), "start_block": 1,
             "head_block": block[0], "finalized_block": block[0], "confirmations": 2, "reorgs": 0,
@@ -133,9 +139,9 @@ def list_routes(client) -> tuple[list[str], list[str]]:
         op = ops.get("get")
         if not op:
             continue
-        # A JSON-LD document (a consent receipt) is one object, never a bare array; a document route
-        # answers raw bytes (JSON or text): no schema to read.
-        schema = op["responses"]["200"]["content"].get("application/json", {}).get("schema", {})
+        # A JSON-LD document (a consent receipt) is one object, never a bare array; a document or file
+        # route answers raw bytes (JSON, text, a file): no schema to read.
+        schema = op["responses"]["200"].get("content", {}).get("application/json", {}).get("schema", {})
         params = {p["name"] for p in op.get("parameters", [])}
         if "page_size" in params:
             paged.append(path)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection, Engine
 from web3 import Web3
 
@@ -183,6 +183,8 @@ def make_release(
 def new_link(conn: Connection, release_id: int, session: Session, ttl: int, now: int | None = None) -> dict[str, Any]:
     """A download link to a release file for this session only, valid `ttl` seconds."""
     now = int(time.time()) if now is None else now
+    # Links expired a day ago go (within the day an old link still says "expired", 410).
+    conn.execute(delete(LINKS).where(LINKS.c.expires_at <= now - 86400))
     token = secrets.token_urlsafe(32)
     conn.execute(
         insert(LINKS).values(
