@@ -44,8 +44,17 @@ function fmtBytes(n: number): string {
   return `${v.toLocaleString(undefined, { maximumFractionDigits: 1 })} ${units[i]}`;
 }
 
+/** A dataset as plain text (for labels and the deletion record). */
 function datasetWords(id: number, brief: DatasetBrief | null): string {
   return brief?.title ? `'${brief.title}' (dataset #${id})` : `dataset #${id}`;
+}
+
+type Part = Node | string;
+
+/** A dataset in a sentence or heading: the publisher's title isolated in its own direction (a
+ *  right-to-left override in it cannot reorder the number or the rest of the sentence). */
+function datasetLabel(id: number, brief: DatasetBrief | null): Part[] {
+  return brief?.title ? ["'", userText(brief.title), `' (dataset #${id})`] : [`dataset #${id}`];
 }
 
 /** After an action and its refresh, focus goes to what changed (never to <body>). */
@@ -191,23 +200,24 @@ async function myReleases(me: string): Promise<any[]> {
 }
 
 /** The grant's state for people: a badge and one sentence. */
-function grantWords(a: any, brief: DatasetBrief | null, purpose: string): { badge: string; sentence: string } {
+function grantWords(a: any, brief: DatasetBrief | null, purpose: string): { badge: string; sentence: Part[] } {
   const who = brief?.publisher ? orgWords(brief.publisher, true) : "The publisher";
-  const what = datasetWords(a.dataset_id, brief);
+  const what = datasetLabel(a.dataset_id, brief);
+  const use = purpose.toLowerCase();
   const now = Date.now() / 1000;
   switch (a.status) {
     case "granted":
-      if (a.live) return { badge: "live", sentence: `${who} lets you use ${what} for ${purpose.toLowerCase()} until ${fmtDate(a.expiry)}.` };
-      if (a.expiry && Number(a.expiry) <= now) return { badge: "expired", sentence: `Your access to ${what} ended on ${fmtDate(a.expiry)}. Ask again to receive more data.` };
-      return { badge: "suspended", sentence: `Your access to ${what} cannot be used now: you or the publisher no longer hold the role it was granted under.` };
+      if (a.live) return { badge: "live", sentence: [`${who} lets you use `, ...what, ` for ${use} until ${fmtDate(a.expiry)}.`] };
+      if (a.expiry && Number(a.expiry) <= now) return { badge: "expired", sentence: ["Your access to ", ...what, ` ended on ${fmtDate(a.expiry)}. Ask again to receive more data.`] };
+      return { badge: "suspended", sentence: ["Your access to ", ...what, " cannot be used now: you or the publisher no longer hold the role it was granted under."] };
     case "requested":
-      return { badge: "requested", sentence: `You asked ${who === "The publisher" ? "the publisher" : orgWords(brief!.publisher!)} for ${what}, for ${purpose.toLowerCase()}. Waiting for its answer.` };
+      return { badge: "requested", sentence: [`You asked ${brief?.publisher ? orgWords(brief.publisher) : "the publisher"} for `, ...what, `, for ${use}. Waiting for its answer.`] };
     case "refused":
-      return { badge: "refused", sentence: `${who} refused your request for ${what}.` };
+      return { badge: "refused", sentence: [`${who} refused your request for `, ...what, "."] };
     case "ended":
-      return { badge: "ended", sentence: `${who} ended your access to ${what}.` };
+      return { badge: "ended", sentence: [`${who} ended your access to `, ...what, "."] };
     default:
-      return { badge: "cancelled", sentence: `You withdrew your request for ${what}.` };
+      return { badge: "cancelled", sentence: ["You withdrew your request for ", ...what, "."] };
   }
 }
 
@@ -242,9 +252,9 @@ function grantCard(a: any, brief: DatasetBrief | null, purpose: string, personal
   const titleId = nextId("grant-title");
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   const body: (Node | string)[] = [
-    h("h3", { id: titleId }, userText(datasetWords(a.dataset_id, brief))),
+    h("h3", { id: titleId }, ...datasetLabel(a.dataset_id, brief)),
     h("p", {}, h("span", { class: `badge badge-${badge}` }, badge), " ", brief?.publisher ? orgLabel(brief.publisher) : ""),
-    h("p", { class: "sentence grant-sentence" }, sentence),
+    h("p", { class: "sentence grant-sentence" }, ...sentence),
   ];
   const facts: [string, Node | string][] = [
     ["Purpose", purpose],
@@ -274,7 +284,8 @@ function grantCard(a: any, brief: DatasetBrief | null, purpose: string, personal
     });
     body.push(
       h("p", { class: "explain" },
-        `The data room makes a copy of ${datasetWords(a.dataset_id, brief)} with only the rows of people whose consent covers ${purpose.toLowerCase()} by you, `
+        "The data room makes a copy of ", ...datasetLabel(a.dataset_id, brief),
+        ` with only the rows of people whose consent covers ${purpose.toLowerCase()} by you, `
         + "as the ledger stands now; records the release on the ledger (for the publisher, not in your name); and gives you a download link valid for 5 minutes. "
         + "Your wallet is not asked and it costs you nothing. The people in it can see that you received their data."),
       h("div", { class: "actions" }, go),
@@ -382,7 +393,7 @@ async function loadObligations(section: HTMLElement, me: string, releases: any[]
   const list = h("ul", { class: "cards" });
   for (const o of rows) {
     const d = datasetOf.get(o.release_id);
-    list.append(obligationCard(o, d ? datasetWords(d, briefs.get(d) ?? null) : null, refresh));
+    list.append(obligationCard(o, d ?? null, d ? briefs.get(d) ?? null : null, refresh));
   }
   clear(section, head, explain, list);
 }
@@ -392,7 +403,7 @@ function deletionRecord(o: any, what: string | null): string {
     + `Obligation #${o.obligation_id}. Date: ${new Date().toISOString().slice(0, 10)}.\n`;
 }
 
-function obligationCard(o: any, what: string | null, refresh: () => Promise<void>): HTMLElement {
+function obligationCard(o: any, datasetId: number | null, brief: DatasetBrief | null, refresh: () => Promise<void>): HTMLElement {
   const badge = obligationBadge(o);
   const titleId = nextId("obligation-title");
   const cardId = `obligation-${o.obligation_id}`;
@@ -407,14 +418,14 @@ function obligationCard(o: any, what: string | null, refresh: () => Promise<void
     h("h3", { id: titleId }, "Delete the rows of person ", subject, ` from release #${o.release_id}`),
     h("p", {}, h("span", { class: `badge badge-${badge}` }, badge.replace("-", " "))),
     h("p", { class: "sentence obligation-sentence" },
-      what ? `In ${what}: ` : "", "this person (a pseudonymous address) no longer allows your use. ",
+      datasetId ? ["In ", ...datasetLabel(datasetId, brief), ": "] : "", "this person (a pseudonymous address) no longer allows your use. ",
       orgLabel(o.requested_by), ` asked on ${fmtDate(o.requested_at)}. ${status}`),
   ];
   if (o.status === "open") {
     const formId = nextId("confirm");
     const toggle = h("button", { type: "button", "aria-expanded": "false", "aria-controls": formId, id: nextId("toggle") }, "Confirm deletion…");
     toggle.setAttribute("aria-labelledby", `${toggle.id} ${titleId}`);
-    const record = h("textarea", { name: "record", rows: 4 }, deletionRecord(o, what));
+    const record = h("textarea", { name: "record", rows: 4 }, deletionRecord(o, datasetId ? datasetWords(datasetId, brief) : null));
     const send = h("button", { type: "submit", class: "primary" }, "Confirm on the ledger");
     const keep = h("button", { type: "button", class: "link" }, "Not yet");
     const form = h("form", { class: "confirm", id: formId, hidden: true, novalidate: true },
@@ -502,7 +513,7 @@ async function loadDeliveries(section: HTMLElement, me: string): Promise<void> {
   const list = h("ul", { class: "cards deliveries" });
   for (const r of rows) {
     list.append(h("li", { class: "card delivery", "data-release": String(r.release_id) },
-      h("p", {}, h("strong", {}, fmtTime(r.delivered_at)), ` · release #${r.release_id} of `, userText(datasetWords(r.dataset_id, briefs.get(r.dataset_id) ?? null)),
+      h("p", {}, h("strong", {}, fmtTime(r.delivered_at)), ` · release #${r.release_id} of `, ...datasetLabel(r.dataset_id, briefs.get(r.dataset_id) ?? null),
         ` · ${fmtBytes(r.bytes)}`),
       details("Technical details",
         h("p", {}, `Delivery #${r.delivery_id}, access #${r.access_id}.`),
@@ -531,7 +542,8 @@ async function loadOpen(section: HTMLElement): Promise<void> {
   rows.forEach((d, i) => {
     const brief: DatasetBrief = { id: d.dataset_id, title: d.title ?? null, publisher: d.publisher, version: d.version, domain: d.domain };
     list.append(h("li", { class: "card", id: `open-${d.dataset_id}` },
-      h("h3", {}, h("a", { href: `#/dataset/${d.dataset_id}` }, userText(datasetWords(d.dataset_id, brief)))),
+      // One child: the page's links are inline-flex boxes (44 px targets), which would lay the parts out as columns.
+      h("h3", {}, h("a", { href: `#/dataset/${d.dataset_id}` }, h("span", {}, ...datasetLabel(d.dataset_id, brief)))),
       h("p", { class: "meta" }, "From ", orgLabel(d.publisher), ` · version ${d.version}`),
       sizes[i] !== null
         ? h("div", { class: "actions" }, openDownload(d.dataset_id, brief, sizes[i]))
@@ -574,11 +586,11 @@ async function accessForm(s: Session, refresh: () => Promise<void>): Promise<HTM
   const describe = async () => {
     const mine = ++seq;
     const n = Number(datasetId.value);
-    let what = "the dataset you name";
+    let what: Part[] = ["the dataset you name"];
     let who = "its publisher";
     if (Number.isInteger(n) && n >= 1) {
       const brief = await datasetBrief(n);
-      what = brief ? datasetWords(n, brief) : `dataset #${n} (not in the catalogue)`;
+      what = brief ? datasetLabel(n, brief) : [`dataset #${n} (not in the catalogue)`];
       if (brief?.publisher) {
         await loadNames([brief.publisher]);
         who = orgWords(brief.publisher);
@@ -586,8 +598,9 @@ async function accessForm(s: Session, refresh: () => Promise<void>): Promise<HTM
     }
     if (mine !== seq) return;
     const label = list.find((p) => p.hash === purpose.value)?.label ?? "the purpose you choose";
-    sentence.textContent = `You ask ${who} for access to ${what} for ${label.toLowerCase()}. It decides whether and until when; you then receive only the rows of people who consent. `
-      + "Your wallet sends the request as a transaction; you pay a small network fee.";
+    sentence.replaceChildren(`You ask ${who} for access to `, ...what,
+      ` for ${label.toLowerCase()}. It decides whether and until when; you then receive only the rows of people who consent. `
+      + "Your wallet sends the request as a transaction; you pay a small network fee.");
   };
   form.addEventListener("input", () => void describe());
   form.addEventListener("change", () => void describe());

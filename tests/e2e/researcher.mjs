@@ -233,6 +233,11 @@ export function researcherJourney(running) {
       assert.equal(sha256(readFileSync(await download.path())), stack.hashes.trips_v2);
       // The hostile publisher registered its file by hand: it is not in the store.
       assert.match(await page.locator(`#open-${stack.datasets.hostile}`).innerText(), /Its file is not in this data room/);
+      // Its title (a right-to-left override, markup) is inert text isolated from the dataset number.
+      const hostile = page.locator(`#open-${stack.datasets.hostile} h3`);
+      assert.equal(await hostile.locator("bdi.user-text[dir=auto]").textContent(), stack.hostile_title);
+      assert.match(await hostile.textContent(), new RegExp(`' \\(dataset #${stack.datasets.hostile}\\)$`));
+      assert.equal(await hostile.locator("img").count(), 0);
     });
 
     test("a session that ended is said so, with Sign in again; then sign out", { timeout: 60_000 }, async () => {
