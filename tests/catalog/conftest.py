@@ -90,7 +90,7 @@ def _demo_document(monkeypatch, path: Path, ds: demo.DemoDataset, **kw) -> dict:
     publish is replaced by building the document offline."""
     built = []
 
-    def offline_publish(w3, deployment, account, path, info, *, store, cfg=None):
+    def offline_publish(w3, deployment, account, path, info, *, store, files=None, cfg=None):
         built.append(registered_document(path, info))
         return SimpleNamespace(already_registered=True, dataset_id=0)
 

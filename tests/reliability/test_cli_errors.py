@@ -85,6 +85,10 @@ CASES: list[tuple[list[str], dict]] = [
     (["obligations", "--recipient", BAD_ADDR], {}),
     (["obligations", "request", "1", BAD_ADDR], {}),
     (["obligations", "confirm", "1", "--evidence", MISSING], {}),
+    (["download", "../etc/passwd"], {}),  # not a dataset id nor a hash: no request made
+    (["download", "1", "--api", "http://127.0.0.1:9"], {}),  # no data room there: nothing written
+    (["deliveries", "--recipient", BAD_ADDR], {}),
+    (["dataroom", "serve-obligations", "--once"], DEAD_RPC),
     (["org", "set-profile", "0x" + "11" * 20, "--name", "X", "--kind", "citizen"], {}),
     (["org", "set-profile", "0x" + "11" * 20, "--name", "X", "--kind", "agency", "--website", "javascript:x"], {}),
     (["org", "show", BAD_ADDR], {}),

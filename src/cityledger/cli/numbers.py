@@ -36,6 +36,7 @@ KINDS: dict[str, Kind] = {
     "access_id": ID,
     "release_id": ID,
     "release": ID,
+    "access": ID,  # deliveries --access
     "request_id": ID,
     "supersedes": Kind(0, INT64_MAX),  # 0: a first version, supersedes nothing
     "row": Kind(1, INT64_MAX),  # data rows count from 1
@@ -47,6 +48,7 @@ KINDS: dict[str, Kind] = {
     "port": Kind(1, 65535),
     "batch_logs": Kind(1, 1_000_000),  # logs per fetched range; memory grows with it
     "poll": Kind(0.01, 3600.0),  # seconds
+    "interval": Kind(0.5, 3600.0),  # dataroom serve-obligations: seconds between passes
     "relay_per_minute": Kind(0.1, 10_000.0),
     "timeout": Kind(1.0, 600.0),  # seconds for one network step (harvest, quality)
     "max_mb": Kind(1, 1 << 20),  # MiB, the largest file a harvest downloads

@@ -19,8 +19,10 @@ from ..deps import Svc
 
 router = APIRouter(tags=["sign-in"])
 
-AUTH_ERRORS = s.error_responses(400, 401, 422, 503)
+# 408/413 come from the body limits (api/limits.py) on any request body.
+AUTH_ERRORS = s.error_responses(400, 401, 408, 413, 422, 503)
 SESSION_ERRORS = s.error_responses(401, 403, 503)
+SIGNOUT_ERRORS = s.error_responses(401, 403, 408, 413, 503)
 
 
 class NonceRequest(BaseModel):
@@ -123,7 +125,7 @@ async def session(request: Request, svc: Svc) -> dict[str, Any]:
     return await run_in_threadpool(lambda: session_answer(svc, current_session(request, svc)))
 
 
-@router.post("/api/auth/signout", status_code=204, response_class=Response, responses=SESSION_ERRORS)
+@router.post("/api/auth/signout", status_code=204, response_class=Response, responses=SIGNOUT_ERRORS)
 def signout(request: Request, svc: Svc) -> Response:
     """End the session (needs the X-CSRF-Token header) and clear the cookie."""
     session = csrf_session(request, svc)

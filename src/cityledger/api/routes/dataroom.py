@@ -213,7 +213,7 @@ async def upload(request: Request, svc: Svc, ref: DatasetRef) -> Response:
 
 AccessId = Annotated[int, PathParam(ge=1, le=v.ID_MAX, description="access id")]
 ReleaseId = Annotated[int, PathParam(ge=1, le=v.ID_MAX, description="release id")]
-RELEASE_ERRORS = s.error_responses(400, 401, 403, 404, 422, 503)
+RELEASE_ERRORS = s.error_responses(400, 401, 403, 404, 408, 413, 422, 503)  # 408/413: the body limits
 
 
 class Link(BaseModel):
