@@ -77,7 +77,7 @@ def test_seed_is_complete_and_idempotent(devnet, tmp_path, monkeypatch):
     assert released == [first.access_id]
 
     # the citizen dataset: subject addresses only (citizens 6-9 + random ones)
-    rows = list(csv.DictReader(open(tmp_path / "demo" / "citizen-mobility-synthetic.csv")))
+    rows = list(csv.DictReader((tmp_path / "demo" / "citizen-mobility-synthetic.csv").read_text().splitlines()))
     assert len(rows) == 4 + CITIZEN_RANDOM_SUBJECTS
     assert [r["subject"] for r in rows[:4]] == [a.address for a in accts[6:10]]
     assert consent_root([r["subject"] for r in rows]) != bytes(32)

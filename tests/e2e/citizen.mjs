@@ -4,7 +4,8 @@
 // requests with their answers; and the problems the outside test found, each pinned.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createPublicClient, createWalletClient, http } from "viem";
 import { axeViolations, docShot, newPage, rpc, shot, smallTargets } from "./harness.mjs";
@@ -404,35 +405,27 @@ export function citizenJourney(running) {
       assert.deepEqual(await axeViolations(page), []);
     });
 
-    test("cancel signatures I gave: explained, and sent only where the contract offers it", { timeout: 60_000 }, async () => {
+    test("cancel signatures I gave: explained, sent, said done on the card, listed in the history", { timeout: 60_000 }, async () => {
       await page.goto(`${stack.api}/#/citizen`);
       const transport = card("every transport dataset");
       await transport.waitFor();
       const button = transport.getByRole("button", { name: /^Cancel signatures I gave for this consent/ });
       assert.match(await transport.locator(".cancel-sigs .hint").innerText(), /stays usable until its deadline.*The consent itself does not change/s);
-      const offered = abis.ConsentRegistry.abi.some((x) => x.type === "function" && x.name === "cancel_signatures");
-      const sent = wallet.calls.filter((c) => c === "eth_sendTransaction").length;
       await button.click();
-      if (offered) {
-        const outcome = await txOutcome(page, "Cancel signatures");
-        assert.equal(outcome.state, "indexed", outcome.text);
-        // The refreshed card says it is done, keeps the focus, and the consent is unchanged.
-        const again = card("every transport dataset");
-        assert.match(await again.locator(".form-message .ok").innerText(), /^Done: every signature you gave/);
-        await page.waitForFunction(() => document.activeElement?.classList.contains("consent") && document.activeElement.innerText.includes("every transport dataset"));
-        assert.equal(await again.getAttribute("data-state"), "active");
-        // The history lists it, submitted by the citizen.
-        await again.getByRole("link", { name: /^History and receipt/ }).click();
-        await settled(page);
-        const last = page.locator(".history .change").last();
-        assert.match(await last.innerText(), /Signatures cancelled: any signature not yet recorded became useless\s+Submitted by you · transaction 0x/);
-        await page.goto(`${stack.api}/#/citizen`);
-        await page.locator("#rights-form").waitFor();
-      } else {
-        // This deployment's contract predates cancel_signatures: said so, and nothing is sent.
-        assert.match(await transport.locator(".form-message").innerText(), /cannot cancel signatures yet: nothing was sent/);
-        assert.equal(wallet.calls.filter((c) => c === "eth_sendTransaction").length, sent);
-      }
+      const outcome = await txOutcome(page, "Cancel signatures");
+      assert.equal(outcome.state, "indexed", outcome.text);
+      // The refreshed card says it is done, keeps the focus, and the consent is unchanged.
+      const again = card("every transport dataset");
+      assert.match(await again.locator(".form-message .ok").innerText(), /^Done: every signature you gave/);
+      await page.waitForFunction(() => document.activeElement?.classList.contains("consent") && document.activeElement.innerText.includes("every transport dataset"));
+      assert.equal(await again.getAttribute("data-state"), "active");
+      // The history lists it, submitted by the citizen.
+      await again.getByRole("link", { name: /^History and receipt/ }).click();
+      await settled(page);
+      const last = page.locator(".history .change").last();
+      assert.match(await last.innerText(), /Signatures cancelled: any signature not yet recorded became useless\s+Submitted by you · transaction 0x/);
+      await page.goto(`${stack.api}/#/citizen`);
+      await page.locator("#rights-form").waitFor();
     });
 
     test("rights requests: the new rights explained; a refusal in plain words next to the form; filed", { timeout: 90_000 }, async () => {
@@ -471,72 +464,65 @@ export function citizenJourney(running) {
       assert.match(await erasure.innerText(), /Open/);
       assert.match(await erasure.innerText(), /Answer due by .*\(30 days left\)/);
 
-      // The right to be informed: filed where the contract knows it (kind 7), else refused in words.
-      const newKinds = abis.RightsRegistry.abi.find((x) => x.name === "answer_request")?.inputs[1].type === "uint8";
+      // The right to be informed (kind 7): filed.
       await right.selectOption({ label: "Information" });
       await f.getByLabel("Your request, in your words").fill("What do you hold about me, and why?");
       await f.getByRole("button", { name: "File the request" }).click();
       outcome = await txOutcome(page, "File rights request");
-      if (newKinds) {
-        assert.equal(outcome.state, "indexed", outcome.text);
-        await page.locator("#rights .card", { hasText: "Information request" }).waitFor();
-      } else {
-        assert.equal(outcome.state, "failed");
-        assert.match(await message.innerText(), /does not accept that kind of request yet/);
-      }
+      assert.equal(outcome.state, "indexed", outcome.text);
+      await page.locator("#rights .card", { hasText: "Information request" }).waitFor();
       assert.deepEqual(errors, []);
     });
 
     test("the publisher's answer: shown as text after its hash is checked in the page; rejected explained", { timeout: 90_000 }, async () => {
       const rights = abis.RightsRegistry;
-      const answer = "Your clinic visit records were erased on 3 December.\nNo copy was kept.\n";
-      const answerHash = `0x${createHash("sha256").update(answer).digest("hex")}`;
-      const outcomeArg = rights.abi.find((x) => x.name === "answer_request").inputs[1].type === "bool" ? true : 2;
       const publisher = createWalletClient({ account: stack.agency, transport: http(stack.rpc) });
       const chain = createPublicClient({ transport: http(stack.rpc) });
-      const hash = await publisher.writeContract({
-        address: rights.address, abi: rights.abi, functionName: "answer_request", chain: null, args: [1n, outcomeArg, answerHash],
-      });
-      const receipt = await chain.waitForTransactionReceipt({ hash });
-      assert.equal(receipt.status, "success");
-      await waitIndexed(page, receipt.blockNumber);
+      const sha256 = (text) => createHash("sha256").update(text).digest("hex");
+      // The publisher answers on chain with the answer document's SHA-256 (outcome 2 fulfilled, 5 rejected).
+      const answerRequest = async (id, outcome, text) => {
+        const hash = await publisher.writeContract({
+          address: rights.address, abi: rights.abi, functionName: "answer_request", chain: null, args: [BigInt(id), outcome, `0x${sha256(text)}`],
+        });
+        const receipt = await chain.waitForTransactionReceipt({ hash });
+        assert.equal(receipt.status, "success");
+        await waitIndexed(page, receipt.blockNumber);
+      };
+      const answer = "Your clinic visit records were erased on 3 December.\nNo copy was kept.\n";
+      await answerRequest(1, 2, answer);
       const erasure = page.locator("#rights .card", { hasText: "Erasure request" });
-      const serve = async (body) => {
-        await page.unroute("**/api/documents/*");
-        if (body !== null) await page.route("**/api/documents/*", (route) => route.fulfill({ body, contentType: "text/plain; charset=utf-8" }));
+      const reload = async () => {
         await page.reload();
         await erasure.locator(".badge", { hasText: /fulfilled/i }).waitFor();
       };
-      // The document is not in this server's store (the route answers 404): said to be elsewhere.
-      await serve(null);
+      // Not in this server's store (GET /api/documents/{hash} answers 404): said to be elsewhere.
+      await reload();
       await erasure.locator(".answer-missing").waitFor();
       assert.match(await erasure.innerText(), /not available here/);
-      // The document as stored: its SHA-256 is the hash on chain, so its text is shown.
-      await serve(answer);
+      // Kept in the content-addressed store, as the publisher's tool does (`<sha256>.txt`): the page
+      // fetches it, checks its SHA-256 against the hash on chain and shows the text.
+      writeFileSync(join(stack.metadata_dir, `${sha256(answer)}.txt`), answer);
+      await reload();
       await erasure.locator(".answer-text").waitFor();
       assert.equal(await erasure.locator(".answer-text").textContent(), answer);
       assert.match(await erasure.innerText(), /checked against its hash on the ledger/);
       await docShots(page, "journey-7-rights", erasure);
-      // Another document under that hash: not shown.
-      await serve("Your records were NOT erased.\n");
-      await erasure.locator(".answer-mismatch").waitFor();
-      assert.equal(await erasure.locator(".answer-text").count(), 0);
-      await page.unroute("**/api/documents/*");
+      // A server that hands out another document under that hash: not shown.
+      await page.route("**/api/documents/*", (route) => route.fulfill({ body: "Your records were NOT erased.\n", contentType: "text/plain; charset=utf-8" }));
+      try {
+        await reload();
+        await erasure.locator(".answer-mismatch").waitFor();
+        assert.equal(await erasure.locator(".answer-text").count(), 0);
+      } finally {
+        await page.unroute("**/api/documents/*");
+      }
 
       // Outcome 5, rejected (not from a data subject, or manifestly unfounded): explained.
-      await page.route("**/api/citizens/*/rights?*", async (route) => {
-        const response = await route.fetch();
-        const body = await response.json();
-        body.items.find((r) => r.request_id === 1).status = "rejected";
-        await route.fulfill({ response, json: body });
-      });
-      try {
-        await page.reload();
-        await erasure.locator(".badge", { hasText: /rejected/i }).waitFor();
-        assert.match(await erasure.innerText(), /not coming from the person the data is about, or as manifestly unfounded or excessive \(GDPR Art\. 12\(5\)\)/);
-      } finally {
-        await page.unroute("**/api/citizens/*/rights?*");
-      }
+      await answerRequest(2, 5, "We hold no data about this address.\n");
+      await page.reload();
+      const information = page.locator("#rights .card", { hasText: "Information request" });
+      await information.locator(".badge", { hasText: /rejected/i }).waitFor();
+      assert.match(await information.innerText(), /not coming from the person the data is about, or as manifestly unfounded or excessive \(GDPR Art\. 12\(5\)\)/);
     });
 
     test("organisations by name on every card, with the address kept", { timeout: 60_000 }, async () => {

@@ -379,6 +379,8 @@ def main() -> int:
                     "rpc": anvil.rpc_url,
                     "chain_id": chain.network.chain_id,
                     "folder": str(folder),
+                    # The content-addressed store the API serves /api/documents from.
+                    "metadata_dir": env["CITYLEDGER_METADATA_DIR"],
                     "citizen": {"address": citizen.address, "key": citizen.key.hex()},
                     "relayer": chain.accounts[5].address,
                     "deployment": chain.deployment.contracts
