@@ -9,7 +9,7 @@ import { ApiError, allPages, api, contractInfo, datasetBrief, items, purposeLabe
 import { messageArea } from "./citizen";
 import { clear, details, errorBox, field, fmtDate, fmtTime, h, hashCode, loading, nextId, select, shortHex, userText } from "./dom";
 import { loadNames, orgLabel, orgWords } from "./names";
-import { roomApi, roomErrorMessage, session, loadSession, signIn, signOut, takeEndReason, type Session } from "./siwe";
+import { roomApi, roomErrorMessage, roomFile, session, loadSession, signIn, signOut, takeEndReason, type Session } from "./siwe";
 import { runTx, type TxOptions } from "./tx";
 import { sha256Hex } from "./verify";
 import { clients, connect, hasWallet, networkName, onRightChain, switchChain, wallet } from "./wallet";
@@ -159,7 +159,7 @@ async function signInPanel(): Promise<HTMLElement> {
     h("p", { class: "sentence", id: "signin-sentence" },
       "Signing in proves to CityLedger that you hold the account ", orgLabel(wallet.account),
       ". Your wallet shows a short sign-in message from this site; signing it is not a transaction and costs nothing. "
-      + "You stay signed in for at most one hour."),
+      + "You stay signed in for a short time only (the page shows until when)."),
     message,
     button,
   );
@@ -318,14 +318,9 @@ function downloadButton(releaseId: number, releaseHash: string, link: string | n
     message.replaceChildren(" Downloading…");
     try {
       url ??= (await roomApi(`/api/releases/${releaseId}/links`, { method: "POST" })).url as string;
-      const res = await fetch(url!, { credentials: "same-origin" });
-      url = null; // a link may expire: the next click asks for a fresh one
-      if (!res.ok) {
-        const body = await res.json().catch(() => null);
-        const err = new ApiError(res.status, body?.error?.code ?? String(res.status), body?.error?.message ?? res.statusText);
-        if (err.code === "not_signed_in") await roomApi("/api/auth/session").catch(() => undefined);
-        throw err;
-      }
+      const link = url!;
+      url = null; // a link may expire or fail: the next click asks for a fresh one
+      const res = await roomFile(link);
       const buf = await res.arrayBuffer();
       const hash = await sha256Hex(buf);
       if (hash.toLowerCase() !== releaseHash.toLowerCase()) {

@@ -3,6 +3,7 @@
 // server checks it and sets an HttpOnly session cookie the page never sees. The page keeps only what
 // GET /api/auth/session says (address, roles read from the chain's index, expiry, CSRF token).
 import { ApiError, api } from "./api";
+import { fmtTime } from "./dom";
 import { errorMessage } from "./tx";
 import { clients } from "./wallet";
 
@@ -48,7 +49,8 @@ function set(s: Session | null): void {
   if (s) {
     // The server ends the session at expires_at (no renewal): say so then, not at the next click.
     const ms = s.expires_at * 1000 - Date.now();
-    expiryTimer = setTimeout(() => ended("Your sign-in has expired (a session lasts one hour). Sign in again to continue."), Math.max(ms, 0));
+    const at = fmtTime(s.expires_at);
+    expiryTimer = setTimeout(() => ended(`Your sign-in expired at ${at}: sessions are short, so that a forgotten browser does not stay signed in. Sign in again to continue.`), Math.max(ms, 0));
   }
 }
 
@@ -120,6 +122,12 @@ export async function signOut(): Promise<void> {
   changed();
 }
 
+/** The server no longer knows the session (it expired, or was signed out elsewhere): the page says so. */
+function whenSignedOut(e: unknown): unknown {
+  if (e instanceof ApiError && e.code === "not_signed_in") ended("Your sign-in has ended (it expired or you signed out elsewhere). Sign in again to continue.");
+  return e;
+}
+
 /** A data-room call with the session's CSRF token; a 401 means the session ended: the page says so. */
 export async function roomApi<T = any>(path: string, init: RequestInit = {}): Promise<T> {
   const headers: Record<string, string> = { ...((init.headers as Record<string, string>) ?? {}) };
@@ -127,7 +135,17 @@ export async function roomApi<T = any>(path: string, init: RequestInit = {}): Pr
   try {
     return await api<T>(path, { ...init, headers });
   } catch (e) {
-    if (e instanceof ApiError && e.code === "not_signed_in") ended("Your sign-in has ended (it expired or you signed out elsewhere). Sign in again to continue.");
-    throw e;
+    throw whenSignedOut(e);
   }
+}
+
+/** A file from the data room (raw bytes, not JSON), with the session's cookie; a refusal becomes
+ *  the API's error (ApiError), and a 401 ends the session on the page as roomApi does. */
+export async function roomFile(url: string): Promise<Response> {
+  const res = await fetch(url, { credentials: "same-origin" }).catch(() => {
+    throw new ApiError(0, "network", "The CityLedger server cannot be reached.");
+  });
+  if (res.ok) return res;
+  const body = await res.json().catch(() => null);
+  throw whenSignedOut(new ApiError(res.status, body?.error?.code ?? String(res.status), body?.error?.message ?? res.statusText));
 }

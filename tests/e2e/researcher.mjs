@@ -273,7 +273,7 @@ export function researcherJourney(running) {
         assert.ok(w2.calls.includes("personal_sign"));
         await p2.clock.fastForward("01:00:05");
         await p2.locator("#session-ended").waitFor();
-        assert.match(await p2.locator("#session-ended").innerText(), /Your sign-in has expired \(a session lasts one hour\)\. Sign in again to continue\./);
+        assert.match(await p2.locator("#session-ended").innerText(), /^Your sign-in expired at .+: sessions are short, so that a forgotten browser does not stay signed in\. Sign in again to continue\.$/);
       } finally {
         await c2.close();
       }
