@@ -162,6 +162,15 @@ export function researcherJourney(running) {
       assert.deepEqual(errors, []);
     });
 
+    test("the wallet switched to another account than the one signed in: the page says so, and not after switching back", { timeout: 30_000 }, async () => {
+      await page.evaluate((a) => window.ethereum._emit("accountsChanged", [a]), stack.citizen.address);
+      const mismatch = page.locator("#wallet-mismatch");
+      await mismatch.waitFor();
+      assert.match(await mismatch.innerText(), /Your wallet now shows another account \(0x976ea7…0aa9\)/i);
+      await page.evaluate((a) => window.ethereum._emit("accountsChanged", [a]), stack.researcher);
+      await mismatch.waitFor({ state: "detached" });
+    });
+
     test("a release the data room did not make is said so, not served", { timeout: 30_000 }, async () => {
       // Release 1 was logged by the publisher itself (stack.py): its file is not in the data room.
       const button = page.locator(`#access-${stack.access_id} .download-release[data-release="1"]`);
