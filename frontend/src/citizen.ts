@@ -254,7 +254,7 @@ async function connectPanel(): Promise<HTMLElement> {
 }
 
 /** A form's message area: errors next to the form, cleared as soon as the input changes. */
-function messageArea(form: HTMLFormElement): { el: HTMLElement; error: (m: string, control?: HTMLElement) => void; show: (n: Node) => void; clear: () => void } {
+export function messageArea(form: HTMLFormElement): { el: HTMLElement; error: (m: string, control?: HTMLElement) => void; show: (n: Node) => void; clear: () => void } {
   const el = h("div", { class: "form-message", id: nextId("msg") });
   const reset = () => {
     el.replaceChildren();

@@ -5,6 +5,8 @@ import { renderCatalogue, renderDataset } from "./catalogue";
 import { renderCitizen } from "./citizen";
 import { consentKeyRef, renderConsent } from "./consent";
 import { clear, h, shortHex } from "./dom";
+import { renderResearcher } from "./researcher";
+import { onSessionChange } from "./siwe";
 import { renderStats } from "./stats";
 import { renderVerify } from "./verify";
 import { connect, disconnect, hasWallet, onRightChain, onWalletChange, restore, switchChain, wallet } from "./wallet";
@@ -44,6 +46,9 @@ async function route(focus = true): Promise<void> {
       case "citizen":
         await renderCitizen(main);
         break;
+      case "dataroom":
+        await renderResearcher(main);
+        break;
       case "consent": {
         const key = consentKeyRef(parts[1] ?? "");
         if (key === null) clear(main, h("p", { class: "error", role: "alert" }, "That is not a consent: a consent is named by its 0x key of 64 hex digits."));
@@ -81,7 +86,11 @@ function renderWallet(): void {
 
 onWalletChange(() => {
   renderWallet();
-  if (location.hash.startsWith("#/citizen")) route(false);
+  if (location.hash.startsWith("#/citizen") || location.hash.startsWith("#/dataroom")) route(false);
+});
+// Signing in or out, or the session's expiry, changes the data room's view.
+onSessionChange(() => {
+  if (location.hash.startsWith("#/dataroom")) route(false);
 });
 window.addEventListener("hashchange", () => route());
 // The hash belongs to the router: the skip link moves focus without touching it (else "#main" would

@@ -1,5 +1,6 @@
 // Browser-test harness: the stack (tests/e2e/stack.py), Debian's chromium via playwright-core,
-// and an injected EIP-1193 test wallet that forwards to anvil and signs typed data on the Node side.
+// and an injected EIP-1193 test wallet that forwards to anvil and signs typed data and messages
+// (personal_sign, for EIP-4361 sign-in) on the Node side.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -121,13 +122,15 @@ function reviveTypedData(typed) {
  * Returns a handle with the calls it saw (for assertions).
  */
 export async function injectWallet(page, { rpcUrl, privateKey, chainId, knownChains = [chainId] }) {
-  const account = privateKeyToAccount(privateKey.startsWith("0x") ? privateKey : `0x${privateKey}`);
+  const keyed = (key) => privateKeyToAccount(key.startsWith("0x") ? key : `0x${key}`);
+  const account = keyed(privateKey);
   const state = { chainId, known: new Set(knownChains), connected: false, calls: [] };
   const fail = (code, message) => ({ error: { code, message } });
   await page.exposeFunction("__cityTestWallet", async (method, params) => {
     state.calls.push(method);
     // What the page shows when the wallet would prompt the person (a test sets state.onPrompt).
-    if (state.onPrompt && (method === "eth_sendTransaction" || method === "eth_signTypedData_v4")) await state.onPrompt(method);
+    if (state.onPrompt && (method === "eth_sendTransaction" || method === "eth_signTypedData_v4" || method === "personal_sign"))
+      await state.onPrompt(method, params);
     // A test can make the "user" press Reject for one method (state.reject = "eth_signTypedData_v4").
     if (state.reject === method) return fail(4001, "User rejected the request.");
     switch (method) {
@@ -158,6 +161,15 @@ export async function injectWallet(page, { rpcUrl, privateKey, chainId, knownCha
         if (params[0].toLowerCase() !== account.address.toLowerCase()) return fail(4100, "unknown account");
         const typed = typeof params[1] === "string" ? JSON.parse(params[1]) : params[1];
         return { result: await account.signTypedData(reviveTypedData(typed)) };
+      }
+      case "personal_sign": {
+        // EIP-4361 sign-in: params [message as 0x hex of its UTF-8 bytes, address]. A test can make a
+        // forged signature (state.signWith: another key signs, as a tampered wallet or a thief would).
+        const [data, address] = params;
+        if (address.toLowerCase() !== account.address.toLowerCase()) return fail(4100, "unknown account");
+        state.signed = (state.signed ?? []).concat(Buffer.from(data.slice(2), "hex").toString("utf8"));
+        const signer = state.signWith ? keyed(state.signWith) : account;
+        return { result: await signer.signMessage({ message: { raw: data } }) };
       }
       default: {
         if (!state.connected && method === "eth_sendTransaction") return fail(4100, "not connected");

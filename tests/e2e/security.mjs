@@ -55,6 +55,8 @@ export function security(running) {
       await page.goto(`${running.stack.api}/#/stats`);
       await page.locator("svg").first().waitFor();
       await page.goto(`${running.stack.api}/#/verify`);
+      await page.goto(`${running.stack.api}/#/dataroom`);
+      await page.locator("#open-data .card").first().waitFor();
       await page.goto(`${running.stack.api}/#/citizen`);
       await page.waitForTimeout(500);
       assert.deepEqual(await page.evaluate(() => window.__csp), []);

@@ -2,7 +2,9 @@
 
 anvil -> contracts deployed, devnet roles granted -> a small known data set (datasets with two
 versions, an attestation, consents, a logged release whose consent snapshot includes the test
-citizen) -> the indexer following the chain -> the API serving frontend/dist.
+citizen; the data room's files, its release operator and a deletion obligation for the researcher)
+-> the indexer following the chain -> the API serving frontend/dist, its public URL its own origin
+(the sign-in's domain).
 
 Prints ONE JSON line on stdout when everything answers:
   {"api": "http://127.0.0.1:P", "rpc": "http://127.0.0.1:Q", "chain_id": 31337, "citizen": {...}, ...}
@@ -54,11 +56,14 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = N
 
 def seed(chain, folder: Path) -> dict:
     """A small known world: what the tests assert on (ids are deterministic on a fresh chain)."""
+    from eth_account import Account
     from eth_utils import keccak
 
     from cityledger import codes
     from cityledger.chain.actions import set_profile
     from cityledger.chain.tx import transact
+    from cityledger.dataroom.files import open_store
+    from cityledger.dataroom.room import OPERATOR_ACCOUNT
     from cityledger.datasets.metadata import Coverage, DatasetInfo
     from cityledger.datasets.profiles import profile_document
     from cityledger.datasets.registry import attest, publish
@@ -70,6 +75,8 @@ def seed(chain, folder: Path) -> dict:
     agency, business, auditor, researcher = acc[1], acc[2], acc[3], acc[4]
     citizen, others = acc[6], acc[7:10]
     store = MetadataStore(cfg.data_dir / "metadata")
+    # The data room's file store: every published file is kept there (open ones are downloadable).
+    room_files = open_store(cfg.data_dir)
     # Organisations' public profiles (the admin publishes them), so the page shows names; the
     # business has none, so its address stands, as for any organisation without a profile.
     profiles = {
@@ -101,7 +108,7 @@ def seed(chain, folder: Path) -> dict:
             keywords=[domain],
             coverage=Coverage(temporal_start="2024-01-01", temporal_end="2024-12-31", spatial="CityLedger city"),
         )
-        result = publish(w3, chain.deployment, account, path, info, store=store, cfg=cfg)
+        result = publish(w3, chain.deployment, account, path, info, store=store, cfg=cfg, files=room_files)
         hashes[result.dataset_id] = result.content_hash
         return result.dataset_id
 
@@ -117,9 +124,22 @@ def seed(chain, folder: Path) -> dict:
         "energy",
         "Hourly load on the city grid.",
     )
+    # A citizen of no other test: consents, is in a release, then revokes (the researcher's obligation).
+    # Two of them: one obligation is confirmed in time, the other after its deadline (the suite's last test).
+    leavers = [Account.from_key(keccak(text=f"cityledger e2e: citizen who revokes {i}")) for i in (1, 2)]
+    for leaver in leavers:
+        w3.eth.send_transaction({"from": acc[0].address, "to": leaver.address, "value": 10**18})
+    # Personal data: one row per pseudonymous subject (the release keeps the consenting ones' rows).
+    subjects = [citizen, *others, *leavers]
     ids["clinics"] = pub(
         agency,
-        csv("clinic-visits-2024.csv", ["district,visits", "north,5120", "south,4410"]),
+        csv(
+            "clinic-visits-2024.csv",
+            [
+                "subject,district,visits",
+                *(f"{p.address.lower()},{('north', 'south')[i % 2]},{3 + i}" for i, p in enumerate(subjects)),
+            ],
+        ),
         "Clinic visits by district 2024",
         "health",
         "Visits to public clinics.",
@@ -220,6 +240,50 @@ def seed(chain, folder: Path) -> dict:
         # k 0: this test dataset declares no quasi-identifiers
         access.functions.log_release(access_id, ids["clinics"], len(tree.values), tree.root, snapshot, release_hash, 0),
     )
+    # The data room logs the releases it makes with its own key: the agency names it its release operator.
+    transact(w3, agency, access.functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
+    # A second release, of the leavers' consenting rows only; then they revoke, so the researcher owes
+    # the deletion of their rows: its open obligations (each names only the release and the
+    # pseudonymous address).
+    for leaver in leavers:
+        transact(
+            w3,
+            leaver,
+            consents.functions.grant(research, codes.SCOPE_DATASET, clinics_scope, codes.ANY_RESEARCHER, year),
+        )
+    small = ConsentTree.build([leaver.address for leaver in leavers])
+    snapshot = w3.eth.block_number
+    small_hash = keccak(text="release 2")
+    write_snapshot(
+        cfg.data_dir,
+        small,
+        {
+            "snapshot_block": snapshot,
+            "dataset_id": ids["clinics"],
+            "access_id": access_id,
+            "grantee": researcher.address,
+            "purpose": "0x" + research.hex(),
+            "release_hash": "0x" + small_hash.hex(),
+        },
+    )
+    transact(
+        w3,
+        agency,
+        access.functions.log_release(access_id, ids["clinics"], len(leavers), small.root, snapshot, small_hash, 0),
+    )
+    release_id = access.functions.release_count().call()
+    deletions = chain.contract("DeletionRegistry")
+    for leaver in leavers:
+        transact(
+            w3, leaver, consents.functions.revoke(research, codes.SCOPE_DATASET, clinics_scope, codes.ANY_RESEARCHER)
+        )
+        transact(
+            w3,
+            agency,
+            deletions.functions.request_deletion(
+                release_id, leaver.address, small.root, small_hash, 0, small.proof(leaver.address)
+            ),
+        )
     return {
         "datasets": ids,
         "hashes": {name: hashes[i] for name, i in ids.items()},
@@ -227,6 +291,9 @@ def seed(chain, folder: Path) -> dict:
         "agency": agency.address,
         "business": business.address,
         "researcher": researcher.address,
+        "researcher_key": researcher.key.hex(),
+        "leavers": [leaver.address for leaver in leavers],
+        "access_id": access_id,
         "auditor": auditor.address,
         "hostile_title": HOSTILE_TITLE,
     }
