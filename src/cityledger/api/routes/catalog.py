@@ -558,15 +558,28 @@ async def asgi_probe(app: ASGIApp, url: str, base: str, *, read_body: bool) -> P
     }
     status: list[int] = []
     sha = hashlib.sha256()
+    requested = False
+    finished = asyncio.Event()
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        # The (empty) request once; then, like a server, nothing until the client goes away. A
+        # streaming response listens for that disconnect: answering "http.request" again at once
+        # made that listener spin without yielding and froze the whole event loop.
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await finished.wait()
+        return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             status.append(int(message["status"]))
-        elif message["type"] == "http.response.body" and read_body:
-            sha.update(message.get("body", b""))
+        elif message["type"] == "http.response.body":
+            if read_body:
+                sha.update(message.get("body", b""))
+            if not message.get("more_body", False):
+                finished.set()
 
     try:
         async with asyncio.timeout(PROBE_TIMEOUT):
