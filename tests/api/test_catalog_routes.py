@@ -454,7 +454,16 @@ def test_routes_are_in_the_openapi_schema(client):
 # ---------------------------------------------------------------- quality
 
 
-def test_quality_route(client, store):
+def without_the_data_room(monkeypatch):
+    """Answer as a node that does not serve the data room's downloads (reachability "not checked"):
+    the probing path is test_quality_probes_only_this_servers_data_room's."""
+    from cityledger.api.routes import catalog as routes
+
+    monkeypatch.setattr(routes, "has_data_room", lambda *_: False)
+
+
+def test_quality_route(client, store, monkeypatch):
+    without_the_data_room(monkeypatch)
     r = client.get("/api/datasets/2/quality")
     assert r.status_code == 200, r.text
     q = r.json()
@@ -462,7 +471,7 @@ def test_quality_route(client, store):
     assert (q["score"], q["max_score"], q["percent"], q["rating"]) == (315, 405, 78, "good")
     assert q["dimensions"]["findability"] == {"score": 100, "max": 100}
     assert q["dimensions"]["accessibility"] == {"score": 20, "max": 100}
-    # The data room's download route is not there yet: reachability is not checked, not failed.
+    # Without the data room's download route: reachability is not checked, not failed.
     assert q["not_checked"] == ["access URL accessible", "download URL accessible"]
     assert [f["points"] for f in q["fixes"]] == [10] and "licence" in q["fixes"][0]["fix"]
     assert q["metadata_available"] and q["note"] is None and q["conformance"] == []
@@ -481,8 +490,10 @@ def test_quality_route(client, store):
     assert client.get("/api/datasets/x/quality").json()["error"]["code"] == "bad_request"
 
 
-def test_stored_scores_are_the_routes(client):
-    """The score the indexer stored for the filter is the score the quality route shows."""
+def test_stored_scores_are_the_routes(client, monkeypatch):
+    """The score the indexer stored for the filter is the score the quality route shows where it
+    probes nothing (the stored score never probes; a data room's own URLs add their points live)."""
+    without_the_data_room(monkeypatch)
     listed = {
         d["dataset_id"]: d["quality"] for d in client.get("/api/datasets?status=all&page_size=100").json()["items"]
     }
