@@ -20,6 +20,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import ApiLimits
+from ..digits import is_decimal
 from .handlers import error_response
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -80,7 +81,7 @@ class BodyLimits:
             await self.app(scope, receive, send)  # no body
             return
         limit = self.limits.max_body_bytes
-        if declared is not None and (not (declared.isascii() and declared.isdigit()) or int(declared) > limit):
+        if declared is not None and (not is_decimal(declared) or int(declared) > limit):
             await self._refuse(scope, receive, send, "payload_too_large", f"{declared[:20]} bytes")
             return
         if scope["method"] not in BODY_METHODS:

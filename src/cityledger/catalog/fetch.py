@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from ..digits import is_decimal
 from ..errors import CityLedgerError
 
 USER_AGENT = "CityLedger-catalogue/1 (+https://cityledger.example)"
@@ -71,7 +72,7 @@ def _stream(
             if response.url.scheme not in ("http", "https"):  # pragma: no cover - httpx speaks only http(s)
                 raise FetchError(f"{url}: redirected to a non-http(s) URL")
             declared = response.headers.get("content-length")
-            if declared and declared.isascii() and declared.isdigit() and int(declared) > limits.max_bytes:
+            if declared and is_decimal(declared) and int(declared) > limits.max_bytes:
                 raise FetchError(f"{url}: {int(declared)} bytes, over the limit of {limits.max_bytes}")
 
             def chunks() -> Iterator[bytes]:

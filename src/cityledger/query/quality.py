@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, Select, cast, select
 from sqlalchemy.engine import Connection
 
+from ..digits import is_decimal
 from ..indexer.quality import SCORE_OF, D, Q
 from .errors import BadInput
 
@@ -37,7 +38,7 @@ def min_quality(value: str | int | None, name: str = "min_quality") -> Fraction 
     if value is None or str(value).strip() == "":
         return None
     text = str(value).strip().lower().removesuffix("%")
-    if text.isascii() and text.isdigit():
+    if is_decimal(text):
         if int(text) > 100:
             raise BadInput(f"{name} must be a percent 0..100 or a rating ({', '.join(RATING_FLOORS)}), got {text[:20]}")
         return Fraction(int(text), 100)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from .. import codes
 from ..config import Network
+from ..digits import is_decimal
 from ..indexer import models as m
 from ..indexer.metadata import summary
 from ..indexer.quality import SCORE_OF
@@ -327,7 +328,7 @@ def parse_time(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if text.isascii() and text.isdigit():
+    if is_decimal(text):
         if int(text) > v.ID_MAX:
             raise BadInput(f"{name} is too large for a unix time: {text[:40]}")
         return int(text)

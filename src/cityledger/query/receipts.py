@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from .. import codes
+from ..digits import is_decimal
 from ..indexer import models as m
 from . import validate as v
 from .errors import NotFound
@@ -550,7 +551,7 @@ def fact(doc: Any, path: str) -> Any:
     """The value at a dotted path ('events' items by index: 'events.2.nonce'); MISSING if absent."""
     node = doc
     for part in path.split("."):
-        if isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
+        if isinstance(node, list) and is_decimal(part) and int(part) < len(node):
             node = node[int(part)]
         elif isinstance(node, dict) and part in node:
             node = node[part]

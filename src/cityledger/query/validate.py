@@ -10,6 +10,7 @@ import re
 from eth_utils import is_checksum_address
 
 from .. import codes
+from ..digits import is_decimal
 from .errors import BadInput
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -102,7 +103,7 @@ def domain(value: str | int | None, name: str = "domain") -> int | None:
 def domain_code(value: str | int, name: str = "domain") -> int:
     """A domain name or code that must be there (e.g. a scope id)."""
     text = str(value).strip().lower()
-    if text.isascii() and text.isdigit() and int(text) in codes.DOMAIN_NAMES:
+    if is_decimal(text) and int(text) in codes.DOMAIN_NAMES:
         return int(text)
     if text in codes.DOMAINS:
         return codes.DOMAINS[text]
@@ -113,7 +114,7 @@ def scope_kind(value: str | int | None, name: str = "scope_kind") -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip().lower()
-    if text.isascii() and text.isdigit() and int(text) in (1, 2, 3):
+    if is_decimal(text) and int(text) in (1, 2, 3):
         return int(text)
     if text in codes.SCOPES:
         return codes.SCOPES[text]

@@ -50,6 +50,7 @@ from ...catalog.serialize import (
     serialize,
 )
 from ...datasets.store import MetadataStore, stored_bytes_async
+from ...digits import is_decimal
 from ...errors import CityLedgerError
 from ...indexer.quality import describable
 from ...query import catalog as cq
@@ -321,7 +322,7 @@ def _paging_links(base: str, page: int, total: int) -> dict[str, str]:
 
 def dataset_id(value: str, name: str = "dataset id") -> int:
     """An IRI's id segment: a dataset id (the IRIs are by id; /api/datasets/{ref} takes a hash)."""
-    if not (value.strip().isascii() and value.strip().isdigit()):
+    if not is_decimal(value.strip()):
         raise BadInput(f"{name} must be a number (1, 2, ...), got {value[:80]!r}")
     return v.positive_id(value.strip(), name)
 

@@ -9,6 +9,7 @@ from fastapi import Path as PathParam
 from fastapi import Query
 from starlette.concurrency import run_in_threadpool
 
+from ...digits import is_decimal
 from ...query import validate as v
 from ...query.errors import BadInput
 from .. import schemas as s
@@ -25,7 +26,7 @@ DatasetRef = Annotated[str, PathParam(description="dataset id or 0x content hash
 
 def dataset_ref(ref: str) -> int | str:
     ref = ref.strip()
-    if ref.isascii() and ref.isdigit():
+    if is_decimal(ref):
         return v.positive_id(ref, "dataset id")
     if ref.startswith("0x"):
         return v.hash32(ref, "content hash")
