@@ -94,6 +94,19 @@ def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def test_mixed_activity_runs_past_the_open_request_cap(devnet):
+    """Each round leaves one rights request open; with the same citizen every round the 17th round
+    reverted ("too many open requests"), which broke the 20-takeover reliability run."""
+    from cityledger.chain.accounts import AGENCY, CITIZENS
+
+    rounds = 17  # RightsRegistry.MAX_OPEN_REQUESTS + 1
+    assert mixed_activity(devnet, rounds=rounds) > 0
+    rights = devnet.contract("RightsRegistry")
+    agency = devnet.accounts[AGENCY].address
+    open_counts = [rights.functions.open_requests(devnet.accounts[i].address, agency).call() for i in CITIZENS]
+    assert sum(open_counts) == rounds and max(open_counts) - min(open_counts) <= 1
+
+
 def test_catch_up_indexes_every_event_and_batching_does_not_matter(devnet, stores):
     mixed_activity(devnet, rounds=1)
     bulk(devnet, 400)

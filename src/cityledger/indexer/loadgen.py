@@ -342,13 +342,17 @@ class _Activity:
         return events + self.tx(researcher, self.deletion.functions.confirm_deletion(o0 + 1, h("deleted" + tag)))
 
     def _rights(self, v2: int, tag: str) -> int:
-        """One request answered, one withdrawn, one rejected, one left open."""
+        """One request answered, one withdrawn, one rejected, one left open. The one left open is
+        filed by the citizen with the fewest open requests to v2's publisher (the agency): the
+        contract caps open requests per citizen and publisher (MAX_OPEN_REQUESTS), and the same
+        citizen every round would hit the cap after 16 rounds on one chain."""
         rights, h, citizens = self.rights, self.h, self.citizens
         r0 = rights.functions.request_count().call()
         on_v2, of_business = v2.to_bytes(32, "big"), bytes(12) + bytes.fromhex(self.business.address[2:])
+        objector = min(citizens, key=lambda c: rights.functions.open_requests(c.address, self.agency.address).call())
         events = self.tx(citizens[0], rights.functions.file_request(3, 2, on_v2, h("erase" + tag)))
         events += self.tx(citizens[1], rights.functions.file_request(1, 1, of_business, h("access" + tag)))
-        events += self.tx(citizens[2], rights.functions.file_request(6, 2, on_v2, h("object" + tag)))
+        events += self.tx(objector, rights.functions.file_request(6, 2, on_v2, h("object" + tag)))
         events += self.tx(citizens[3], rights.functions.file_request(8, 2, on_v2, h("automated" + tag)))
         events += self.tx(self.agency, rights.functions.answer_request(r0 + 1, 2, h("answer" + tag)))
         events += self.tx(self.agency, rights.functions.answer_request(r0 + 4, 5, h("rejected" + tag)))
