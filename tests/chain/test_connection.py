@@ -54,3 +54,17 @@ def test_unknown_network_name():
 
     with pytest.raises(ConfigError, match="unknown network 'atlantis'"):
         connect("atlantis")
+
+
+@pytest.mark.parametrize("client", ["anvil", "hardhat"])
+def test_a_node_that_does_not_start_is_named_by_its_client(client, monkeypatch, tmp_path):
+    """The start failure named anvil even when it was Hardhat's node that failed."""
+    from cityledger.chain.devnet import Anvil, DevnetError
+    from cityledger.chain.hardhat import Hardhat
+
+    node = (Anvil if client == "anvil" else Hardhat)(log_path=tmp_path / "node.log")
+    (tmp_path / "node.log").write_text("Error HH12: not a local installation\n")
+    monkeypatch.setattr(node, "command", lambda: ["false"])  # exits at once: "did not start"
+    with pytest.raises(DevnetError, match=rf"^{client} did not start: Error HH12"):
+        node.start()
+    assert node.process is None

@@ -88,6 +88,8 @@ def probe(url: str, timeout: float = 1.0) -> dict | None:
 class Anvil:
     """One anvil process. Context manager: started on enter, stopped (state dumped) on exit."""
 
+    client = "anvil"  # the node's name in messages (Hardhat says its own)
+
     def __init__(
         self,
         port: int | None = None,
@@ -124,7 +126,7 @@ class Anvil:
     @property
     def rpc_url(self) -> str:
         if self.port is None:
-            raise DevnetError("anvil has no port yet: start it first")
+            raise DevnetError(f"{self.client} has no port yet: start it first")
         return f"http://{HOST}:{self.port}"
 
     @property
@@ -165,7 +167,7 @@ class Anvil:
                 raise DevnetError(port_taken_message(self.port))
             if self._spawn():
                 return self
-        raise DevnetError(f"anvil did not start: {self._log_tail()}")
+        raise DevnetError(f"{self.client} did not start: {self._log_tail()}")
 
     def _spawn(self) -> bool:
         if self.state_path:
@@ -197,7 +199,7 @@ class Anvil:
                 return True
             time.sleep(0.05)
         self.stop()
-        raise DevnetError(f"anvil did not answer on {self.rpc_url} within {self.startup_timeout:.0f}s")
+        raise DevnetError(f"{self.client} did not answer on {self.rpc_url} within {self.startup_timeout:.0f}s")
 
     def _log_tail(self) -> str:
         if self.log_path and self.log_path.is_file():
