@@ -1,15 +1,18 @@
 """A lean JSON-RPC client for the indexer: one keep-alive HTTP session, batch calls, retries.
 
 No web3 middleware per call: logs come back as plain dicts and are decoded by events.py.
-Transient failures (connection refused, timeouts, HTTP 5xx, node errors) are retried with
-exponential backoff; when the attempts run out an RpcUnavailable is raised, which the sync loop
-reports (status + log line) and outlives. Errors that say a log query is too large are raised at
-once as RangeTooLarge so the caller can shrink the block range instead of waiting.
+Transient failures (connection refused, timeouts, HTTP 5xx and 429, node errors) are retried with
+exponential backoff, a 429 not before its Retry-After (at most a minute); when the attempts run
+out an RpcUnavailable is raised, which the sync loop reports (status + log line) and outlives.
+Errors that say a log query is too large are raised at once as RangeTooLarge so the caller can
+shrink the block range instead of waiting.
 """
 
 from __future__ import annotations
 
 import codecs
+import datetime
+import email.utils
 import itertools
 import json
 import logging
@@ -20,6 +23,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from ..digits import is_decimal
 from ..errors import NetworkError
 
 log = logging.getLogger("cityledger.indexer")
@@ -38,6 +42,33 @@ class NodeInconsistent(RpcUnavailable):
     """The node answers but contradicts itself: its head is above a block it cannot return, or a
     block's logs and header disagree while everything indexed is still canonical. Waited out with
     backoff like an outage, and reported apart from one (checkpoint.node_inconsistent)."""
+
+
+class RateLimited(requests.ConnectionError):
+    """HTTP 429: retried like an outage, but not before the provider's Retry-After (capped)."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+MAX_RETRY_AFTER = 60.0  # a provider asking for longer is retried after a minute (the attempts still run out)
+
+
+def retry_after_seconds(value: str | None) -> float:
+    """Retry-After as seconds (RFC 9110: whole seconds or an HTTP date); 0 when absent or unreadable."""
+    if not value:
+        return 0.0
+    value = value.strip()
+    if is_decimal(value):
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    if when.tzinfo is None:  # an HTTP date is GMT; a zone-less one is read as such
+        when = when.replace(tzinfo=datetime.UTC)
+    return min(max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds()), MAX_RETRY_AFTER)
 
 
 class RpcError(NetworkError):
@@ -85,8 +116,9 @@ class Rpc:
                     raise RpcUnavailable(
                         f"RPC {self.url} failed on {what} after {attempts + 1} attempts: {reason}"
                     ) from None
-                log.debug("rpc %s failed (%s), retry in %.2fs", what, exc, delay)
-                time.sleep(delay)
+                wait = max(delay, getattr(exc, "retry_after", 0.0))  # a 429's Retry-After, at the least
+                log.debug("rpc %s failed (%s), retry in %.2fs", what, exc, wait)
+                time.sleep(wait)
                 delay = min(delay * 2, self.max_backoff)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -209,7 +241,9 @@ class Rpc:
 
 
 def _check_status(resp: requests.Response, url: str) -> None:
-    if resp.status_code >= 500 or resp.status_code == 429:
+    if resp.status_code == 429:
+        raise RateLimited("HTTP 429", retry_after_seconds(resp.headers.get("Retry-After")))
+    if resp.status_code >= 500:
         raise requests.ConnectionError(f"HTTP {resp.status_code}")
     if resp.status_code >= 400 and not resp.content:
         raise RpcError(f"HTTP {resp.status_code} from {url}")
