@@ -268,3 +268,40 @@ def test_cli_private_query_signs_in_and_prints_the_answer(room, dataset, cli, th
     code, _, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver")
     assert code == 1 and "a query is a JSON object" in err
     assert _spent(room, access_id) == (8 * EPS, 6 * EPS)
+
+
+def test_the_replay_check_reads_the_chain_only_past_the_finalized_index(room, dataset):
+    """Answers up to the index's finalized block come from the index; the chain's logs are read from
+    the block after it only. Reading them from the grant block made a provider with eth_getLogs range
+    caps refuse the check (503) once the grant was 10,000 blocks old."""
+    from sqlalchemy import create_engine, select
+
+    from cityledger.dataroom.private import logged_hashes
+    from cityledger.indexer.models import Checkpoint
+
+    access_id = _access(room, dataset[0], 2)
+    q = _query(access_id)
+    assert _researcher(room).post(f"/api/access/{access_id}/queries", json=q).status_code == 201
+    room.mine(3)
+    room.index()
+    asked: list[int] = []
+
+    class Logs:  # the chain's side, recording the range asked for; it holds nothing past the index
+        def get_logs(self, from_block, argument_filters):
+            asked.append(from_block)
+            return []
+
+    class Registry:
+        class events:
+            PrivateQueryLogged = Logs
+
+    engine = create_engine(room.db_url)
+    try:
+        with engine.connect() as conn:
+            final = conn.execute(select(Checkpoint.finalized_block)).scalar()
+        granted = _registry(room).functions.granted_block(access_id).call()
+        hashes = logged_hashes(engine, Registry(), access_id, granted)
+    finally:
+        engine.dispose()
+    assert parse_query(q, parse_declaration(PRIVACY)).hash in hashes  # from the index
+    assert asked == [final + 1] and final + 1 > granted

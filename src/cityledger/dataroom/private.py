@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
@@ -25,6 +26,7 @@ from ..config import Config, Network
 from ..datasets.store import MetadataStore, metadata_dir
 from ..errors import CityLedgerError
 from ..fingerprint.consent_tree import ConsentTree
+from ..indexer.models import Checkpoint, PrivateQuery
 from ..query.errors import CodedError, Unavailable
 from ..query.queries import epsilon
 from ..release import service
@@ -38,16 +40,31 @@ def _refused(message: str) -> CodedError:
     return CodedError(f"{message}; nothing was spent", code="query_refused")
 
 
-def logged_hashes(registry: Any, access_id: int, from_block: int) -> set[str]:
+def logged_hashes(engine: Engine, registry: Any, access_id: int, from_block: int) -> set[str]:
     """The query hashes already logged on chain under `access_id` (PrivateQueryLogged, access_id is
-    indexed), read from the chain: the index may lag behind an answer given a moment ago."""
+    indexed): from the index up to its last finalized block (final: no reorg takes them back), and
+    from the chain after it, since the index may lag behind an answer given a moment ago. Reading the
+    chain only past the finalized block keeps the log range short: a provider that caps eth_getLogs
+    ranges (10,000 blocks) would refuse the whole span since the grant."""
+    with engine.connect() as conn:
+        final = conn.execute(select(Checkpoint.finalized_block)).scalar()
+        indexed: set[str] = set()
+        if final is not None and final >= from_block:
+            indexed = set(
+                conn.execute(
+                    select(PrivateQuery.query_hash).where(
+                        PrivateQuery.access_id == access_id, PrivateQuery.block_number <= final
+                    )
+                ).scalars()
+            )
+            from_block = final + 1
     try:
         events = registry.events.PrivateQueryLogged().get_logs(
             from_block=from_block, argument_filters={"access_id": access_id}
         )
     except Exception:
         raise Unavailable("the node does not answer, so earlier answers cannot be checked: retry") from None
-    return {"0x" + bytes(e["args"]["query_hash"]).hex() for e in events}
+    return indexed | {"0x" + bytes(e["args"]["query_hash"]).hex() for e in events}
 
 
 def _check_query(query: Any, access_id: int, dataset_id: int) -> None:
@@ -123,7 +140,7 @@ def answer_query(
                 f"{epsilon(budget - spent)} of its budget {epsilon(budget)} left: nothing was computed or spent",
                 code="budget_exceeded",
             )
-        if query.hash in logged_hashes(registry, access_id, fns.granted_block(access_id).call()):
+        if query.hash in logged_hashes(engine, registry, access_id, fns.granted_block(access_id).call()):
             raise CodedError(
                 f"query {query.hash} was already answered under access {access_id}: a replay is refused (ask with "
                 "a new nonce to spend again); nothing was computed or spent",
