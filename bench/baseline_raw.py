@@ -40,13 +40,21 @@ def load_events() -> dict[str, tuple[str, list[dict], list[str], list[str]]]:
     return events
 
 
+def create_tables(con: sqlite3.Connection, events: dict) -> None:
+    """A table per event kind: the log's place, then its arguments in ABI order."""
+    for name, inputs, _, _ in events.values():
+        # Quoted: an event argument may be named like an SQL keyword (SignedGrantSkipped's `index`).
+        cols = ", ".join(
+            f'"{c}"' for c in ["block_number", "log_index", "tx_hash", "timestamp", *(i["name"] for i in inputs)]
+        )
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+
+
 def run(rpc_url: str, addresses: list[str], start: int, end: int, db: str, step: int = STEP) -> int:
     events = load_events()
     provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 300})
     con = sqlite3.connect(db)
-    for name, inputs, _, _ in events.values():
-        cols = ", ".join(["block_number", "log_index", "tx_hash", "timestamp", *(i["name"] for i in inputs)])
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+    create_tables(con, events)
     total = 0
     for frm in range(start, end + 1, step):
         params = [{"fromBlock": hex(frm), "toBlock": hex(min(end, frm + step - 1)), "address": addresses}]

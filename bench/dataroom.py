@@ -69,7 +69,7 @@ def _curl(url: str) -> tuple[float, int]:
 
 
 def bench_download(tmp: Path, quick: bool) -> list[dict]:
-    from api import build_store, start_server  # bench/api.py: the store loader and its server process
+    from api import SQLiteSink, build_store, start_server  # bench/api.py: the store loader and its server
 
     from cityledger.dataroom.files import LocalFileStore, put_file
     from cityledger.testing import wait_for
@@ -83,7 +83,7 @@ def bench_download(tmp: Path, quick: bool) -> list[dict]:
     data_dir = tmp / "data"
     put_file(LocalFileStore(data_dir / "files"), source, digest)
     db = tmp / "index.db"
-    build_store(db, 1, 1)  # dataset 1: open, active
+    build_store(SQLiteSink(db), 1, 1)  # dataset 1: open, active (build_store closes the sink)
     import sqlite3
 
     with sqlite3.connect(db) as conn:

@@ -72,3 +72,20 @@ def test_a_failing_section_says_why_in_the_report(tmp_path, monkeypatch):
         "This section failed: `AssertionError: timed out after 0.05s waiting for the indexer to catch up on "
         "10 events (last: None)`"
     ) in report
+
+
+def test_the_raw_baseline_makes_a_table_for_every_event_kind():
+    # Was: "near "index": syntax error": SignedGrantSkipped has an argument named like an SQL keyword,
+    # and the whole indexer section of `make bench` failed on it.
+    import sqlite3
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        baseline = load("baseline_raw")
+    finally:
+        sys.path.remove(str(BENCH))
+    events = baseline.load_events()
+    con = sqlite3.connect(":memory:")
+    baseline.create_tables(con, events)
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {name for name, *_ in events.values()} and "SignedGrantSkipped" in tables
