@@ -22,8 +22,9 @@ from eth_abi import decode
 from eth_utils import keccak
 from web3 import Web3
 
+from cityledger.indexer.events import CONTRACTS  # the contracts the indexer follows: the same logs
+
 ROOT = Path(__file__).resolve().parents[1]
-CONTRACTS = ("CityRoles", "DatasetRegistry", "ConsentRegistry", "AccessRegistry", "RightsRegistry")
 STEP = 100  # blocks per eth_getLogs: ~12,800 logs on the dense chains (128 per block)
 
 

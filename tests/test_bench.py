@@ -89,3 +89,7 @@ def test_the_raw_baseline_makes_a_table_for_every_event_kind():
     baseline.create_tables(con, events)
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {name for name, *_ in events.values()} and "SignedGrantSkipped" in tables
+    # Every event the indexer decodes has its table (DeletionRegistry's were missing: a KeyError).
+    from cityledger.indexer.events import DECODERS
+
+    assert set(DECODERS) <= set(events)
