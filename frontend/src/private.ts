@@ -20,6 +20,8 @@ interface Column {
 export interface Declaration {
   columns: Column[];
   population: string | null;
+  /** The publisher keeps a population profile (cl:profileEpsilon): answers may carry a representativeness report. */
+  profile: boolean;
 }
 
 /** The declaration of a dataset's registered metadata, or null when it declares no usable column. */
@@ -36,7 +38,7 @@ export function declaredColumns(metadata: any): Declaration | null {
     }));
   if (!columns.length) return null;
   const population = typeof p["cl:sampledPopulation"] === "string" ? p["cl:sampledPopulation"] : null;
-  return { columns, population };
+  return { columns, population, profile: p["cl:profileEpsilon"] !== undefined };
 }
 
 // What each statistic is, in words, and which declared columns it can measure (the engine's rules:
@@ -95,6 +97,16 @@ function refusalWords(e: unknown, eps: string, budget: Budget | null): string {
 
 const fmt = (x: number): string => x.toLocaleString(undefined, { maximumFractionDigits: Number.isInteger(x) ? 0 : 2 });
 const range = (e: any): string => `${fmt(e.low)} to ${fmt(e.high)}`;
+const pct = (share: number): string => `${fmt(share * 100)} %`;
+
+const isEpsilon = (x: string): boolean => /^\d*\.?\d+$/.test(x) && Number(x) > 0 && Number(x) <= 10;
+
+/** What a question spends: its epsilon plus its comparison's, in micro-epsilon steps as the chain counts. */
+function cost(eps: string, rep: string): string | null {
+  if (!isEpsilon(eps) || (rep && !isEpsilon(rep))) return null;
+  const micro = Math.round(Number(eps) * 1e6) + (rep ? Math.round(Number(rep) * 1e6) : 0);
+  return String(micro / 1e6);
+}
 
 /** A fresh nonce: every question hashes uniquely, so a replayed request is recognised. */
 function nonce(): string {
@@ -130,6 +142,11 @@ export function privateQueryForm(accessId: number, decl: Declaration): HTMLEleme
   const conditions = h("div", { class: "conditions" });
   const addCondition = h("button", { type: "button" }, "Add a condition");
   const epsilon = h("input", { type: "text", name: "epsilon", value: "0.5", inputmode: "decimal", required: true, autocomplete: "off" });
+  const compare = h("input", { type: "text", name: "representativeness", value: "", inputmode: "decimal", autocomplete: "off" });
+  const compareField = decl.profile && categorical.length
+    ? field("Epsilon for comparing the consenting people with everyone (optional)", compare,
+      "Also spent from your budget: the answer then says, per category column, how the people who consent differ from all rows. Leave empty for no comparison.")
+    : null;
   const sentence = h("p", { class: "sentence pq-sentence" });
   const submit = h("button", { type: "submit", class: "primary" }, "Ask privately");
   const form = h("form", { class: "private-query", "aria-labelledby": titleId, novalidate: true },
@@ -146,6 +163,7 @@ export function privateQueryForm(accessId: number, decl: Declaration): HTMLEleme
     h("fieldset", { class: "pq-filters" }, h("legend", {}, "Only rows where (optional)"), conditions, addCondition),
     field("Epsilon: how much privacy this answer spends", epsilon,
       "A number above 0, at most 10. Smaller spends less of your budget but adds more noise (a wider range)."),
+    compareField,
     h("div", { class: "summary", "aria-live": "polite" }, sentence));
   const message = messageArea(form);
   const answers = h("div", { class: "private-answers" });
@@ -226,9 +244,11 @@ export function privateQueryForm(accessId: number, decl: Declaration): HTMLEleme
       filters.push({ column: col.value, op: op.value, value: many || op.value === "between" ? parts : parts[0] });
     }
     if (filters.length) query.filters = filters;
-    const eps = Number(query.epsilon);
-    if (!/^\d*\.?\d+$/.test(String(query.epsilon)) || !(eps > 0) || eps > 10) {
-      return { error: "Epsilon must be a number above 0 and at most 10, such as 0.5.", control: epsilon };
+    if (!isEpsilon(String(query.epsilon))) return { error: "Epsilon must be a number above 0 and at most 10, such as 0.5.", control: epsilon };
+    const rep = compare.value.trim();
+    if (rep) {
+      if (!isEpsilon(rep)) return { error: "The comparison's epsilon must be a number above 0 and at most 10, such as 0.5, or empty.", control: compare };
+      query.representativeness = rep;
     }
     return { query };
   };
@@ -241,7 +261,9 @@ export function privateQueryForm(accessId: number, decl: Declaration): HTMLEleme
     sentence.textContent = `You ask for ${stat === "count" ? "how many rows there are" : `${what} of ${column.value || "a column"}`}`
       + (groupBy.length ? `, split by ${groupBy.join(" and ")}` : "")
       + (n ? `, over the rows that meet ${n === 1 ? "your condition" : `your ${n} conditions`}` : "")
-      + `, counting only people whose consent covers your use. It spends ${epsilon.value.trim() || "?"} of your privacy budget. `
+      + `, counting only people whose consent covers your use`
+      + (compare.value.trim() ? ", compared with everyone in the dataset" : "")
+      + `. It spends ${cost(epsilon.value.trim(), compare.value.trim()) ?? "?"} of your privacy budget. `
       + "Your wallet is not asked and it costs you nothing; the data room records on the ledger that you asked and what it spent (not the answer).";
   };
   statistic.addEventListener("change", fillColumns);
@@ -273,7 +295,7 @@ export function privateQueryForm(accessId: number, decl: Declaration): HTMLEleme
       shown.focus();
     } catch (e) {
       await readBudget();
-      message.error(refusalWords(e, String(built.query.epsilon), budget), epsilon);
+      message.error(refusalWords(e, cost(epsilon.value.trim(), compare.value.trim()) ?? "", budget), epsilon);
     } finally {
       submit.disabled = false;
     }
@@ -345,7 +367,7 @@ function groupTable(a: any, measure: string, label: string): HTMLElement {
 /** Whom the answer describes: the publisher's sampled population and the consenting people, and how
  *  they differ from all rows when the data room gives a representativeness report. */
 function representativeness(a: any, decl: Declaration): HTMLElement {
-  const box = h("aside", { class: "representativeness", "aria-label": "Whom this answer describes" },
+  const box = h("div", { class: "representativeness" },
     h("h6", {}, "Whom this answer describes"));
   const population = a.representativeness?.sampled_population || decl.population;
   if (population) box.append(h("p", {}, "The publisher says the dataset covers: ", userText(population)));
@@ -355,10 +377,14 @@ function representativeness(a: any, decl: Declaration): HTMLElement {
   const report = a.representativeness;
   if (report?.columns?.length) {
     box.append(h("ul", {}, report.columns.map((c: any) =>
-      h("li", {}, `By ${c.column}: the consenting rows differ from all rows by ${fmt(c.total_variation * 100)} % `
-        + `(share of rows that would have to change category to match; 95 % range ${fmt(c.total_variation_low * 100)} to ${fmt(c.total_variation_high * 100)} %).`))));
+      h("li", {}, `By ${c.column}: the consenting rows differ from all rows by ${pct(c.total_variation)} `
+        + `(the share of rows that would have to change category to match; 95 % range ${pct(c.total_variation_low)} to ${pct(c.total_variation_high)}). `
+        + (c.categories ?? []).map((x: any) => `${x.category}: ${pct(x.consented_share)} of the consenting, ${pct(x.population_share)} of all`).join("; ")
+        + "."))));
   } else {
-    box.append(h("p", { class: "muted" }, "This data room does not yet compare the consenting rows with all rows of the dataset."));
+    box.append(h("p", { class: "muted" }, decl.profile
+      ? "No comparison with everyone in the dataset was asked for this answer (give an epsilon for it to compare)."
+      : "The publisher keeps no profile of all its rows, so the consenting people cannot be compared with everyone in the dataset."));
   }
   return box;
 }

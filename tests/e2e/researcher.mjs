@@ -163,7 +163,7 @@ export function researcherJourney(running) {
       assert.deepEqual(errors, []);
     });
 
-    test("private questions: a count and a mean with their 95 % ranges and the budget going down; too large an epsilon refused, nothing spent", { timeout: 120_000 }, async () => {
+    test("private questions: a count and a mean with their 95 % ranges and the budget going down, the mean compared with everyone; too large an epsilon refused, nothing spent", { timeout: 120_000 }, async () => {
       const card = page.locator(`#access-${stack.access_id}`);
       const form = card.locator("form.private-query");
       const budget = card.locator(".budget");
@@ -178,9 +178,9 @@ export function researcherJourney(running) {
       await form.getByLabel("What to compute").selectOption({ label: "How many rows (count)" });
       assert.equal(await form.getByLabel("Of which column").isVisible(), false);
 
-      const ask = async (eps) => {
-        await form.getByLabel(/^Epsilon/).fill(eps);
-        assert.match(await form.locator(".pq-sentence").innerText(), new RegExp(`It spends ${eps.replace(".", "\\.")} of your privacy budget\\. Your wallet is not asked`));
+      const ask = async (eps, spends = eps) => {
+        await form.getByLabel(/^Epsilon:/).fill(eps);
+        assert.match(await form.locator(".pq-sentence").innerText(), new RegExp(`It spends ${spends} of your privacy budget\\. Your wallet is not asked`));
         const before = await card.locator(".private-answer").count();
         await form.getByRole("button", { name: "Ask privately" }).click();
         return before;
@@ -207,14 +207,19 @@ export function researcherJourney(running) {
       assert.equal(await budget.innerText(), `Privacy budget: ${total - 4} of ${total} left (4 spent).`);
       assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("private-answer")), true, "focus on the answer");
 
-      // A mean of the visits at epsilon 8.
+      assert.match(text, /No comparison with everyone in the dataset was asked/);
+
+      // A mean of the visits at epsilon 8, compared with everyone in the dataset at epsilon 1 more.
       await form.getByLabel("What to compute").selectOption({ label: "Average (mean)" });
-      answer = await answered(await ask("8"));
+      await form.getByLabel(/^Epsilon for comparing/).fill("1");
+      answer = await answered(await ask("8", "9"));
       text = await answer.innerText();
       const mean = interval(text, "Average of visits");
       assert.ok(mean.low >= 0 && mean.high <= 20, text); // within the declared bounds
-      assert.match(text, new RegExp(`This answer spent 8 of your privacy budget: ${total - 12} of ${total} left\\.`));
-      assert.equal(await budget.innerText(), `Privacy budget: ${total - 12} of ${total} left (12 spent).`);
+      assert.match(text, new RegExp(`This answer spent 9 of your privacy budget: ${total - 13} of ${total} left\\.`));
+      assert.match(text, /By district: the consenting rows differ from all rows by [\d.]+ % .*north: [\d.]+ % of the consenting, [\d.]+ % of all; south: /);
+      assert.equal(await budget.innerText(), `Privacy budget: ${total - 13} of ${total} left (13 spent).`);
+      await form.getByLabel(/^Epsilon for comparing/).fill("");
       assert.equal(wallet.calls.length, calls, "the wallet was asked");
       // Both answers are on the ledger, with what they spent (once the index has them).
       const indexed = async (queries) => {
@@ -225,7 +230,7 @@ export function researcherJourney(running) {
         }
         assert.fail(`the index never showed ${queries} private answers`);
       };
-      assert.equal((await indexed(2)).spent, "12");
+      assert.equal((await indexed(2)).spent, "13");
       await checkWidths(page, "4-private", card.locator(".private-query-box"));
 
       // More than is left: refused in plain words, before anything is computed; the budget unchanged.
@@ -233,10 +238,10 @@ export function researcherJourney(running) {
       const error = form.locator(".form-message .error");
       await error.waitFor({ timeout: 30_000 });
       assert.equal(await error.innerText(),
-        `This question would spend 5 of your privacy budget, but only ${total - 12} is left. It was refused before anything was computed: nothing was spent. Ask with a smaller epsilon, or ask the publisher to raise the budget.`);
+        `This question would spend 5 of your privacy budget, but only ${total - 13} is left. It was refused before anything was computed: nothing was spent. Ask with a smaller epsilon, or ask the publisher to raise the budget.`);
       assert.equal(await card.locator(".private-answer").count(), 2);
-      assert.equal(await budget.innerText(), `Privacy budget: ${total - 12} of ${total} left (12 spent).`);
-      assert.equal((await indexed(2)).spent, "12");
+      assert.equal(await budget.innerText(), `Privacy budget: ${total - 13} of ${total} left (13 spent).`);
+      assert.equal((await indexed(2)).spent, "13");
       assert.deepEqual(await unlabelledControls(page), []);
       assert.deepEqual(errors, []);
     });

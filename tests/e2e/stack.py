@@ -36,19 +36,21 @@ HOSTILE_TITLE = "rtl\u202etxt.exe <img src=x onerror=alert(1)> report"
 
 
 # The clinic data's declaration for private questions (docs/PRIVACY.md): no quasi-identifier (its
-# releases are unchanged), k 2 so that its four consenting subjects can be asked about at all.
+# releases are unchanged), k 2 so that its four consenting subjects can be asked about at all; a
+# population profile at epsilon 1 for the representativeness reports.
 CLINIC_PRIVACY = {
     "@type": "cl:PrivacyDeclaration",
     "cl:version": 1,
     "cl:subjectColumn": "subject",
     "cl:k": 2,
+    "cl:profileEpsilon": "1",
     "cl:sampledPopulation": "Test data: six pseudonymous patients of the city's public clinics in 2024.",
     "cl:columns": [
         {"cl:name": "district", "cl:type": "categorical", "cl:categories": ["north", "south"]},
         {"cl:name": "visits", "cl:type": "integer", "cl:lower": 0, "cl:upper": 20},
     ],
 }
-PRIVACY_BUDGET = 16  # epsilon: a count at 4 and a mean at 8 fit, then 5 more does not
+PRIVACY_BUDGET = 16  # epsilon: a count at 4 and a mean at 8 (and 1 for its comparison) fit, then 5 more does not
 
 
 def log(*args) -> None:
