@@ -322,7 +322,8 @@ function answerCard(a: any, decl: Declaration): HTMLElement {
   }
   if (a.rows_used && !single) body.push(h("p", {}, `Rows used: about ${fmt(a.rows_used.value)} (95 % range ${range(a.rows_used)}).`));
   body.push(
-    h("p", { class: "spent" }, `This answer spent ${a.epsilon} of your privacy budget: ${a.budget.remaining} of ${a.budget.budget} left.`),
+    // epsilon_micro is all it spent: its epsilon and its comparison's.
+    h("p", { class: "spent" }, `This answer spent ${a.epsilon_micro / 1e6} of your privacy budget: ${a.budget.remaining} of ${a.budget.budget} left.`),
     representativeness(a, decl),
     details("Technical details",
       h("p", {}, `Recorded on the ledger as private answer #${a.query_id} (block ${a.snapshot_block} consent snapshot, ${a.subject_count} consenting people).`),
@@ -374,17 +375,28 @@ function representativeness(a: any, decl: Declaration): HTMLElement {
   box.append(h("p", {},
     `Only the rows of the ${a.subject_count} ${a.subject_count === 1 ? "person" : "people"} whose consent covers your use count. `
     + "People who consent can differ from everyone in the dataset (for example by district or age): the answer describes them, not the whole population."));
-  const report = a.representativeness;
-  if (report?.columns?.length) {
-    box.append(h("ul", {}, report.columns.map((c: any) =>
-      h("li", {}, `By ${c.column}: the consenting rows differ from all rows by ${pct(c.total_variation)} `
-        + `(the share of rows that would have to change category to match; 95 % range ${pct(c.total_variation_low)} to ${pct(c.total_variation_high)}). `
-        + (c.categories ?? []).map((x: any) => `${x.category}: ${pct(x.consented_share)} of the consenting, ${pct(x.population_share)} of all`).join("; ")
-        + "."))));
+  const compared = comparison(a.representativeness);
+  if (compared) {
+    box.append(compared);
   } else {
     box.append(h("p", { class: "muted" }, decl.profile
       ? "No comparison with everyone in the dataset was asked for this answer (give an epsilon for it to compare)."
       : "The publisher keeps no profile of all its rows, so the consenting people cannot be compared with everyone in the dataset."));
   }
   return box;
+}
+
+/** A representativeness report (docs/PRIVACY.md section 7) in words: per category column, how far the
+ *  consenting people's rows are from all rows, and the shares; null when there is none. */
+export function comparison(report: any): HTMLElement | null {
+  if (!report?.columns?.length) return null;
+  const list = h("ul", { class: "comparison" }, report.columns.map((c: any) =>
+    h("li", {}, `By ${c.column}: the consenting rows differ from all rows by ${pct(c.total_variation)} `
+      + `(the share of rows that would have to change category to match; 95 % range ${pct(c.total_variation_low)} to ${pct(c.total_variation_high)}). `
+      + (c.categories ?? []).map((x: any) => `${x.category}: ${pct(x.consented_share)} of the consenting, ${pct(x.population_share)} of all`).join("; ")
+      + ".")));
+  if (report.not_compared?.length) {
+    list.append(h("li", {}, `Not compared: ${report.not_compared.join(", ")} (coarsened in this release to protect the people in it).`));
+  }
+  return list;
 }

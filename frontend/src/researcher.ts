@@ -10,7 +10,7 @@ import { ApiError, allPages, api, contractInfo, datasetBrief, items, purposeLabe
 import { messageArea } from "./citizen";
 import { clear, details, errorBox, field, fmtDate, fmtTime, h, hashCode, loading, nextId, select, shortHex, userText } from "./dom";
 import { loadNames, orgLabel, orgWords } from "./names";
-import { declaredColumns, privateQueryForm, type Declaration } from "./private";
+import { comparison, declaredColumns, privateQueryForm, type Declaration } from "./private";
 import { roomApi, roomErrorMessage, roomFile, session, loadSession, signIn, signOut, takeEndReason, type Session } from "./siwe";
 import { runTx, type TxOptions } from "./tx";
 import { sha256Hex } from "./verify";
@@ -279,6 +279,13 @@ function grantCard(a: any, brief: DatasetBrief | null, purpose: string, personal
             + "It is recorded on the ledger."),
           downloadButton(rel.release_id, rel.release_hash, rel.link.url, delivered),
           h("p", { class: "hint" }, `The download link works until ${fmtTime(rel.link.expires_at)}, only in this browser while you are signed in.`));
+        const compared = comparison(rel.representativeness);
+        if (compared) {
+          done.append(h("div", { class: "representativeness" },
+            h("h4", {}, "Whom this release describes"),
+            h("p", {}, "Only people who consent are in it, and they can differ from everyone in the dataset. Compared with all its rows (counted with noise, once):"),
+            compared));
+        }
         message.replaceChildren(done);
         done.focus();
       } catch (e) {

@@ -275,7 +275,7 @@ def test_cli_private_query_signs_in_and_prints_the_answer(room, dataset, cli, th
     assert _spent(room, access_id) == (8 * EPS, 6 * EPS)
 
 
-def test_a_representativeness_report_beside_the_answer(room, dataset, tmp_path):
+def test_representativeness_reports_beside_an_answer_and_a_release(room, dataset, tmp_path):
     # (`dataset`: its fixture names the data room's operator for the publisher)
     # A dataset declaring cl:profileEpsilon: the population profile is computed once (at that epsilon,
     # over every row, consenting or not) and kept; each answer asking for a report spends its own
@@ -313,3 +313,14 @@ def test_a_representativeness_report_beside_the_answer(room, dataset, tmp_path):
     assert again.status_code == 201, again.text
     assert len(kept()) == len(before) + 1 and profile.read_text() == stored
     assert again.json()["representativeness"]["columns"][0]["column"] == "zone"
+
+    # A release of the same access: its rows counted exactly (the grantee holds them) against the same
+    # kept profile, which is not computed again.
+    rel = c.post(f"/api/access/{access_id}/releases", json={})
+    assert rel.status_code == 201, rel.text
+    report = rel.json()["representativeness"]
+    assert report["population_epsilon"] == "1" and report["consented_epsilon"] is None
+    (zone,) = report["columns"]
+    assert {x["category"]: x["consented_share"] for x in zone["categories"]} == {"A": 0.5, "B": 0.5}
+    assert report["not_compared"] == []
+    assert len(kept()) == len(before) + 1 and profile.read_text() == stored

@@ -137,6 +137,8 @@ export function researcherJourney(running) {
       const m = text.match(/Release #(\d+) is ready: (\d+) of (\d+) rows, from the (\d+) (?:person|people) whose consent covers your use/);
       assert.ok(m, text);
       releaseId = Number(m[1]);
+      // Beside it, how the consenting people's rows differ from all rows (the declared profile).
+      assert.match(text, /Whom this release describes[\s\S]*By district: the consenting rows differ from all rows by [\d.]+ % .*north: 50 % of the consenting, [\d.]+ % of all; south: 50 % of the consenting/);
       assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("release-made")), true, "focus on the new release");
       const [download] = await Promise.all([page.waitForEvent("download"), made.getByRole("button", { name: `Download release #${releaseId}` }).click()]);
       const bytes = readFileSync(await download.path());

@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_TITLE = "rtl\u202etxt.exe <img src=x onerror=alert(1)> report"
 
 
-# The clinic data's declaration for private questions (docs/PRIVACY.md): no quasi-identifier (its
-# releases are unchanged), k 2 so that its four consenting subjects can be asked about at all; a
-# population profile at epsilon 1 for the representativeness reports.
+# The clinic data's declaration for private questions and releases (docs/PRIVACY.md): k 2, so that its
+# four consenting subjects can be asked about at all, and their releases (two per district) are
+# 2-anonymous over the district unchanged; a population profile at epsilon 1 for representativeness.
 CLINIC_PRIVACY = {
     "@type": "cl:PrivacyDeclaration",
     "cl:version": 1,
@@ -46,7 +46,12 @@ CLINIC_PRIVACY = {
     "cl:profileEpsilon": "1",
     "cl:sampledPopulation": "Test data: six pseudonymous patients of the city's public clinics in 2024.",
     "cl:columns": [
-        {"cl:name": "district", "cl:type": "categorical", "cl:categories": ["north", "south"]},
+        {
+            "cl:name": "district",
+            "cl:type": "categorical",
+            "cl:categories": ["north", "south"],
+            "cl:quasiIdentifier": True,
+        },
         {"cl:name": "visits", "cl:type": "integer", "cl:lower": 0, "cl:upper": 20},
     ],
 }
@@ -259,8 +264,8 @@ def seed(chain, folder: Path) -> dict:
     transact(
         w3,
         agency,
-        # k 0: this test dataset declares no quasi-identifiers
-        access.functions.log_release(access_id, ids["clinics"], len(tree.values), tree.root, snapshot, release_hash, 0),
+        # k 2: two of its four subjects in each district (its declaration's quasi-identifier)
+        access.functions.log_release(access_id, ids["clinics"], len(tree.values), tree.root, snapshot, release_hash, 2),
     )
     # The data room logs the releases it makes with its own key: the agency names it its release operator.
     transact(w3, agency, access.functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
