@@ -258,7 +258,7 @@ export function privateQueryForm(accessId: number, decl: Declaration): HTMLEleme
     const what = STATISTICS.find(([v]) => v === stat)![1].replace(/ \(.*\)$/, "").toLowerCase();
     const groupBy = splits.filter((s) => s.checked).map((s) => s.value);
     const n = conditions.childElementCount;
-    sentence.textContent = `You ask for ${stat === "count" ? "how many rows there are" : `${what} of ${column.value || "a column"}`}`
+    sentence.textContent = `You ask for ${stat === "count" ? "how many rows there are" : `the ${what} of ${column.value || "a column"}`}`
       + (groupBy.length ? `, split by ${groupBy.join(" and ")}` : "")
       + (n ? `, over the rows that meet ${n === 1 ? "your condition" : `your ${n} conditions`}` : "")
       + `, counting only people whose consent covers your use`

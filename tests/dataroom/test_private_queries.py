@@ -324,3 +324,22 @@ def test_representativeness_reports_beside_an_answer_and_a_release(room, dataset
     assert {x["category"]: x["consented_share"] for x in zone["categories"]} == {"A": 0.5, "B": 0.5}
     assert report["not_compared"] == []
     assert len(kept()) == len(before) + 1 and profile.read_text() == stored
+
+
+def test_a_release_does_not_compare_a_column_it_generalised(room, dataset, tmp_path):
+    # (`dataset`: its fixture names the data room's operator for the publisher.) The zone must go
+    # ("*") for 6 + 6 consenting rows to be 7-anonymous: its released labels are not the profile's
+    # categories, so the report names it instead of comparing it.
+    subjects = [Account.create() for _ in range(CONSENTING)]
+    rows = [f"{s.address.lower()},{'AB'[i % 2]},{i % 21}" for i, s in enumerate(subjects)]
+    data = ("subject,zone,visits\n" + "\n".join(rows) + "\n").encode()
+    zone = {**PRIVACY["cl:columns"][0], "cl:quasiIdentifier": True, "cl:hierarchy": ["*"]}
+    declared = {**PRIVACY, "cl:k": 7, "cl:profileEpsilon": "1", "cl:columns": [zone, PRIVACY["cl:columns"][1]]}
+    dataset_id = _publish(room, tmp_path, "coarse.csv", data, personal=True, privacy=declared)
+    _consent(room, dataset_id, subjects)
+    access_id = _access(room, dataset_id, None)
+    rel = _researcher(room).post(f"/api/access/{access_id}/releases", json={})
+    assert rel.status_code == 201, rel.text
+    assert rel.json()["k_anonymity"] == CONSENTING
+    report = rel.json()["representativeness"]
+    assert report["columns"] == [] and report["not_compared"] == ["zone"]
