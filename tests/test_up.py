@@ -91,6 +91,9 @@ def test_up_runs_the_whole_stack_and_resumes(tmp_path):
         "signed in to the data room",
         "downloaded open dataset",
         "served to the researcher",
+        "private answer 1 (differential privacy, epsilon 1): mean trips_walk",
+        "95 % interval",
+        "spent 1 of 3, 2 left (logged on chain)",
         "opened deletion obligation",
         "deletion requested and confirmed",
     ):
@@ -110,6 +113,8 @@ def test_up_runs_the_whole_stack_and_resumes(tmp_path):
     finally:
         out_text = stop_up(proc)
     assert "already deployed" in out_text and "already released" in out_text, out_text
+    # The private answer is not asked again (the head block did not move): the kept one is shown.
+    assert "already answered: private answer 1" in " ".join(out_text.split()), out_text
 
 
 def test_up_reuses_a_store_only_for_the_deployment_it_indexes(tmp_path):

@@ -151,6 +151,30 @@ async function loadResults(results: HTMLElement, params: URLSearchParams): Promi
   clear(results, h("p", { class: "muted" }, `${total} dataset${total === 1 ? "" : "s"}`, by ? [" published by ", orgLabel(by)] : ""), list, nav);
 }
 
+/** What a dataset covers, as its publisher declared it in the registered metadata: its period and
+ *  place (DCAT), who or what is counted, how, and who is missing (cl:sampling), and a personal
+ *  dataset's sampled population (its privacy declaration): whom conclusions drawn from it describe. */
+function coverageFacts(doc: any): [string, Node | string][] {
+  const out: [string, Node | string][] = [];
+  const text = (x: unknown): x is string => typeof x === "string" && x.trim() !== "";
+  const period = doc?.["dct:temporal"];
+  const [start, end] = [period?.["dcat:startDate"], period?.["dcat:endDate"]];
+  if (text(start) || text(end)) out.push(["Period", `${text(start) ? start : "…"} to ${text(end) ? end : "…"}`]);
+  const place = doc?.["dct:spatial"]?.["rdfs:label"] ?? doc?.["dct:spatial"]?.["@id"];
+  if (text(place)) out.push(["Place", userText(place)]);
+  const sampling = doc?.["cl:sampling"] ?? {};
+  const said: [string, string][] = [
+    ["cl:population", "Who or what is counted"],
+    ["cl:method", "How it was collected"],
+    ["cl:notCovered", "Who and what is missing"],
+    ["rdfs:comment", "Notes"],
+  ];
+  for (const [key, label] of said) if (text(sampling[key])) out.push([label, userText(sampling[key])]);
+  const sampled = doc?.["cl:privacy"]?.["cl:sampledPopulation"];
+  if (text(sampled)) out.push(["Sampled population", userText(sampled)]);
+  return out;
+}
+
 export async function renderDataset(main: HTMLElement, id: string): Promise<void> {
   clear(main, loading(`dataset ${id}`));
   let d: any;
@@ -192,6 +216,7 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
       h("dt", {}, "Registered in block"), h("dd", {}, String(d.registered_block ?? "?")),
       d.metadata_uri ? [h("dt", {}, "Metadata (DCAT)"), h("dd", {}, h("code", { class: "hash" }, d.metadata_uri))] : null));
 
+  const coverage = coverageFacts(d.metadata);
   const countRows = items(counts, "counts");
   const countList = await Promise.all(
     countRows.map(async (c: any) => ({ label: await purposeLabel(c.purpose), n: Number(c.active ?? c.count ?? 0) })),
@@ -203,6 +228,11 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
     h("h1", {}, userText(dsTitle(d))),
     dsDescription(d) ? h("p", { class: "desc user-text", dir: "auto" }, dsDescription(d)) : null,
     h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    h("section", { "aria-labelledby": "cover-h" },
+      h("h2", { id: "cover-h" }, "What it covers"),
+      coverage.length
+        ? h("dl", { class: "facts coverage" }, coverage.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))
+        : h("p", { class: "muted" }, d.metadata ? "The publisher has not said what period, place or people this dataset covers." : "This node does not hold the dataset's description, so its coverage cannot be shown.")),
     quality,
     technical,
     h("section", { "aria-labelledby": "prov-h" },

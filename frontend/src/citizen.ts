@@ -607,6 +607,7 @@ async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
           ` gave data about ${r.subject_count ?? "?"} ${Number(r.subject_count) === 1 ? "person" : "people"}, you among them, to `,
           orgLabel(r.grantee), ` for ${labels[i].toLowerCase()}. `,
           r.dataset_id ? h("a", { href: `#/dataset/${r.dataset_id}` }, `See dataset #${r.dataset_id}`) : ""),
+        kWords(Number(r.k_anonymity ?? 0)),
         h("p", { class: ok ? "ok" : "error" },
           ok
             ? "✔ Checked in this page: the ledger's record of this release lists you among the people whose consent allowed it."
@@ -619,6 +620,16 @@ async function loadUsed(section: HTMLElement, me: Address): Promise<void> {
     );
   });
   clear(section, head, list);
+}
+
+/** The k-anonymity a release reached (issue 19; 0: its dataset declares no detail that could single a
+ *  person out), as the ledger records it, in words. */
+function kWords(k: number): HTMLElement | null {
+  if (!(k > 0)) return null;
+  const others = k - 1 === 1 ? "1 other person" : `${k - 1} other people`;
+  return h("p", { class: "k-anonymity" },
+    `Before it was given, the data was checked so that the details which could single you out (such as age or district) are shared with at least ${others} in it: `
+    + `no one can be picked out from fewer than ${k} people (k = ${k}).`);
 }
 
 // What each right asks the publisher to do, to complete "You ask X to ...".

@@ -1,7 +1,8 @@
 // The data room, for researchers and businesses: sign in with the wallet (EIP-4361); my access
 // grants with their expiry; a consent-filtered release under a live grant, downloaded through its
 // short-lived link and checked against the hash on the ledger; my deletion obligations, confirmed
-// on chain from the wallet; my delivery history; open datasets to download; request access.
+// on chain from the wallet; private questions answered with differential privacy from the grant's
+// privacy budget (private.ts); my delivery history; open datasets to download; request access.
 // Each action says what it does before anything is asked of the wallet.
 import { type Hex } from "viem";
 import "./researcher.css";
@@ -9,6 +10,7 @@ import { ApiError, allPages, api, contractInfo, datasetBrief, items, purposeLabe
 import { messageArea } from "./citizen";
 import { clear, details, errorBox, field, fmtDate, fmtTime, h, hashCode, loading, nextId, select, shortHex, userText } from "./dom";
 import { loadNames, orgLabel, orgWords } from "./names";
+import { comparison, declaredColumns, privateQueryForm, type Declaration } from "./private";
 import { roomApi, roomErrorMessage, roomFile, session, loadSession, signIn, signOut, takeEndReason, type Session } from "./siwe";
 import { runTx, type TxOptions } from "./tx";
 import { sha256Hex } from "./verify";
@@ -241,13 +243,16 @@ async function loadGrants(section: HTMLElement, s: Session, releases: any[], del
     Promise.all(rows.map((a) => purposeLabel(a.purpose))),
   ]);
   await loadNames(briefs.map((b) => b?.publisher));
-  const personal = await Promise.all(rows.map((a) => api(`/api/datasets/${a.dataset_id}`).then((d) => !!d.personal_data, () => true)));
+  // Personal or not, and the columns its publisher declared for private questions (docs/PRIVACY.md).
+  const info = await Promise.all(rows.map((a) => api(`/api/datasets/${a.dataset_id}`).then(
+    (d) => ({ personal: !!d.personal_data, declared: declaredColumns(d.metadata) }),
+    () => ({ personal: true, declared: null }))));
   const list = h("ul", { class: "cards" });
-  rows.forEach((a, i) => list.append(grantCard(a, briefs[i], labels[i], personal[i], releases.filter((r) => r.access_id === a.access_id), delivered)));
+  rows.forEach((a, i) => list.append(grantCard(a, briefs[i], labels[i], info[i].personal, info[i].declared, releases.filter((r) => r.access_id === a.access_id), delivered)));
   clear(section, head, list);
 }
 
-function grantCard(a: any, brief: DatasetBrief | null, purpose: string, personal: boolean, releases: any[], delivered: () => Promise<void>): HTMLElement {
+function grantCard(a: any, brief: DatasetBrief | null, purpose: string, personal: boolean, declared: Declaration | null, releases: any[], delivered: () => Promise<void>): HTMLElement {
   const { badge, sentence } = grantWords(a, brief, purpose);
   const titleId = nextId("grant-title");
   const message = h("div", { class: "form-message", "aria-live": "polite" });
@@ -274,6 +279,13 @@ function grantCard(a: any, brief: DatasetBrief | null, purpose: string, personal
             + "It is recorded on the ledger."),
           downloadButton(rel.release_id, rel.release_hash, rel.link.url, delivered),
           h("p", { class: "hint" }, `The download link works until ${fmtTime(rel.link.expires_at)}, only in this browser while you are signed in.`));
+        const compared = comparison(rel.representativeness);
+        if (compared) {
+          done.append(h("div", { class: "representativeness" },
+            h("h4", {}, "Whom this release describes"),
+            h("p", {}, "Only people who consent are in it, and they can differ from everyone in the dataset. Compared with all its rows (counted with noise, once):"),
+            compared));
+        }
         message.replaceChildren(done);
         done.focus();
       } catch (e) {
@@ -303,6 +315,7 @@ function grantCard(a: any, brief: DatasetBrief | null, purpose: string, personal
     body.push(h("h4", {}, "Releases you received"), list);
   }
   body.push(message);
+  if (a.live && personal && declared) body.push(privateQueryForm(a.access_id, declared));
   return h("li", { class: "card grant", id: `access-${a.access_id}`, "data-status": a.status, "data-live": String(!!a.live), "aria-labelledby": titleId }, ...body);
 }
 

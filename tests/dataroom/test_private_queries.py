@@ -52,13 +52,18 @@ def dataset(room, tmp_path_factory):
     rows += [f"{o},A,20" for o in others]
     data = ("subject,zone,visits\n" + "\n".join(rows) + "\n").encode()
     dataset_id = _publish(room, tmp_path_factory.mktemp("pq"), "answers.csv", data, personal=True, privacy=PRIVACY)
-    consent = room.chain.contract("ConsentRegistry")
+    _consent(room, dataset_id, subjects)
+    transact(w3, acc[1], _registry(room).functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
+    return dataset_id, [s.address.lower() for s in subjects]
+
+
+def _consent(room, dataset_id: int, subjects: list) -> None:
+    """Each subject (a funded key) consents to scientific research on the dataset by any researcher."""
+    w3, consent = room.chain.w3, room.chain.contract("ConsentRegistry")
     far = w3.eth.get_block("latest")["timestamp"] + 365 * 86400
     for s in subjects:
         w3.provider.make_request("anvil_setBalance", [s.address, hex(10**18)])
         transact(w3, s, consent.functions.grant(SCI, 1, dataset_id.to_bytes(32, "big"), codes.ANY_RESEARCHER, far))
-    transact(w3, acc[1], _registry(room).functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
-    return dataset_id, [s.address.lower() for s in subjects]
 
 
 def _access(room, dataset_id: int, budget: float | None, expiry: int | None = None) -> int:
@@ -305,3 +310,73 @@ def test_the_replay_check_reads_the_chain_only_past_the_finalized_index(room, da
         engine.dispose()
     assert parse_query(q, parse_declaration(PRIVACY)).hash in hashes  # from the index
     assert asked == [final + 1] and final + 1 > granted
+
+
+def test_representativeness_reports_beside_an_answer_and_a_release(room, dataset, tmp_path):
+    # (`dataset`: its fixture names the data room's operator for the publisher)
+    # A dataset declaring cl:profileEpsilon: the population profile is computed once (at that epsilon,
+    # over every row, consenting or not) and kept; each answer asking for a report spends its own
+    # epsilon on the consented side only, and gets the comparison per declared categorical column.
+    from cityledger.dataroom.profiles import profiles_dir
+
+    subjects = [Account.create() for _ in range(CONSENTING)]
+    rows = [f"{s.address.lower()},{'AB'[i % 2]},{i % 21}" for i, s in enumerate(subjects)]
+    rows += [f"0x{os.urandom(20).hex()},A,3" for _ in range(12)]  # others: all in zone A
+    data = ("subject,zone,visits\n" + "\n".join(rows) + "\n").encode()
+    declared = {**PRIVACY, "cl:profileEpsilon": "1"}
+    dataset_id = _publish(room, tmp_path, "report.csv", data, personal=True, privacy=declared)
+    _consent(room, dataset_id, subjects)
+    access_id = _access(room, dataset_id, 4)
+    c = _researcher(room)
+    kept = lambda: sorted(profiles_dir(room.cfg.data_dir).glob("*.json"))  # noqa: E731
+    before = kept()
+
+    r = c.post(f"/api/access/{access_id}/queries", json=_query(access_id, representativeness="0.5"))
+    assert r.status_code == 201, r.text
+    a = r.json()
+    assert a["epsilon_micro"] == 1_500_000 and _spent(room, access_id) == (4 * EPS, 1_500_000)
+    report = a["representativeness"]
+    assert report["population_epsilon"] == "1" and report["consented_epsilon"] == "0.5"
+    assert report["sampled_population"] == PRIVACY["cl:sampledPopulation"]
+    (zone,) = report["columns"]
+    assert zone["column"] == "zone" and [x["category"] for x in zone["categories"]] == ["A", "B"]
+    assert zone["total_variation_low"] <= zone["total_variation"] <= zone["total_variation_high"]
+    (profile,) = set(kept()) - set(before)
+    stored = profile.read_text()
+    assert json.loads(stored)["epsilon"] == "1"
+
+    # Asked again: the kept profile is reused (nothing more is spent on the people who never consented).
+    again = c.post(f"/api/access/{access_id}/queries", json=_query(access_id, representativeness="0.5"))
+    assert again.status_code == 201, again.text
+    assert len(kept()) == len(before) + 1 and profile.read_text() == stored
+    assert again.json()["representativeness"]["columns"][0]["column"] == "zone"
+
+    # A release of the same access: its rows counted exactly (the grantee holds them) against the same
+    # kept profile, which is not computed again.
+    rel = c.post(f"/api/access/{access_id}/releases", json={})
+    assert rel.status_code == 201, rel.text
+    report = rel.json()["representativeness"]
+    assert report["population_epsilon"] == "1" and report["consented_epsilon"] is None
+    (zone,) = report["columns"]
+    assert {x["category"]: x["consented_share"] for x in zone["categories"]} == {"A": 0.5, "B": 0.5}
+    assert report["not_compared"] == []
+    assert len(kept()) == len(before) + 1 and profile.read_text() == stored
+
+
+def test_a_release_does_not_compare_a_column_it_generalised(room, dataset, tmp_path):
+    # (`dataset`: its fixture names the data room's operator for the publisher.) The zone must go
+    # ("*") for 6 + 6 consenting rows to be 7-anonymous: its released labels are not the profile's
+    # categories, so the report names it instead of comparing it.
+    subjects = [Account.create() for _ in range(CONSENTING)]
+    rows = [f"{s.address.lower()},{'AB'[i % 2]},{i % 21}" for i, s in enumerate(subjects)]
+    data = ("subject,zone,visits\n" + "\n".join(rows) + "\n").encode()
+    zone = {**PRIVACY["cl:columns"][0], "cl:quasiIdentifier": True, "cl:hierarchy": ["*"]}
+    declared = {**PRIVACY, "cl:k": 7, "cl:profileEpsilon": "1", "cl:columns": [zone, PRIVACY["cl:columns"][1]]}
+    dataset_id = _publish(room, tmp_path, "coarse.csv", data, personal=True, privacy=declared)
+    _consent(room, dataset_id, subjects)
+    access_id = _access(room, dataset_id, None)
+    rel = _researcher(room).post(f"/api/access/{access_id}/releases", json={})
+    assert rel.status_code == 201, rel.text
+    assert rel.json()["k_anonymity"] == CONSENTING
+    report = rel.json()["representativeness"]
+    assert report["columns"] == [] and report["not_compared"] == ["zone"]

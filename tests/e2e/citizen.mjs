@@ -142,6 +142,8 @@ export function citizenJourney(running) {
       const visible = await release.innerText();
       assert.match(visible, /'Clinic visits by district 2024' was given to .*you among them/s);
       assert.match(visible, /Checked in this page/);
+      // The k the release reached, as the ledger records it, in words.
+      assert.match(visible, /the details which could single you out \(such as age or district\) are shared with at least 1 other person in it: no one can be picked out from fewer than 2 people \(k = 2\)\./);
       assert.doesNotMatch(visible, /snapshot at block|root 0x|Merkle/);
       await release.locator("summary", { hasText: "Technical details" }).click();
       assert.match(await release.innerText(), /Consent checked as it stood at block \d+/);

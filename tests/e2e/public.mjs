@@ -78,6 +78,11 @@ export function publicPages(running) {
       const row = page.locator("table.counts tr", { hasText: "Scientific research" });
       await row.waitFor();
       assert.equal((await row.locator("td").innerText()).trim(), "4");
+      // What it covers, as its publisher declared it: period, place and the sampled population.
+      const coverage = await page.locator("section", { has: page.getByRole("heading", { name: "What it covers" }) }).innerText();
+      assert.match(coverage, /Period\s+2024-01-01 to 2024-12-31/);
+      assert.match(coverage, /Place\s+CityLedger city/);
+      assert.match(coverage, /Sampled population\s+Test data: six pseudonymous patients of the city's public clinics in 2024\./);
       assert.deepEqual(errors, []);
       await context.close();
     });

@@ -1,7 +1,8 @@
 // The researcher's data room in a real browser with the injected test wallet, against the whole
 // stack (the real data-room routes): sign in by EIP-4361 (a forged and a stale message refused in
 // plain words), the access grant with its expiry, a release made, downloaded through its link and
-// checked against the delivery record, a deletion obligation confirmed on chain, access requested,
+// checked against the delivery record, private questions answered from the grant's privacy budget
+// (a count and a mean with their ranges, one over budget refused), a deletion obligation confirmed on chain, access requested,
 // an open dataset downloaded, a session that ended said so, sign-out, an overdue obligation confirmed
 // late (the chain moved 31 days on: the suite's last test); axe-core at both widths.
 import assert from "node:assert/strict";
@@ -136,6 +137,8 @@ export function researcherJourney(running) {
       const m = text.match(/Release #(\d+) is ready: (\d+) of (\d+) rows, from the (\d+) (?:person|people) whose consent covers your use/);
       assert.ok(m, text);
       releaseId = Number(m[1]);
+      // Beside it, how the consenting people's rows differ from all rows (the declared profile).
+      assert.match(text, /Whom this release describes[\s\S]*By district: the consenting rows differ from all rows by [\d.]+ % .*north: 50 % of the consenting, [\d.]+ % of all; south: 50 % of the consenting/);
       assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("release-made")), true, "focus on the new release");
       const [download] = await Promise.all([page.waitForEvent("download"), made.getByRole("button", { name: `Download release #${releaseId}` }).click()]);
       const bytes = readFileSync(await download.path());
@@ -159,6 +162,89 @@ export function researcherJourney(running) {
       await row.waitFor();
       assert.match(await row.innerText(), new RegExp(`release #${releaseId} of 'Clinic visits by district 2024'`));
       await checkWidths(page, "2-release", page.locator(`#access-${stack.access_id}`));
+      assert.deepEqual(errors, []);
+    });
+
+    test("private questions: a count and a mean with their 95 % ranges and the budget going down, the mean compared with everyone; too large an epsilon refused, nothing spent", { timeout: 120_000 }, async () => {
+      const card = page.locator(`#access-${stack.access_id}`);
+      const form = card.locator("form.private-query");
+      const budget = card.locator(".budget");
+      const total = stack.privacy_budget;
+      await page.waitForFunction((t) => document.querySelector(".private-query .budget")?.textContent === `Privacy budget: ${t} of ${t} left (0 spent).`, total);
+      const calls = wallet.calls.length;
+      // Only declared columns are offered, and only those the statistic can measure (the subject never).
+      await form.getByLabel("What to compute").selectOption({ label: "Average (mean)" });
+      assert.deepEqual(await form.getByLabel("Of which column").locator("option").allTextContents(), ["visits"]);
+      await form.getByLabel("What to compute").selectOption({ label: "Rows per category or range (histogram)" });
+      assert.deepEqual(await form.getByLabel("Of which column").locator("option").allTextContents(), ["district", "visits"]);
+      await form.getByLabel("What to compute").selectOption({ label: "How many rows (count)" });
+      assert.equal(await form.getByLabel("Of which column").isVisible(), false);
+
+      const ask = async (eps, spends = eps) => {
+        await form.getByLabel(/^Epsilon:/).fill(eps);
+        assert.match(await form.locator(".pq-sentence").innerText(), new RegExp(`It spends ${spends} of your privacy budget\\. Your wallet is not asked`));
+        const before = await card.locator(".private-answer").count();
+        await form.getByRole("button", { name: "Ask privately" }).click();
+        return before;
+      };
+      const answered = async (before) => {
+        await page.waitForFunction(([id, n]) => document.querySelectorAll(`#access-${id} .private-answer`).length > n, [stack.access_id, before], { timeout: 60_000 });
+        return card.locator(".private-answer").first();
+      };
+      const interval = (text, what) => {
+        const m = text.match(new RegExp(`${what}: about (-?[\\d.,]+)\\. We are 95 % sure the true value is between (-?[\\d.,]+) and (-?[\\d.,]+)\\.`));
+        assert.ok(m, text);
+        const [value, low, high] = m.slice(1).map((x) => Number(x.replace(/,/g, "")));
+        assert.ok(low <= value && value <= high, text);
+        return { value, low, high };
+      };
+
+      // A count at epsilon 4.
+      let answer = await answered(await ask("4"));
+      let text = await answer.innerText();
+      interval(text, "Rows");
+      assert.match(text, new RegExp(`This answer spent 4 of your privacy budget: ${total - 4} of ${total} left\\.`));
+      assert.match(text, /Only the rows of the 4 people whose consent covers your use count\./);
+      assert.match(text, /The publisher says the dataset covers: Test data: six pseudonymous patients/);
+      assert.equal(await budget.innerText(), `Privacy budget: ${total - 4} of ${total} left (4 spent).`);
+      assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("private-answer")), true, "focus on the answer");
+
+      assert.match(text, /No comparison with everyone in the dataset was asked/);
+
+      // A mean of the visits at epsilon 8, compared with everyone in the dataset at epsilon 1 more.
+      await form.getByLabel("What to compute").selectOption({ label: "Average (mean)" });
+      await form.getByLabel(/^Epsilon for comparing/).fill("1");
+      answer = await answered(await ask("8", "9"));
+      text = await answer.innerText();
+      const mean = interval(text, "Average of visits");
+      assert.ok(mean.low >= 0 && mean.high <= 20, text); // within the declared bounds
+      assert.match(text, new RegExp(`This answer spent 9 of your privacy budget: ${total - 13} of ${total} left\\.`));
+      assert.match(text, /By district: the consenting rows differ from all rows by [\d.]+ % .*north: [\d.]+ % of the consenting, [\d.]+ % of all; south: /);
+      assert.equal(await budget.innerText(), `Privacy budget: ${total - 13} of ${total} left (13 spent).`);
+      await form.getByLabel(/^Epsilon for comparing/).fill("");
+      assert.equal(wallet.calls.length, calls, "the wallet was asked");
+      // Both answers are on the ledger, with what they spent (once the index has them).
+      const indexed = async (queries) => {
+        for (let i = 0; i < 60; i++) {
+          const b = await (await fetch(`${stack.api}/api/access/${stack.access_id}/budget`)).json();
+          if (b.queries === queries) return b;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        assert.fail(`the index never showed ${queries} private answers`);
+      };
+      assert.equal((await indexed(2)).spent, "13");
+      await checkWidths(page, "4-private", card.locator(".private-query-box"));
+
+      // More than is left: refused in plain words, before anything is computed; the budget unchanged.
+      await ask("5");
+      const error = form.locator(".form-message .error");
+      await error.waitFor({ timeout: 30_000 });
+      assert.equal(await error.innerText(),
+        `This question would spend 5 of your privacy budget, but only ${total - 13} is left. It was refused before anything was computed: nothing was spent. Ask with a smaller epsilon, or ask the publisher to raise the budget.`);
+      assert.equal(await card.locator(".private-answer").count(), 2);
+      assert.equal(await budget.innerText(), `Privacy budget: ${total - 13} of ${total} left (13 spent).`);
+      assert.equal((await indexed(2)).spent, "13");
+      assert.deepEqual(await unlabelledControls(page), []);
       assert.deepEqual(errors, []);
     });
 

@@ -35,6 +35,29 @@ ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_TITLE = "rtl\u202etxt.exe <img src=x onerror=alert(1)> report"
 
 
+# The clinic data's declaration for private questions and releases (docs/PRIVACY.md): k 2, so that its
+# four consenting subjects can be asked about at all, and their releases (two per district) are
+# 2-anonymous over the district unchanged; a population profile at epsilon 1 for representativeness.
+CLINIC_PRIVACY = {
+    "@type": "cl:PrivacyDeclaration",
+    "cl:version": 1,
+    "cl:subjectColumn": "subject",
+    "cl:k": 2,
+    "cl:profileEpsilon": "1",
+    "cl:sampledPopulation": "Test data: six pseudonymous patients of the city's public clinics in 2024.",
+    "cl:columns": [
+        {
+            "cl:name": "district",
+            "cl:type": "categorical",
+            "cl:categories": ["north", "south"],
+            "cl:quasiIdentifier": True,
+        },
+        {"cl:name": "visits", "cl:type": "integer", "cl:lower": 0, "cl:upper": 20},
+    ],
+}
+PRIVACY_BUDGET = 16  # epsilon: a count at 4 and a mean at 8 (and 1 for its comparison) fit, then 5 more does not
+
+
 def log(*args) -> None:
     print("[stack]", *args, file=sys.stderr, flush=True)
 
@@ -96,7 +119,7 @@ def seed(chain, folder: Path) -> dict:
 
     hashes: dict[str, str] = {}
 
-    def pub(account, path, title, domain, description, supersedes=0, personal=False) -> int:
+    def pub(account, path, title, domain, description, supersedes=0, personal=False, privacy=None) -> int:
         info = DatasetInfo(
             title=title,
             domain=domain,
@@ -104,6 +127,7 @@ def seed(chain, folder: Path) -> dict:
             description=description,
             license="CC-BY-4.0",
             personal_data=personal,
+            privacy=privacy,
             supersedes=supersedes,
             keywords=[domain],
             coverage=Coverage(temporal_start="2024-01-01", temporal_end="2024-12-31", spatial="CityLedger city"),
@@ -144,6 +168,7 @@ def seed(chain, folder: Path) -> dict:
         "health",
         "Visits to public clinics.",
         personal=True,
+        privacy=CLINIC_PRIVACY,
     )
     # The correction comes later, so its dataset number (4) is not its version number (2).
     ids["trips_v2"] = pub(
@@ -217,6 +242,8 @@ def seed(chain, folder: Path) -> dict:
     transact(w3, researcher, access.functions.request_access(ids["clinics"], research, keccak(text="terms v1")))
     access_id = access.functions.access_count().call()
     transact(w3, agency, access.functions.grant_access(access_id, year))
+    # The researcher's private questions (researcher.mjs) spend from this budget.
+    transact(w3, agency, access.functions.set_privacy_budget(access_id, PRIVACY_BUDGET * 10**6))
     # The publisher keeps the snapshot's addresses off chain (as the release service does), so that
     # the API can hand each citizen a Merkle proof; only the root goes on chain.
     tree = ConsentTree.build([citizen.address, *(o.address for o in others)])
@@ -237,8 +264,8 @@ def seed(chain, folder: Path) -> dict:
     transact(
         w3,
         agency,
-        # k 0: this test dataset declares no quasi-identifiers
-        access.functions.log_release(access_id, ids["clinics"], len(tree.values), tree.root, snapshot, release_hash, 0),
+        # k 2: two of its four subjects in each district (its declaration's quasi-identifier)
+        access.functions.log_release(access_id, ids["clinics"], len(tree.values), tree.root, snapshot, release_hash, 2),
     )
     # The data room logs the releases it makes with its own key: the agency names it its release operator.
     transact(w3, agency, access.functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
@@ -294,6 +321,7 @@ def seed(chain, folder: Path) -> dict:
         "researcher_key": researcher.key.hex(),
         "leavers": [leaver.address for leaver in leavers],
         "access_id": access_id,
+        "privacy_budget": PRIVACY_BUDGET,
         "auditor": auditor.address,
         "hostile_title": HOSTILE_TITLE,
     }

@@ -107,6 +107,10 @@ def test_candidates_follow_bounds_and_resolution():
         ({**declaration([DISTRICT]), "cl:k": True}, "cl:k must be an integer"),
         ({**declaration([DISTRICT]), "cl:contributionsPerSubject": 0}, "between 1 and"),
         ({**declaration([DISTRICT]), "cl:suppressionLimit": "0.9"}, "between 0 and 0.5"),
+        ({**declaration([DISTRICT]), "cl:profileEpsilon": "0"}, "cl:profileEpsilon is the epsilon"),
+        ({**declaration([DISTRICT]), "cl:profileEpsilon": "10.5"}, "at most 10"),
+        ({**declaration([DISTRICT]), "cl:profileEpsilon": "0.0000001"}, "whole micro-epsilon"),
+        ({**declaration([DISTRICT]), "cl:profileEpsilon": 0.5}, "decimal string"),
         ({**declaration([DISTRICT]), "cl:version": 2}, "not supported"),
         ({**declaration([DISTRICT]), "cl:extra": 1}, "unknown field(s) cl:extra"),
         ({"dct:title": "no declaration"}, "has no cl:privacy"),
@@ -204,3 +208,10 @@ def test_unbounded_numeric_column_may_be_declared():
     """Declared without bounds it can be filtered on; queries that need bounds are refused (test_query)."""
     decl = parse_declaration(declaration([{"cl:name": "income", "cl:type": "numeric"}]))
     assert not decl.columns["income"].bounded
+
+
+def test_the_population_profile_epsilon_round_trips():
+    decl = parse_declaration({**declaration([DISTRICT]), "cl:profileEpsilon": "0.50"})
+    assert decl.profile_epsilon == Decimal("0.5") and decl.to_jsonld()["cl:profileEpsilon"] == "0.5"
+    assert parse_declaration(declaration([DISTRICT])).profile_epsilon is None
+    assert "cl:profileEpsilon" not in parse_declaration(declaration([DISTRICT])).to_jsonld()

@@ -29,6 +29,7 @@ from ..release import service
 from ..release.snapshots import document_hash
 from .files import FileStore, put_file
 from .models import Delivery, DownloadLink, RoomRelease
+from .profiles import kept_profile
 from .sender import sender_lease
 from .sessions import Session, _hash
 
@@ -138,6 +139,7 @@ def make_release(
                 raise
             except CityLedgerError as exc:  # e.g. nobody consents: nothing to release
                 raise CodedError(str(exc), code="release_refused") from None
+        report = release_representativeness(data_dir, source, path, prepared)
     finally:
         if temporary:
             path.unlink(missing_ok=True)
@@ -173,11 +175,32 @@ def make_release(
         "snapshot_block": prepared.snapshot_block,
         "subject_count": prepared.subject_count,
         "k_anonymity": prepared.k_anonymity,
+        "representativeness": report,
         "release_hash": prepared.release_hash,
         "consent_root": prepared.consent_root,
         "logged_by": operator.address.lower(),
         "link": link,
     }
+
+
+def release_representativeness(data_dir: Path, source: Any, path: Path, prepared: Any) -> dict[str, Any] | None:
+    """How a release's rows differ from all rows of the file (docs/PRIVACY.md section 7), for its
+    grantee only: the released rows counted exactly (the grantee holds them) against the population
+    profile the data room keeps at the declaration's `cl:profileEpsilon`; None without one. A column
+    the k-anonymity guard generalised is not compared (its released labels are not the profile's
+    categories) and is named under "not_compared"."""
+    from ..privacy import load_table, parse_declaration, release_report
+
+    declared = service.privacy_declaration(source, MetadataStore(metadata_dir(data_dir=Path(data_dir))))
+    decl = parse_declaration(declared) if declared is not None else None
+    if decl is None or decl.profile_epsilon is None or not decl.categorical:
+        return None
+    profile = kept_profile(data_dir, source["content_hash"], source["metadata_hash"], load_table(path, decl))
+    report = release_report(profile, prepared.header, prepared.rows, decl).to_json()
+    generalised = set(prepared.k.generalised) if prepared.k is not None else set()
+    report["columns"] = [c for c in report["columns"] if c["column"] not in generalised]
+    report["not_compared"] = sorted(generalised & {c.name for c in decl.categorical})
+    return report
 
 
 def new_link(conn: Connection, release_id: int, session: Session, ttl: int, now: int | None = None) -> dict[str, Any]:

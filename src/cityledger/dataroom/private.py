@@ -32,6 +32,7 @@ from ..query.queries import epsilon
 from ..release import service
 from .delivery import _local_copy, grantee_access, live_on_chain, release_source
 from .files import FileStore
+from .profiles import kept_profile
 from .sender import sender_lease
 from .sessions import Session
 
@@ -67,7 +68,7 @@ def logged_hashes(engine: Engine, registry: Any, access_id: int, from_block: int
     return indexed | {"0x" + bytes(e["args"]["query_hash"]).hex() for e in events}
 
 
-def _check_query(query: Any, access_id: int, dataset_id: int) -> None:
+def _check_query(query: Any, access_id: int, dataset_id: int, decl: Any) -> None:
     """The data room's own requirements on top of the engine's: each request hashes uniquely."""
     if query.access_id != access_id:
         raise _refused(
@@ -80,8 +81,11 @@ def _check_query(query: Any, access_id: int, dataset_id: int) -> None:
         raise _refused(
             f"the query names dataset {query.dataset_id}, but access {access_id} is answered from dataset {dataset_id}"
         )
-    if query.representativeness is not None:
-        raise _refused("representativeness reports are not served by the data room yet (no population profile)")
+    if query.representativeness is not None and decl.profile_epsilon is None:
+        raise _refused(
+            f"dataset {dataset_id} declares no cl:profileEpsilon, so there is no population profile to compare "
+            "with: ask without a representativeness report"
+        )
 
 
 def answer_query(
@@ -113,7 +117,7 @@ def answer_query(
         query = parse_query(body, decl)
     except PrivacyError as exc:
         raise _refused(str(exc)) from None
-    _check_query(query, access_id, source["id"])
+    _check_query(query, access_id, source["id"], decl)
 
     with engine.connect() as conn:
         snapshot_block, consenting = service.consent_snapshot(
@@ -155,8 +159,11 @@ def answer_query(
         finally:
             if temporary:
                 path.unlink(missing_ok=True)
+        population = None
+        if query.representativeness is not None:  # once per file and declaration, then kept
+            population = kept_profile(data_dir, source["content_hash"], source["metadata_hash"], table)
         try:
-            answer = run_query(query, table, sorted(consenting), reserved_hash=query.hash)
+            answer = run_query(query, table, sorted(consenting), reserved_hash=query.hash, population=population)
         except PrivacyError as exc:
             raise _refused(str(exc)) from None
         try:

@@ -6,7 +6,8 @@ a privacy budget, the business publisher's release operator (the relayer's accou
 the data room), and two rights requests (one answered with a document, one open).
 
 `dataroom_demo` is the demo's last act, once the stack runs (cli/up_cmds.py): the researcher signs in
-to the data room, downloads an open dataset and receives its consent-filtered release; then
+to the data room, downloads an open dataset, receives its consent-filtered release and asks one
+differentially private mean (its epsilon spent once from the access's budget); then
 `after_release`: a citizen of the release revokes, the data room's deletion loop opens the
 obligation for the recipient, and the researcher deletes the rows and confirms it on chain.
 
@@ -496,6 +497,47 @@ def after_release(
     return done
 
 
+# The researcher's one private answer in the demo: its epsilon is spent once (a second run shows it).
+DEMO_QUERY = {"statistic": "mean", "column": "trips_walk", "epsilon": "1", "nonce": "demo: mean walking trips"}
+
+
+def _private_answer(
+    api, ok: Callable[[Any], Any], w3: Web3, deployment: Deployment, access_id: int, mine: Path, cfg=None
+) -> str:
+    """The researcher asks the data room for a differentially private mean (docs/PRIVACY.md), once:
+    when the chain shows the access's budget already spent, the answer kept in the researcher's store
+    is shown instead (the noisy number is not on chain; its record and the budget are)."""
+    import json
+
+    from ..query.queries import epsilon
+
+    kept = mine / f"private-answer-access-{access_id}.json"
+    budget, spent = contract(w3, deployment, "AccessRegistry", cfg).functions.privacy_budget(access_id).call()
+    if spent:
+        if kept.is_file():
+            return "already answered: " + _answer_words(json.loads(kept.read_text()))
+        return f"already answered: access {access_id} spent epsilon {epsilon(spent)} of its budget {epsilon(budget)}"
+    answer = ok(api.post(f"/api/access/{access_id}/queries", json={**DEMO_QUERY, "access_id": access_id}))
+    _write_if_changed(kept, json.dumps(answer, indent=1, sort_keys=True).encode())
+    return _answer_words(answer)
+
+
+def _answer_words(answer: dict[str, Any]) -> str:
+    group, budget = answer["groups"][0], answer["budget"]
+    mean = group.get("mean")
+    value = (
+        "suppressed (too few rows to show)"
+        if group["suppressed"] or not mean
+        else f"{mean['value']:.2f}, 95 % interval {mean['low']:.2f} to {mean['high']:.2f}"
+    )
+    return (
+        f"private answer {answer['query_id']} (differential privacy, epsilon {answer['epsilon']}): mean "
+        f"{answer['column']} {value}, over "
+        f"{answer['subject_count']} consenting subjects; budget: spent {budget['spent']} of {budget['budget']}, "
+        f"{budget['remaining']} left (logged on chain)"
+    )
+
+
 def researcher_dir(data_dir: Path) -> Path:
     """Where the demo researcher keeps what the data room served it (its "analysis store")."""
     return Path(data_dir) / "demo" / "researcher"
@@ -529,10 +571,11 @@ def dataroom_demo(
     """The data room, as a researcher uses it (the stack must be running at `base`): sign in with the
     researcher's devnet key (EIP-4361), download an open dataset (checked against its registered
     hash), receive the consent-filtered release of its access (made, logged and served by the data
-    room; a delivery is recorded), then a citizen of the release revokes, the data room's loop opens
-    the deletion obligation (`follow`), the researcher deletes and confirms, and the citizen's "who
-    used my data" shows it confirmed (`settle(predicate, what)` waits for the index). Idempotent:
-    a second run signs in and downloads again, and sends nothing. Returns what happened."""
+    room; a delivery is recorded) and one private answer with its interval and the budget left; then
+    a citizen of the release revokes, the data room's loop opens the deletion obligation (`follow`),
+    the researcher deletes and confirms, and the citizen's "who used my data" shows it confirmed
+    (`settle(predicate, what)` waits for the index). Idempotent: a second run signs in and downloads
+    again, shows the kept private answer, and sends nothing. Returns what happened."""
     import httpx
 
     from ..dataroom.client import sign_in
@@ -575,6 +618,7 @@ def dataroom_demo(
                 f"subjects, k = {rel['k_anonymity']}, logged by the data room's operator and served to the researcher "
                 "(delivery recorded)"
             )
+        said.append(_private_answer(api, ok, w3, deployment, summary.access_id, mine, cfg))
     said += after_release(w3, deployment, accounts, data_dir, release_id, follow=follow, cfg=cfg)
     citizen = accounts[REVOKING_CITIZEN].address.lower()
 

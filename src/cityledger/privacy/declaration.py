@@ -27,6 +27,7 @@ TYPES = (CATEGORICAL, INTEGER, NUMERIC)
 DEFAULT_K = 5
 MAX_K = 1000
 MAX_CONTRIBUTIONS = 1000
+MAX_PROFILE_EPSILON = 10  # as a query's epsilon
 MAX_CATEGORIES = 10_000
 MAX_CANDIDATES = 10_001  # quantile candidates per column (the search is linear in them)
 DEFAULT_STEPS = 1000  # default quantile resolution: the bounds cut in this many steps
@@ -182,6 +183,9 @@ class PrivacyDeclaration:
     k: int = DEFAULT_K
     contributions: int = 1
     suppression_limit: Decimal = Decimal(0)
+    # The epsilon spent once per dataset version on the noisy population profile that representativeness
+    # reports compare the consented rows with; None: the publisher allows no report.
+    profile_epsilon: Decimal | None = None
 
     @property
     def quasi_identifiers(self) -> list[Column]:
@@ -214,6 +218,8 @@ class PrivacyDeclaration:
         }
         if self.suppression_limit:
             out["cl:suppressionLimit"] = decimal_text(self.suppression_limit)
+        if self.profile_epsilon is not None:
+            out["cl:profileEpsilon"] = decimal_text(self.profile_epsilon)
         return out
 
 
@@ -445,9 +451,17 @@ def parse_declaration(doc: Mapping) -> PrivacyDeclaration:
     limit = Decimal(0) if limit_raw is None else parse_decimal(limit_raw, f"{where}: cl:suppressionLimit")
     if not Decimal(0) <= limit <= Decimal("0.5"):
         raise DeclarationError(f"{where}: cl:suppressionLimit is a share of rows between 0 and 0.5, not {limit}")
+    profile_raw = doc.get("cl:profileEpsilon")
+    profile = None if profile_raw is None else parse_decimal(profile_raw, f"{where}: cl:profileEpsilon")
+    if profile is not None and not (0 < profile <= MAX_PROFILE_EPSILON and profile == round(profile, 6)):
+        raise DeclarationError(
+            f"{where}: cl:profileEpsilon is the epsilon of the population profile, above 0 and at most "
+            f"{MAX_PROFILE_EPSILON}, in whole micro-epsilon, not {profile}"
+        )
     unknown = set(doc) - {
         "@type",
         "cl:version",
+        "cl:profileEpsilon",
         "cl:subjectColumn",
         "cl:sampledPopulation",
         "cl:columns",
@@ -464,4 +478,5 @@ def parse_declaration(doc: Mapping) -> PrivacyDeclaration:
         k=_int(doc, "cl:k", where, DEFAULT_K, 2, MAX_K),
         contributions=_int(doc, "cl:contributionsPerSubject", where, 1, 1, MAX_CONTRIBUTIONS),
         suppression_limit=limit,
+        profile_epsilon=profile,
     )

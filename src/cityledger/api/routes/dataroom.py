@@ -231,6 +231,11 @@ class ReleaseDelivery(BaseModel):
     rows_out: int
     subject_count: int
     k_anonymity: int
+    representativeness: dict[str, Any] | None = Field(
+        None,
+        description="how the released rows differ from all rows per declared categorical column, against the "
+        "population profile kept at the declaration's cl:profileEpsilon (docs/PRIVACY.md section 7); null without one",
+    )
     release_hash: s.Hash
     consent_root: s.Hash
     snapshot_hash: s.Hash
