@@ -93,7 +93,8 @@ def test_up_runs_the_whole_stack_and_resumes(tmp_path):
         "served to the researcher",
         "private answer 1 (differential privacy, epsilon 1): mean trips_walk",
         "95 % interval",
-        "spent 1 of 3, 2 left (logged on chain)",
+        "consenting vs all rows on home_district: total variation",
+        "spent 1.5 of 3, 1.5 left (logged on chain)",
         "opened deletion obligation",
         "deletion requested and confirmed",
     ):

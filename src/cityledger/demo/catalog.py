@@ -209,6 +209,9 @@ CITIZEN = DemoDataset(
         "cl:subjectColumn": "subject",
         "cl:contributionsPerSubject": 1,
         "cl:k": 5,
+        # The population profile (all rows, consenting or not) for representativeness reports, computed
+        # once at this epsilon and kept by the data room (docs/PRIVACY.md section 7).
+        "cl:profileEpsilon": "1",
         "cl:sampledPopulation": (
             "Synthetic: users of a fictional mobility app who signed up with a wallet, living in districts "
             "D01-D12 of a fictional city, 2025-01-06 to 2025-03-30. People without the app or a wallet are "

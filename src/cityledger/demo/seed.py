@@ -498,7 +498,14 @@ def after_release(
 
 
 # The researcher's one private answer in the demo: its epsilon is spent once (a second run shows it).
-DEMO_QUERY = {"statistic": "mean", "column": "trips_walk", "epsilon": "1", "nonce": "demo: mean walking trips"}
+# With a representativeness report (epsilon 0.5 more): how the consenting rows differ from all rows.
+DEMO_QUERY = {
+    "statistic": "mean",
+    "column": "trips_walk",
+    "epsilon": "1",
+    "representativeness": "0.5",
+    "nonce": "demo: mean walking trips",
+}
 
 
 def _private_answer(
@@ -530,11 +537,16 @@ def _answer_words(answer: dict[str, Any]) -> str:
         if group["suppressed"] or not mean
         else f"{mean['value']:.2f}, 95 % interval {mean['low']:.2f} to {mean['high']:.2f}"
     )
+    report = answer.get("representativeness") or {}
+    bias = "".join(
+        f"; consenting vs all rows on {c['column']}: total variation {c['total_variation']:.2f} "
+        f"(95 % {c['total_variation_low']:.2f} to {c['total_variation_high']:.2f})"
+        for c in report.get("columns", [])
+    )
     return (
         f"private answer {answer['query_id']} (differential privacy, epsilon {answer['epsilon']}): mean "
-        f"{answer['column']} {value}, over "
-        f"{answer['subject_count']} consenting subjects; budget: spent {budget['spent']} of {budget['budget']}, "
-        f"{budget['remaining']} left (logged on chain)"
+        f"{answer['column']} {value}, over {answer['subject_count']} consenting subjects{bias}; budget: spent "
+        f"{budget['spent']} of {budget['budget']}, {budget['remaining']} left (logged on chain)"
     )
 
 
