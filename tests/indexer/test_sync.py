@@ -495,16 +495,22 @@ def many_blocks(chain, blocks: int, per_block: int) -> None:
         bulk(chain, per_block, seed=100 + seed)
 
 
+def indexes_at_each_commit(chain, url: str, defer_indexes: int) -> list[set[str]]:
+    """A catch-up in small transactions; the deferrable indexes the store had before each commit."""
+    ix = make_indexer(chain, url, target_logs=40, keep_blocks=4, commit_events=100, defer_indexes=defer_indexes)
+    seen: list[set[str]] = []
+    ix.before_commit = lambda r: seen.append(index_names(url))
+    ix.catch_up()
+    ix.close()
+    return seen
+
+
 def test_long_catch_up_defers_the_consent_indexes_and_builds_them_at_the_end(devnet, stores):
     mixed_activity(devnet, rounds=1)
     many_blocks(devnet, 16, 40)
     url = stores()
     # defer_indexes=1: any deep catch-up counts as long; the default only defers from 20,000 events.
-    ix = make_indexer(devnet, url, target_logs=40, keep_blocks=4, commit_events=100, defer_indexes=1)
-    seen: list[set[str]] = []
-    ix.before_commit = lambda r: seen.append(index_names(url))
-    ix.catch_up()
-    ix.close()
+    seen = indexes_at_each_commit(devnet, url, defer_indexes=1)
     assert len(seen) > 3 and DEFERRED.isdisjoint(seen[0]) and DEFERRED <= seen[-1]  # deep commits, then window steps
     assert DEFERRED <= index_names(url)
     assert_equals_fresh(devnet, stores, url)
@@ -524,6 +530,48 @@ def test_long_catch_up_defers_the_consent_indexes_and_builds_them_at_the_end(dev
         ix.catch_up()
     ix.close()
     assert DEFERRED <= index_names(url2)
+
+
+def test_a_deep_catch_up_holds_at_most_two_ranges_of_logs(devnet, stores):
+    # Issue 17 (memory): the prefetch thread fetches the next range while one is reduced, never a
+    # third while one waits in its queue, however slow the writer is.
+    many_blocks(devnet, 16, 40)
+    url = stores()
+    ix = make_indexer(devnet, url, target_logs=40, keep_blocks=4, commit_events=100)
+    fetched, reduced, ahead = [0], [0], []
+    fetch_logs, reduce = ix._fetch_logs, ix._reduce
+
+    def counted_fetch(*args, **kw):
+        out = fetch_logs(*args, **kw)
+        fetched[0] += 1
+        return out
+
+    def slow_reduce(*args, **kw):
+        reduced[0] += 1
+        time.sleep(0.1)  # the prefetch thread has time to run ahead, if it may
+        ahead.append(fetched[0] - reduced[0])  # ranges fetched beyond the one being reduced
+        return reduce(*args, **kw)
+
+    ix._fetch_logs, ix._reduce = counted_fetch, slow_reduce
+    ix.catch_up()
+    ix.close()
+    assert len(ahead) > 5 and max(ahead) == 1  # the next range was fetched meanwhile, no more
+    assert_equals_fresh(devnet, stores, url)
+
+
+def test_a_sparse_start_then_a_dense_stretch_defers_the_indexes_once_the_density_shows(devnet, stores):
+    # Issue 17: judged only on the first transaction (sparse blocks, then the first dense ones), the
+    # deferral never came and the whole dense stretch kept its indexes row by row (twice as slow).
+    bulk(devnet, 5, seed=90)
+    devnet.w3.provider.make_request("anvil_mine", [hex(400)])
+    bulk(devnet, 5, seed=91)
+    many_blocks(devnet, 24, 40)
+    url = stores()
+    seen = indexes_at_each_commit(devnet, url, defer_indexes=200)
+    assert DEFERRED <= seen[0]  # the first transaction, mostly empty blocks: too sparse to defer
+    assert any(DEFERRED.isdisjoint(s) for s in seen[1:])  # a later, dense one: deferred from then on
+    assert DEFERRED <= index_names(url)
+    assert_equals_fresh(devnet, stores, url)
 
 
 def test_an_index_build_runs_on_a_small_cache_and_gives_the_connection_back_as_it_was(tmp_path):

@@ -38,10 +38,11 @@ def is_sqlite(url: str) -> bool:
     return normalise_url(url).startswith("sqlite")
 
 
-# SQLite page cache of every connection, in KiB (negative PRAGMA cache_size = KiB). Random hash keys
-# make index inserts cache-bound, so the indexer wants a large one; it is the biggest fixed part of
-# the indexer's memory (BENCHMARKS.md: peak RSS on 1M events).
-CACHE_KIB = 49_152
+# SQLite page cache of every connection, in KiB (negative PRAGMA cache_size = KiB): the biggest fixed
+# part of the indexer's memory. 48 MB until 2026-12-01; 32 MB catches up as fast on 300k events (a
+# deep catch-up defers the random-keyed indexes; its other writes are appends) and lowers the peak,
+# which came after the deferred index build, when the cache refills (docs/INDEXER.md, Memory).
+CACHE_KIB = 32_768
 # During a deferred index build. SQLite's sorter holds up to a page cache's worth of keys in memory
 # before spilling a sorted run to a temporary file, on top of the cache itself: the full cache during
 # the build cost ~50 MB of peak RSS on 1M events, this one builds as fast (bench/indexer.py).

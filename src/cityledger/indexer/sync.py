@@ -473,18 +473,18 @@ class Indexer:
             )
         self._indexes_ok = True
 
-    def _should_defer(self, events: int, blocks: int, remaining_blocks: int) -> bool:
+    def _should_defer(self, events: int, blocks: int, remaining_blocks: int, stored: int) -> bool:
         """Whether the rest of this catch-up is long enough for one index build to beat row-by-row
-        maintenance: the estimate must reach `defer_indexes` events and half the stored rows (the
-        build also re-sorts the rows already stored)."""
+        maintenance: the estimate must reach `defer_indexes` events and half the `stored` consent
+        rows (the build also re-sorts the rows already stored)."""
         if self.defer_indexes is None or blocks <= 0:
             return False
         expected = events * remaining_blocks // blocks
-        if expected < self.defer_indexes:
-            return False
+        return expected >= self.defer_indexes and expected >= stored // 2
+
+    def _stored_consent_events(self) -> int:
         with self.engine.connect() as conn:
-            stored = conn.execute(select(func.count()).select_from(ConsentEvent)).scalar_one()
-        return expected >= stored // 2
+            return int(conn.execute(select(func.count()).select_from(ConsentEvent)).scalar_one())
 
     def _status_values(self, head: int) -> dict[str, Any]:
         self._last_status_write = time.monotonic()
@@ -627,7 +627,8 @@ class Indexer:
         total = 0
         batch, first, to = Batch(), cp + 1, cp
         headers: dict[int, Header] = {}
-        decided = False
+        deferred = False
+        stored: int | None = None  # consent events stored before this catch-up (counted once)
         try:
             for _, to, logs, headers in prefetch:
                 self._reduce(logs, headers, batch)
@@ -635,9 +636,13 @@ class Indexer:
                 # Several fetched ranges per transaction: fewer, larger commits write each hot
                 # index page once (the logs themselves are already freed, only rows are held).
                 if batch.events >= self.commit_events or prefetch.empty() and to >= deep_end:
-                    if not decided:
-                        decided = True
-                        self._decide_deferral(batch.events, to - cp, deep_end - to, deep_end)
+                    # Judged again at every transaction until it defers: a sparse start says little
+                    # of the dense stretch that may follow it (issue 17's sparse-then-dense chain).
+                    if not deferred:
+                        stored = self._stored_consent_events() if stored is None else stored
+                        deferred = self._decide_deferral(
+                            batch.events, to - first + 1, deep_end - to, deep_end, stored + total
+                        )
                     total += self._commit_deep(batch, first, to, head, headers, progress)
                     batch, first = Batch(), to + 1
                 if self.stop_event.is_set():
@@ -651,17 +656,19 @@ class Indexer:
             self._ensure_indexes()
         return total
 
-    def _decide_deferral(self, events: int, blocks: int, remaining: int, deep_end: int) -> None:
-        """Judged on the density of the first transaction's ranges. Dropping is its own transaction:
-        a store without these indexes is complete at any checkpoint, and the next run (or the end of
-        this catch-up) builds them."""
-        if self._should_defer(events, blocks, remaining):
+    def _decide_deferral(self, events: int, blocks: int, remaining: int, deep_end: int, stored: int) -> bool:
+        """Whether the consent indexes are deferred from now on (dropped here if so), judged on the
+        density of the transaction about to be committed (`events` over `blocks`). Dropping is its
+        own transaction: a store without these indexes is complete at any checkpoint, and the next
+        run (or the end of this catch-up) builds them."""
+        if self._should_defer(events, blocks, remaining, stored):
             with self._writing() as conn:
                 drop_deferrable_indexes(conn)
             self._indexes_ok = False
             log.info("consent indexes deferred to the end of the catch-up", extra=fields(deep_end=deep_end))
-        else:
-            self._ensure_indexes()
+            return True
+        self._ensure_indexes()
+        return False
 
     def _commit_deep(
         self,
@@ -731,16 +738,20 @@ class Indexer:
 
 
 class _Prefetch:
-    """The ranges of a deep catch-up, fetched by a thread of its own (its own HTTP session) into a
-    queue of one while the caller reduces and writes: at most ~3 ranges of logs in memory (one being
-    fetched, one queued, one being reduced). Iterating yields (from, to, logs, headers) and raises
-    what the thread raised."""
+    """The ranges of a deep catch-up, fetched by a thread of its own (its own HTTP session) while the
+    caller reduces and writes. The thread fetches a range only once the caller has taken the one
+    before: at most two ranges of logs in memory (one being reduced, the next being fetched or
+    waiting), and only one while the caller commits (its range is reduced and freed by then).
+    Iterating yields (from, to, logs, headers) and raises what the thread raised."""
 
     Item = tuple[int, int, list[Log], dict[int, Header]]
 
     def __init__(self, ix: Indexer, first: int, last: int):
         self.ix, self.first, self.last = ix, first, last
         self.queue: queue.Queue[_Prefetch.Item | Exception | None] = queue.Queue(maxsize=1)
+        # Released when the caller takes a range: the thread's permission to fetch the next one.
+        # (A queue of one alone lets a third range be fetched while one waits in it.)
+        self.taken = threading.Semaphore(1)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="cityledger-prefetch", daemon=True)
         self.thread.start()
@@ -750,7 +761,7 @@ class _Prefetch:
         rpc = Rpc(ix.rpc.url, timeout=ix.rpc.timeout, retries=ix.rpc.retries)
         frm = self.first
         try:
-            while frm <= self.last and not self.stop.is_set():
+            while frm <= self.last and self._may_fetch():
                 logs, to = ix._fetch_logs(frm, min(self.last, frm + ix.span - 1), rpc)
                 need = sorted({to} | _untimed_blocks(logs))
                 headers = dict(zip(need, rpc.headers(need), strict=True))
@@ -765,6 +776,13 @@ class _Prefetch:
         finally:
             rpc.close()
 
+    def _may_fetch(self) -> bool:
+        """Wait until the caller has taken the last range put (False: stopped meanwhile)."""
+        while not self.stop.is_set():
+            if self.taken.acquire(timeout=0.2):
+                return True
+        return False
+
     def _put(self, item: _Prefetch.Item | Exception | None) -> None:
         while not self.stop.is_set():
             try:
@@ -776,6 +794,7 @@ class _Prefetch:
     def __iter__(self) -> Iterator[_Prefetch.Item]:
         while True:
             item = self.queue.get()
+            self.taken.release()
             if item is None:
                 return
             if isinstance(item, Exception):
