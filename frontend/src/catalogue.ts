@@ -175,6 +175,21 @@ function coverageFacts(doc: any): [string, Node | string][] {
   return out;
 }
 
+/** One purpose's consents as a share of the people in the file, in plain words (docs/PRIVACY.md "The
+ *  consented share"): the API gives the share capped at 100 % and the noisy number of people. */
+function shareSentence(label: string, n: number, share: number, capped: boolean, people: any): string {
+  const who = `${n} ${n === 1 ? "person has" : "people have"} consented to ${label.charAt(0).toLowerCase()}${label.slice(1)}`;
+  const est = Number(people.estimate);
+  const plusMinus = Math.max(Number(people.high) - est, est - Number(people.low));
+  const noise = `(the number of people is a privacy-protected estimate, ±${plusMinus})`;
+  if (capped) {
+    return `${who}: more than the ~${est} people this file is estimated to hold, so the share is shown as 100 % (consents can come from people who are not in the file) ${noise}.`;
+  }
+  const pct = share * 100;
+  const about = pct > 0 && pct < 1 ? "less than 1 %" : `about ${Math.round(pct)} %`;
+  return `${who}: ${about} of the ~${est} people in this file ${noise}.`;
+}
+
 export async function renderDataset(main: HTMLElement, id: string): Promise<void> {
   clear(main, loading(`dataset ${id}`));
   let d: any;
@@ -219,8 +234,15 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
   const coverage = coverageFacts(d.metadata);
   const countRows = items(counts, "counts");
   const countList = await Promise.all(
-    countRows.map(async (c: any) => ({ label: await purposeLabel(c.purpose), n: Number(c.active ?? c.count ?? 0) })),
+    countRows.map(async (c: any) => ({
+      label: await purposeLabel(c.purpose),
+      n: Number(c.active ?? c.count ?? 0),
+      share: typeof c.share === "number" ? c.share : null,
+      capped: c.share_capped === true,
+    })),
   );
+  const people = counts?.population ?? null;
+  const shares = countList.filter((c) => c.share !== null && people);
 
   clear(
     main,
@@ -271,6 +293,13 @@ export async function renderDataset(main: HTMLElement, id: string): Promise<void
               h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Purpose"), h("th", { scope: "col" }, "Active consents"))),
               h("tbody", {}, countList.map((c) => h("tr", {}, h("th", { scope: "row" }, c.label), h("td", {}, String(c.n))))))
           : h("p", { class: "muted" }, "No active consent covers this dataset."),
+      counts === null || !countList.length
+        ? null
+        : shares.length
+          ? h("ul", { class: "plain shares" }, shares.map((c) => h("li", {}, shareSentence(c.label, c.n, c.share as number, c.capped, people))))
+          : counts.no_share_reason
+            ? h("p", { class: "muted no-share" }, String(counts.no_share_reason))
+            : null,
     ),
   );
 }

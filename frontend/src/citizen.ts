@@ -28,7 +28,7 @@ import {
   TARGET_PUBLISHER,
   codeOf,
 } from "./codes";
-import { clear, details, errorBox, field, fmtDate, fmtTime, h, hashCode, loading, nextId, select, shortHex, userText } from "./dom";
+import { clear, details, disclosure, errorBox, field, fmtDate, fmtTime, h, hashCode, loading, nextId, select, shortHex, userText } from "./dom";
 import { verifyInclusion } from "./merkle";
 import { loadNames, orgLabel, orgWords } from "./names";
 import { sha256Hex } from "./verify";
@@ -513,13 +513,7 @@ function consentCard(r: any, label: string, brief: DatasetBrief | null, kind: nu
     const confirm = h("div", { class: "confirm", id: confirmId, hidden: true },
       h("p", { class: "sentence" }, revokeSentence(terms)),
       h("div", { class: "actions" }, bySig, byTx, keep));
-    const show = (open: boolean) => {
-      confirm.hidden = !open;
-      toggle.setAttribute("aria-expanded", String(open));
-      (open ? bySig : toggle).focus();
-    };
-    toggle.addEventListener("click", () => show(Boolean(confirm.hidden)));
-    keep.addEventListener("click", () => show(false));
+    disclosure(toggle, confirm, bySig, keep);
     const go = (fn: () => Promise<boolean>) => async () => {
       bySig.disabled = byTx.disabled = true;
       focusAfterRefresh = cardId;

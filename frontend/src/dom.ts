@@ -98,6 +98,18 @@ export function details(summary: string, ...children: Child[]): HTMLElement {
   return h("details", { class: "tech" }, h("summary", {}, summary), h("div", { class: "tech-body" }, ...children));
 }
 
+/** A disclosure: `toggle` shows or hides `panel` (its `aria-expanded` follows); opening moves focus to
+ *  `focusWhenOpen`, closing (the toggle again, or `closeButton`) back to the toggle. */
+export function disclosure(toggle: HTMLElement, panel: HTMLElement, focusWhenOpen: HTMLElement, closeButton: HTMLElement): void {
+  const show = (open: boolean) => {
+    panel.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    (open ? focusWhenOpen : toggle).focus();
+  };
+  toggle.addEventListener("click", () => show(Boolean(panel.hidden)));
+  closeButton.addEventListener("click", () => show(false));
+}
+
 export function errorBox(message: string): HTMLElement {
   return h("p", { class: "error", role: "alert" }, message);
 }

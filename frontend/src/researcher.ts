@@ -8,7 +8,7 @@ import { type Hex } from "viem";
 import "./researcher.css";
 import { ApiError, allPages, api, contractInfo, datasetBrief, items, purposeLabel, purposes, type DatasetBrief, type Purpose } from "./api";
 import { messageArea } from "./citizen";
-import { clear, details, errorBox, field, fmtDate, fmtTime, h, hashCode, loading, nextId, select, shortHex, userText } from "./dom";
+import { clear, details, disclosure, errorBox, field, fmtDate, fmtTime, h, hashCode, loading, nextId, select, shortHex, userText } from "./dom";
 import { loadNames, orgLabel, orgWords } from "./names";
 import { comparison, declaredColumns, privateQueryForm, type Declaration } from "./private";
 import { roomApi, roomErrorMessage, roomFile, session, loadSession, signIn, signOut, takeEndReason, type Session } from "./siwe";
@@ -445,13 +445,7 @@ function obligationCard(o: any, datasetId: number | null, brief: DatasetBrief | 
     const saveRecord = h("button", { type: "button" }, "Save my record");
     saveRecord.addEventListener("click", () => save(new TextEncoder().encode(record.value).buffer as ArrayBuffer, `deletion-${o.obligation_id}.txt`, "text/plain"));
     form.append(message.el, h("div", { class: "actions" }, send, saveRecord, keep));
-    const show = (open: boolean) => {
-      form.hidden = !open;
-      toggle.setAttribute("aria-expanded", String(open));
-      (open ? record : toggle).focus();
-    };
-    toggle.addEventListener("click", () => show(Boolean(form.hidden)));
-    keep.addEventListener("click", () => show(false));
+    disclosure(toggle, form, record, keep);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       if (!record.value.trim()) {

@@ -1,14 +1,14 @@
 """Private aggregate answers through the data room (issue 19): the grantee's query is answered with
 differential privacy over the consenting subjects' rows and logged on chain with its cost and hash;
-every refusal (budget, replay, undeclared column, bad epsilon, no declaration, another account, an
-ended or expired grant) spends nothing, and two answers racing for the last of a budget cannot both
-pass."""
+every refusal (budget, nonce, another access, no declaration, another account, an ended grant) spends
+nothing. The issue's seven bad-input cases (undeclared and unbounded columns, small groups, bad
+epsilon, replayed or altered queries, a race for the last of a budget, an expired grant) are in
+tests/reliability/test_private_query_attacks.py, on these fixtures."""
 
 from __future__ import annotations
 
 import json
 import os
-import threading
 
 import pytest
 from eth_account import Account
@@ -33,6 +33,9 @@ PRIVACY = {
         {"cl:name": "visits", "cl:type": "integer", "cl:lower": 0, "cl:upper": 20},
     ],
 }
+# The answered dataset's declaration: also an income column declared without bounds (a sum or mean of
+# it is refused: tests/reliability/test_private_query_attacks.py).
+ANSWERED = {**PRIVACY, "cl:columns": [*PRIVACY["cl:columns"], {"cl:name": "income", "cl:type": "numeric"}]}
 CONSENTING = 12
 
 
@@ -48,10 +51,10 @@ def dataset(room, tmp_path_factory):
     subjects = [Account.create() for _ in range(CONSENTING)]
     others = ["0x" + os.urandom(20).hex() for _ in range(3)]
     salt = int.from_bytes(os.urandom(2), "big")
-    rows = [f"{s.address.lower()},{'AB'[i % 2]},{(salt + i) % 21}" for i, s in enumerate(subjects)]
-    rows += [f"{o},A,20" for o in others]
-    data = ("subject,zone,visits\n" + "\n".join(rows) + "\n").encode()
-    dataset_id = _publish(room, tmp_path_factory.mktemp("pq"), "answers.csv", data, personal=True, privacy=PRIVACY)
+    rows = [f"{s.address.lower()},{'AB'[i % 2]},{(salt + i) % 21},{1000 * i}" for i, s in enumerate(subjects)]
+    rows += [f"{o},A,20,5000" for o in others]
+    data = ("subject,zone,visits,income\n" + "\n".join(rows) + "\n").encode()
+    dataset_id = _publish(room, tmp_path_factory.mktemp("pq"), "answers.csv", data, personal=True, privacy=ANSWERED)
     _consent(room, dataset_id, subjects)
     transact(w3, acc[1], _registry(room).functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
     return dataset_id, [s.address.lower() for s in subjects]
@@ -101,7 +104,7 @@ def test_an_answer_is_logged_on_chain_with_its_cost_and_hash(room, dataset):
     r = c.post(f"/api/access/{access_id}/queries", json=q)
     assert r.status_code == 201, r.text
     a = r.json()
-    want_hash = parse_query(q, parse_declaration(PRIVACY)).hash
+    want_hash = parse_query(q, parse_declaration(ANSWERED)).hash
     assert a["query_hash"] == want_hash and a["epsilon_micro"] == 1_500_000
     assert a["consenting_subjects"] == CONSENTING and a["subject_count"] == CONSENTING
     assert a["consent_root"] == "0x" + ConsentTree.build(consenting).root.hex()
@@ -136,23 +139,11 @@ def test_an_answer_is_logged_on_chain_with_its_cost_and_hash(room, dataset):
     assert [x["query_hash"] for x in listed] == [want_hash]
     assert room.client().get(f"/api/access/{access_id}/budget").json()["spent_micro"] == 1_500_000
 
-    # The same query again is a replay: refused, nothing spent; a new nonce is a new question.
-    again = c.post(f"/api/access/{access_id}/queries", json=q)
-    assert again.status_code == 409 and again.json()["error"]["code"] == "query_replayed", again.text
-    assert _spent(room, access_id) == (3 * EPS, 1_500_000)
-    fresh = c.post(f"/api/access/{access_id}/queries", json={**q, "nonce": "another"})
-    assert fresh.status_code == 201, fresh.text
-    assert _spent(room, access_id) == (3 * EPS, 3 * EPS)
-
 
 @pytest.mark.parametrize(
     ("fields", "code", "says"),
     [
         ({"epsilon": "2.5"}, "budget_exceeded", "has 2 of its budget 2 left"),
-        ({"statistic": "sum", "column": "age"}, "query_refused", "age"),
-        ({"statistic": "sum", "column": "subject"}, "query_refused", "subject"),
-        ({"epsilon": "-1"}, "query_refused", "above 0"),
-        ({"epsilon": "NaN"}, "query_refused", "finite"),
         ({"nonce": None}, "query_refused", "nonce"),
         ({"access_id": 999_999}, "query_refused", "access_id"),
         ({"representativeness": "0.1"}, "query_refused", "representativeness"),
@@ -215,43 +206,6 @@ def test_only_the_grantee_of_a_live_access_is_answered(room, dataset):
     assert _spent(room, access_id) == (5 * EPS, 0)
 
 
-def test_an_expired_grant_is_refused(room, dataset):
-    w3 = room.chain.w3
-    access_id = _access(room, dataset[0], 5, expiry=w3.eth.get_block("latest")["timestamp"] + 3600)
-    c = _researcher(room)
-    snapshot = room.chain.snapshot()
-    try:
-        w3.provider.make_request("evm_increaseTime", [7200])
-        w3.provider.make_request("evm_mine", [])
-        r = c.post(f"/api/access/{access_id}/queries", json=_query(access_id))
-        assert r.status_code == 403 and r.json()["error"]["code"] == "access_not_live", r.text
-        assert _spent(room, access_id) == (5 * EPS, 0)
-    finally:
-        room.chain.revert(snapshot)
-
-
-def test_two_answers_racing_for_the_last_of_a_budget(room, dataset):
-    access_id = _access(room, dataset[0], 1)
-    clients = [_researcher(room), _researcher(room)]  # two sessions, as from two tabs or machines
-    start = threading.Barrier(2)
-    answers: list = [None, None]
-
-    def ask(i: int) -> None:
-        start.wait()
-        answers[i] = clients[i].post(f"/api/access/{access_id}/queries", json=_query(access_id))
-
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    statuses = sorted(a.status_code for a in answers)
-    assert statuses == [201, 409], [a.text for a in answers]
-    refused = next(a for a in answers if a.status_code == 409)
-    assert refused.json()["error"]["code"] == "budget_exceeded"
-    assert _spent(room, access_id) == (EPS, EPS)
-
-
 def test_cli_private_query_signs_in_and_prints_the_answer(room, dataset, cli, through_app, tmp_path):
     access_id = _access(room, dataset[0], 8)
     path = tmp_path / "q.json"
@@ -308,7 +262,7 @@ def test_the_replay_check_reads_the_chain_only_past_the_finalized_index(room, da
         hashes = logged_hashes(engine, Registry(), access_id, granted)
     finally:
         engine.dispose()
-    assert parse_query(q, parse_declaration(PRIVACY)).hash in hashes  # from the index
+    assert parse_query(q, parse_declaration(ANSWERED)).hash in hashes  # from the index
     assert asked == [final + 1] and final + 1 > granted
 
 

@@ -78,6 +78,21 @@ export function publicPages(running) {
       const row = page.locator("table.counts tr", { hasText: "Scientific research" });
       await row.waitFor();
       assert.equal((await row.locator("td").innerText()).trim(), "4");
+      // Their share of the people in the file: over the data room's kept, privacy-protected count
+      // (noisy: the expected words come from the API's own estimate).
+      const shareDoc = await (await fetch(`${stack.api}/api/datasets/${stack.datasets.clinics}/consent-counts`)).json();
+      const people = shareDoc.population;
+      const sci = shareDoc.counts.find((c) => c.purpose_name === "ScientificResearch");
+      assert.ok(people && sci.share !== null, "the clinic data declares cl:profileEpsilon: a share is shown");
+      const est = people.estimate;
+      const pm = Math.max(people.high - est, est - people.low);
+      const part = sci.share_capped
+        ? `more than the ~${est} people this file is estimated to hold, so the share is shown as 100 % (consents can come from people who are not in the file)`
+        : `about ${Math.round(sci.share * 100)} % of the ~${est} people in this file`;
+      assert.equal(
+        (await page.locator("ul.shares li", { hasText: "scientific research" }).innerText()).trim(),
+        `4 people have consented to scientific research: ${part} (the number of people is a privacy-protected estimate, ±${pm}).`,
+      );
       // What it covers, as its publisher declared it: period, place and the sampled population.
       const coverage = await page.locator("section", { has: page.getByRole("heading", { name: "What it covers" }) }).innerText();
       assert.match(coverage, /Period\s+2024-01-01 to 2024-12-31/);

@@ -244,29 +244,36 @@ def seed(chain, folder: Path) -> dict:
     transact(w3, agency, access.functions.grant_access(access_id, year))
     # The researcher's private questions (researcher.mjs) spend from this budget.
     transact(w3, agency, access.functions.set_privacy_budget(access_id, PRIVACY_BUDGET * 10**6))
-    # The publisher keeps the snapshot's addresses off chain (as the release service does), so that
-    # the API can hand each citizen a Merkle proof; only the root goes on chain.
-    tree = ConsentTree.build([citizen.address, *(o.address for o in others)])
-    snapshot = w3.eth.block_number
-    release_hash = keccak(text="release 1")
-    write_snapshot(
-        cfg.data_dir,
-        tree,
-        {
-            "snapshot_block": snapshot,
-            "dataset_id": ids["clinics"],
-            "access_id": access_id,
-            "grantee": researcher.address,
-            "purpose": "0x" + research.hex(),
-            "release_hash": "0x" + release_hash.hex(),
-        },
-    )
-    transact(
-        w3,
-        agency,
-        # k 2: two of its four subjects in each district (its declaration's quasi-identifier)
-        access.functions.log_release(access_id, ids["clinics"], len(tree.values), tree.root, snapshot, release_hash, 2),
-    )
+
+    def release(tree: ConsentTree, label: str, k: int) -> bytes:
+        """A release of the clinic data to the researcher over `tree`'s subjects, logged on chain; the
+        publisher keeps the snapshot's addresses off chain (as the release service does), so that the
+        API can hand each citizen a Merkle proof: only the root goes on chain. Returns its hash."""
+        snapshot = w3.eth.block_number
+        release_hash = keccak(text=label)
+        write_snapshot(
+            cfg.data_dir,
+            tree,
+            {
+                "snapshot_block": snapshot,
+                "dataset_id": ids["clinics"],
+                "access_id": access_id,
+                "grantee": researcher.address,
+                "purpose": "0x" + research.hex(),
+                "release_hash": "0x" + release_hash.hex(),
+            },
+        )
+        transact(
+            w3,
+            agency,
+            access.functions.log_release(
+                access_id, ids["clinics"], len(tree.values), tree.root, snapshot, release_hash, k
+            ),
+        )
+        return release_hash
+
+    # k 2: two of its four subjects in each district (its declaration's quasi-identifier)
+    release(ConsentTree.build([citizen.address, *(o.address for o in others)]), "release 1", 2)
     # The data room logs the releases it makes with its own key: the agency names it its release operator.
     transact(w3, agency, access.functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
     # A second release, of the leavers' consenting rows only; then they revoke, so the researcher owes
@@ -279,25 +286,7 @@ def seed(chain, folder: Path) -> dict:
             consents.functions.grant(research, codes.SCOPE_DATASET, clinics_scope, codes.ANY_RESEARCHER, year),
         )
     small = ConsentTree.build([leaver.address for leaver in leavers])
-    snapshot = w3.eth.block_number
-    small_hash = keccak(text="release 2")
-    write_snapshot(
-        cfg.data_dir,
-        small,
-        {
-            "snapshot_block": snapshot,
-            "dataset_id": ids["clinics"],
-            "access_id": access_id,
-            "grantee": researcher.address,
-            "purpose": "0x" + research.hex(),
-            "release_hash": "0x" + small_hash.hex(),
-        },
-    )
-    transact(
-        w3,
-        agency,
-        access.functions.log_release(access_id, ids["clinics"], len(leavers), small.root, snapshot, small_hash, 0),
-    )
+    small_hash = release(small, "release 2", 0)
     release_id = access.functions.release_count().call()
     deletions = chain.contract("DeletionRegistry")
     for leaver in leavers:

@@ -4,6 +4,7 @@ their total variation distance; exact where nothing is personal, differentially 
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -15,11 +16,13 @@ from cityledger.privacy import (
     parse_declaration,
     parse_query,
     population_profile,
+    profile_rows,
     release_report,
     representativeness,
     run_query,
     table_from_rows,
 )
+from cityledger.privacy.accuracy import sum_of_counts_accuracy
 
 from .helpers import address, declaration, demo_declaration, demo_file
 
@@ -84,6 +87,29 @@ def test_private_report_intervals_hold_the_exact_distance():
         assert got.tvd_low <= want.tvd <= got.tvd_high
         assert got.tvd_high - got.tvd_low < 0.02  # and the interval is narrow at this size
     assert noisy.to_json()["population_epsilon"] == "1" == noisy.to_json()["consented_epsilon"]
+
+
+def test_profile_rows_sum_the_narrowest_column():
+    """The number of rows a profile counted: exact without noise; with noise the sum of one column's
+    raw noisy counts (not clamped at 0) and the interval of a sum of that many noisy counts, from the
+    column whose interval is narrowest (fewest categories at the same scale)."""
+    table = table_from_rows(["subject", "zone", "mode"], ROWS, DECL)
+    exact = profile_rows(population_profile(table, None))
+    assert (exact.estimate, exact.low, exact.high, exact.column, exact.epsilon) == (60, 60, 60, "zone", None)
+
+    noisy = PopulationProfile(
+        counts={"zone": {"a": 31.0, "b": 30.0, "c": -2.0}, "mode": {"walk": 33.0, "car": 28.0}},
+        scale={"zone": 4.0, "mode": 4.0},
+        epsilon=None,
+    )
+    rows = profile_rows(noisy)
+    acc = sum_of_counts_accuracy(4.0, 2)
+    assert rows.column == "mode" and acc < sum_of_counts_accuracy(4.0, 3)
+    assert (rows.estimate, rows.low, rows.high) == (61, math.floor(61 - acc), math.ceil(61 + acc))
+    assert rows.to_json()["confidence"] == 0.95
+    # Noise can make a small file's sum negative: the estimate and interval stay at or above 0.
+    tiny = PopulationProfile(counts={"zone": {"a": -3.0, "b": 1.0}}, scale={"zone": 1.0}, epsilon=None)
+    assert profile_rows(tiny).estimate == 0 and profile_rows(tiny).low == 0 < profile_rows(tiny).high
 
 
 def test_profile_is_stored_and_reused():

@@ -178,13 +178,35 @@ class DatasetQuality(BaseModel):
 class PurposeCount(BaseModel):
     purpose: Hash
     purpose_name: str | None
-    active: int
+    active: int = Field(description="distinct citizens with an active consent covering the dataset for this purpose")
+    share: float | None = Field(
+        None, description="active / population.estimate, at most 1; null when no population estimate is shown"
+    )
+    share_capped: bool | None = Field(
+        None, description="the consents exceed the estimate (consents can come from people not in the file): share is 1"
+    )
+
+
+class PopulationEstimate(BaseModel):
+    """The number of people in a personal file, from the data room's kept population profile:
+    differentially private (noisy) at the declared cl:profileEpsilon, computed once per file."""
+
+    estimate: int
+    low: int = Field(description="the 95% interval of the exact number")
+    high: int
+    confidence: float
+    column: str = Field(description="the declared categorical column whose counts were summed")
+    epsilon: str | None = Field(description="cl:profileEpsilon, spent once on everyone in the file")
 
 
 class ConsentCounts(BaseModel):
     dataset_id: int
     as_of_block: int
     counts: list[PurposeCount]
+    population: PopulationEstimate | None = Field(
+        None, description="people in the dataset's personal file (noisy); null with no_share_reason"
+    )
+    no_share_reason: str | None = Field(None, description="why no share is shown, in one sentence for a citizen")
 
 
 State = Literal["registered", "superseded", "withdrawn"]

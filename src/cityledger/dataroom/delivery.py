@@ -195,7 +195,9 @@ def release_representativeness(data_dir: Path, source: Any, path: Path, prepared
     decl = parse_declaration(declared) if declared is not None else None
     if decl is None or decl.profile_epsilon is None or not decl.categorical:
         return None
-    profile = kept_profile(data_dir, source["content_hash"], source["metadata_hash"], load_table(path, decl))
+    profile = kept_profile(
+        data_dir, source["content_hash"], source["metadata_hash"], decl, lambda: load_table(path, decl)
+    )
     report = release_report(profile, prepared.header, prepared.rows, decl).to_json()
     generalised = set(prepared.k.generalised) if prepared.k is not None else set()
     report["columns"] = [c for c in report["columns"] if c["column"] not in generalised]

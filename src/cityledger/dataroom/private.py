@@ -30,9 +30,9 @@ from ..indexer.models import Checkpoint, PrivateQuery
 from ..query.errors import CodedError, Unavailable
 from ..query.queries import epsilon
 from ..release import service
-from .delivery import _local_copy, grantee_access, live_on_chain, release_source
+from .delivery import grantee_access, live_on_chain, release_source
 from .files import FileStore
-from .profiles import kept_profile
+from .profiles import kept_profile, stored_table
 from .sender import sender_lease
 from .sessions import Session
 
@@ -102,7 +102,7 @@ def answer_query(
 ) -> dict[str, Any]:
     """Answer `body` (a query document) for the signed-in grantee of `access_id` with differential
     privacy, log it on chain and return the answer with its on-chain record and the budget left."""
-    from ..privacy import PrivacyError, load_table, parse_declaration, parse_query, run_query
+    from ..privacy import PrivacyError, parse_declaration, parse_query, run_query
 
     with engine.connect() as conn:
         access = grantee_access(conn, access_id, session)
@@ -151,17 +151,13 @@ def answer_query(
                 code="query_replayed",
             )
         # Only now is a row read.
-        path, temporary = _local_copy(files, source["content_hash"], Path(data_dir) / "files" / "tmp")
         try:
-            table = load_table(path, decl)
+            table = stored_table(files, data_dir, source["content_hash"], decl)
         except PrivacyError as exc:
             raise _refused(f"dataset {source['id']}'s file does not fit its declaration: {exc}") from None
-        finally:
-            if temporary:
-                path.unlink(missing_ok=True)
         population = None
         if query.representativeness is not None:  # once per file and declaration, then kept
-            population = kept_profile(data_dir, source["content_hash"], source["metadata_hash"], table)
+            population = kept_profile(data_dir, source["content_hash"], source["metadata_hash"], decl, lambda: table)
         try:
             answer = run_query(query, table, sorted(consenting), reserved_hash=query.hash, population=population)
         except PrivacyError as exc:

@@ -40,9 +40,11 @@ from .query import MAX_EPSILON, MICRO, Query, parse_epsilon, parse_query, query_
 from .representativeness import (
     CategoryCounts,
     PopulationProfile,
+    ProfileRows,
     RepresentativenessReport,
     consented_counts,
     population_profile,
+    profile_rows,
     release_report,
     representativeness,
 )
@@ -69,6 +71,7 @@ __all__ = [
     "PopulationProfile",
     "PrivacyDeclaration",
     "PrivacyError",
+    "ProfileRows",
     "QuantileEstimate",
     "Query",
     "QueryAltered",
@@ -82,6 +85,7 @@ __all__ = [
     "parse_epsilon",
     "parse_query",
     "population_profile",
+    "profile_rows",
     "query_cost",
     "query_hash",
     "release_report",

@@ -11,6 +11,7 @@ pays its `representativeness` epsilon).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,7 +19,7 @@ from decimal import Decimal
 import opendp.prelude as dp
 import polars as pl
 
-from .accuracy import ALPHA, laplace_accuracy
+from .accuracy import ALPHA, laplace_accuracy, sum_of_counts_accuracy
 from .declaration import PrivacyDeclaration, decimal_text
 from .engine import (
     CODE,
@@ -80,6 +81,48 @@ class PopulationProfile(CategoryCounts):
             )
         except (KeyError, AttributeError, TypeError, ValueError) as exc:
             raise PrivacyError(f"not a population profile ({type(exc).__name__}: {exc})") from None
+
+
+@dataclass(frozen=True)
+class ProfileRows:
+    """How many rows a population profile counted (docs/PRIVACY.md "The consented share"): the sum of
+    one categorical column's counts, with a (1 - alpha) interval."""
+
+    estimate: int
+    low: int
+    high: int
+    column: str
+    epsilon: Decimal | None
+
+    def to_json(self) -> dict:
+        return {
+            "estimate": self.estimate,
+            "low": self.low,
+            "high": self.high,
+            "confidence": 1 - ALPHA,
+            "column": self.column,
+            "epsilon": decimal_text(self.epsilon) if self.epsilon is not None else None,
+        }
+
+
+def profile_rows(profile: CategoryCounts, alpha: float = ALPHA) -> ProfileRows:
+    """The number of rows the profile counted: every column counts each row with a declared category
+    once, so any column's sum estimates it; the one whose sum has the narrowest interval is used (its
+    counts' noise scale and number of categories are public, so the choice reveals nothing). Only
+    post-processing of the kept counts: nothing is spent."""
+    best: ProfileRows | None = None
+    for column, counts in profile.counts.items():
+        total = sum(counts.values())  # the raw noisy counts: clamping each at 0 would bias the sum up
+        acc = 0.0 if profile.scale is None else sum_of_counts_accuracy(profile.scale[column], len(counts), alpha)
+        estimate = max(0, round(total))
+        rows = ProfileRows(
+            estimate, max(0, math.floor(total - acc)), max(0, math.ceil(total + acc)), column, profile.epsilon
+        )
+        if best is None or rows.high - rows.low < best.high - best.low:
+            best = rows
+    if best is None:
+        raise PrivacyError("the profile counts no column")
+    return best
 
 
 def _counts(table: DatasetTable, frame: pl.DataFrame, epsilon: Decimal | None, max_length: int) -> CategoryCounts:
