@@ -8,15 +8,20 @@ One anvil gets the contracts and then one chain of consecutive segments (issue 1
     M   mixed_activity: every event kind over ~90 sparse blocks
     D   dense: bulk-signed consent grants, 128 per transaction = per block
     S2  sparse again
-    W   wide: blocks of 128 grants, each followed by empty blocks (wide_events, wide_gap: see FULL)
 
 and each shape is a block range of it, indexed from scratch (`Indexer(end_block=...)`) in a child
 process that measures its own peak RSS: realistic = M+D (the headline, at each size; the range
 starts after the seeded roles), uniform dense = D, dense then sparse = D+S2, sparse then dense =
-S+B+M+D, one 20,000-log block = B+M+D, wide = W. Dense grants are generated once (2M grants in
-full mode, not one chain per shape). On the realistic range the raw baseline (bench/baseline_raw.py:
-raw eth_getLogs, eth_abi, one executemany per table) and the ceiling (the same fetches, JSON-parsed
-only) run in the same way. Two catch-ups of a range must give equal stores (compare_stores).
+S+B+M+D, one 20,000-log block = B+M+D. Dense grants are generated once (1M in full mode, not one
+chain per shape). On the realistic range the raw baseline (bench/baseline_raw.py: raw eth_getLogs,
+eth_abi, one executemany per table) and the ceiling (the same fetches, JSON-parsed only) run in the
+same way. Two catch-ups of a range must give equal stores (compare_stores).
+
+The wide shape (1M events over 500k blocks in full mode: a block of 128 grants every 64th block) is
+a second chain, on a Hardhat node: anvil's cost per mined block grows with the chain's length
+(~0.8 ms a block for the first 1,000, ~11 ms after 11,000 on these 2 cores, with or without
+--prune-history), so 500k blocks would take hours, while `hardhat_mine` reserves any number of
+empty blocks at once (4 ms for 500,000) and they answer eth_getLogs and eth_getBlockByNumber.
 
     .venv/bin/python bench/indexer.py [--quick]
 """
@@ -35,14 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-FULL = {"sizes": [100_000, 1_000_000], "sparse_blocks": 2_000, "big_block": 20_000, "wide_events": 200_000,
-        "wide_gap": 3, "runs": 3, "shape_runs": 2, "naive_events": 10_000, "lag_samples": 100}  # fmt: skip
-QUICK = {"sizes": [20_000], "sparse_blocks": 1_000, "big_block": 2_000, "wide_events": 20_000, "wide_gap": 7,
+FULL = {"sizes": [100_000, 1_000_000], "sparse_blocks": 2_000, "big_block": 20_000, "wide_events": 1_000_000,
+        "wide_gap": 63, "runs": 3, "shape_runs": 2, "naive_events": 10_000, "lag_samples": 100}  # fmt: skip
+QUICK = {"sizes": [20_000], "sparse_blocks": 1_000, "big_block": 2_000, "wide_events": 20_000, "wide_gap": 63,
          "runs": 1, "shape_runs": 2, "naive_events": 1_500, "lag_samples": 20}  # fmt: skip
-# anvil's block production slows as blocks accumulate (~1 ms a block at first, ~20 ms after a few
-# thousand on this 2-core machine; the 2026-12-01 full run took ~15 min for 5,000 sparse blocks), so
-# "1M events over 500k blocks" (issue 17) cannot be generated here in hours: the wide stretch is
-# `wide_events` grants, 128 per block, each block followed by `wide_gap` empty ones.
 RSS_TARGET_MB = 250
 
 
@@ -161,7 +162,7 @@ def run_child(spec: dict) -> dict:
 
 
 def build_chain(node, work: Path, p: dict) -> tuple:
-    """Deploy, then the segments S, B, M, D, S2, W (module docstring); returns (chain, block marks)."""
+    """Deploy, then the segments S, B, M, D, S2 (module docstring); returns (chain, block marks)."""
     from cityledger.chain.accounts import RELAYER
     from cityledger.indexer.loadgen import BulkGranter, mixed_activity
     from cityledger.indexer.rpc import Rpc
@@ -193,12 +194,41 @@ def build_chain(node, work: Path, p: dict) -> tuple:
         done = size
         marks[f"d@{size}"] = rpc.block_number()
     sparse(rpc, granter, p["sparse_blocks"])
-    marks["w_start"] = rpc.block_number() + 1
+    marks["s2_end"] = rpc.block_number()
+    marks["seconds"] = time.perf_counter() - t0
+    granter.rpc.close()
+    rpc.close()
+    return chain, marks
+
+
+def build_wide(node, work: Path, p: dict) -> tuple:
+    """Deploy on `node` (Hardhat), then `wide_events` grants, 128 a block, each block followed by
+    `wide_gap` empty ones (hardhat_mine: reserved at once); returns (chain, block marks)."""
+    from cityledger.chain.accounts import RELAYER
+    from cityledger.indexer.loadgen import BulkGranter
+    from cityledger.indexer.rpc import Rpc
+    from cityledger.testing import build_devnet
+
+    chain = build_devnet(node, work / "wide")
+    rpc = Rpc(node.rpc_url, timeout=600)
+    granter = BulkGranter(node.rpc_url, 31337, chain.deployment.address("ConsentRegistry"),
+                          chain.accounts[RELAYER].address, citizens=512)  # fmt: skip
+    t0 = time.perf_counter()
+    marks = {"w_start": rpc.block_number() + 1}
     gap, wide = p["wide_gap"], p["wide_events"]
-    print(f"the wide stretch ({wide:,} grants, 128 per block, {gap} empty blocks between)", file=sys.stderr, flush=True)
+    print(
+        f"the wide chain on Hardhat ({wide:,} grants, 128 a block, {gap} empty blocks between)",
+        file=sys.stderr,
+        flush=True,
+    )
     for _ in range(wide // 128):
         granter.submit(128)
-        rpc.call("anvil_mine", [hex(gap)])
+        rpc.call("hardhat_mine", [hex(gap)])
+    # Hardhat's reserved blocks do not chain (a block's parentHash is not its reserved predecessor's
+    # hash): the indexer refuses them inside its reorg window (NodeInconsistent), so the chain ends
+    # with blocks mined one by one, more than the window's 128 (docs/NETWORKS.md, Hardhat).
+    for _ in range(200):
+        rpc.call("evm_mine", [])
     marks["w_end"] = rpc.block_number()
     marks["seconds"] = time.perf_counter() - t0
     granter.rpc.close()
@@ -219,11 +249,15 @@ def shapes(marks: dict, p: dict) -> list[tuple[str, int, int]]:
     dense_end = marks[f"d@{p['sizes'][-1]}"]
     return out + [
         ("uniform dense", marks["d_start"], dense_end),
-        ("dense then sparse", marks["d_start"], marks["w_start"] - 1),
+        ("dense then sparse", marks["d_start"], marks["s2_end"]),
         ("sparse then dense", marks["s_start"], dense_end),
         (f"one block of {p['big_block']:,} logs, then dense", marks["b"], dense_end),
-        (f"wide: 128 per block, {p['wide_gap']} empty blocks between", marks["w_start"], marks["w_end"]),
     ]
+
+
+def wide_shape(marks: dict, p: dict) -> tuple[str, int, int]:
+    name = f"wide (Hardhat): 128 per block, every {p['wide_gap'] + 1}th block"
+    return name, marks["w_start"], marks["w_end"]
 
 
 # ---------------------------------------------------------------- the naive baseline
@@ -398,6 +432,7 @@ def versus(base: dict, work: Path, m: dict, first: int, last: int) -> None:
 def run(quick: bool) -> dict:
     from cityledger.chain.accounts import DEFAULT_MNEMONIC
     from cityledger.chain.devnet import Anvil
+    from cityledger.chain.hardhat import Hardhat
     from cityledger.config import load_config
     from cityledger.indexer.events import CONTRACTS
 
@@ -418,6 +453,11 @@ def run(quick: bool) -> dict:
             if realistic:
                 versus(base, work, m, first, last)
             measured.append(m)
+        with Hardhat(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config()) as hh:
+            wide_chain, wide_marks = build_wide(hh, work, p)
+            wide_base = {"rpc": hh.rpc_url, "chain_id": 31337,
+                         "addresses": {n: wide_chain.deployment.address(n) for n in CONTRACTS}}  # fmt: skip
+            measured.append(measure(wide_base, work, *wide_shape(wide_marks, p), p["shape_runs"]))
         head = max((m for m in measured if "baseline" in m), key=lambda m: m["events"])
         if head["rate"] < 2 * head["baseline"]:  # where the time goes, for BENCHMARKS.md
             spec = {"kind": "profile", "start": marks["m_start"], "end": marks[f"d@{p['sizes'][-1]}"]}
@@ -427,7 +467,10 @@ def run(quick: bool) -> dict:
         lags = follow_lag(chain, f"sqlite:///{work / 'follow.db'}", p["lag_samples"])
     segments = ", ".join(f"{k} {v:,}" for k, v in marks.items() if k != "seconds")
     notes = [
-        f"The chain ({marks['w_end']:,} blocks) was generated in {marks['seconds']:.0f} s; block marks: {segments}.",
+        f"The anvil chain ({marks['s2_end']:,} blocks) was generated in {marks['seconds']:.0f} s; block marks: "
+        f"{segments}. The wide chain (Hardhat, {wide_marks['w_end']:,} blocks, {p['wide_events']:,} grants from "
+        f"block {wide_marks['w_start']:,}) in {wide_marks['seconds']:.0f} s: anvil's cost per block grows with the "
+        "chain (bench/indexer.py), Hardhat reserves empty blocks at once.",
         "Realistic: mixed_activity (every event kind, ~90 sparse blocks) then dense blocks of 128 bulk-signed "
         "grants, as in issue 17. Each shape is a block range of one chain, indexed from scratch in a child process "
         "(Indexer(start_block, end_block)); peak RSS is that process's VmHWM.",

@@ -2,10 +2,11 @@
 the indexer (sqlalchemy, requests) at start-up."""
 
 # Logs aimed at per fetched range. Catch-up holds at most two ranges of decoded logs (one being
-# reduced, the next fetched) plus a transaction's rows (1.5 ranges): the largest
-# variable part of the indexer's memory. 5,000 catches up as fast as 10,000 with ~45 MB less peak
-# RSS on 1M events; 2,500 is ~5% slower (BENCHMARKS.md, bench/indexer.py).
-TARGET_LOGS = 5_000
+# reduced, the next fetched) plus a transaction's rows (one range): the largest variable part of the
+# indexer's memory. 5,000 catches up as fast as 10,000 with ~45 MB less peak RSS on 1M events;
+# 4,000 (since 2026-12-01, session 5) as fast again with ~4 MB less; 2,500 is ~5% slower
+# (docs/INDEXER.md, Memory; BENCHMARKS.md).
+TARGET_LOGS = 4_000
 
 # An eth_getLogs answer is read up to this many bytes per log aimed at (rpc.get_logs: the complete
 # blocks before the cut are kept, the rest is not read). A log of ours is 0.9-1.1 KB of JSON on anvil,

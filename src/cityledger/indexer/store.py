@@ -39,14 +39,14 @@ def is_sqlite(url: str) -> bool:
 
 
 # SQLite page cache of every connection, in KiB (negative PRAGMA cache_size = KiB): the biggest fixed
-# part of the indexer's memory. 48 MB until 2026-12-01; 32 MB catches up as fast on 300k events (a
-# deep catch-up defers the random-keyed indexes; its other writes are appends) and lowers the peak,
-# which came after the deferred index build, when the cache refills (docs/INDEXER.md, Memory).
-CACHE_KIB = 32_768
+# part of the indexer's memory. 48 MB until 2026-12-01, then 32 MB, now 24 MB: a deep catch-up defers
+# the random-keyed indexes and its other writes are appends, so the cache buys it little, while the
+# peak comes after the deferred index build, when the window steps refill it (docs/INDEXER.md, Memory).
+CACHE_KIB = 24_576
 # During a deferred index build. SQLite's sorter holds up to a page cache's worth of keys in memory
 # before spilling a sorted run to a temporary file, on top of the cache itself: the full cache during
-# the build cost ~50 MB of peak RSS on 1M events, this one builds as fast (bench/indexer.py).
-BUILD_CACHE_KIB = 16_384
+# the build cost ~50 MB of peak RSS on 1M events; 16 MB and 8 MB build as fast (bench/indexer.py).
+BUILD_CACHE_KIB = 8_192
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:

@@ -10,6 +10,7 @@ blocks.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import queue
@@ -146,9 +147,10 @@ class Indexer:
         self.keep_blocks = max(keep_blocks, confirmations + 2)
         self.poll_interval = poll_interval
         self.target_logs = target_logs
-        # Deep catch-up commits about this many events per transaction (default: 1.5 ranges' worth;
-        # the reduced rows of a transaction are the largest part of the memory while catching up).
-        self.commit_events = max(commit_events if commit_events is not None else target_logs * 3 // 2, 1)
+        # Deep catch-up commits about this many events per transaction (default: one range's worth; the
+        # reduced rows of a transaction are the largest part of the memory while catching up, and 1.5
+        # ranges caught up no faster on 1M events: docs/INDEXER.md, Memory).
+        self.commit_events = max(commit_events if commit_events is not None else target_logs, 1)
         self.max_span = max_span
         # The most of one eth_getLogs answer read (rpc.get_logs cuts it at a block boundary).
         self.max_response_bytes = target_logs * RESPONSE_BYTES_PER_LOG
@@ -468,6 +470,8 @@ class Indexer:
             if created:
                 self.lease.fence(conn)
         if created:
+            # The build's sort and cache leave freed heap that the window steps would grow on top of.
+            release_freed_heap()
             log.info(
                 "deferred indexes built", extra=fields(indexes=len(created), seconds=round(time.monotonic() - t0, 1))
             )
@@ -645,6 +649,7 @@ class Indexer:
                         )
                     total += self._commit_deep(batch, first, to, head, headers, progress)
                     batch, first = Batch(), to + 1
+                    trim_heap()  # the committed rows' pages, before the next range grows the heap again
                 if self.stop_event.is_set():
                     break
             if first <= to:  # stopped between commits: keep what is reduced
@@ -653,6 +658,7 @@ class Indexer:
             prefetch.close()
             if gc_was_enabled:
                 gc.enable()
+            release_freed_heap()  # the ranges and rows held while catching up, before the build
             self._ensure_indexes()
         return total
 
@@ -735,6 +741,31 @@ class Indexer:
         else:
             log.warning("rpc answers again", extra=fields(seconds=took))
         self._trouble = None
+
+
+def release_freed_heap() -> None:
+    """Collect, then hand the freed heap back to the OS (trim_heap): between the phases of a catch-up."""
+    gc.collect()
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Hand the C heap's free pages back to the OS (glibc's malloc_trim). Memory that Python and SQLite
+    freed stays in the process, fragmented across the two threads' malloc arenas, and the next range
+    or phase grows on top of it: the peak then depends on timing, not only on what is held
+    (docs/INDEXER.md, Memory). A no-op where the C library has no malloc_trim (musl, macOS)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Any:
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:  # pragma: no cover - every Linux and macOS Python can open its own process
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 class _Prefetch:
