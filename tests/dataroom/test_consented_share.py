@@ -1,7 +1,9 @@
 """The consented share per purpose on the dataset page (issue 19 item 4): the public consent count over
 the number of people in the file, as the data room's kept population profile counts them (noisy, at
-the declared cl:profileEpsilon, computed once per file); capped at 100 %; none, with one sentence why,
-for a dataset without a profile or without personal data. Nothing is spent on chain to show it."""
+the declared cl:profileEpsilon, computed once per file when a researcher's question first needs it,
+never for a page view); capped at 100 %; none, with one sentence why, for a dataset without a kept
+profile or without personal data, or whose bytes another publisher registered first. Nothing is read
+from the file or spent to show it."""
 
 from __future__ import annotations
 
@@ -11,8 +13,14 @@ import os
 import pytest
 from eth_account import Account
 
-from cityledger.dataroom.profiles import profiles_dir, with_shares
+from cityledger.dataroom.files import open_store
+from cityledger.dataroom.profiles import kept_profile, profiles_dir, stored_table, with_shares
 from cityledger.dataroom.room import OPERATOR_ACCOUNT
+from cityledger.datasets.store import MetadataStore, metadata_dir
+from cityledger.indexer.store import make_engine
+from cityledger.privacy import parse_declaration
+from cityledger.query import queries
+from cityledger.release import service
 
 from .test_download import _publish
 from .test_private_queries import PRIVACY, _consent
@@ -40,6 +48,20 @@ def _sci(doc: dict) -> dict:
     return row
 
 
+def _profile_now(room, dataset_id: int) -> None:
+    """What a researcher's first question with a representativeness report does: the population
+    profile computed from the stored file at the declared epsilon, and kept (private.py)."""
+    engine = make_engine(room.db_url)
+    with engine.connect() as c:
+        row = queries.dataset_row(c, dataset_id)
+    engine.dispose()
+    data_dir = room.cfg.data_dir
+    decl = parse_declaration(service.privacy_declaration(row, MetadataStore(metadata_dir(data_dir=data_dir))))
+    files = open_store(data_dir)
+    load = lambda: stored_table(files, data_dir, row["content_hash"], decl)  # noqa: E731
+    kept_profile(data_dir, row["content_hash"], row["metadata_hash"], decl, load)
+
+
 def _spending(room) -> tuple[int, int, int]:
     """What showing a share must not change: the chain's private answers and releases, and the data
     room operator's sent transactions."""
@@ -62,6 +84,12 @@ def test_the_share_is_consents_over_the_kept_noisy_count_of_people(room, tmp_pat
     kept = lambda: sorted(profiles_dir(room.cfg.data_dir).glob("*.json"))  # noqa: E731
     before, spending = kept(), _spending(room)
 
+    # A page view before any researcher's question: the counts, no share, nothing computed.
+    first = _counts(room, dataset_id)
+    assert first["population"] is None and "not been estimated yet" in first["no_share_reason"]
+    assert _sci(first)["active"] == 12 and _sci(first)["share"] is None and kept() == before
+
+    _profile_now(room, dataset_id)
     doc = _counts(room, dataset_id)
     people = doc["population"]
     assert abs(people["estimate"] - 40) <= 2 and people["low"] <= people["estimate"] <= people["high"]
@@ -93,6 +121,7 @@ def test_the_share_is_capped_when_consents_exceed_the_estimate(room, tmp_path):
     )
     _consent(room, dataset_id, subjects)
     _ready(room)
+    _profile_now(room, dataset_id)
     doc = _counts(room, dataset_id)
     assert doc["population"]["estimate"] <= 5
     assert _sci(doc) == {**_sci(doc), "active": 12, "share": 1.0, "share_capped": True}
@@ -120,13 +149,38 @@ def test_no_share_without_a_kept_count_of_people(room, tmp_path, personal, priva
     assert sorted(profiles_dir(room.cfg.data_dir).glob("*.json")) == before  # nothing computed
 
 
-def test_a_file_this_node_does_not_hold_shows_no_share(room, tmp_path):
+def test_a_page_view_never_reads_the_file_nor_computes_a_profile(room, tmp_path, monkeypatch):
+    # Stored or not, a page view reads no data file: a file this node does not hold shows the counts.
+    def never(*_args, **_kwargs):
+        raise AssertionError("a page view read the data file or computed a profile")
+
+    monkeypatch.setattr("cityledger.privacy.population_profile", never)
+    monkeypatch.setattr("cityledger.privacy.load_table", never)
+    subject = Account.create().address.lower()
+    for stored in (True, False):
+        data = _file([subject], 3 + stored)  # other bytes each time
+        dataset_id = _publish(
+            room, tmp_path, f"view-{stored}.csv", data, personal=True, stored=stored, privacy=PROFILED
+        )
+        _ready(room)
+        doc = _counts(room, dataset_id)
+        assert doc["population"] is None and "not been estimated yet" in doc["no_share_reason"]
+
+
+def test_a_kept_profile_that_cannot_be_read_shows_no_share(room, tmp_path):
     subjects = [Account.create()]
-    data = _file([subjects[0].address.lower()], 3)
-    dataset_id = _publish(room, tmp_path, "elsewhere.csv", data, personal=True, stored=False, privacy=PROFILED)
+    dataset_id = _publish(room, tmp_path, "torn.csv", _file([subjects[0].address.lower()], 3), personal=True,
+                          privacy=PROFILED)  # fmt: skip
     _ready(room)
+    _profile_now(room, dataset_id)
+    engine = make_engine(room.db_url)
+    with engine.connect() as c:
+        row = queries.dataset_row(c, dataset_id)
+    engine.dispose()
+    (path,) = profiles_dir(room.cfg.data_dir).glob(f"{row['content_hash'][2:]}-*.json")
+    path.write_text("{not json")
     doc = _counts(room, dataset_id)
-    assert doc["population"] is None and "does not hold the dataset's file" in doc["no_share_reason"]
+    assert doc["population"] is None and "cannot be read" in doc["no_share_reason"]
 
 
 def test_bad_dataset_refs_keep_their_errors(room):

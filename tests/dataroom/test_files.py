@@ -124,3 +124,19 @@ def test_one_byte_range(header, want):
 def test_bad_ranges_are_refused(header):
     with pytest.raises(ValueError):
         parse_range(header, 100)
+
+
+def test_a_copy_out_of_a_store_that_fails_midway_leaves_no_partial_file(tmp_path):
+    # An object store (no local path) that breaks after the first chunk: the release source's temporary
+    # copy is removed, not left in the spool folder for every failed request.
+    from cityledger.dataroom.delivery import _local_copy
+
+    class Breaking:
+        def read(self, sha256, start=0, end=None):
+            yield b"subject,visits\n"
+            raise ConnectionError("the object store went away")
+
+    spool = tmp_path / "spool"
+    with pytest.raises(ConnectionError, match="went away"):
+        _local_copy(Breaking(), "ab" * 32, spool)
+    assert list(spool.iterdir()) == []

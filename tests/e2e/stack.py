@@ -86,12 +86,14 @@ def seed(chain, folder: Path) -> dict:
     from cityledger.chain.actions import set_profile
     from cityledger.chain.tx import transact
     from cityledger.dataroom.files import open_store
+    from cityledger.dataroom.profiles import kept_profile
     from cityledger.dataroom.room import OPERATOR_ACCOUNT
     from cityledger.datasets.metadata import Coverage, DatasetInfo
     from cityledger.datasets.profiles import profile_document
     from cityledger.datasets.registry import attest, publish
     from cityledger.datasets.store import MetadataStore
     from cityledger.fingerprint.consent_tree import ConsentTree
+    from cityledger.privacy import load_table, parse_declaration
     from cityledger.release.snapshots import write_snapshot
 
     w3, acc, cfg = chain.w3, chain.accounts, chain.cfg
@@ -134,6 +136,11 @@ def seed(chain, folder: Path) -> dict:
         )
         result = publish(w3, chain.deployment, account, path, info, store=store, cfg=cfg, files=room_files)
         hashes[result.dataset_id] = result.content_hash
+        if privacy is not None and "cl:profileEpsilon" in privacy:
+            # What a researcher's first question with a representativeness report does: the file's
+            # population profile, computed once and kept (a page view never computes it).
+            decl = parse_declaration(privacy)
+            kept_profile(cfg.data_dir, result.content_hash, result.metadata_hash, decl, lambda: load_table(path, decl))
         return result.dataset_id
 
     trips_v1 = csv("bus-trips-2024-v1.csv", ["route,trips", "1,120", "2,80"])

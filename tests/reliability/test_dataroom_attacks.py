@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from dataroom.conftest import room, sign_in, sign_message  # noqa: F401 (fixtures of tests/dataroom)
 from dataroom.test_download import _publish
-from dataroom.test_releases import _grant, _ready, personal  # noqa: F401
+from dataroom.test_releases import SCI, _grant, _ready, personal  # noqa: F401
 from sqlalchemy import create_engine, func, select
 
 from cityledger.dataroom import sessions as ses
@@ -174,3 +174,59 @@ def test_a_non_grantee_asking_for_a_release(room, personal):
     _refused(c.post(f"/api/access/{access_id}/releases", json={}), 403, "forbidden")
     _refused(c.post("/api/access/99999/releases", json={}), 404, "not_found")
     assert _state(room) == before
+
+
+def _theirs(room, tmp_path, personal: bool) -> tuple[int, int]:
+    """Publisher 1's personal file (stored), and publisher 2's registration of the very same bytes
+    (content hashes are public on chain; docs/CONTRACTS.md lets every publisher register any bytes)."""
+    import os
+
+    data = b"subject,zone,visits\n" + b"".join(f"0x{os.urandom(20).hex()},{i % 3},{i}\n".encode() for i in range(6))
+    victim = _publish(room, tmp_path, "theirs.csv", data, personal=True)
+    copy = _publish(room, tmp_path, "mine.csv", data, account=2, personal=personal, stored=False)
+    return victim, copy
+
+
+def test_another_publisher_registering_a_personal_files_bytes_as_open_data_downloads_nothing(room, tmp_path):
+    # The data room serves and computes over stored bytes only for the publisher who registered them
+    # first (dataroom/owners.py). Before, this open registration downloaded the personal file for anyone.
+    victim, as_open = _theirs(room, tmp_path, personal=False)
+    _ready(room)
+    before = _state(room)
+    _refused(room.client().get(f"/api/datasets/{as_open}/download"), 403, "forbidden")
+    _refused(room.client().get(f"/api/datasets/{victim}/download"), 403, "personal_data")  # as before
+    assert _state(room) == before  # nothing served or stored
+
+
+def test_another_publisher_registering_a_personal_files_bytes_gets_no_release_nor_count(room, tmp_path):
+    # Its own personal registration, its own grant to a researcher, its own release operator: no release
+    # of the first publisher's rows, no count of the people in them, no upload over them.
+    from cityledger.chain.tx import transact
+    from cityledger.dataroom.files import open_store, read_all
+    from cityledger.indexer.store import make_engine
+    from cityledger.query import queries
+
+    victim, copy = _theirs(room, tmp_path, personal=True)
+    w3, acc = room.chain.w3, room.chain.accounts
+    access = room.chain.contract("AccessRegistry")
+    transact(w3, acc[2], access.functions.set_release_operator(acc[OPERATOR_ACCOUNT].address, True))
+    transact(w3, acc[4], access.functions.request_access(copy, SCI, b"\x01" * 32))
+    access_id = access.functions.access_count().call()
+    transact(w3, acc[2], access.functions.grant_access(access_id, w3.eth.get_block("latest")["timestamp"] + 86400))
+    _ready(room)
+    engine = make_engine(room.db_url)
+    with engine.connect() as c:
+        content_hash = queries.dataset_row(c, victim)["content_hash"]
+    engine.dispose()
+    data = read_all(open_store(room.cfg.data_dir), content_hash)
+    before = _state(room)
+
+    researcher = room.client()
+    sign_in(researcher, acc[4])
+    _refused(researcher.post(f"/api/access/{access_id}/releases", json={}), 403, "forbidden")
+    business = room.client()
+    sign_in(business, acc[2])
+    _refused(business.put(f"/api/datasets/{copy}/file", content=data), 403, "forbidden")
+    counts = room.client().get(f"/api/datasets/{copy}/consent-counts").json()
+    assert counts["population"] is None and "registered first by another publisher" in counts["no_share_reason"]
+    assert _state(room)[1:] == before[1:] and _state(room)[0][1] == before[0][1]  # nothing served, stored or sent

@@ -65,7 +65,7 @@ def test_the_indexer_survives_public_provider_limits(devnet, tmp_path):
     make_events(devnet, 900, seed=6)
     with FaultProxy(devnet.rpc_url) as proxy:
         # Caps below the providers' (10,000 blocks, 10,000 logs) so that this chain of ~2,800 events
-        # over ~3,000 blocks reaches both (the indexer aims at 5,000 logs a range): the same refusals.
+        # over ~3,000 blocks reaches both (the indexer aims at 4,000 logs a range): the same refusals.
         # Above the most logs one block holds here (a few hundred): a provider refuses a block
         # that alone has more logs than its cap, and no client can index it there.
         proxy.provider_limits(max_blocks=1_000, max_results=600)

@@ -72,7 +72,7 @@ def index_cmd(
         int,
         typer.Option(
             "--batch-logs",
-            help="Logs aimed at per block range (catch-up commits about 1.5 times that per transaction; "
+            help="Logs aimed at per block range (catch-up commits about that many events per transaction; "
             "memory grows with it)",
         ),
     ] = TARGET_LOGS,

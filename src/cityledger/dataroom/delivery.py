@@ -29,6 +29,7 @@ from ..release import service
 from ..release.snapshots import document_hash
 from .files import FileStore, put_file
 from .models import Delivery, DownloadLink, RoomRelease
+from .owners import check_owner, owns
 from .profiles import kept_profile
 from .sender import sender_lease
 from .sessions import Session, _hash
@@ -69,16 +70,19 @@ def live_on_chain(w3: Web3, access_registry: Any, access_id: int) -> None:
 def release_source(conn: Connection, access: Any, files: FileStore) -> Any:
     """The dataset version a release is made from: the newest version of the granted one's lineage
     that the contract accepts (active, same publisher, domain and personal flag) and whose file is
-    in the store."""
+    in the store. Refused (403) when the granted version's publisher did not register its bytes first
+    (owners.py): its versions get no stored bytes."""
     lineage = service._lineage_forward(conn, access["dataset_id"])
     granted = lineage[access["dataset_id"]]
+    check_owner(conn, granted)
     for row in sorted(lineage.values(), key=lambda r: r["id"], reverse=True):
         same = (row["publisher"], row["domain"], row["personal_data"]) == (
             granted["publisher"],
             granted["domain"],
             granted["personal_data"],
         )
-        if same and row["status"] != codes.STATUS_WITHDRAWN and files.size(row["content_hash"]) is not None:
+        usable = same and row["status"] != codes.STATUS_WITHDRAWN and owns(conn, row)
+        if usable and files.size(row["content_hash"]) is not None:
             return row
     raise NotFound(
         f"dataset {access['dataset_id']} (or a later version of it) has no file in this data room's store: "
@@ -93,9 +97,13 @@ def _local_copy(files: FileStore, sha256: str, spool: Path) -> tuple[Path, bool]
         return Path(path_of(sha256)), False
     spool.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=spool, prefix=".release-source-")
-    with open(fd, "wb") as fh:
-        for chunk in files.read(sha256):
-            fh.write(chunk)
+    try:
+        with open(fd, "wb") as fh:
+            for chunk in files.read(sha256):
+                fh.write(chunk)
+    except BaseException:  # a store failing mid-copy leaves no partial copy behind
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name), True
 
 

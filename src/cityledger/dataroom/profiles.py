@@ -26,21 +26,40 @@ def profiles_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "privacy" / "profiles"
 
 
+def _profile_path(data_dir: Path, content_hash: str, metadata_hash: str) -> Path:
+    return profiles_dir(data_dir) / f"{content_hash.removeprefix('0x')}-{metadata_hash.removeprefix('0x')}.json"
+
+
+def read_kept_profile(data_dir: Path, content_hash: str, metadata_hash: str) -> Any:
+    """The kept population profile of `content_hash` under `metadata_hash`, or None: nothing is
+    computed, read or spent (profiles are written whole, by rename, so no lock is needed to read)."""
+    from ..privacy import PopulationProfile
+
+    path = _profile_path(data_dir, content_hash, metadata_hash)
+    if not path.is_file():
+        return None
+    return PopulationProfile.from_json(json.loads(path.read_text()))
+
+
 def kept_profile(data_dir: Path, content_hash: str, metadata_hash: str, decl: Any, table: Callable[[], Any]) -> Any:
     """The population profile of the file `content_hash` under the declaration `decl` registered in
     `metadata_hash`: the kept one, else computed now at the declaration's `cl:profileEpsilon` over
     `table()` (the file read with that declaration: only read when the profile is not kept yet) and kept."""
-    from ..privacy import PopulationProfile, population_profile
+    from ..privacy import population_profile
 
     if decl.profile_epsilon is None:
         raise ValueError("the declaration has no cl:profileEpsilon")  # callers check first
+    kept = read_kept_profile(data_dir, content_hash, metadata_hash)
+    if kept is not None:  # the common case, without waiting behind another file's computation
+        return kept
     folder = profiles_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{content_hash.removeprefix('0x')}-{metadata_hash.removeprefix('0x')}.json"
+    path = _profile_path(data_dir, content_hash, metadata_hash)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if path.is_file():
-            return PopulationProfile.from_json(json.loads(path.read_text()))
+        kept = read_kept_profile(data_dir, content_hash, metadata_hash)  # computed while this one waited
+        if kept is not None:
+            return kept
         profile = population_profile(table(), decl.profile_epsilon)
         doc: dict[str, Any] = {**profile.to_json(), "content_hash": content_hash, "metadata_hash": metadata_hash}
         tmp = path.with_suffix(".tmp")
@@ -63,24 +82,32 @@ def stored_table(files: Any, data_dir: Path, content_hash: str, decl: Any) -> An
             path.unlink(missing_ok=True)
 
 
-def file_population(data_dir: Path, files: Callable[[], Any], row: Any) -> tuple[dict[str, Any] | None, str | None]:
-    """How many people the personal file of dataset version `row` holds, as the kept population profile
-    counts them (noisy, with its 95% interval; computed and kept now if it is not yet): (the estimate,
-    None), or (None, one sentence for a citizen saying why there is none). `files` gives the data room's
-    store (it may be unreachable)."""
+def file_population(data_dir: Path, row: Any, owner: bool) -> tuple[dict[str, Any] | None, str | None]:
+    """How many people the personal file of dataset version `row` holds, as its kept population profile
+    counts them (noisy, with its 95% interval): (the estimate, None), or (None, one sentence for a
+    citizen saying why there is none). Only a profile already kept is read: a page view never reads the
+    file nor spends epsilon (the profile is computed once, when a researcher's question first needs it).
+    `owner`: whether `row`'s publisher registered its bytes first (owners.py)."""
     from ..privacy import PrivacyError, parse_declaration, profile_rows
 
     if not row["personal_data"]:
         return None, "This dataset is not about individual people, so there is no share of people to show."
-    unknown = (
-        "This node does not hold the dataset's file and its description, so the number of people in it cannot be "
-        "estimated and no share is shown."
-    )
+    if not owner:
+        return None, (
+            "These bytes were registered first by another publisher, so this data room keeps no count of the people "
+            "in them for this registration, and no share is shown."
+        )
     try:
         declared = service.privacy_declaration(row, MetadataStore(metadata_dir(data_dir=Path(data_dir))))
+    except CityLedgerError:
+        return None, (
+            "This node does not hold the dataset's description, so the number of people in its file is not known "
+            "and no share is shown."
+        )
+    try:
         decl = parse_declaration(declared) if declared is not None else None
-    except CityLedgerError:  # the description is not held here, or its declaration is broken
-        return None, unknown
+    except CityLedgerError:
+        return None, "The dataset's privacy declaration cannot be read, so no share is shown."
     if decl is None or decl.profile_epsilon is None:
         return None, (
             "The publisher has not declared a privacy-protected count of the people in this file, so only the "
@@ -96,22 +123,17 @@ def file_population(data_dir: Path, files: Callable[[], Any], row: Any) -> tuple
             "The publisher has declared no category to count the people in this file by, so no share is shown."
         )
     try:
-        store = files()
-        if store.size(row["content_hash"]) is None:
-            return None, unknown
-        profile = kept_profile(
-            data_dir,
-            row["content_hash"],
-            row["metadata_hash"],
-            decl,
-            lambda: stored_table(store, data_dir, row["content_hash"], decl),
-        )
-    except PrivacyError as exc:
-        log.warning("dataset %s: no population profile: %s", row["id"], exc)
-        return None, "The dataset's file does not match its privacy declaration, so no share is shown."
-    except CityLedgerError:  # the store is not reachable
-        return None, unknown
-    return profile_rows(profile).to_json(), None
+        profile = read_kept_profile(data_dir, row["content_hash"], row["metadata_hash"])
+        if profile is None:
+            return None, (
+                "The number of people in this file has not been estimated yet: it is estimated once, with privacy "
+                "protection, when a researcher's question first needs it, never for a page view. Until then only "
+                "the number of consents is shown."
+            )
+        return profile_rows(profile).to_json(), None
+    except (PrivacyError, ValueError, KeyError) as exc:  # a kept profile that cannot be read
+        log.warning("dataset %s: the kept population profile cannot be read: %s", row["id"], exc)
+        return None, "The privacy-protected count of the people in this file cannot be read, so no share is shown."
 
 
 def with_shares(counts: dict[str, Any], population: dict[str, Any] | None, reason: str | None) -> dict[str, Any]:

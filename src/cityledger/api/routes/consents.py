@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from ... import codes
+from ...dataroom.owners import owns
 from ...dataroom.profiles import file_population, with_shares
 from ...query import queries, receipts
 from ...query import validate as v
@@ -18,26 +19,21 @@ from ...query.errors import BadInput
 from .. import schemas as s
 from ..deps import Conn, Svc
 from ..relayer import consent_key_hex
-from .auth import room_of
 from .common import ERRORS, AsOf, DatasetRef, PageNo, PageSize, dataset_ref, maybe_slow, paged
 
 router = APIRouter(tags=["consent"])
 
 
 @router.get("/api/datasets/{ref}/consent-counts", response_model=s.ConsentCounts, responses=ERRORS)
-async def consent_counts(
-    request: Request, c: Conn, svc: Svc, ref: DatasetRef, as_of_block: AsOf = None
-) -> dict[str, Any]:
+async def consent_counts(c: Conn, svc: Svc, ref: DatasetRef, as_of_block: AsOf = None) -> dict[str, Any]:
     """Citizens with an active consent covering the dataset, per purpose, and for a personal dataset
     whose publisher declared cl:profileEpsilon, each purpose's share of the people in its file."""
     counts = await maybe_slow(
         as_of_block, queries.dataset_consent_counts, c, dataset_ref(ref), as_of_block, svc.chain.timestamp
     )
     row = queries.dataset_row(c, counts["dataset_id"])
-    # Reads the kept profile, or the file once to compute it: in the thread pool.
-    population, reason = await run_in_threadpool(
-        file_population, svc.settings.data_dir, lambda: room_of(request).files, row
-    )
+    # Reads the dataset's description and its kept profile (small local files), never the data file.
+    population, reason = await run_in_threadpool(file_population, svc.settings.data_dir, row, owns(c, row))
     return with_shares(counts, population, reason)
 
 

@@ -18,6 +18,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from ... import codes
 from ...dataroom import delivery
 from ...dataroom.files import HashMismatch, TooLarge, content_digest, key_of, parse_range, sanitise_name
+from ...dataroom.owners import check_owner
 from ...query import queries
 from ...query import validate as v
 from ...query.errors import CodedError, NotFound
@@ -120,6 +121,8 @@ async def download(request: Request, svc: Svc, ref: DatasetRef) -> Response:
         )
     if row["status"] == codes.STATUS_WITHDRAWN:
         raise CodedError(f"dataset {row['id']} was withdrawn by its publisher and is no longer served", code="gone")
+    with svc.engine.connect() as c:
+        check_owner(c, row)  # another publisher's registration of these bytes serves nothing (owners.py)
     room = room_of(request)
     files = room.files
     size = await run_in_threadpool(files.size, row["content_hash"])
@@ -174,11 +177,12 @@ async def upload(request: Request, svc: Svc, ref: DatasetRef) -> Response:
     session = await run_in_threadpool(csrf_session, request, svc)
     with svc.engine.connect() as c:
         row = queries.dataset_row(c, dataset_ref(ref))
-    if row["publisher"] != session.address:
-        raise CodedError(
-            f"only dataset {row['id']}'s publisher {row['publisher']} stores its file; you are {session.address}",
-            code="forbidden",
-        )
+        if row["publisher"] != session.address:
+            raise CodedError(
+                f"only dataset {row['id']}'s publisher {row['publisher']} stores its file; you are {session.address}",
+                code="forbidden",
+            )
+        check_owner(c, row)  # bytes first registered by another publisher are theirs (owners.py)
     room = room_of(request)
     limit = room.max_upload_bytes
     declared = request.headers.get("content-length")
