@@ -113,15 +113,14 @@ async def download(request: Request, svc: Svc, ref: DatasetRef) -> Response:
     """The exact registered bytes of an open dataset version (Range, HEAD, If-None-Match)."""
     with svc.engine.connect() as c:
         row = queries.dataset_row(c, dataset_ref(ref))
-    if row["personal_data"]:
-        raise CodedError(
-            f"dataset {row['id']} holds personal data and is never served raw: a grantee with a live access grant "
-            f"asks for a consent-filtered release (POST /api/access/{{access_id}}/releases)",
-            code="personal_data",
-        )
-    if row["status"] == codes.STATUS_WITHDRAWN:
-        raise CodedError(f"dataset {row['id']} was withdrawn by its publisher and is no longer served", code="gone")
-    with svc.engine.connect() as c:
+        if row["personal_data"]:
+            raise CodedError(
+                f"dataset {row['id']} holds personal data and is never served raw: a grantee with a live access "
+                f"grant asks for a consent-filtered release (POST /api/access/{{access_id}}/releases)",
+                code="personal_data",
+            )
+        if row["status"] == codes.STATUS_WITHDRAWN:
+            raise CodedError(f"dataset {row['id']} was withdrawn by its publisher and is no longer served", code="gone")
         check_owner(c, row)  # another publisher's registration of these bytes serves nothing (owners.py)
     room = room_of(request)
     files = room.files
