@@ -137,9 +137,12 @@ class DevnetChain:
 def stored_metadata(doc: dict | None = None) -> tuple[bytes, str]:
     """A metadata document put in the configured metadata store (the devnet fixture's data folder):
     (its hash, its cityledger:// URI), to register a dataset whose document a release can read."""
+    from .config import load_config
     from .datasets.store import MetadataStore, default_uri
 
-    digest, _ = MetadataStore().put(doc if doc is not None else {"@type": "dcat:Dataset", "dct:title": "test data"})
+    # load_config, not the cached config(): the environment as the calling test has set it now.
+    document = doc if doc is not None else {"@type": "dcat:Dataset", "dct:title": "test data"}
+    digest, _ = MetadataStore(cfg=load_config()).put(document)
     return digest, default_uri(digest)
 
 
@@ -281,6 +284,15 @@ def devnet(devnet_image, tmp_path, monkeypatch) -> Iterator[DevnetChain]:
             yield chain
     finally:
         cached_config.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config() -> Iterator[None]:
+    """Every test reads the configuration its own environment gives: a config() cached by an earlier
+    test (another data folder, another chain) must not answer for this one."""
+    cached_config.cache_clear()
+    yield
+    cached_config.cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ ones broadcast again). Many workers at once: tests/reliability/test_relayer_work
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import pytest
 from eth_account import Account
@@ -302,8 +301,9 @@ def signed_grant(devnet, citizen) -> dict:
 
 
 def outbox_app(devnet, tmp_path, **relayer_settings):
-    """An app whose relayer replaces a transaction unmined for a second; its client and relayer."""
-    settings = RelayerSettings(**{"replace_after": 1.0, **relayer_settings})
+    """An app whose relayer replaces a transaction unmined for an hour (a test that wants a replacement
+    lowers it, rather than racing the wall clock); its client and relayer."""
+    settings = RelayerSettings(**{"replace_after": 3600.0, **relayer_settings})
     cfg = dataclasses.replace(devnet.cfg, relayer=settings)
     app = create_app(cfg, db_url=store_url(tmp_path), data_dir=tmp_path, relay_per_minute=60, relay_burst=20)
     return TestClient(app), app.state.services.relayer()
@@ -342,8 +342,10 @@ def test_a_stuck_transaction_is_replaced_with_higher_fees(devnet, tmp_path):
     stuck = client.post("/api/relay/grant", json=body).json()["tx_hash"]
     sent = w3.eth.get_transaction(stuck)
     assert sent["blockNumber"] is None and sent["type"] == 2  # pending, with EIP-1559 fees
-    assert relayer.check_outbox(wait=True) == {}  # not unmined for replace_after yet
-    time.sleep(1.1)
+    assert relayer.check_outbox(wait=True) == {}  # not unmined for replace_after (an hour) yet
+    # The hour has passed, as the relayer sees it (no wall-clock race on a slow machine: sent_at is
+    # kept in whole seconds, so a 1 s threshold could fire at once).
+    relayer.settings = dataclasses.replace(relayer.settings, replace_after=0.0)
     assert relayer.check_outbox(wait=True) == {"replaced": 1}
     status = client.get(f"/api/relay/tx/{stuck}").json()
     replacement = status["tx_hash"]
@@ -363,7 +365,7 @@ def test_a_stuck_transaction_is_replaced_with_higher_fees(devnet, tmp_path):
 
 
 def test_a_transaction_the_node_lost_is_sent_again(devnet, tmp_path):
-    client, relayer = outbox_app(devnet, tmp_path, replace_after=3600)
+    client, relayer = outbox_app(devnet, tmp_path)
     w3 = devnet.w3
     node_rpc(w3, "evm_setAutomine", [False])
     tx_hash = client.post("/api/relay/grant", json=signed_grant(devnet, devnet.accounts[7])).json()["tx_hash"]
