@@ -114,6 +114,9 @@ class Checkpoint(Base):
     leader: Mapped[str | None] = mapped_column(String(200))
     leader_since: Mapped[int | None] = mapped_column(BigInteger)
     reorgs: Mapped[int] = mapped_column(Integer, default=0)  # reorganisations handled so far
+    # A deep catch-up appends consent_events only and builds `consents` once at its end: the block it
+    # stopped keeping `consents` from (NULL: `consents` is current). Readers then answer from the events.
+    consents_deferred_from: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class WriterLease(Base):

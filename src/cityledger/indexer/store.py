@@ -146,6 +146,8 @@ def _one_migration_at_a_time(engine: Engine) -> Iterator[None]:
 # A long catch-up drops them and builds them once at its end (a sort), which is several times
 # cheaper. Primary keys and unique constraints stay: the upserts rely on them.
 DEFERRABLE_TABLES = ("consent_events", "consents")
+# The current-state tables a deferred catch-up does not keep (rebuild_consents builds them at its end).
+DEFERRED_STATE = frozenset({"consents"})
 
 
 def deferrable_indexes() -> list[Index]:
@@ -167,28 +169,102 @@ def drop_deferrable_indexes(conn: Connection) -> None:
         ix.drop(conn, checkfirst=True)
 
 
+def defer_consents(conn: Connection, from_block: int) -> None:
+    """From `from_block` on, a deep catch-up appends consent events only: drop the deferrable indexes
+    and mark `consents` as not kept, in the caller's transaction (so a crash leaves both or neither).
+    An earlier mark stays: `consents` is behind since the first deferred block."""
+    from sqlalchemy import func, update
+
+    from .models import Checkpoint
+
+    drop_deferrable_indexes(conn)
+    conn.execute(
+        update(Checkpoint)
+        .where(Checkpoint.id == 1)
+        .values(consents_deferred_from=func.coalesce(Checkpoint.consents_deferred_from, from_block))
+    )
+
+
+def consents_deferred_from(conn: Connection) -> int | None:
+    """The first block whose consent events `consents` does not reflect yet (None: it is current)."""
+    from sqlalchemy import select
+
+    from .models import Checkpoint
+
+    return conn.execute(select(Checkpoint.consents_deferred_from).where(Checkpoint.id == 1)).scalar()
+
+
+# `consents` from the event tables: per key, its last event (grant or revoke) gives expiry, nonce,
+# submitter and updated block, its last grant the terms and granted stamps, a revoke after that grant
+# the revoked stamps, and a SignaturesCancelled after the last event the nonce; a key never granted
+# has no row. The reducers' result row for row (tests compare it with a store kept row by row), built
+# in key order: one sort and an append, where the deep catch-up paid a random B-tree write per grant.
+_REBUILD_CONSENTS = """
+INSERT INTO consents ("key", citizen, purpose, scope_kind, scope_id, grantee, expiry, nonce,
+                      granted_block, granted_at, granted_tx, revoked_block, revoked_at, revoked_tx,
+                      submitted_by, updated_block)
+SELECT g."key", g.citizen, g.purpose, g.scope_kind, g.scope_id, g.grantee, l.expiry,
+       COALESCE((SELECT c.nonce FROM signature_cancellations c
+                 WHERE c."key" = l."key" AND (c.block_number > l.block_number
+                       OR (c.block_number = l.block_number AND c.log_index > l.log_index))
+                 ORDER BY c.block_number DESC, c.log_index DESC LIMIT 1), l.nonce),
+       g.block_number, g.timestamp, g.tx_hash,
+       CASE WHEN l.action = 'revoke' THEN l.block_number END,
+       CASE WHEN l.action = 'revoke' THEN l.timestamp END,
+       CASE WHEN l.action = 'revoke' THEN l.tx_hash END,
+       l.submitted_by, l.block_number
+FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY "key" ORDER BY block_number DESC, log_index DESC) AS rn
+      FROM consent_events e) l
+JOIN (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY "key" ORDER BY block_number DESC, log_index DESC) AS rn
+      FROM consent_events e WHERE action = 'grant') g ON g."key" = l."key" AND g.rn = 1
+WHERE l.rn = 1
+ORDER BY l."key"
+"""
+
+
+def rebuild_consents(conn: Connection) -> None:
+    """Replace every `consents` row by the one its events give, and mark it current."""
+    from sqlalchemy import update
+
+    from .models import Checkpoint
+
+    conn.exec_driver_sql("DELETE FROM consents")
+    conn.exec_driver_sql(_REBUILD_CONSENTS)
+    conn.execute(update(Checkpoint).where(Checkpoint.id == 1).values(consents_deferred_from=None))
+
+
 def restore_indexes(conn: Connection, fence: Callable[[Connection], None] | None = None) -> list[str]:
-    """Create whichever deferrable indexes are missing (after a deferred catch-up, or a crash during
-    one); returns their names. `fence(conn)` runs before the first DDL statement, after the SQLite
-    settings that cannot change inside a transaction (the writer lease's check)."""
+    """Create whichever deferrable indexes are missing, and build `consents` if a deep catch-up
+    deferred it (after a deferred catch-up, or a crash during one); returns the names of the indexes
+    created, and "consents" if it was built. `fence(conn)` runs before the first DDL statement, after
+    the SQLite settings that cannot change inside a transaction (the writer lease's check)."""
     from sqlalchemy import inspect
 
     present = {name: {i["name"] for i in inspect(conn).get_indexes(name)} for name in DEFERRABLE_TABLES}
     missing = [ix for ix in deferrable_indexes() if ix.table is not None and ix.name not in present[ix.table.name]]
+    stale = consents_deferred_from(conn) is not None
+    work = bool(missing) or stale
     sqlite = conn.dialect.name == "sqlite"
-    if missing and sqlite:
+    if work and sqlite:
         # The build's sort spills to a temporary file beyond a page cache's worth of keys
         # (temp_store=MEMORY would hold the whole sort: ~150 MB per million events and index),
         # and a smaller cache meanwhile bounds both the cache and the in-memory sort.
         conn.exec_driver_sql("PRAGMA temp_store=FILE")
         conn.exec_driver_sql(f"PRAGMA cache_size=-{BUILD_CACHE_KIB}")
     try:
-        if missing and fence is not None:
+        if work and fence is not None:
             fence(conn)
+        # The event indexes first; `consents` is filled before its own indexes are built (a sort each).
         for ix in missing:
-            ix.create(conn)
+            if ix.table is not None and ix.table.name != "consents":
+                ix.create(conn)
+        if stale:
+            rebuild_consents(conn)
+        for ix in missing:
+            if ix.table is not None and ix.table.name == "consents":
+                ix.create(conn)
     finally:
-        if missing and sqlite:
+        if work and sqlite:
             conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
             conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
-    return [str(ix.name) for ix in missing]
+    return [str(ix.name) for ix in missing] + (["consents"] if stale else [])

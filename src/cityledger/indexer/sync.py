@@ -32,7 +32,7 @@ from .models import CONTRACT_COLUMNS, DATA_TABLES, Block, Checkpoint, ConsentEve
 from .reducers import REDUCERS, Ctx, Reducer
 from .reorg import rollback_to
 from .rpc import NodeInconsistent, RangeTooLarge, Rpc, RpcUnavailable
-from .store import drop_deferrable_indexes, make_engine, migrate, restore_indexes
+from .store import DEFERRED_STATE, defer_consents, make_engine, migrate, restore_indexes
 from .writer import TABLES, Batch
 
 __all__ = [
@@ -644,11 +644,10 @@ class Indexer:
                     # of the dense stretch that may follow it (issue 17's sparse-then-dense chain).
                     if not deferred:
                         stored = self._stored_consent_events() if stored is None else stored
-                        deferred = self._decide_deferral(
-                            batch.events, to - first + 1, deep_end - to, deep_end, stored + total
-                        )
+                        deferred = self._decide_deferral(batch.events, first, to, deep_end, stored + total)
                     total += self._commit_deep(batch, first, to, head, headers, progress)
-                    batch, first = Batch(), to + 1
+                    # Deferred: `consents` is built from the events at the end, not kept row by row.
+                    batch, first = Batch(DEFERRED_STATE if deferred else frozenset()), to + 1
                     trim_heap()  # the committed rows' pages, before the next range grows the heap again
                 if self.stop_event.is_set():
                     break
@@ -662,16 +661,17 @@ class Indexer:
             self._ensure_indexes()
         return total
 
-    def _decide_deferral(self, events: int, blocks: int, remaining: int, deep_end: int, stored: int) -> bool:
-        """Whether the consent indexes are deferred from now on (dropped here if so), judged on the
-        density of the transaction about to be committed (`events` over `blocks`). Dropping is its
-        own transaction: a store without these indexes is complete at any checkpoint, and the next
-        run (or the end of this catch-up) builds them."""
-        if self._should_defer(events, blocks, remaining, stored):
+    def _decide_deferral(self, events: int, first: int, to: int, deep_end: int, stored: int) -> bool:
+        """Whether the consent indexes and the `consents` current state are deferred from now on
+        (dropped and marked here if so), judged on the density of the transaction about to be
+        committed (`events` over blocks `first`..`to`). Deferring is its own transaction: such a
+        store is complete at any checkpoint (readers answer consent questions from the events), and
+        the next run (or the end of this catch-up) builds them."""
+        if self._should_defer(events, to - first + 1, deep_end - to, stored):
             with self._writing() as conn:
-                drop_deferrable_indexes(conn)
+                defer_consents(conn, first)
             self._indexes_ok = False
-            log.info("consent indexes deferred to the end of the catch-up", extra=fields(deep_end=deep_end))
+            log.info("consent indexes and state deferred to the end of the catch-up", extra=fields(deep_end=deep_end))
             return True
         self._ensure_indexes()
         return False

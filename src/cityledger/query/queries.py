@@ -56,6 +56,7 @@ DL = m.Base.metadata.tables["dataroom_deliveries"]  # the data room's (dataroom/
 # most of the cost of a point query (the SQLite lookup itself takes tens of microseconds).
 _CHECKPOINT = select(CP).where(CP.c.id == 1)
 _LAST_BLOCK = select(CP.c.block_number).where(CP.c.id == 1)
+_LAST_BLOCK_STATE = select(CP.c.block_number, CP.c.consents_deferred_from).where(CP.c.id == 1)
 _BLOCK_TS = select(B.c.timestamp).where(B.c.number == bindparam("n"))
 # A dataset row with the DCAT summary the indexer stored for its metadata hash (NULLs when none).
 _WITH_SUMMARY = D.outerjoin(DM, DM.c.metadata_hash == D.c.metadata_hash)
@@ -178,8 +179,10 @@ def resolve_block(conn: Connection, block: int | None, rpc_timestamp: RpcTimesta
 
 
 def _resolve(conn: Connection, block: int | None, rpc_timestamp: RpcTimestamp = None) -> tuple[int, int, bool]:
-    """(block, timestamp, whether it is the last indexed block: the current-state tables answer)."""
-    last = conn.execute(_LAST_BLOCK).scalar()
+    """(block, timestamp, whether the current-state tables answer: the last indexed block, and a
+    `consents` that a deep catch-up is not deferring; else the event tables answer as of the block)."""
+    row = conn.execute(_LAST_BLOCK_STATE).first()
+    last, deferred = (None, None) if row is None else (row[0], row[1])
     if last is None:
         if block is None:
             return 0, int(time.time()), True
@@ -190,7 +193,7 @@ def _resolve(conn: Connection, block: int | None, rpc_timestamp: RpcTimestamp = 
         raise BadInput(
             f"as_of_block {block} is past the last indexed block {last}; retry when the indexer has caught up"
         )
-    return block, block_timestamp(conn, block, rpc_timestamp), block == last
+    return block, block_timestamp(conn, block, rpc_timestamp), block == last and deferred is None
 
 
 # ---------------------------------------------------------------- organisations
