@@ -482,6 +482,14 @@ REDUCERS: dict[str, Reducer] = {
 }
 
 
+# A deep catch-up that defers `consents` (store.DEFERRED_STATE) appends the consent events only:
+# building the current-state row it would not write was 5 % of the writer's time.
+EVENTS_ONLY: dict[str, Reducer] = REDUCERS | {
+    "ConsentGranted": lambda a, ctx: [_consent_event("grant", a, ctx, a["expiry"])],
+    "ConsentRevoked": lambda a, ctx: [_consent_event("revoke", a, ctx, 0)],
+}
+
+
 def reduce(event: str, args: Any, ctx: Ctx) -> list[Op]:
     """The row operations of one decoded event."""
     return REDUCERS[event](args, ctx)

@@ -29,7 +29,7 @@ from .lease import TTL, Lease, LeaseLost
 from .limits import RESPONSE_BYTES_PER_LOG, TARGET_LOGS
 from .logs import fields
 from .models import CONTRACT_COLUMNS, DATA_TABLES, Block, Checkpoint, ConsentEvent
-from .reducers import REDUCERS, Ctx, Reducer
+from .reducers import EVENTS_ONLY, REDUCERS, Ctx, Reducer
 from .reorg import rollback_to
 from .rpc import NodeInconsistent, RangeTooLarge, Rpc, RpcUnavailable
 from .store import DEFERRED_STATE, defer_consents, make_engine, migrate, restore_indexes
@@ -382,7 +382,7 @@ class Indexer:
         """Decode and reduce a range's logs into `batch`; returns how many were ours. A log that fails
         raises IndexingError naming it (the batch is then not to be written)."""
         contract_of = self.contract_of
-        plan = _PLAN
+        plan = _EVENTS_ONLY_PLAN if "consents" in batch.skip else _PLAN
         add = batch.add
         count = 0
         # Consecutive logs share their block and often their transaction: convert those once.
@@ -845,6 +845,8 @@ class _Prefetch:
 _PLAN: dict[str, tuple[str, Decode, Reducer, str]] = {
     t: (d.contract, d.decode, REDUCERS[d.name], d.name) for t, d in DECODERS.items() if d.name in REDUCERS
 }
+# The same for a batch that does not keep `consents` (a deferred deep catch-up).
+_EVENTS_ONLY_PLAN = {t: (c, decode, EVENTS_ONLY[name], name) for t, (c, decode, _, name) in _PLAN.items()}
 UNREDUCED = sorted(f"{d.contract}.{d.name}" for d in DECODERS.values() if d.name not in REDUCERS)
 _new_tuple = tuple.__new__  # Ctx without its Python-level __new__ (one per log)
 
