@@ -511,7 +511,9 @@ def test_long_catch_up_defers_the_consent_indexes_and_builds_them_at_the_end(dev
     url = stores()
     # defer_indexes=1: any deep catch-up counts as long; the default only defers from 20,000 events.
     seen = indexes_at_each_commit(devnet, url, defer_indexes=1)
-    assert len(seen) > 3 and DEFERRED.isdisjoint(seen[0]) and DEFERRED <= seen[-1]  # deep commits, then window steps
+    # Every commit of the catch-up, its deep ranges and then its reorg-window steps, runs without
+    # them; they are built once it reaches the head.
+    assert len(seen) > 3 and all(DEFERRED.isdisjoint(s) for s in seen)
     assert DEFERRED <= index_names(url)
     assert_equals_fresh(devnet, stores, url)
     # An exception mid catch-up (index deferred) still leaves the indexes built.
@@ -572,6 +574,41 @@ def test_a_deferred_catch_up_builds_consents_at_its_end_and_readers_use_the_even
     assert checkpoint(url)["consents_deferred_from"] is None  # built, and marked current
     assert DEFERRED <= index_names(url)
     assert_equals_fresh(devnet, stores, url)  # row for row what the reducers keep
+
+
+def test_a_reorg_met_by_a_deferred_catch_up_builds_first_then_rolls_back(devnet, stores, monkeypatch):
+    # The window steps of a deferred catch-up keep deferring; a reorg among them replays `consents`
+    # keys through the event indexes, so the indexer builds both before it rolls back.
+    from cityledger.indexer import sync
+
+    mixed_activity(devnet, rounds=1)
+    many_blocks(devnet, 24, 40)  # the deep ranges reach into these: dense enough to defer
+    snapshot, fork_block = devnet.snapshot(), devnet.w3.eth.block_number
+    _branch(devnet, "A", txs=4, revoke=True)  # the window holds its blocks and some dense ones
+    url = stores()
+    ix = make_indexer(devnet, url, target_logs=40, keep_blocks=12, commit_events=100, defer_indexes=1)
+    deep_phase, state = ix._catch_up_deep, {"deep done": False, "forked": False}
+    ix._catch_up_deep = lambda progress: (deep_phase(progress), state.update({"deep done": True}))[0]
+
+    def fork(result) -> None:  # at a window step that stores A's blocks: A is replaced by a longer B
+        if state["deep done"] and not state["forked"] and result.to_block > fork_block:
+            state["forked"] = True
+            assert checkpoint(url)["consents_deferred_from"] is not None  # still deferring
+            devnet.revert(snapshot)
+            _branch(devnet, "B", txs=8, revoke=False)
+
+    ix.before_commit = fork
+    order: list[str] = []
+    restore, rollback = sync.restore_indexes, sync.rollback_to
+    monkeypatch.setattr(sync, "restore_indexes", lambda conn, **kw: order.append("build") or restore(conn, **kw))
+    monkeypatch.setattr(sync, "rollback_to", lambda conn, a: order.append("rollback") or rollback(conn, a))
+    ix.catch_up()
+    ix.close()
+    assert order[:2] == ["build", "rollback"]
+    cp = checkpoint(url)
+    assert state["forked"] and cp["reorgs"] == 1 and cp["block_number"] == devnet.w3.eth.block_number
+    assert cp["consents_deferred_from"] is None and DEFERRED <= index_names(url)
+    assert_equals_fresh(devnet, stores, url)
 
 
 def test_a_deep_catch_up_holds_at_most_two_ranges_of_logs(devnet, stores):
@@ -655,11 +692,12 @@ def test_a_deep_catch_up_hands_freed_heap_back_after_each_commit_and_after_the_i
     monkeypatch.setattr(sync, "_MALLOC_TRIM", lambda pad: events.append("trim") or 1)
     ix = make_indexer(devnet, url, target_logs=40, keep_blocks=4, commit_events=100, defer_indexes=1)
     ix.before_commit = lambda r: events.append("commit")
-    restore = sync.restore_indexes
+    restore, deep_phase = sync.restore_indexes, ix._catch_up_deep
     monkeypatch.setattr(sync, "restore_indexes", lambda conn, **kw: events.append("build") or restore(conn, **kw))
+    ix._catch_up_deep = lambda progress: (deep_phase(progress), events.append("deep ranges done"))[0]
     ix.catch_up()
     ix.close()
-    deep = events[: events.index("build")]
+    deep = events[: events.index("deep ranges done")]  # then the window steps, then the build
     assert deep.count("commit") > 2
     # every deep commit is followed by a trim before the next commit; the build comes after one
     assert all(deep[i + 1] == "trim" for i, e in enumerate(deep) if e == "commit")
