@@ -61,6 +61,11 @@ class Status(BaseModel):
     confirmations: int
     lag: int | None = Field(description="head_block - last_indexed_block")
     contracts: dict[str, Address]
+    consents_deferred_from: int | None = Field(
+        None,
+        description="a long catch-up is building the current consent state once at its end: the first block it "
+        "does not reflect yet (consent questions are answered from the consent events meanwhile); null when current",
+    )
 
 
 class DeploymentInfo(BaseModel):

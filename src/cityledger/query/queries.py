@@ -146,6 +146,7 @@ def index_status(conn: Connection, head: int | None, network: Network, confirmat
         "lag": (head - last) if head is not None and last is not None else None,
         # A store made before a contract existed has no address for it (it indexes another deployment).
         "contracts": {name: cp[col] for name, col in CONTRACT_COLUMNS.items() if cp[col]} if cp else {},
+        "consents_deferred_from": cp["consents_deferred_from"] if cp else None,
     }
 
 
