@@ -278,12 +278,9 @@ def devnet(devnet_image, tmp_path, monkeypatch) -> Iterator[DevnetChain]:
     node, chain = devnet_image.start(tmp_path / "devnet")
     for key, value in chain.env.items():
         monkeypatch.setenv(key, value)
-    cached_config.cache_clear()
-    try:
-        with node:
-            yield chain
-    finally:
-        cached_config.cache_clear()
+    cached_config.cache_clear()  # the environment changed since _fresh_config cleared it
+    with node:
+        yield chain
 
 
 @pytest.fixture(autouse=True)

@@ -146,8 +146,6 @@ def _one_migration_at_a_time(engine: Engine) -> Iterator[None]:
 # A long catch-up drops them and builds them once at its end (a sort), which is several times
 # cheaper. Primary keys and unique constraints stay: the upserts rely on them.
 DEFERRABLE_TABLES = ("consent_events", "consents")
-# The current-state tables a deferred catch-up does not keep (rebuild_consents builds them at its end).
-DEFERRED_STATE = frozenset({"consents"})
 
 
 def deferrable_indexes() -> list[Index]:

@@ -32,7 +32,7 @@ from .models import CONTRACT_COLUMNS, DATA_TABLES, Block, Checkpoint, ConsentEve
 from .reducers import EVENTS_ONLY, REDUCERS, Ctx, Reducer
 from .reorg import rollback_to
 from .rpc import NodeInconsistent, RangeTooLarge, Rpc, RpcUnavailable
-from .store import DEFERRED_STATE, defer_consents, make_engine, migrate, restore_indexes
+from .store import defer_consents, make_engine, migrate, restore_indexes
 from .writer import TABLES, Batch
 
 __all__ = [
@@ -391,9 +391,10 @@ class Indexer:
 
     def _reduce(self, logs: list[Log], headers: dict[int, Header], batch: Batch) -> int:
         """Decode and reduce a range's logs into `batch`; returns how many were ours. A log that fails
-        raises IndexingError naming it (the batch is then not to be written)."""
+        raises IndexingError naming it (the batch is then not to be written). While deferring, the
+        consent events give their event rows only (`consents` is built at the end)."""
         contract_of = self.contract_of
-        plan = _EVENTS_ONLY_PLAN if "consents" in batch.skip else _PLAN
+        plan = _EVENTS_ONLY_PLAN if self._deferring else _PLAN
         add = batch.add
         count = 0
         # Consecutive logs share their block and often their transaction: convert those once.
@@ -434,7 +435,7 @@ class Indexer:
         return count
 
     def _apply(self, frm: int, to: int, head: int, logs: list[Log], headers: dict[int, Header]) -> StepResult:
-        batch = Batch(DEFERRED_STATE if self._deferring else frozenset())
+        batch = Batch()
         self._reduce(logs, headers, batch)
         return self._commit(batch, frm, to, head, headers)
 
@@ -663,8 +664,7 @@ class Indexer:
                         stored = self._stored_consent_events() if stored is None else stored
                         self._decide_deferral(batch.events, first, to, deep_end, stored + total)
                     total += self._commit_deep(batch, first, to, head, headers, progress)
-                    # Deferred: `consents` is built from the events at the end, not kept row by row.
-                    batch, first = Batch(DEFERRED_STATE if self._deferring else frozenset()), to + 1
+                    batch, first = Batch(), to + 1
                     trim_heap()  # the committed rows' pages, before the next range grows the heap again
                 if self.stop_event.is_set():
                     break
@@ -677,20 +677,20 @@ class Indexer:
             release_freed_heap()  # the ranges and rows held while catching up, before the build
         return total
 
-    def _decide_deferral(self, events: int, first: int, to: int, deep_end: int, stored: int) -> bool:
-        """Whether the consent indexes and the `consents` current state are deferred from now on
-        (dropped and marked here if so), judged on the density of the transaction about to be
-        committed (`events` over blocks `first`..`to`). Deferring is its own transaction: such a
-        store is complete at any checkpoint (readers answer consent questions from the events), and
-        the next run (or the end of this catch-up) builds them."""
-        if self._should_defer(events, to - first + 1, deep_end - to, stored):
-            with self._writing() as conn:
-                defer_consents(conn, first)
-            self._indexes_ok, self._deferring = False, True
-            log.info("consent indexes and state deferred to the end of the catch-up", extra=fields(deep_end=deep_end))
-            return True
-        self._ensure_indexes()
-        return False
+    def _decide_deferral(self, events: int, first: int, to: int, deep_end: int, stored: int) -> None:
+        """Defer the consent indexes and the `consents` current state from now on (dropped and marked
+        here) if the rest of the catch-up is long enough, judged on the density of the transaction
+        about to be committed (`events` over blocks `first`..`to`); else build whatever a crash left
+        deferred. Deferring is its own transaction: such a store is complete at any checkpoint
+        (readers answer consent questions from the events), and the next run (or the end of this
+        catch-up) builds them."""
+        if not self._should_defer(events, to - first + 1, deep_end - to, stored):
+            self._ensure_indexes()
+            return
+        with self._writing() as conn:
+            defer_consents(conn, first)
+        self._indexes_ok, self._deferring = False, True
+        log.info("consent indexes and state deferred to the end of the catch-up", extra=fields(deep_end=deep_end))
 
     def _commit_deep(
         self,

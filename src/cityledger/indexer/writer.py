@@ -51,16 +51,13 @@ def _merge(prev: Entry | None, op: Op) -> Entry | None:
 class Batch:
     """Row ops accumulated for one transaction."""
 
-    def __init__(self, skip: frozenset[str] = frozenset()) -> None:
+    def __init__(self) -> None:
         self.rows: dict[str, dict[Key, Entry | None]] = defaultdict(dict)
         self.events = 0
-        self.skip = skip  # tables not kept by this batch (`consents` while a deep catch-up defers it)
 
     def add(self, ops: list[Op]) -> None:
-        rows, skip = self.rows, self.skip
+        rows = self.rows
         for op in ops:
-            if op.table in skip:
-                continue
             table = rows[op.table]
             prev = table.get(op.key)
             table[op.key] = (op.kind, op.row) if prev is None else _merge(prev, op)
