@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -436,6 +437,10 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
         anvil.stop()
+        # The chain's and the store's files go with the stack (each browser run made one more folder);
+        # CITYLEDGER_E2E_KEEP=1 keeps them to read after a failure.
+        if not os.environ.get("CITYLEDGER_E2E_KEEP"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
