@@ -433,6 +433,7 @@ def run(quick: bool) -> dict:
     from cityledger.chain.accounts import DEFAULT_MNEMONIC
     from cityledger.chain.devnet import Anvil
     from cityledger.chain.hardhat import Hardhat
+    from cityledger.cli.supervise import die_with_parent
     from cityledger.config import load_config
     from cityledger.indexer.events import CONTRACTS
 
@@ -441,7 +442,8 @@ def run(quick: bool) -> dict:
     load_before = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory() as tmp,
-        Anvil(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config()) as node,
+        # The nodes die with this process, whatever stops it (the full run's anvil grows to ~5 GB).
+        Anvil(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config(), preexec_fn=die_with_parent()) as node,
     ):
         work = Path(tmp)
         chain, marks = build_chain(node, work, p)
@@ -453,7 +455,7 @@ def run(quick: bool) -> dict:
             if realistic:
                 versus(base, work, m, first, last)
             measured.append(m)
-        with Hardhat(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config()) as hh:
+        with Hardhat(chain_id=31337, mnemonic=DEFAULT_MNEMONIC, cfg=load_config(), preexec_fn=die_with_parent()) as hh:
             wide_chain, wide_marks = build_wide(hh, work, p)
             wide_base = {"rpc": hh.rpc_url, "chain_id": 31337,
                          "addresses": {n: wide_chain.deployment.address(n) for n in CONTRACTS}}  # fmt: skip

@@ -28,6 +28,7 @@ from cityledger.indexer.store import (
     BUILD_CACHE_KIB,
     CACHE_KIB,
     DEFERRABLE_TABLES,
+    PAGE_SIZE,
     deferrable_indexes,
     drop_deferrable_indexes,
     make_engine,
@@ -247,7 +248,7 @@ def test_crash_between_reduce_and_commit_loses_and_duplicates_nothing(devnet, st
 
     def crash(result) -> None:
         calls["n"] += 1
-        if calls["n"] == 4:  # the deep (prefetching, several ranges per commit) path
+        if calls["n"] == 2:  # the deep (prefetching, several ranges per commit) path
             raise RuntimeError("injected crash before commit")
 
     ix.before_commit = crash
@@ -511,8 +512,8 @@ def test_long_catch_up_defers_the_consent_indexes_and_builds_them_at_the_end(dev
     url = stores()
     # defer_indexes=1: any deep catch-up counts as long; the default only defers from 20,000 events.
     seen = indexes_at_each_commit(devnet, url, defer_indexes=1)
-    # Every commit of the catch-up, its deep ranges and then its reorg-window steps, runs without
-    # them; they are built once it reaches the head.
+    # Every commit of the catch-up, the reorg window's blocks included, runs without them; they are
+    # built once it reaches the head.
     assert len(seen) > 3 and all(DEFERRED.isdisjoint(s) for s in seen)
     assert DEFERRED <= index_names(url)
     assert_equals_fresh(devnet, stores, url)
@@ -577,8 +578,9 @@ def test_a_deferred_catch_up_builds_consents_at_its_end_and_readers_use_the_even
 
 
 def test_a_reorg_met_by_a_deferred_catch_up_builds_first_then_rolls_back(devnet, stores, monkeypatch):
-    # The window steps of a deferred catch-up keep deferring; a reorg among them replays `consents`
-    # keys through the event indexes, so the indexer builds both before it rolls back.
+    # A deferred catch-up goes on deferring through the reorg window's blocks; a reorg met there
+    # replays `consents` keys through the event indexes, so the indexer builds both before it rolls
+    # back. The chain moves while the prefetch thread may already hold the next range of branch A.
     from cityledger.indexer import sync
 
     mixed_activity(devnet, rounds=1)
@@ -587,11 +589,10 @@ def test_a_reorg_met_by_a_deferred_catch_up_builds_first_then_rolls_back(devnet,
     _branch(devnet, "A", txs=4, revoke=True)  # the window holds its blocks and some dense ones
     url = stores()
     ix = make_indexer(devnet, url, target_logs=40, keep_blocks=12, commit_events=100, defer_indexes=1)
-    deep_phase, state = ix._catch_up_deep, {"deep done": False, "forked": False}
-    ix._catch_up_deep = lambda progress: (deep_phase(progress), state.update({"deep done": True}))[0]
+    state = {"forked": False}
 
-    def fork(result) -> None:  # at a window step that stores A's blocks: A is replaced by a longer B
-        if state["deep done"] and not state["forked"] and result.to_block > fork_block:
+    def fork(result) -> None:  # at a commit that stores A's blocks: A is replaced by a longer B
+        if not state["forked"] and result.to_block > fork_block:
             state["forked"] = True
             assert checkpoint(url)["consents_deferred_from"] is not None  # still deferring
             devnet.revert(snapshot)
@@ -609,6 +610,61 @@ def test_a_reorg_met_by_a_deferred_catch_up_builds_first_then_rolls_back(devnet,
     assert state["forked"] and cp["reorgs"] == 1 and cp["block_number"] == devnet.w3.eth.block_number
     assert cp["consents_deferred_from"] is None and DEFERRED <= index_names(url)
     assert_equals_fresh(devnet, stores, url)
+
+
+def test_the_prefetch_stops_where_the_chain_moved_and_the_steps_roll_back(devnet, stores, caplog):
+    # The prefetch thread fetches the reorg window's ranges too, each chained to the one before. The
+    # chain is replaced right after it fetched a range of branch A: the next range (branch B) does
+    # not chain to it, so the prefetch stops there; the ranges before it are committed, and the step
+    # after the prefetch finds the checkpoint's block changed and rolls back.
+    import logging
+
+    mixed_activity(devnet, rounds=1)
+    many_blocks(devnet, 8, 40)
+    snapshot, fork_block = devnet.snapshot(), devnet.w3.eth.block_number
+    _branch(devnet, "A", txs=6, revoke=True)
+    devnet.w3.provider.make_request("anvil_mine", [hex(4)])  # A's blocks are not the last range
+    url = stores()
+    ix = make_indexer(devnet, url, target_logs=40, max_span=2, keep_blocks=16, commit_events=100)
+    fetch_headers, state = ix._fetch_headers, {"forked": False}
+
+    def fetch_then_fork(frm, to, head, parent_hash, logs, rpc=None):
+        out = fetch_headers(frm, to, head, parent_hash, logs, rpc)
+        if rpc is not None and not state["forked"] and to > fork_block:  # the prefetch thread, a range of A
+            state["forked"] = True
+            devnet.revert(snapshot)
+            _branch(devnet, "B", txs=12, revoke=False)
+        return out
+
+    ix._fetch_headers = fetch_then_fork
+    with caplog.at_level(logging.INFO, logger="cityledger"):
+        ix.catch_up()
+    ix.close()
+    assert state["forked"]
+    assert any("the chain moved during the catch-up" in r.getMessage() for r in caplog.records)
+    cp = checkpoint(url)
+    assert cp["reorgs"] == 1 and cp["block_number"] == devnet.w3.eth.block_number
+    assert_equals_fresh(devnet, stores, url)
+
+
+def test_a_catch_up_keeps_every_header_of_the_reorg_window(devnet, stores):
+    # The prefetch reaches the head: the window's blocks are stored as a step would store them (the
+    # reorg check of the next step walks them back to a common ancestor).
+    from cityledger.indexer.models import Block
+
+    many_blocks(devnet, 12, 40)
+    url = stores()
+    ix = make_indexer(devnet, url, target_logs=40, keep_blocks=8, commit_events=100)
+    ix.catch_up()
+    ix.close()
+    head = devnet.w3.eth.block_number
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        stored = {n: h for n, h in conn.execute(select(Block.number, Block.hash))}
+    engine.dispose()
+    window = range(head - 7, head + 1)
+    assert set(window) <= set(stored)
+    assert all(stored[n] == devnet.w3.eth.get_block(n)["hash"].to_0x_hex() for n in window)
 
 
 def test_a_deep_catch_up_holds_at_most_two_ranges_of_logs(devnet, stores):
@@ -681,6 +737,33 @@ def test_an_index_build_runs_on_a_small_cache_and_gives_the_connection_back_as_i
     engine.dispose()
 
 
+def test_a_new_store_gets_large_pages_and_an_existing_one_keeps_its_own(tmp_path):
+    # Issue 17: 16 KiB pages for a new store (a bulk load writes and sorts a quarter as many pages);
+    # a store made with SQLite's default 4 KiB opens, migrates and writes as before.
+    import sqlite3
+
+    def page_size(path: Path) -> int:
+        with sqlite3.connect(path) as c:
+            return c.execute("PRAGMA page_size").fetchone()[0]
+
+    new = tmp_path / "new.db"
+    engine = make_engine(f"sqlite:///{new}")
+    migrate(engine)
+    engine.dispose()
+    assert PAGE_SIZE == 16_384 and page_size(new) == PAGE_SIZE
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as c:
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("CREATE TABLE t (x)")
+    assert page_size(old) == 4096
+    engine = make_engine(f"sqlite:///{old}")
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    engine.dispose()
+    assert page_size(old) == 4096
+
+
 def test_a_deep_catch_up_hands_freed_heap_back_after_each_commit_and_after_the_index_build(devnet, stores, monkeypatch):
     # Freed ranges and rows stay in the process until malloc_trim, and the next range, the index build
     # and the window steps grew on top of them: the 1M-event peak then depended on timing.
@@ -697,7 +780,7 @@ def test_a_deep_catch_up_hands_freed_heap_back_after_each_commit_and_after_the_i
     ix._catch_up_deep = lambda progress: (deep_phase(progress), events.append("deep ranges done"))[0]
     ix.catch_up()
     ix.close()
-    deep = events[: events.index("deep ranges done")]  # then the window steps, then the build
+    deep = events[: events.index("deep ranges done")]  # then the steps to a moved head, then the build
     assert deep.count("commit") > 2
     # every deep commit is followed by a trim before the next commit; the build comes after one
     assert all(deep[i + 1] == "trim" for i, e in enumerate(deep) if e == "commit")

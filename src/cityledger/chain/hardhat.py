@@ -40,6 +40,7 @@ class Hardhat(Anvil):
         cfg: Config | None = None,
         startup_timeout: float = 60.0,  # node loads hardhat's modules first: seconds, not milliseconds
         log_path: Path | str | None = None,
+        preexec_fn=None,
     ):
         super().__init__(
             port=port,
@@ -49,6 +50,7 @@ class Hardhat(Anvil):
             cfg=cfg,
             startup_timeout=startup_timeout,
             log_path=log_path,
+            preexec_fn=preexec_fn,
         )
 
     def command(self) -> list[str]:

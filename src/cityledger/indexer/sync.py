@@ -155,6 +155,7 @@ class Indexer:
         # The most of one eth_getLogs answer read (rpc.get_logs cuts it at a block boundary).
         self.max_response_bytes = target_logs * RESPONSE_BYTES_PER_LOG
         self.cut_answers = 0  # answers cut at max_response_bytes (their range ended early)
+        self._deep_commits = 0  # of catch-ups: every 16th collects the young cycles
         # A deep catch-up expected to add at least this many events (and at least half the consent
         # events already stored) builds the consent tables' secondary indexes at its end instead of
         # row by row (store.DEFERRABLE_TABLES); None: never.
@@ -366,11 +367,14 @@ class Indexer:
         wanted = span * self.target_logs // max(count, 1)
         return max(1, min(self.max_span, span * 2, wanted))
 
-    def _fetch_headers(self, frm: int, to: int, head: int, cp_hash: str, logs: list[Log]) -> dict[int, Header]:
-        """Headers to store and check: the whole range inside the reorg window, else the last block only."""
+    def _fetch_headers(
+        self, frm: int, to: int, head: int, cp_hash: str, logs: list[Log], rpc: Rpc | None = None
+    ) -> dict[int, Header]:
+        """Headers to store and check: the whole range inside the reorg window (chained to `cp_hash`,
+        the hash of block frm - 1, when the range starts inside it), else the last block only."""
         window_start = max(frm, head - self.keep_blocks + 1)
         numbers = sorted({*range(window_start, to + 1), to} | _untimed_blocks(logs))
-        fetched = self.rpc.headers(numbers)
+        fetched = (rpc or self.rpc).headers(numbers)
         headers = {}
         for n, h in zip(numbers, fetched, strict=True):
             if h is None:
@@ -634,37 +638,41 @@ class Indexer:
         return total
 
     def _catch_up_deep(self, progress: Callable[[StepResult], None] | None) -> int:
-        """Blocks deeper than the reorg window: fetched by a prefetch thread (its own HTTP session)
-        while this thread writes, so RPC and store work overlap. Their headers are not chained (a
-        reorg that deep is out of scope: keep_blocks), only the last block's hash is kept."""
-        cp = self.checkpoint()[0]
+        """A catch-up that reaches deeper than the reorg window, up to the head seen at its start:
+        fetched by a prefetch thread (its own HTTP session) while this thread writes, so RPC and
+        store work overlap. Below the window only each range's last header is kept (a reorg that
+        deep is out of scope: keep_blocks); inside it every header is fetched and chained, as a
+        step does (the window was a quarter of a 100k-event catch-up, and its steps fetched without
+        overlap). If the chain moves meanwhile, the prefetch stops there and the steps that follow
+        meet the change (a reorg rolled back as in follow mode)."""
+        cp, cp_hash = self.checkpoint()
         head = self._head()
-        deep_end = head - self.keep_blocks
-        if deep_end <= cp:
+        if head - self.keep_blocks <= cp:
             return 0
-        prefetch = _Prefetch(self, cp + 1, deep_end)
+        prefetch = _Prefetch(self, cp + 1, head, cp_hash)
         # The cyclic GC would traverse the held logs and rows again and again (~40% of the
         # reducing time); the rows are acyclic. Collected by hand after each commit instead.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         total = 0
         batch, first, to = Batch(), cp + 1, cp
-        headers: dict[int, Header] = {}
+        headers: dict[int, Header] = {}  # of the ranges in this transaction (their window rows are stored)
         stored: int | None = None  # consent events stored before this catch-up (counted once)
         try:
-            for _, to, logs, headers in prefetch:
-                self._reduce(logs, headers, batch)
+            for _, to, logs, fetched in _until_moved(prefetch):
+                self._reduce(logs, fetched, batch)
+                headers.update(fetched)
                 del logs
                 # Several fetched ranges per transaction: fewer, larger commits write each hot
                 # index page once (the logs themselves are already freed, only rows are held).
-                if batch.events >= self.commit_events or prefetch.empty() and to >= deep_end:
+                if batch.events >= self.commit_events or prefetch.empty() and to >= head:
                     # Judged again at every transaction until it defers: a sparse start says little
                     # of the dense stretch that may follow it (issue 17's sparse-then-dense chain).
                     if not self._deferring:
                         stored = self._stored_consent_events() if stored is None else stored
-                        self._decide_deferral(batch.events, first, to, deep_end, stored + total)
+                        self._decide_deferral(batch.events, first, to, head, stored + total)
                     total += self._commit_deep(batch, first, to, head, headers, progress)
-                    batch, first = Batch(), to + 1
+                    batch, first, headers = Batch(), to + 1, {}
                     trim_heap()  # the committed rows' pages, before the next range grows the heap again
                 if self.stop_event.is_set():
                     break
@@ -677,20 +685,20 @@ class Indexer:
             release_freed_heap()  # the ranges and rows held while catching up, before the build
         return total
 
-    def _decide_deferral(self, events: int, first: int, to: int, deep_end: int, stored: int) -> None:
+    def _decide_deferral(self, events: int, first: int, to: int, end: int, stored: int) -> None:
         """Defer the consent indexes and the `consents` current state from now on (dropped and marked
         here) if the rest of the catch-up is long enough, judged on the density of the transaction
         about to be committed (`events` over blocks `first`..`to`); else build whatever a crash left
         deferred. Deferring is its own transaction: such a store is complete at any checkpoint
         (readers answer consent questions from the events), and the next run (or the end of this
         catch-up) builds them."""
-        if not self._should_defer(events, to - first + 1, deep_end - to, stored):
+        if not self._should_defer(events, to - first + 1, end - to, stored):
             self._ensure_indexes()
             return
         with self._writing() as conn:
             defer_consents(conn, first)
         self._indexes_ok, self._deferring = False, True
-        log.info("consent indexes and state deferred to the end of the catch-up", extra=fields(deep_end=deep_end))
+        log.info("consent indexes and state deferred to the end of the catch-up", extra=fields(end=end))
 
     def _commit_deep(
         self,
@@ -702,7 +710,12 @@ class Indexer:
         progress: Callable[[StepResult], None] | None,
     ) -> int:
         r = self._commit(batch, first, to, head, headers)
-        gc.collect(1)  # the young cycles (HTTP, connections); the batch is freed by now
+        self._deep_commits += 1
+        if self._deep_commits % 16 == 0:
+            # The young cycles (HTTP, connections: a few hundred objects a catch-up). Each collection
+            # traverses every live object, the prefetched range's logs included (~10 ms), and after
+            # every commit it found nothing to free: 4 % of a 100k-event catch-up.
+            gc.collect(1)
         if progress:
             progress(r)
         return r.events
@@ -760,8 +773,10 @@ class Indexer:
 
 
 def release_freed_heap() -> None:
-    """Collect, then hand the freed heap back to the OS (trim_heap): between the phases of a catch-up."""
-    gc.collect()
+    """Collect the young generations, then hand the freed heap back to the OS (trim_heap): between
+    the phases of a catch-up. The ranges and rows are freed by reference counting already; a full
+    collection walked every object of the process (~80 ms) to free a few hundred small ones."""
+    gc.collect(1)
     trim_heap()
 
 
@@ -793,8 +808,9 @@ class _Prefetch:
 
     Item = tuple[int, int, list[Log], dict[int, Header]]
 
-    def __init__(self, ix: Indexer, first: int, last: int):
-        self.ix, self.first, self.last = ix, first, last
+    def __init__(self, ix: Indexer, first: int, last: int, parent_hash: str):
+        # last: the head seen when the catch-up began; parent_hash: the hash of block first - 1.
+        self.ix, self.first, self.last, self.parent_hash = ix, first, last, parent_hash
         self.queue: queue.Queue[_Prefetch.Item | Exception | None] = queue.Queue(maxsize=1)
         # Released when the caller takes a range: the thread's permission to fetch the next one.
         # (A queue of one alone lets a third range be fetched while one waits in it.)
@@ -806,17 +822,22 @@ class _Prefetch:
     def _run(self) -> None:
         ix = self.ix
         rpc = Rpc(ix.rpc.url, timeout=ix.rpc.timeout, retries=ix.rpc.retries)
-        frm = self.first
+        frm, prev, head = self.first, self.parent_hash, self.last
+        window_start = head - ix.keep_blocks + 1
         try:
             while frm <= self.last and self._may_fetch():
                 logs, to = ix._fetch_logs(frm, min(self.last, frm + ix.span - 1), rpc)
-                need = sorted({to} | _untimed_blocks(logs))
-                headers = dict(zip(need, rpc.headers(need), strict=True))
-                missing = [n for n, h in headers.items() if h is None]
-                if missing:  # a reorg this deep is out of scope (keep_blocks): the node is wrong
-                    raise NodeInconsistent(f"the node's head is {ix.head} but it has no block {missing[0]}")
-                self._put((frm, to, logs, {n: h for n, h in headers.items() if h is not None}))
-                frm = to + 1
+                if to >= window_start:  # every header, chained to the last range's (ChainMoved: stop here)
+                    headers = ix._fetch_headers(frm, to, head, prev, logs, rpc)
+                else:
+                    need = sorted({to} | _untimed_blocks(logs))
+                    fetched = dict(zip(need, rpc.headers(need), strict=True))
+                    missing = [n for n, h in fetched.items() if h is None]
+                    if missing:  # a reorg this deep is out of scope (keep_blocks): the node is wrong
+                        raise NodeInconsistent(f"the node's head is {head} but it has no block {missing[0]}")
+                    headers = {n: h for n, h in fetched.items() if h is not None}
+                self._put((frm, to, logs, headers))
+                frm, prev = to + 1, headers[to]["hash"]
             self._put(None)
         except Exception as exc:  # handed to the writer thread, which raises it
             self._put(exc)
@@ -865,6 +886,15 @@ _PLAN: dict[str, tuple[str, Decode, Reducer, str]] = {
 _EVENTS_ONLY_PLAN = {t: (c, decode, EVENTS_ONLY[name], name) for t, (c, decode, _, name) in _PLAN.items()}
 UNREDUCED = sorted(f"{d.contract}.{d.name}" for d in DECODERS.values() if d.name not in REDUCERS)
 _new_tuple = tuple.__new__  # Ctx without its Python-level __new__ (one per log)
+
+
+def _until_moved(prefetch: _Prefetch) -> Iterator[_Prefetch.Item]:
+    """The prefetched ranges, up to one the chain moved under (ChainMoved: the steps after the
+    prefetch meet the change themselves, from the last committed checkpoint)."""
+    try:
+        yield from prefetch
+    except ChainMoved as moved:
+        log.info("the chain moved during the catch-up; the steps take over", extra=fields(why=str(moved)))
 
 
 def _hex_int(value: object) -> int | None:
