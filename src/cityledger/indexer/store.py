@@ -63,7 +63,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
     cur.execute("PRAGMA foreign_keys=OFF")
     cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cur.execute("PRAGMA temp_store=MEMORY")
-    # Fewer, larger WAL checkpoints while catching up (each one syncs the file).
+    # Fewer, larger WAL checkpoints while catching up (each one syncs the file). In pages: 256 MB of
+    # WAL with 16 KiB pages (64 MB with 4 KiB, as measured until 2026-12-02); a 100k-event store then
+    # lives in its WAL until the indexer closes, which checkpoints it (bench profile: 7 % of the time).
     cur.execute("PRAGMA wal_autocheckpoint=16384")
     cur.close()
 
