@@ -391,11 +391,11 @@ def measure(base: dict, work: Path, name: str, first: int, last: int, runs: int,
     """`runs` fresh catch-ups of [first, last] (median rate, highest RSS; their stores compared). With
     `versus`, each round also runs the raw baseline and the ceiling on the same range, right after
     the indexer: on a shared machine the load changes from minute to minute (a node that has just
-    mined a million transactions may go on working for a while), and rounds of indexer, baseline,
-    ceiling give each the same conditions; all indexer runs first, then all baseline runs, did not
-    (the 2026-12-02 run, all indexer runs right after the chain was mined, measured the 100k indexer
-    at 1.38x the baseline, where the same code on a chain built the same way, alternated round by
-    round, measured 2.07x; the cause was not isolated)."""
+    mined a million transactions was not one: anvil used 0.01 CPU-seconds in the 10 s after), and
+    rounds of indexer, baseline, ceiling give each the same conditions, where all indexer runs
+    first, then all baseline runs, did not (the 2026-12-02 full run measured the 100k indexer at
+    1.38x the baseline; the same code on a chain built the same way, measured in that same order
+    right after mining, 2.27x, and alternated round by round, 2.40x)."""
     from cityledger.indexer.compare import compare_stores
 
     dbs = [f"sqlite:///{work / f'ix-{i}.db'}" for i in range(runs)]
