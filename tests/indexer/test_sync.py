@@ -766,7 +766,7 @@ def test_a_new_store_gets_large_pages_and_an_existing_one_keeps_its_own(tmp_path
 
 def test_a_deep_catch_up_hands_freed_heap_back_after_each_commit_and_after_the_index_build(devnet, stores, monkeypatch):
     # Freed ranges and rows stay in the process until malloc_trim, and the next range, the index build
-    # and the window steps grew on top of them: the 1M-event peak then depended on timing.
+    # and the reorg window's ranges grew on top of them: the 1M-event peak then depended on timing.
     from cityledger.indexer import sync
 
     many_blocks(devnet, 12, 40)

@@ -40,8 +40,9 @@ def is_sqlite(url: str) -> bool:
 
 # SQLite page cache of every connection, in KiB (negative PRAGMA cache_size = KiB): the biggest fixed
 # part of the indexer's memory. 48 MB until 2026-12-01, then 32 MB, now 24 MB: a deep catch-up defers
-# the random-keyed indexes and its other writes are appends, so the cache buys it little, while the
-# peak comes after the deferred index build, when the window steps refill it (docs/INDEXER.md, Memory).
+# the random-keyed indexes and its other writes are appends, so the cache buys it little (until
+# 2026-12-02 the peak came after the deferred index build, when the reorg window's steps refilled it;
+# the window is now prefetched before the build: docs/INDEXER.md, Memory).
 CACHE_KIB = 24_576
 PAGE_SIZE = 16_384
 # During a deferred index build. SQLite's sorter holds up to a page cache's worth of keys in memory

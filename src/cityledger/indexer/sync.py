@@ -311,9 +311,10 @@ class Indexer:
         return self._step()
 
     def _step(self) -> StepResult:
-        """step(), except that the window steps of a deferred catch-up go on deferring: the reorg
-        window's blocks (128 blocks of 128 grants on the bench chain: 4 % of a 400k-event catch-up)
-        took a third of its time with every index and `consents` kept row by row."""
+        """step(), except that the steps of a deferred catch-up (to a head that moved while the
+        prefetch ran) go on deferring: the reorg window's blocks, stepped until 2026-12-02 (128
+        blocks of 128 grants on the bench chain: 4 % of a 400k-event catch-up), took a third of its
+        time with every index and `consents` kept row by row."""
         if not self._deferring:
             self._ensure_indexes()
         cp_num, cp_hash = self.checkpoint()
@@ -575,8 +576,8 @@ class Indexer:
         )
 
     def _handle_reorg(self, head: int, why: str) -> StepResult:
-        # A deferred catch-up's window steps met a reorg: the rollback replays `consents` keys through
-        # the event indexes, so both are built first (and the rest of the catch-up keeps them).
+        # A deferred catch-up met a reorg inside the window: the rollback replays `consents` keys
+        # through the event indexes, so both are built first (and the rest of the catch-up keeps them).
         self._ensure_indexes()
         cp_before = self.checkpoint()[0]
         ancestor = self._common_ancestor(head)
