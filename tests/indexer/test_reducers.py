@@ -70,9 +70,11 @@ def test_an_event_table_from_other_contracts_is_generated_from_their_abi(tmp_pat
     import dataclasses
     import json
 
+    from cityledger.chain.artifacts import compile_all
     from cityledger.config import load_config
     from cityledger.indexer.events import _decoders
 
+    compile_all(load_config())  # the artifacts it copies (cached; a fresh clone run in this order had none)
     cfg = dataclasses.replace(load_config(), build_dir=tmp_path, contracts_dir=tmp_path / "none")
     for name in CONTRACTS:
         src = json.loads((load_config().build_dir / f"{name}.json").read_text())
