@@ -14,9 +14,12 @@ from sqlalchemy import create_engine, func, select
 
 from cityledger import codes
 from cityledger.chain.tx import transact
-from cityledger.dataroom.models import Delivery, DownloadLink
+from cityledger.dataroom import delivery
+from cityledger.dataroom.models import Delivery, DownloadLink, PendingRelease, RoomRelease
+from cityledger.dataroom.obligations import follow_once
 from cityledger.dataroom.room import CSRF_HEADER, OPERATOR_ACCOUNT
 from cityledger.fingerprint.consent_tree import verify_consent_proof
+from cityledger.release import service
 
 from .conftest import sign_in
 from .test_download import _publish
@@ -198,3 +201,135 @@ def test_a_grantee_whose_access_expires_between_request_and_download(room, perso
         assert _deliveries(room) == before
     finally:
         room.chain.revert(snapshot)
+
+
+class Crash(Exception):
+    """The API process dying at a chosen point (the test client re-raises it)."""
+
+
+def _pending(room) -> list[dict]:
+    engine = create_engine(room.db_url)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(PendingRelease.__table__)).mappings()]
+    engine.dispose()
+    return rows
+
+
+def _room_release(room, release_id: int):
+    engine = create_engine(room.db_url)
+    with engine.connect() as conn:
+        row = conn.execute(select(RoomRelease.__table__).where(RoomRelease.release_id == release_id)).first()
+    engine.dispose()
+    return row
+
+
+def test_a_release_logged_just_before_a_crash_is_kept_and_served_when_its_grantee_asks(room, personal, monkeypatch):
+    access_id = _grant(room, personal)
+    _ready(room)
+    researcher = room.client()
+    sign_in(researcher, room.chain.accounts[4])
+
+    def crash(*args, **kwargs):
+        raise Crash("the API died after the log was mined, before the release was kept")
+
+    with monkeypatch.context() as m:
+        m.setattr(delivery, "_finish", crash)
+        with pytest.raises(Crash):
+            researcher.post(f"/api/access/{access_id}/releases", json={})
+    # Left behind: the pending row (with the signed transaction's hash) and its file in the spool.
+    [pending] = _pending(room)
+    assert pending["access_id"] == access_id and pending["grantee"] == room.chain.accounts[4].address.lower()
+    spool = room.cfg.data_dir / pending["spool"]
+    assert spool.is_file() and "0x" + hashlib.sha256(spool.read_bytes()).hexdigest() == pending["sha256"]
+    receipt = room.chain.w3.eth.get_transaction_receipt(pending["tx_hash"])
+    assert receipt["status"] == 1  # the log was mined: the release exists on chain
+
+    # The grantee finds it in the index and asks for a link: the data room keeps it now.
+    _ready(room)
+    mine = researcher.get("/api/releases", params={"grantee": room.chain.accounts[4].address}).json()["items"]
+    logged = next(r for r in mine if r["access_id"] == access_id)
+    assert logged["tx_hash"] == pending["tx_hash"] and logged["release_hash"] == pending["sha256"]
+    link = researcher.post(f"/api/releases/{logged['release_id']}/links")
+    assert link.status_code == 201, link.text
+    got = researcher.get(link.json()["url"])
+    assert got.status_code == 200 and "0x" + hashlib.sha256(got.content).hexdigest() == pending["sha256"]
+    assert _pending(room) == [] and not spool.exists()
+    kept = _room_release(room, logged["release_id"])
+    assert kept.tx_hash == pending["tx_hash"] and kept.rows_out == 2 and kept.access_id == access_id
+
+
+def test_a_release_whose_log_was_signed_but_never_sent_is_dropped_once_its_nonce_is_used(room, personal, monkeypatch):
+    access_id = _grant(room, personal)
+    _ready(room)
+    researcher = room.client()
+    sign_in(researcher, room.chain.accounts[4])
+    registry = room.chain.contract("AccessRegistry")
+    real_log = service.log_on_chain
+
+    def dies_before_sending(w3, contract, account, prepared, on_signed=None):
+        def recorded_then_crash(tx_hash, nonce):
+            on_signed(tx_hash, nonce)
+            raise Crash("the API died between signing and sending")
+
+        return real_log(w3, contract, account, prepared, on_signed=recorded_then_crash)
+
+    releases_before = len(registry.events.ReleaseLogged().get_logs(from_block=0))
+    with monkeypatch.context() as m:
+        m.setattr(delivery.service, "log_on_chain", dies_before_sending)
+        with pytest.raises(Crash):
+            researcher.post(f"/api/access/{access_id}/releases", json={})
+    [pending] = _pending(room)
+    spool = room.cfg.data_dir / pending["spool"]
+    assert spool.is_file()
+    assert len(registry.events.ReleaseLogged().get_logs(from_block=0)) == releases_before  # nothing was sent
+
+    # The obligation loop's pass settles pending releases: unknown and its nonce free, it waits...
+    w3, operator = room.chain.w3, room.chain.accounts[OPERATOR_ACCOUNT]
+    deployment = room.chain.deployment
+    engine = create_engine(room.db_url)
+    try:
+        first = follow_once(engine, w3, deployment, operator, room.cfg.data_dir, room.cfg)
+        assert first.releases == {"made": 0, "dropped": 0, "waiting": 1}
+        assert len(_pending(room)) == 1 and spool.is_file()
+        # ...and once another transaction of the operator took that nonce, it can never be mined: dropped.
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_transaction({"from": operator.address, "to": operator.address, "value": 0})
+        )
+        assert w3.eth.get_transaction_count(operator.address) > pending["nonce"]
+        second = follow_once(engine, w3, deployment, operator, room.cfg.data_dir, room.cfg)
+        assert second.releases == {"made": 0, "dropped": 1, "waiting": 0}
+    finally:
+        engine.dispose()
+    assert _pending(room) == [] and not spool.exists()
+    # A fresh request is made and logged as usual.
+    made = researcher.post(f"/api/access/{access_id}/releases", json={})
+    assert made.status_code == 201, made.text
+    assert len(registry.events.ReleaseLogged().get_logs(from_block=0)) == releases_before + 1
+
+
+def test_a_log_that_reverts_when_mined_leaves_no_pending_release_nor_file(room, personal, monkeypatch):
+    access_id = _grant(room, personal)
+    _ready(room)
+    researcher = room.client()
+    sign_in(researcher, room.chain.accounts[4])
+    real_log = service.log_on_chain
+    seen = []
+
+    def access_ends_after_signing(w3, contract, account, prepared, on_signed=None):
+        def recorded_then_ended(tx_hash, nonce):
+            on_signed(tx_hash, nonce)
+            seen.append(_pending(room))
+            # The publisher ends the access after the data room signed (gas already estimated):
+            # log_release is mined and reverts.
+            transact(w3, room.chain.accounts[1], contract.functions.end_access(prepared.access_id))
+
+        return real_log(w3, contract, account, prepared, on_signed=recorded_then_ended)
+
+    with monkeypatch.context() as m:
+        m.setattr(delivery.service, "log_on_chain", access_ends_after_signing)
+        answer = researcher.post(f"/api/access/{access_id}/releases", json={})
+    assert answer.status_code >= 400 and "access" in answer.text
+    [[pending]] = seen  # it was recorded before the send...
+    assert room.chain.w3.eth.get_transaction_receipt(pending["tx_hash"])["status"] == 0
+    assert _pending(room) == []  # ...and dropped with its file once the revert was known
+    assert not (room.cfg.data_dir / pending["spool"]).exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
@@ -103,9 +104,18 @@ def fees(w3: Web3) -> dict:
 
 
 def transact(
-    w3: Web3, account: LocalAccount, contract_function, *, gas: int | None = None, value: int = 0
+    w3: Web3,
+    account: LocalAccount,
+    contract_function,
+    *,
+    gas: int | None = None,
+    value: int = 0,
+    on_signed: Callable[[str, int], None] | None = None,
 ) -> TxReceipt:
     """Build, sign, send and wait for `contract_function` (a bound function or a constructor).
+
+    `on_signed(tx_hash, nonce)` runs after signing and before sending: a caller records there what it
+    must find again after a crash (it raises: nothing is sent).
 
     Raises TransactionFailed with the contract's revert reason when gas estimation reverts or
     the mined transaction reverted (the call is replayed at the parent block to get the reason)."""
@@ -129,6 +139,8 @@ def transact(
             reason = revert_reason(exc)
             raise TransactionFailed(f"{label} refused by the node: {reason}", reason=reason) from None
         signed = account.sign_transaction(tx)
+        if on_signed is not None:
+            on_signed(signed.hash.to_0x_hex(), int(tx["nonce"]))
         try:
             tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
         except (ContractLogicError, Web3RPCError, ValueError) as exc:

@@ -4,10 +4,14 @@ room's release operator, its snapshot published, its file kept in the store; the
 download links bound to the session that asked, and a record of every delivery.
 
 A personal dataset's raw file never leaves the store: only a release file, to its grantee.
+
+A release is recorded as pending between signing its log and keeping it, so a crash in between is
+settled from the chain afterwards (settle_pending_releases; docs/DATAROOM.md).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import tempfile
 import time
@@ -17,9 +21,11 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.engine import Connection, Engine
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
 from .. import codes
 from ..chain.deployments import contract, load_deployment
+from ..chain.tx import TransactionFailed
 from ..config import Config, Network
 from ..datasets.store import MetadataStore, metadata_dir
 from ..errors import CityLedgerError
@@ -28,13 +34,21 @@ from ..query.errors import CodedError, NotFound, Unavailable
 from ..release import service
 from ..release.snapshots import document_hash
 from .files import FileStore, put_file
-from .models import Delivery, DownloadLink, RoomRelease
+from .models import Delivery, DownloadLink, PendingRelease, RoomRelease
 from .owners import check_owner, owns
 from .profiles import kept_profile
 from .sender import sender_lease
 from .sessions import Session, _hash
 
-RELEASES, LINKS, DELIVERIES = (cast(Table, m.__table__) for m in (RoomRelease, DownloadLink, Delivery))
+log = logging.getLogger("cityledger.dataroom")
+RELEASES, LINKS, DELIVERIES, PENDING = (
+    cast(Table, m.__table__) for m in (RoomRelease, DownloadLink, Delivery, PendingRelease)
+)
+# What a pending release carries into its dataroom_releases row (with the release id and the time).
+RELEASE_FIELDS = (
+    *("access_id", "dataset_id", "grantee", "sha256", "size", "rows_in", "rows_out"),
+    *("snapshot_hash", "tx_hash"),
+)
 
 
 def _not_live(access_id: int, why: str) -> CodedError:
@@ -155,15 +169,7 @@ def make_release(
         service.check_on_chain(w3, registry, operator, prepared)
     except CityLedgerError as exc:
         raise Unavailable(f"the data room cannot log this release: {exc}") from None
-    # One sender for the operator's key across API workers and the obligation loop (its nonce).
-    with sender_lease(engine, operator.address):
-        with tempfile.TemporaryDirectory(dir=Path(data_dir)) as tmp:
-            written, snapshot = service.write(prepared, Path(data_dir), Path(tmp) / "release.csv")
-            release_id, tx_hash = service.log_on_chain(w3, registry, operator, prepared)
-            put_file(files, written, prepared.release_hash)
-    now = int(time.time())
-    row = {
-        "release_id": release_id,
+    fields = {
         "access_id": access_id,
         "dataset_id": prepared.dataset_id,
         "grantee": session.address,
@@ -171,13 +177,35 @@ def make_release(
         "size": len(prepared.data),
         "rows_in": prepared.rows_in,
         "rows_out": len(prepared.rows),
-        "snapshot_hash": document_hash(snapshot),
-        "tx_hash": tx_hash,
-        "created_at": now,
     }
+    # One sender for the operator's key across API workers and the obligation loop (its nonce); the
+    # turn also covers finishing the release, so a settle elsewhere never meets it half made.
+    with sender_lease(engine, operator.address):
+        settle_pending_releases(engine, w3, registry, files, data_dir, operator.address, locked=True)
+        with tempfile.TemporaryDirectory(dir=Path(data_dir)) as tmp:
+            written, snapshot = service.write(prepared, Path(data_dir), Path(tmp) / "release.csv")
+            fields["snapshot_hash"] = document_hash(snapshot)
+            pending: dict[str, Any] = {}
+
+            def record(tx_hash: str, nonce: int) -> None:
+                # Before the send: a crash from here on leaves the file and this row to settle by.
+                spool = Path(PENDING_DIR) / f"{tx_hash}.csv"
+                (Path(data_dir) / spool).parent.mkdir(parents=True, exist_ok=True)
+                written.replace(Path(data_dir) / spool)
+                pending.update(fields, tx_hash=tx_hash, nonce=nonce, operator=operator.address.lower())
+                pending.update(spool=str(spool), created_at=int(time.time()))
+                with engine.begin() as conn:
+                    conn.execute(insert(PENDING).values(**pending))
+
+            try:
+                release_id, _ = service.log_on_chain(w3, registry, operator, prepared, on_signed=record)
+            except TransactionFailed as exc:
+                if pending and (exc.receipt is not None or exc.tx_hash is None):  # reverted, or never sent
+                    _drop(engine, data_dir, pending)
+                raise  # not mined in time: the row stays, to settle when its receipt comes
+            row = _finish(engine, files, data_dir, pending, release_id, now=int(time.time()))
     with engine.begin() as conn:
-        conn.execute(insert(RELEASES).values(**row))
-        link = new_link(conn, release_id, session, link_ttl, now)
+        link = new_link(conn, release_id, session, link_ttl, int(row["created_at"]))
     return {
         **{k: v for k, v in row.items() if k not in ("sha256", "grantee", "created_at")},
         "snapshot_block": prepared.snapshot_block,
@@ -189,6 +217,90 @@ def make_release(
         "logged_by": operator.address.lower(),
         "link": link,
     }
+
+
+PENDING_DIR = "releases-pending"  # under the data folder: release files whose log is not yet mined
+
+
+def _finish(engine: Engine, files: FileStore, data_dir: Path, pending: Any, release_id: int, now: int) -> Any:
+    """Keep a mined release: its file into the store, its row in, its pending row out (idempotent)."""
+    spool = Path(data_dir) / pending["spool"]
+    if spool.exists():
+        put_file(files, spool, pending["sha256"])
+    row = {k: pending[k] for k in RELEASE_FIELDS} | {"release_id": release_id, "created_at": now}
+    with engine.begin() as conn:
+        if conn.execute(select(RELEASES.c.release_id).where(RELEASES.c.release_id == release_id)).first() is None:
+            conn.execute(insert(RELEASES).values(**row))
+        conn.execute(delete(PENDING).where(PENDING.c.tx_hash == pending["tx_hash"]))
+    spool.unlink(missing_ok=True)
+    return row
+
+
+def _drop(engine: Engine, data_dir: Path, pending: Any) -> None:
+    """Forget a release whose log failed or can never be mined: its row and its file go."""
+    with engine.begin() as conn:
+        conn.execute(delete(PENDING).where(PENDING.c.tx_hash == pending["tx_hash"]))
+    (Path(data_dir) / pending["spool"]).unlink(missing_ok=True)
+
+
+def settle_pending_releases(
+    engine: Engine,
+    w3: Web3,
+    registry: Any,
+    files: FileStore,
+    data_dir: Path,
+    operator: str,
+    *,
+    locked: bool = False,
+) -> dict[str, int]:
+    """Finish or drop the releases `operator` signed but did not see mined (a crash, a receipt that
+    came too late): mined and logged, the release is kept as if the request had finished; reverted, or
+    its nonce taken by another transaction, it is dropped with its file; unknown yet, it waits.
+    Takes the operator's sending turn unless `locked`; skipped (empty answer) when the turn is busy."""
+    operator = operator.lower()
+    with engine.connect() as conn:
+        rows = conn.execute(select(PENDING).where(PENDING.c.operator == operator)).mappings().all()
+    done = {"made": 0, "dropped": 0, "waiting": 0}
+    if not rows:
+        return done
+    if not locked:
+        try:
+            with sender_lease(engine, operator, wait=0):
+                return settle_pending_releases(engine, w3, registry, files, data_dir, operator, locked=True)
+        except Unavailable:
+            return done
+    for pending in rows:
+        try:
+            state = _settle_one(engine, w3, registry, files, data_dir, pending)
+        except Exception as exc:  # a node or store that does not answer: the row waits for the next look
+            log.warning("pending release (tx %s) not settled yet: %s", pending["tx_hash"], exc)
+            state = "waiting"
+        done[state] += 1
+    return done
+
+
+def _settle_one(engine: Engine, w3: Web3, registry: Any, files: FileStore, data_dir: Path, pending: Any) -> str:
+    receipt = _receipt(w3, pending["tx_hash"])
+    sender = Web3.to_checksum_address(pending["operator"])
+    if receipt is None and w3.eth.get_transaction_count(sender) > pending["nonce"]:
+        receipt = _receipt(w3, pending["tx_hash"])  # mined since the first look, or another took the nonce
+        if receipt is None:
+            _drop(engine, data_dir, pending)
+            return "dropped"
+    if receipt is None:
+        return "waiting"
+    if receipt["status"] != 1:
+        _drop(engine, data_dir, pending)
+        return "dropped"
+    _finish(engine, files, data_dir, pending, service.logged_release_id(registry, receipt), now=int(time.time()))
+    return "made"
+
+
+def _receipt(w3: Web3, tx_hash: str) -> Any:
+    try:
+        return w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    except TransactionNotFound:
+        return None
 
 
 def release_representativeness(data_dir: Path, source: Any, path: Path, prepared: Any) -> dict[str, Any] | None:

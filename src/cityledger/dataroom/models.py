@@ -1,6 +1,6 @@
 """The data room's tables, in the indexer's store (one database for every API worker): sign-in
-nonces and sessions, the releases the data room made, download links and
-deliveries (docs/DATAROOM.md).
+nonces and sessions, the releases the data room made (and those it is making), download links
+and deliveries (docs/DATAROOM.md).
 
 Not chain data: a reorg rollback or `cityledger index --reset` leaves them alone (they are not in
 DATA_TABLES). Secrets are never stored: a session id and a link token are kept as their SHA-256.
@@ -53,6 +53,30 @@ class RoomRelease(Base):
     snapshot_hash: Mapped[str] = mapped_column(Hash)
     tx_hash: Mapped[str] = mapped_column(Hash)
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class PendingRelease(Base):
+    """A release whose log_release transaction is signed but not yet known to be mined, recorded
+    before it is sent: after a crash the data room finds it by `tx_hash` and finishes it (a
+    `dataroom_releases` row) or drops it (the transaction failed, or `nonce` went to another one).
+    The file waits in `spool` (a path under the data folder) until then."""
+
+    __tablename__ = "dataroom_pending_releases"
+    tx_hash: Mapped[str] = mapped_column(Hash, primary_key=True)
+    operator: Mapped[str] = mapped_column(Address)
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    access_id: Mapped[int] = mapped_column(BigInteger)
+    dataset_id: Mapped[int] = mapped_column(BigInteger)
+    grantee: Mapped[str] = mapped_column(Address)
+    sha256: Mapped[str] = mapped_column(Hash)
+    size: Mapped[int] = mapped_column(BigInteger)
+    rows_in: Mapped[int] = mapped_column(BigInteger)
+    rows_out: Mapped[int] = mapped_column(BigInteger)
+    snapshot_hash: Mapped[str] = mapped_column(Hash)
+    spool: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (NO_ROWID,)
 
 
 class DownloadLink(Base):

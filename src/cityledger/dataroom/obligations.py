@@ -121,6 +121,7 @@ class PassResult:
     opened: list[dict[str, Any]] = field(default_factory=list)
     already: int = 0  # on chain, not yet in the index
     refused: list[str] = field(default_factory=list)
+    releases: dict[str, int] = field(default_factory=dict)  # pending releases settled (delivery.py)
 
 
 def follow_once(
@@ -132,10 +133,11 @@ def follow_once(
     cfg: Config | None = None,
     refused_before: set[tuple[int, str]] | None = None,
 ) -> PassResult:
-    """One pass: open every due obligation (see the module's docstring)."""
+    """One pass: settle the releases a crash left half made, then open every due obligation (see the
+    module's docstring)."""
+    result = PassResult(releases=_settle_releases(engine, w3, deployment, operator, data_dir, cfg))
     with engine.connect() as conn:
         due = list(due_deletions(conn, data_dir))
-    result = PassResult()
     if not due:
         return result
     deletion = contract(w3, deployment, "DeletionRegistry", cfg)
@@ -165,6 +167,22 @@ def follow_once(
             item.reason,
         )
     return result
+
+
+def _settle_releases(
+    engine: Engine, w3: Web3, deployment: Deployment, operator: Any, data_dir: Path, cfg: Config | None
+) -> dict[str, int]:
+    """A release whose log_release was sent just before the API died is kept or dropped here, within a
+    pass of the restart (delivery.settle_pending_releases), not only when its grantee asks again."""
+    from .delivery import settle_pending_releases
+    from .files import open_store
+
+    files = open_store(data_dir, cfg.dataroom.file_store if cfg else "local")
+    registry = contract(w3, deployment, "AccessRegistry", cfg)
+    done = settle_pending_releases(engine, w3, registry, files, data_dir, operator.address)
+    if done["made"] or done["dropped"]:
+        log.info("pending releases: %d kept, %d dropped, %d waiting", done["made"], done["dropped"], done["waiting"])
+    return done
 
 
 def serve(

@@ -580,10 +580,11 @@ def consent_out(row: Row, state: str, block_number: int, granted_at: int | None)
 
 
 def dataset_consent_counts(
-    conn: Connection, ref: int | str, block: int | None, rpc_timestamp: RpcTimestamp = None
+    conn: Connection, ref: int | str | Row, block: int | None, rpc_timestamp: RpcTimestamp = None
 ) -> Out:
-    """Citizens with at least one active consent covering the dataset, per purpose, as of a block."""
-    row = _dataset_row(conn, ref)
+    """Citizens with at least one active consent covering the dataset, per purpose, as of a block.
+    `ref` is an id, a content hash or a dataset row already read (the API reads it once)."""
+    row = ref if isinstance(ref, RowMapping) else _dataset_row(conn, ref)
     block, now, latest = _resolve(conn, block, rpc_timestamp)
     scopes = covering_scopes(row)
     if latest:

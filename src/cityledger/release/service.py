@@ -343,9 +343,14 @@ def check_flow(
 
 
 def log_on_chain(
-    w3: Web3, access_contract: Contract, account: LocalAccount, prepared: PreparedRelease
+    w3: Web3,
+    access_contract: Contract,
+    account: LocalAccount,
+    prepared: PreparedRelease,
+    on_signed: Callable[[str, int], None] | None = None,
 ) -> tuple[int, str]:
-    """AccessRegistry.log_release from the publisher's or its operator's account; returns (release_id, tx_hash)."""
+    """AccessRegistry.log_release from the publisher's or its operator's account; returns (release_id, tx_hash).
+    `on_signed(tx_hash, nonce)`: as chain.tx.transact's (the data room records the release there)."""
     check_on_chain(w3, access_contract, account, prepared)
     receipt = transact(
         w3,
@@ -359,10 +364,15 @@ def log_on_chain(
             bytes.fromhex(prepared.release_hash[2:]),
             prepared.k_anonymity,
         ),
+        on_signed=on_signed,
     )
+    return logged_release_id(access_contract, receipt), "0x" + bytes(receipt["transactionHash"]).hex()
+
+
+def logged_release_id(access_contract: Contract, receipt: Any) -> int:
+    """The release id a log_release receipt's ReleaseLogged event carries (-1 without one)."""
     events = access_contract.events.ReleaseLogged().process_receipt(receipt)
-    release_id = int(events[0]["args"]["release_id"]) if events else -1
-    return release_id, "0x" + bytes(receipt["transactionHash"]).hex()
+    return int(events[0]["args"]["release_id"]) if events else -1
 
 
 def signing_account(network: Network, address: str, role: str) -> LocalAccount:

@@ -28,10 +28,8 @@ router = APIRouter(tags=["consent"])
 async def consent_counts(c: Conn, svc: Svc, ref: DatasetRef, as_of_block: AsOf = None) -> dict[str, Any]:
     """Citizens with an active consent covering the dataset, per purpose, and for a personal dataset
     whose publisher declared cl:profileEpsilon, each purpose's share of the people in its file."""
-    counts = await maybe_slow(
-        as_of_block, queries.dataset_consent_counts, c, dataset_ref(ref), as_of_block, svc.chain.timestamp
-    )
-    row = queries.dataset_row(c, counts["dataset_id"])
+    row = queries.dataset_row(c, dataset_ref(ref))
+    counts = await maybe_slow(as_of_block, queries.dataset_consent_counts, c, row, as_of_block, svc.chain.timestamp)
     # Reads the dataset's description and its kept profile (small local files), never the data file.
     population, reason = await run_in_threadpool(file_population, svc.settings.data_dir, row, owns(c, row))
     return with_shares(counts, population, reason)

@@ -352,8 +352,17 @@ def private_query(
 def release_link(request: Request, svc: Svc, release_id: ReleaseId) -> dict[str, Any]:
     """A new short-lived download link to a release the data room made, for its grantee's session."""
     session = csrf_session(request, svc)
-    with svc.engine.connect() as conn:
-        rel = delivery.link_for(conn, release_id, session)
+    try:
+        with svc.engine.connect() as conn:
+            rel = delivery.link_for(conn, release_id, session)
+    except NotFound:
+        # A release logged just before the API died is kept now if its log was mined (delivery.py).
+        room = room_of(request)
+        args = (svc.chain.w3(), _access_registry(svc), room.files, svc.settings.data_dir, room.operator().address)
+        if not delivery.settle_pending_releases(svc.engine, *args)["made"]:
+            raise
+        with svc.engine.connect() as conn:
+            rel = delivery.link_for(conn, release_id, session)
     delivery.live_on_chain(svc.chain.w3(), _access_registry(svc), rel["access_id"])
     with svc.engine.begin() as conn:
         return delivery.new_link(conn, release_id, session, room_of(request).link_ttl)
