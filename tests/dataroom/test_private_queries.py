@@ -334,3 +334,125 @@ def test_a_release_does_not_compare_a_column_it_generalised(room, dataset, tmp_p
     assert rel.json()["k_anonymity"] == CONSENTING
     report = rel.json()["representativeness"]
     assert report["columns"] == [] and report["not_compared"] == ["zone"]
+
+
+class Crash(Exception):
+    """The API process dying at a chosen point (the test client re-raises it)."""
+
+
+def test_an_answer_whose_epsilon_was_spent_is_kept_through_a_crash_and_given_back_not_recomputed(
+    room, dataset, monkeypatch
+):
+    from cityledger.dataroom import private
+
+    access_id = _access(room, dataset[0], 4)
+    c = _researcher(room)
+    q = _query(access_id, statistic="mean", column="visits", epsilon="1")
+    real_keep = private._keep
+    with monkeypatch.context() as m:  # log_query is mined, then the API dies before it answers
+        m.setattr(private, "_keep", lambda *a, **k: (_ for _ in ()).throw(Crash("died after the log")))
+        with pytest.raises(Crash):
+            c.post(f"/api/access/{access_id}/queries", json=q)
+    assert _spent(room, access_id) == (4 * EPS, EPS)  # the epsilon is gone on chain
+
+    # The same question again (same nonce): refused as a replay, pointing at the kept answer, nothing spent.
+    kept_calls = []
+    monkeypatch.setattr(private, "_keep", lambda *a, **k: kept_calls.append(1) or real_keep(*a, **k))
+    again = c.post(f"/api/access/{access_id}/queries", json=q)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "query_replayed", again.text
+    want = parse_query(q, parse_declaration(ANSWERED)).hash
+    assert f"GET /api/access/{access_id}/answers?query_hash={want}" in again.json()["error"]["message"]
+    assert kept_calls == [1]  # the settle before the check completed the kept answer from its receipt
+    assert _spent(room, access_id) == (4 * EPS, EPS)
+
+    # The grantee reads it back: the answer computed before the crash, with its on-chain record.
+    got = c.get(f"/api/access/{access_id}/answers", params={"query_hash": want})
+    assert got.status_code == 200, got.text
+    [a] = got.json()["items"]
+    assert a["query_hash"] == want and a["epsilon_micro"] == EPS and a["budget"]["spent_micro"] == EPS
+    on_chain = (
+        _registry(room).events.PrivateQueryLogged().get_logs(from_block=0, argument_filters={"access_id": access_id})
+    )
+    assert [int(e["args"]["query_id"]) for e in on_chain] == [a["query_id"]]
+    assert a["tx_hash"] == "0x" + bytes(on_chain[0]["transactionHash"]).hex()
+    # Only its grantee: another account's session gets 403, no session 401.
+    other = room.client()
+    sign_in(other, room.chain.accounts[5])
+    assert other.get(f"/api/access/{access_id}/answers").status_code == 403
+    assert room.client().get(f"/api/access/{access_id}/answers").status_code == 401
+    assert c.get(f"/api/access/{access_id}/answers", params={"query_hash": "0x12"}).status_code == 400
+    # A normal answer is kept too, newest first.
+    fresh = c.post(f"/api/access/{access_id}/queries", json=_query(access_id))
+    assert fresh.status_code == 201, fresh.text
+    listed = c.get(f"/api/access/{access_id}/answers").json()
+    assert listed["total"] == 2 and [x["query_id"] for x in listed["items"]] == [
+        fresh.json()["query_id"],
+        a["query_id"],
+    ]
+    assert listed["items"][0] == fresh.json()
+
+
+def test_an_answer_whose_log_never_left_spends_nothing_and_is_forgotten(room, dataset, monkeypatch):
+    from sqlalchemy import create_engine, func, select
+
+    from cityledger.dataroom import private
+    from cityledger.dataroom.models import StoredAnswer
+    from cityledger.dataroom.obligations import follow_once
+
+    access_id = _access(room, dataset[0], 2)
+    c = _researcher(room)
+    q = _query(access_id)
+    real_transact = private.transact
+
+    def dies_before_sending(w3, account, fn, **kwargs):
+        def recorded_then_crash(tx_hash, nonce):
+            kwargs["on_signed"](tx_hash, nonce)
+            raise Crash("died between signing and sending")
+
+        return real_transact(w3, account, fn, **{**kwargs, "on_signed": recorded_then_crash})
+
+    with monkeypatch.context() as m:
+        m.setattr(private, "transact", dies_before_sending)
+        with pytest.raises(Crash):
+            c.post(f"/api/access/{access_id}/queries", json=q)
+    engine = create_engine(room.db_url)
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            table = StoredAnswer.__table__
+            return conn.execute(select(func.count()).select_from(table).where(table.c.access_id == access_id)).scalar()
+
+    try:
+        assert stored() == 1 and _spent(room, access_id) == (2 * EPS, 0)
+        # Asked again while its transaction is neither mined nor replaced: 503, nothing computed.
+        busy = c.post(f"/api/access/{access_id}/queries", json=q)
+        assert busy.status_code == 503 and "being logged" in busy.json()["error"]["message"], busy.text
+        # The operator's next transaction takes the nonce: the deletion loop's pass forgets the answer.
+        w3, operator = room.chain.w3, room.chain.accounts[OPERATOR_ACCOUNT]
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_transaction({"from": operator.address, "to": operator.address, "value": 0})
+        )
+        passed = follow_once(engine, w3, room.chain.deployment, operator, room.cfg.data_dir, room.cfg)
+        assert passed.pending == {"made": 0, "dropped": 1, "waiting": 0}
+        assert stored() == 0 and _spent(room, access_id) == (2 * EPS, 0)
+    finally:
+        engine.dispose()
+    # Now the same question is simply answered, and spent once.
+    r = c.post(f"/api/access/{access_id}/queries", json=q)
+    assert r.status_code == 201, r.text
+    assert _spent(room, access_id) == (2 * EPS, EPS)
+
+
+def test_cli_private_query_asked_again_with_its_nonce_shows_the_kept_answer(room, dataset, cli, through_app, tmp_path):
+    access_id = _access(room, dataset[0], 3)
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps({"statistic": "count", "epsilon": "1", "nonce": "kept-" + os.urandom(4).hex()}))
+    code, first, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver", "--json")
+    assert code == 0, err
+    code, out, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver")
+    assert code == 0, err
+    assert "asked before with this nonce" in out and "budget: spent 1 of 3, 2 left" in out
+    assert _spent(room, access_id) == (3 * EPS, EPS)
+    code, again, err = cli("private-query", access_id, "--query", path, "--api", "http://testserver", "--json")
+    assert code == 0, err
+    assert {**json.loads(first), "replayed": True} == json.loads(again)

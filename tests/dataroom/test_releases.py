@@ -289,7 +289,7 @@ def test_a_release_whose_log_was_signed_but_never_sent_is_dropped_once_its_nonce
     engine = create_engine(room.db_url)
     try:
         first = follow_once(engine, w3, deployment, operator, room.cfg.data_dir, room.cfg)
-        assert first.releases == {"made": 0, "dropped": 0, "waiting": 1}
+        assert first.pending == {"made": 0, "dropped": 0, "waiting": 1}
         assert len(_pending(room)) == 1 and spool.is_file()
         # ...and once another transaction of the operator took that nonce, it can never be mined: dropped.
         w3.eth.wait_for_transaction_receipt(
@@ -297,7 +297,7 @@ def test_a_release_whose_log_was_signed_but_never_sent_is_dropped_once_its_nonce
         )
         assert w3.eth.get_transaction_count(operator.address) > pending["nonce"]
         second = follow_once(engine, w3, deployment, operator, room.cfg.data_dir, room.cfg)
-        assert second.releases == {"made": 0, "dropped": 1, "waiting": 0}
+        assert second.pending == {"made": 0, "dropped": 1, "waiting": 0}
     finally:
         engine.dispose()
     assert _pending(room) == [] and not spool.exists()

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -119,12 +120,29 @@ def private_query_cmd(
             account = _signer(net, from_account, access.json()["requester"], "the access's grantee")
             sign_in(client, account)
             answer = client.post(f"/api/access/{access_id}/queries", json=doc)
-            if answer.status_code != 201:
+            result = answer.json() if answer.status_code == 201 else _answered_before(client, access_id, answer)
+            if result is None:
                 raise CityLedgerError(_error_of(answer, f"query under access {access_id}"))
-            result = answer.json()
     except httpx.HTTPError as exc:
         raise CityLedgerError(f"the data room at {base} does not answer: {exc}") from None
     View(result, lines=_answer_lines(result)).show(as_json)
+
+
+def _answered_before(client: Any, access_id: int, refused: Any) -> dict[str, Any] | None:
+    """The same question asked again (its nonce kept, e.g. after a dropped connection) is refused as a
+    replay and nothing is spent: the answer the data room kept for it is shown instead, if it has one."""
+    try:
+        error = refused.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    hashes = re.findall(r"0x[0-9a-f]{64}", error.get("message", ""))
+    if error.get("code") != "query_replayed" or not hashes:
+        return None
+    kept = client.get(f"/api/access/{access_id}/answers", params={"query_hash": hashes[0]})
+    items = kept.json().get("items") if kept.status_code == 200 else None
+    if not items:
+        return None
+    return {**items[0], "replayed": True}
 
 
 def _answer_lines(a: dict[str, Any]) -> list[str]:
@@ -151,6 +169,8 @@ def _answer_lines(a: dict[str, Any]) -> list[str]:
         f"{a['subject_count']} consenting subjects (root {short(a['consent_root'])}, block {a['snapshot_block']})"
     )
     lines.append(f"budget: spent {b['spent']} of {b['budget']}, {b['remaining']} left")
+    if a.get("replayed"):
+        lines.append("asked before with this nonce: this is the answer kept then, and nothing was spent now")
     return lines
 
 

@@ -6,22 +6,21 @@ download links bound to the session that asked, and a record of every delivery.
 A personal dataset's raw file never leaves the store: only a release file, to its grantee.
 
 A release is recorded as pending between signing its log and keeping it, so a crash in between is
-settled from the chain afterwards (settle_pending_releases; docs/DATAROOM.md).
+settled from the chain afterwards (pending.py; docs/DATAROOM.md).
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.engine import Connection, Engine
 from web3 import Web3
-from web3.exceptions import TransactionNotFound
 
 from .. import codes
 from ..chain.deployments import contract, load_deployment
@@ -36,11 +35,11 @@ from ..release.snapshots import document_hash
 from .files import FileStore, put_file
 from .models import Delivery, DownloadLink, PendingRelease, RoomRelease
 from .owners import check_owner, owns
+from .pending import PendingKind, settle
 from .profiles import kept_profile
 from .sender import sender_lease
 from .sessions import Session, _hash
 
-log = logging.getLogger("cityledger.dataroom")
 RELEASES, LINKS, DELIVERIES, PENDING = (
     cast(Table, m.__table__) for m in (RoomRelease, DownloadLink, Delivery, PendingRelease)
 )
@@ -181,7 +180,7 @@ def make_release(
     # One sender for the operator's key across API workers and the obligation loop (its nonce); the
     # turn also covers finishing the release, so a settle elsewhere never meets it half made.
     with sender_lease(engine, operator.address):
-        settle_pending_releases(engine, w3, registry, files, data_dir, operator.address, locked=True)
+        settle(engine, w3, operator.address, [pending_releases(engine, registry, files, data_dir)], locked=True)
         with tempfile.TemporaryDirectory(dir=Path(data_dir)) as tmp:
             written, snapshot = service.write(prepared, Path(data_dir), Path(tmp) / "release.csv")
             fields["snapshot_hash"] = document_hash(snapshot)
@@ -194,8 +193,13 @@ def make_release(
                 written.replace(Path(data_dir) / spool)
                 pending.update(fields, tx_hash=tx_hash, nonce=nonce, operator=operator.address.lower())
                 pending.update(spool=str(spool), created_at=int(time.time()))
-                with engine.begin() as conn:
-                    conn.execute(insert(PENDING).values(**pending))
+                try:
+                    with engine.begin() as conn:
+                        conn.execute(insert(PENDING).values(**pending))
+                except BaseException:  # not recorded: nothing is sent, and the file goes
+                    (Path(data_dir) / spool).unlink(missing_ok=True)
+                    pending.clear()
+                    raise
 
             try:
                 release_id, _ = service.log_on_chain(w3, registry, operator, prepared, on_signed=record)
@@ -243,64 +247,18 @@ def _drop(engine: Engine, data_dir: Path, pending: Any) -> None:
     (Path(data_dir) / pending["spool"]).unlink(missing_ok=True)
 
 
-def settle_pending_releases(
-    engine: Engine,
-    w3: Web3,
-    registry: Any,
-    files: FileStore,
-    data_dir: Path,
-    operator: str,
-    *,
-    locked: bool = False,
-) -> dict[str, int]:
-    """Finish or drop the releases `operator` signed but did not see mined (a crash, a receipt that
-    came too late): mined and logged, the release is kept as if the request had finished; reverted, or
-    its nonce taken by another transaction, it is dropped with its file; unknown yet, it waits.
-    Takes the operator's sending turn unless `locked`; skipped (empty answer) when the turn is busy."""
-    operator = operator.lower()
-    with engine.connect() as conn:
-        rows = conn.execute(select(PENDING).where(PENDING.c.operator == operator)).mappings().all()
-    done = {"made": 0, "dropped": 0, "waiting": 0}
-    if not rows:
-        return done
-    if not locked:
-        try:
-            with sender_lease(engine, operator, wait=0):
-                return settle_pending_releases(engine, w3, registry, files, data_dir, operator, locked=True)
-        except Unavailable:
-            return done
-    for pending in rows:
-        try:
-            state = _settle_one(engine, w3, registry, files, data_dir, pending)
-        except Exception as exc:  # a node or store that does not answer: the row waits for the next look
-            log.warning("pending release (tx %s) not settled yet: %s", pending["tx_hash"], exc)
-            state = "waiting"
-        done[state] += 1
-    return done
+def pending_releases(engine: Engine, registry: Any, files: FileStore, data_dir: Path) -> PendingKind:
+    """Releases whose log_release was signed and not seen mined, to settle (pending.py): mined, kept
+    with the id its ReleaseLogged carries; otherwise dropped with their file."""
 
+    def rows(operator: str) -> Sequence[Any]:
+        with engine.connect() as conn:
+            return conn.execute(select(PENDING).where(PENDING.c.operator == operator)).mappings().all()
 
-def _settle_one(engine: Engine, w3: Web3, registry: Any, files: FileStore, data_dir: Path, pending: Any) -> str:
-    receipt = _receipt(w3, pending["tx_hash"])
-    sender = Web3.to_checksum_address(pending["operator"])
-    if receipt is None and w3.eth.get_transaction_count(sender) > pending["nonce"]:
-        receipt = _receipt(w3, pending["tx_hash"])  # mined since the first look, or another took the nonce
-        if receipt is None:
-            _drop(engine, data_dir, pending)
-            return "dropped"
-    if receipt is None:
-        return "waiting"
-    if receipt["status"] != 1:
-        _drop(engine, data_dir, pending)
-        return "dropped"
-    _finish(engine, files, data_dir, pending, service.logged_release_id(registry, receipt), now=int(time.time()))
-    return "made"
+    def finish(row: Any, receipt: Any) -> None:
+        _finish(engine, files, data_dir, row, service.logged_release_id(registry, receipt), now=int(time.time()))
 
-
-def _receipt(w3: Web3, tx_hash: str) -> Any:
-    try:
-        return w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-    except TransactionNotFound:
-        return None
+    return PendingKind("release", rows, finish, lambda row: _drop(engine, data_dir, row))
 
 
 def release_representativeness(data_dir: Path, source: Any, path: Path, prepared: Any) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 """The data room's tables, in the indexer's store (one database for every API worker): sign-in
-nonces and sessions, the releases the data room made (and those it is making), download links
-and deliveries (docs/DATAROOM.md).
+nonces and sessions, the releases the data room made (and those it is making), the private answers
+it gave, download links and deliveries (docs/DATAROOM.md).
 
 Not chain data: a reorg rollback or `cityledger index --reset` leaves them alone (they are not in
 DATA_TABLES). Secrets are never stored: a session id and a link token are kept as their SHA-256.
@@ -8,7 +8,7 @@ DATA_TABLES). Secrets are never stored: a session id and a link token are kept a
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, String
+from sqlalchemy import BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..indexer.models import NO_ROWID, Address, Base, BigId, Hash
@@ -74,6 +74,25 @@ class PendingRelease(Base):
     rows_out: Mapped[int] = mapped_column(BigInteger)
     snapshot_hash: Mapped[str] = mapped_column(Hash)
     spool: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (NO_ROWID,)
+
+
+class StoredAnswer(Base):
+    """A private answer the data room computed, kept for its grantee: recorded (query_id null) after
+    log_query is signed and before it is sent, completed with the on-chain record once mined, so an
+    answer whose epsilon was spent is never lost to a crash or a dropped connection (pending.py)."""
+
+    __tablename__ = "dataroom_answers"
+    tx_hash: Mapped[str] = mapped_column(Hash, primary_key=True)
+    operator: Mapped[str] = mapped_column(Address)
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    access_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    grantee: Mapped[str] = mapped_column(Address)
+    query_hash: Mapped[str] = mapped_column(Hash, index=True)
+    answer: Mapped[str] = mapped_column(Text)  # the answer as the API returned it (JSON)
+    query_id: Mapped[int | None] = mapped_column(BigInteger)  # null until its log_query is mined
     created_at: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (NO_ROWID,)

@@ -37,6 +37,7 @@ from ..errors import CityLedgerError
 from ..fingerprint.consent_tree import ConsentTree
 from ..query import queries
 from ..release.snapshots import read_snapshot
+from .pending import settle
 from .sender import sender_lease
 
 log = logging.getLogger("cityledger.dataroom")
@@ -121,7 +122,7 @@ class PassResult:
     opened: list[dict[str, Any]] = field(default_factory=list)
     already: int = 0  # on chain, not yet in the index
     refused: list[str] = field(default_factory=list)
-    releases: dict[str, int] = field(default_factory=dict)  # pending releases settled (delivery.py)
+    pending: dict[str, int] = field(default_factory=dict)  # pending releases and answers settled (pending.py)
 
 
 def follow_once(
@@ -133,9 +134,9 @@ def follow_once(
     cfg: Config | None = None,
     refused_before: set[tuple[int, str]] | None = None,
 ) -> PassResult:
-    """One pass: settle the releases a crash left half made, then open every due obligation (see the
-    module's docstring)."""
-    result = PassResult(releases=_settle_releases(engine, w3, deployment, operator, data_dir, cfg))
+    """One pass: settle the releases and answers a crash left half made, then open every due
+    obligation (see the module's docstring)."""
+    result = PassResult(pending=_settle(engine, w3, deployment, operator, data_dir, cfg))
     with engine.connect() as conn:
         due = list(due_deletions(conn, data_dir))
     if not due:
@@ -169,19 +170,21 @@ def follow_once(
     return result
 
 
-def _settle_releases(
+def _settle(
     engine: Engine, w3: Web3, deployment: Deployment, operator: Any, data_dir: Path, cfg: Config | None
 ) -> dict[str, int]:
-    """A release whose log_release was sent just before the API died is kept or dropped here, within a
-    pass of the restart (delivery.settle_pending_releases), not only when its grantee asks again."""
-    from .delivery import settle_pending_releases
+    """A release or a private answer whose log was sent just before the API died is kept or dropped
+    here, within a pass of the restart (pending.py), not only when its grantee asks again."""
+    from .delivery import pending_releases
     from .files import open_store
+    from .private import pending_answers
 
     files = open_store(data_dir, cfg.dataroom.file_store if cfg else "local")
     registry = contract(w3, deployment, "AccessRegistry", cfg)
-    done = settle_pending_releases(engine, w3, registry, files, data_dir, operator.address)
+    kinds = [pending_releases(engine, registry, files, data_dir), pending_answers(engine, registry)]
+    done = settle(engine, w3, operator.address, kinds)
     if done["made"] or done["dropped"]:
-        log.info("pending releases: %d kept, %d dropped, %d waiting", done["made"], done["dropped"], done["waiting"])
+        log.info("pending logs: %d kept, %d dropped, %d waiting", done["made"], done["dropped"], done["waiting"])
     return done
 
 

@@ -9,14 +9,21 @@ dataset's `cl:privacy` declaration, the query against it, then, holding the oper
 the budget read from the chain and the replay check, before a row is read. The lease is held from the
 budget check to the `log_query` receipt (reserve, then commit): two answers racing for the last of a
 budget are checked one after the other, and the second sees the first one's spending.
+
+Every answer is recorded for its grantee once its `log_query` is signed and before it is sent, and
+completed from the receipt (pending.py): an answer whose epsilon was spent is never lost to a crash,
+a late receipt or a dropped connection; `stored_answers` gives them back.
 """
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
@@ -32,6 +39,8 @@ from ..query.queries import epsilon
 from ..release import service
 from .delivery import grantee_access, live_on_chain, release_source
 from .files import FileStore
+from .models import StoredAnswer
+from .pending import PendingKind, settle
 from .profiles import kept_profile, stored_table
 from .sender import sender_lease
 from .sessions import Session
@@ -134,9 +143,11 @@ def answer_query(
         raise Unavailable(f"the data room cannot log this answer: {exc}") from None
 
     fns = registry.functions
+    answers = pending_answers(engine, registry)
     # Reserve, then commit: the lease serialises every send of the operator's key, so the budget read
     # here cannot be spent by another answer before this one's log_query is mined.
     with sender_lease(engine, operator.address):
+        settle(engine, w3, operator.address, [answers], locked=True)
         budget, spent = fns.privacy_budget(access_id).call()
         if query.cost_micro > budget - spent:
             raise CodedError(
@@ -144,10 +155,17 @@ def answer_query(
                 f"{epsilon(budget - spent)} of its budget {epsilon(budget)} left: nothing was computed or spent",
                 code="budget_exceeded",
             )
+        if _stored(engine, access_id, query.hash, logged=False):
+            raise Unavailable(
+                f"query {query.hash} is being logged on chain under access {access_id} (its transaction is not "
+                "mined yet): ask again in a moment; nothing was computed or spent now"
+            )
         if query.hash in logged_hashes(engine, registry, access_id, fns.granted_block(access_id).call()):
+            kept = _stored(engine, access_id, query.hash, logged=True)
             raise CodedError(
-                f"query {query.hash} was already answered under access {access_id}: a replay is refused (ask with "
-                "a new nonce to spend again); nothing was computed or spent",
+                f"query {query.hash} was already answered under access {access_id}: a replay is refused ("
+                + (f"its answer: GET /api/access/{access_id}/answers?query_hash={query.hash}; " if kept else "")
+                + "ask with a new nonce to spend again); nothing was computed or spent",
                 code="query_replayed",
             )
         # Only now is a row read.
@@ -162,6 +180,25 @@ def answer_query(
             answer = run_query(query, table, sorted(consenting), reserved_hash=query.hash, population=population)
         except PrivacyError as exc:
             raise _refused(str(exc)) from None
+        out = {
+            **answer.to_json(),
+            "access_id": access_id,
+            "dataset_id": source["id"],
+            "snapshot_block": snapshot_block,
+            "consent_root": "0x" + tree.root.hex(),
+            "subject_count": len(tree),
+            "logged_by": operator.address.lower(),
+        }
+        recorded: dict[str, Any] = {}
+
+        def record(tx_hash: str, nonce: int) -> None:
+            # Before the send: from here on the answer is the grantee's, whatever happens to this request.
+            row = {"tx_hash": tx_hash, "operator": operator.address.lower(), "nonce": nonce, "access_id": access_id}
+            row |= {"grantee": session.address, "query_hash": answer.query_hash, "answer": json.dumps(out)}
+            with engine.begin() as conn:
+                conn.execute(insert(ANSWERS).values(**row, created_at=int(time.time())))
+            recorded.update(row)
+
         try:
             receipt = transact(
                 w3,
@@ -175,27 +212,105 @@ def answer_query(
                     snapshot_block,
                     len(tree),
                 ),
+                on_signed=record,
             )
-        except TransactionFailed as exc:  # the answer is dropped unseen: nothing leaves unlogged
+        except TransactionFailed as exc:
+            if recorded and exc.receipt is None and exc.tx_hash is not None:  # not mined in time: kept
+                raise Unavailable(
+                    f"the answer's log (tx {recorded['tx_hash']}) was not mined in time: once it is, "
+                    f"GET /api/access/{access_id}/answers?query_hash={answer.query_hash} gives the answer"
+                ) from None
+            if recorded:
+                _forget(engine, recorded)
+            # The answer is dropped unseen: nothing leaves unlogged.
             raise Unavailable(f"the data room could not log this answer on chain ({exc.reason}): retry") from None
-    events = registry.events.PrivateQueryLogged().process_receipt(receipt)
-    logged = events[0]["args"]
-    return {
-        **answer.to_json(),
+        return _keep(engine, registry, recorded, out, receipt)
+
+
+ANSWERS = cast(Table, StoredAnswer.__table__)
+
+
+def _keep(engine: Engine, registry: Any, row: Any, out: dict[str, Any], receipt: Any) -> dict[str, Any]:
+    """The answer with its on-chain record (from the receipt's PrivateQueryLogged), kept for its grantee."""
+    logged = registry.events.PrivateQueryLogged().process_receipt(receipt)[0]["args"]
+    budget, spent = int(logged["budget"]), int(logged["spent_total"])
+    final = {
+        **out,
         "query_id": int(logged["query_id"]),
-        "access_id": access_id,
-        "dataset_id": source["id"],
-        "snapshot_block": snapshot_block,
-        "consent_root": "0x" + tree.root.hex(),
-        "subject_count": len(tree),
         "tx_hash": "0x" + bytes(receipt["transactionHash"]).hex(),
-        "logged_by": operator.address.lower(),
         "budget": {
-            "budget": epsilon(int(logged["budget"])),
-            "spent": epsilon(int(logged["spent_total"])),
-            "remaining": epsilon(int(logged["budget"]) - int(logged["spent_total"])),
-            "budget_micro": int(logged["budget"]),
-            "spent_micro": int(logged["spent_total"]),
-            "remaining_micro": int(logged["budget"]) - int(logged["spent_total"]),
+            "budget": epsilon(budget),
+            "spent": epsilon(spent),
+            "remaining": epsilon(budget - spent),
+            "budget_micro": budget,
+            "spent_micro": spent,
+            "remaining_micro": budget - spent,
         },
     }
+    with engine.begin() as conn:
+        conn.execute(
+            update(ANSWERS)
+            .where(ANSWERS.c.tx_hash == row["tx_hash"])
+            .values(query_id=final["query_id"], answer=json.dumps(final))
+        )
+    return final
+
+
+def _forget(engine: Engine, row: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(ANSWERS).where(ANSWERS.c.tx_hash == row["tx_hash"]))
+
+
+def _stored(engine: Engine, access_id: int, query_hash: str, *, logged: bool) -> bool:
+    done = ANSWERS.c.query_id.is_not(None) if logged else ANSWERS.c.query_id.is_(None)
+    with engine.connect() as conn:
+        hit = conn.execute(
+            select(ANSWERS.c.tx_hash).where(ANSWERS.c.access_id == access_id, ANSWERS.c.query_hash == query_hash, done)
+        ).first()
+    return hit is not None
+
+
+def pending_answers(engine: Engine, registry: Any) -> PendingKind:
+    """Answers whose log_query was signed and not seen mined, to settle (pending.py): mined, completed
+    with their on-chain record; otherwise forgotten (nothing was spent)."""
+
+    def rows(operator: str) -> Sequence[Any]:
+        with engine.connect() as conn:
+            query = select(ANSWERS).where(ANSWERS.c.operator == operator, ANSWERS.c.query_id.is_(None))
+            return conn.execute(query).mappings().all()
+
+    def finish(row: Any, receipt: Any) -> None:
+        _keep(engine, registry, row, json.loads(row["answer"]), receipt)
+
+    return PendingKind("answer", rows, finish, lambda row: _forget(engine, row))
+
+
+def stored_answers(
+    engine: Engine, w3: Web3, registry: Any, operator: str, access: Any, session: Session, **page: Any
+) -> dict[str, Any]:
+    """The answers the data room gave the signed-in grantee under `access` (newest first; one query's
+    with `query_hash`), after settling any whose log was still pending."""
+    if access["requester"] != session.address:
+        raise CodedError(
+            f"access {access['id']} was granted to {access['requester']}, not to you ({session.address})",
+            code="forbidden",
+        )
+    settle(engine, w3, operator, [pending_answers(engine, registry)])
+    where = [ANSWERS.c.access_id == access["id"], ANSWERS.c.grantee == session.address, ANSWERS.c.query_id.is_not(None)]
+    query_hash = page.pop("query_hash", None)
+    if query_hash is not None:
+        where.append(ANSWERS.c.query_hash == query_hash)
+        if _stored(engine, access["id"], query_hash, logged=False):
+            raise Unavailable(f"the answer to query {query_hash} is still being logged on chain: ask again in a moment")
+    size, number = page["page_size"], page["page"]
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(ANSWERS).where(*where)).scalar_one()
+        rows = conn.execute(
+            select(ANSWERS.c.answer)
+            .where(*where)
+            .order_by(ANSWERS.c.query_id.desc())
+            .limit(size)
+            .offset((number - 1) * size)
+        ).scalars()
+        items = [json.loads(a) for a in rows]
+    return {"items": items, "total": total, "page": number, "page_size": size}

@@ -13,12 +13,14 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from ... import codes
 from ...dataroom import delivery
 from ...dataroom.files import HashMismatch, TooLarge, content_digest, key_of, parse_range, sanitise_name
 from ...dataroom.owners import check_owner
+from ...dataroom.pending import settle
 from ...query import queries
 from ...query import validate as v
 from ...query.errors import CodedError, NotFound
@@ -348,6 +350,46 @@ def private_query(
     return _as_grantee(request, svc, answer_query, access_id, body)
 
 
+@router.get(
+    "/api/access/{access_id}/answers",
+    response_model=s.Page[PrivateAnswer],
+    responses=s.error_responses(400, 401, 403, 404, 422, 503),
+)
+def stored_answers(
+    request: Request,
+    svc: Svc,
+    access_id: AccessId,
+    query_hash: Annotated[str | None, Query(description="one query's answer (0x bytes32)")] = None,
+    page: PageNo = 1,
+    page_size: PageSize = 20,
+) -> dict[str, Any]:
+    """The private answers the data room gave you, the signed-in grantee, under this access (newest
+    first), also after its access ended: an answer whose epsilon was spent is never lost to a crash or
+    a dropped connection (one whose log is still being mined: 503, ask again in a moment)."""
+    from ...dataroom.private import stored_answers
+
+    wanted = v.hash32(query_hash, "query_hash") if query_hash is not None else None
+    session = current_session(request, svc)
+    with svc.engine.connect() as conn:
+        access = conn.execute(select(queries.AC).where(queries.AC.c.id == access_id)).mappings().first()
+    if access is None:
+        raise NotFound(f"no access request {access_id} in the index")
+    operator = room_of(request).operator().address
+    registry = _access_registry(svc)
+    kept = stored_answers(
+        svc.engine,
+        svc.chain.w3(),
+        registry,
+        operator,
+        access,
+        session,
+        query_hash=wanted,
+        page=page,
+        page_size=page_size,
+    )
+    return paged(kept)
+
+
 @router.post("/api/releases/{release_id}/links", response_model=Link, status_code=201, responses=RELEASE_ERRORS)
 def release_link(request: Request, svc: Svc, release_id: ReleaseId) -> dict[str, Any]:
     """A new short-lived download link to a release the data room made, for its grantee's session."""
@@ -357,9 +399,9 @@ def release_link(request: Request, svc: Svc, release_id: ReleaseId) -> dict[str,
             rel = delivery.link_for(conn, release_id, session)
     except NotFound:
         # A release logged just before the API died is kept now if its log was mined (delivery.py).
-        room = room_of(request)
-        args = (svc.chain.w3(), _access_registry(svc), room.files, svc.settings.data_dir, room.operator().address)
-        if not delivery.settle_pending_releases(svc.engine, *args)["made"]:
+        room, w3 = room_of(request), svc.chain.w3()
+        kind = delivery.pending_releases(svc.engine, _access_registry(svc), room.files, svc.settings.data_dir)
+        if not settle(svc.engine, w3, room.operator().address, [kind])["made"]:
             raise
         with svc.engine.connect() as conn:
             rel = delivery.link_for(conn, release_id, session)
