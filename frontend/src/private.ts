@@ -90,6 +90,9 @@ function refusalWords(e: unknown, eps: string, budget: Budget | null): string {
         return `The data room cannot answer this question: ${why}. Nothing was spent.`;
       }
     }
+    if (e.status === 503 && /not mined in time|being logged/.test(e.message)) {
+      return "The answer is still being recorded on the ledger. It is kept for you: once recorded, it appears among your answers below (reload the page in a moment). Nothing is spent twice.";
+    }
     if (e.status === 503) return "The data room could not record the answer on the ledger, so it was not given and nothing was spent. Try again in a moment.";
   }
   return `${roomErrorMessage(e)} Nothing was spent.`;
@@ -272,6 +275,14 @@ export function privateQueryForm(accessId: number, decl: Declaration): HTMLEleme
   fillColumns();
   describe();
 
+  // The answers given before, newest first: the data room keeps each one, also the answer of a request
+  // whose connection dropped or whose page was closed (docs/DATAROOM.md), so a reload shows them.
+  const readEarlier = () => roomApi(`/api/access/${accessId}/answers?page_size=20`).then((page: any) => {
+    const shown = new Set(Array.from(answers.querySelectorAll<HTMLElement>(".private-answer"), (el) => el.id));
+    for (const a of page.items) if (!shown.has(`answer-${a.query_id}`)) answers.append(answerCard(a, decl, true));
+  }, () => undefined);
+  void readEarlier();
+
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     message.clear();
@@ -295,6 +306,7 @@ export function privateQueryForm(accessId: number, decl: Declaration): HTMLEleme
       shown.focus();
     } catch (e) {
       await readBudget();
+      void readEarlier();
       message.error(refusalWords(e, cost(epsilon.value.trim(), compare.value.trim()) ?? "", budget), epsilon);
     } finally {
       submit.disabled = false;
@@ -304,7 +316,7 @@ export function privateQueryForm(accessId: number, decl: Declaration): HTMLEleme
 }
 
 /** One answer: the value(s) with their 95 % ranges, what it spent, and whom the rows describe. */
-function answerCard(a: any, decl: Declaration): HTMLElement {
+function answerCard(a: any, decl: Declaration, earlier = false): HTMLElement {
   const titleId = nextId("answer-title");
   const stat = a.statistic as string;
   const measure = stat === "count" || stat === "histogram" ? "count" : stat;
@@ -323,7 +335,7 @@ function answerCard(a: any, decl: Declaration): HTMLElement {
   if (a.rows_used && !single) body.push(h("p", {}, `Rows used: about ${fmt(a.rows_used.value)} (95 % range ${range(a.rows_used)}).`));
   body.push(
     // epsilon_micro is all it spent: its epsilon and its comparison's.
-    h("p", { class: "spent" }, `This answer spent ${a.epsilon_micro / 1e6} of your privacy budget: ${a.budget.remaining} of ${a.budget.budget} left.`),
+    h("p", { class: "spent" }, `This answer spent ${a.epsilon_micro / 1e6} of your privacy budget: ${a.budget.remaining} of ${a.budget.budget} ${earlier ? "were left after it" : "left"}.`),
     representativeness(a, decl),
     details("Technical details",
       h("p", {}, `Recorded on the ledger as private answer #${a.query_id} (block ${a.snapshot_block} consent snapshot, ${a.subject_count} consenting people).`),

@@ -245,6 +245,16 @@ export function researcherJourney(running) {
       assert.equal(await budget.innerText(), `Privacy budget: ${total - 13} of ${total} left (13 spent).`);
       assert.equal((await indexed(2)).spent, "13");
       assert.deepEqual(await unlabelledControls(page), []);
+
+      // A reload (signed in again) shows both answers, newest first: the data room keeps each one it
+      // gave, so an answer is not lost with the page (nor with a dropped connection).
+      await page.reload();
+      await signInButton().click();
+      await page.locator("#account").waitFor();
+      await page.waitForFunction((id) => document.querySelectorAll(`#access-${id} .private-answer`).length === 2, stack.access_id, { timeout: 30_000 });
+      const kept = await page.locator(`#access-${stack.access_id} .private-answer`).allInnerTexts();
+      assert.match(kept[0], new RegExp(`This answer spent 9 of your privacy budget: ${total - 13} of ${total} were left after it\\.`));
+      assert.match(kept[1], new RegExp(`This answer spent 4 of your privacy budget: ${total - 4} of ${total} were left after it\\.`));
       assert.deepEqual(errors, []);
     });
 
