@@ -43,10 +43,10 @@ from .sessions import Session, _hash
 RELEASES, LINKS, DELIVERIES, PENDING = (
     cast(Table, m.__table__) for m in (RoomRelease, DownloadLink, Delivery, PendingRelease)
 )
-# What a pending release carries into its dataroom_releases row (with the release id and the time).
+# What a pending release carries into its dataroom_releases row (with the release id).
 RELEASE_FIELDS = (
     *("access_id", "dataset_id", "grantee", "sha256", "size", "rows_in", "rows_out"),
-    *("snapshot_hash", "tx_hash"),
+    *("snapshot_hash", "tx_hash", "created_at"),
 )
 
 
@@ -207,7 +207,7 @@ def make_release(
                 if pending and (exc.receipt is not None or exc.tx_hash is None):  # reverted, or never sent
                     _drop(engine, data_dir, pending)
                 raise  # not mined in time: the row stays, to settle when its receipt comes
-            row = _finish(engine, files, data_dir, pending, release_id, now=int(time.time()))
+            row = _finish(engine, files, data_dir, pending, release_id)
     with engine.begin() as conn:
         link = new_link(conn, release_id, session, link_ttl, int(row["created_at"]))
     return {
@@ -226,12 +226,13 @@ def make_release(
 PENDING_DIR = "releases-pending"  # under the data folder: release files whose log is not yet mined
 
 
-def _finish(engine: Engine, files: FileStore, data_dir: Path, pending: Any, release_id: int, now: int) -> Any:
-    """Keep a mined release: its file into the store, its row in, its pending row out (idempotent)."""
+def _finish(engine: Engine, files: FileStore, data_dir: Path, pending: Any, release_id: int) -> Any:
+    """Keep a mined release: its file into the store, its row in (made when it was recorded), its
+    pending row out (idempotent)."""
     spool = Path(data_dir) / pending["spool"]
     if spool.exists():
         put_file(files, spool, pending["sha256"])
-    row = {k: pending[k] for k in RELEASE_FIELDS} | {"release_id": release_id, "created_at": now}
+    row = {k: pending[k] for k in RELEASE_FIELDS} | {"release_id": release_id, "created_at": pending["created_at"]}
     with engine.begin() as conn:
         if conn.execute(select(RELEASES.c.release_id).where(RELEASES.c.release_id == release_id)).first() is None:
             conn.execute(insert(RELEASES).values(**row))
@@ -256,7 +257,7 @@ def pending_releases(engine: Engine, registry: Any, files: FileStore, data_dir: 
             return conn.execute(select(PENDING).where(PENDING.c.operator == operator)).mappings().all()
 
     def finish(row: Any, receipt: Any) -> None:
-        _finish(engine, files, data_dir, row, service.logged_release_id(registry, receipt), now=int(time.time()))
+        _finish(engine, files, data_dir, row, service.logged_release_id(registry, receipt))
 
     return PendingKind("release", rows, finish, lambda row: _drop(engine, data_dir, row))
 
