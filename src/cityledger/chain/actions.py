@@ -22,7 +22,7 @@ from ..codes import MICRO_EPSILON, RIGHTS_OUTCOMES
 from ..errors import CityLedgerError
 from ..fingerprint.consent_tree import ConsentTree
 from .deployments import Deployment, contract
-from .tx import transact
+from .tx import transact, transact_or_undo
 
 UINT64_MAX = 2**64 - 1
 
@@ -223,10 +223,10 @@ def set_profile(
             f"{who} has never held a role: profiles are for accredited organisations (citizens have none)"
         )
     digest, written = store.put(document)
-    try:
-        receipt = transact(w3, admin, roles.functions.set_profile(who, digest, store.uri_of(digest)))
-    except BaseException:
-        if written:
-            store.remove(digest)
-        raise
+    receipt = transact_or_undo(
+        w3,
+        admin,
+        roles.functions.set_profile(who, digest, store.uri_of(digest)),
+        lambda: written and store.remove(digest),
+    )
     return _done(receipt, account=who, profile_hash="0x" + digest.hex(), profile_uri=store.uri_of(digest))

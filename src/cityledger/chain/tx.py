@@ -163,6 +163,21 @@ def transact(
     return receipt
 
 
+def transact_or_undo(w3: Web3, account: LocalAccount, contract_function, undo: Callable[[], None]) -> TxReceipt:
+    """`transact`, running `undo` (remove what the transaction would have referenced, e.g. a document
+    it names by hash) only when the transaction cannot land: never signed, refused by the node, or
+    reverted when mined. Interrupted (Ctrl-C) or timed out after the send, it may still be mined, so
+    nothing is undone: a document a mined transaction names must stay."""
+    signed: list[str] = []
+    try:
+        return transact(w3, account, contract_function, on_signed=lambda tx_hash, _nonce: signed.append(tx_hash))
+    except BaseException as exc:
+        failed = isinstance(exc, TransactionFailed) and (exc.receipt is not None or exc.tx_hash is None)
+        if not signed or failed:
+            undo()
+        raise
+
+
 def _replay_reason(w3: Web3, tx: dict, receipt: TxReceipt) -> str:
     call = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx}
     try:

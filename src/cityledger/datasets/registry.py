@@ -15,7 +15,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from ..chain.deployments import Deployment, contract
-from ..chain.tx import TransactionFailed, transact
+from ..chain.tx import transact, transact_or_undo
 from ..codes import ATTESTATION_KIND_NAMES, ATTESTATION_KINDS, DOMAIN_NAMES, STATUS_WITHDRAWN
 from ..dataroom.files import FileStore, put_file
 from ..errors import CityLedgerError
@@ -80,10 +80,11 @@ def publish(
     """Fingerprint `path`, store its metadata and register it. A file this publisher has registered
     (and not withdrawn) writes nothing and returns that id with already_registered=True; the same
     bytes registered by another publisher, or withdrawn by this one, are registered (a content hash
-    is unique per publisher: docs/CONTRACTS.md). When the registration cannot land (refused, reverted)
-    nothing stays written (a metadata document this call created is removed again); interrupted after
-    its transaction was sent, the document stays, since the registration may still be mined. `files`: the data room's file store, which then
-    holds the file under its content hash once it is registered (also when it already was)."""
+    is unique per publisher: docs/CONTRACTS.md). When the registration cannot land (refused,
+    reverted) nothing stays written (a metadata document this call created is removed again);
+    interrupted after its transaction was sent, the document stays, since the registration may
+    still be mined. `files`: the data room's file store, which then holds the file under its content
+    hash once it is registered (also when it already was)."""
     domain = domain_code(info.domain)
     if metadata_uri is not None:
         check_uri(metadata_uri)
@@ -121,25 +122,14 @@ def publish(
     )
     digest, written = store.put(doc)
     uri = metadata_uri or default_uri(digest)
-    signed: list[str] = []
-    try:
-        receipt = transact(
-            w3,
-            account,
-            reg.functions.register(
-                fp.content_hash, digest, uri, domain, bool(info.personal_data), int(info.supersedes)
-            ),
-            on_signed=lambda tx_hash, _nonce: signed.append(tx_hash),
-        )
-    except BaseException as exc:
-        # The document goes only when the registration cannot land: never signed, refused by the
-        # node, or reverted when mined. Interrupted (Ctrl-C) or timed out after the send it may still
-        # be mined, and a registration whose document is gone could not be described: a re-run then
-        # finds it registered, with its document still here.
-        failed = isinstance(exc, TransactionFailed) and (exc.receipt is not None or exc.tx_hash is None)
-        if written and (not signed or failed):
-            store.remove(digest)
-        raise
+    # The document goes again only if the registration cannot land (chain.tx.transact_or_undo): after
+    # a Ctrl-C past the send it may be mined, and a re-run then finds it registered with its document.
+    receipt = transact_or_undo(
+        w3,
+        account,
+        reg.functions.register(fp.content_hash, digest, uri, domain, bool(info.personal_data), int(info.supersedes)),
+        (lambda: store.remove(digest)) if written else (lambda: None),
+    )
     args = _event(receipt, reg.events.DatasetRegistered())
     if files is not None:  # after the registration: the store holds registered bytes only
         put_file(files, fp.path, fp.content_hash)
