@@ -395,7 +395,8 @@ def measure(base: dict, work: Path, name: str, first: int, last: int, runs: int,
     rounds of indexer, baseline, ceiling give each the same conditions, where all indexer runs
     first, then all baseline runs, did not (the 2026-12-02 full run measured the 100k indexer at
     1.38x the baseline; the same code on a chain built the same way, measured in that same order
-    right after mining, 2.27x, and alternated round by round, 2.40x)."""
+    right after mining, 2.27x, and alternated round by round, 2.40x; the next full run, round by
+    round, 2.09x)."""
     from cityledger.indexer.compare import compare_stores
 
     dbs = [f"sqlite:///{work / f'ix-{i}.db'}" for i in range(runs)]
