@@ -246,10 +246,9 @@ export function researcherJourney(running) {
       assert.equal((await indexed(2)).spent, "13");
       assert.deepEqual(await unlabelledControls(page), []);
 
-      // A reload (signed in again) shows both answers, newest first: the data room keeps each one it
-      // gave, so an answer is not lost with the page (nor with a dropped connection).
+      // A reload (the session's cookie keeps it signed in) shows both answers, newest first: the data
+      // room keeps each one it gave, so an answer is not lost with the page (nor with a dropped connection).
       await page.reload();
-      await signInButton().click();
       await page.locator("#account").waitFor();
       await page.waitForFunction((id) => document.querySelectorAll(`#access-${id} .private-answer`).length === 2, stack.access_id, { timeout: 30_000 });
       const kept = await page.locator(`#access-${stack.access_id} .private-answer`).allInnerTexts();
