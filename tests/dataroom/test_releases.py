@@ -301,9 +301,13 @@ def test_a_release_whose_log_was_signed_but_never_sent_is_dropped_once_its_nonce
     finally:
         engine.dispose()
     assert _pending(room) == [] and not spool.exists()
-    # A fresh request is made and logged as usual.
+    # A file left in the spool without its row (a death between moving it there and recording it) is
+    # swept by the next release, made and logged as usual.
+    orphan = room.cfg.data_dir / delivery.PENDING_DIR / ("0x" + "ab" * 32 + ".csv")
+    orphan.write_text("subject\n")
     made = researcher.post(f"/api/access/{access_id}/releases", json={})
     assert made.status_code == 201, made.text
+    assert not orphan.exists()
     assert len(registry.events.ReleaseLogged().get_logs(from_block=0)) == releases_before + 1
 
 

@@ -181,6 +181,7 @@ def make_release(
     # turn also covers finishing the release, so a settle elsewhere never meets it half made.
     with sender_lease(engine, operator.address):
         settle(engine, w3, operator.address, [pending_releases(engine, registry, files, data_dir)], locked=True)
+        _sweep_spool(engine, data_dir)
         with tempfile.TemporaryDirectory(dir=Path(data_dir)) as tmp:
             written, snapshot = service.write(prepared, Path(data_dir), Path(tmp) / "release.csv")
             fields["snapshot_hash"] = document_hash(snapshot)
@@ -246,6 +247,20 @@ def _drop(engine: Engine, data_dir: Path, pending: Any) -> None:
     with engine.begin() as conn:
         conn.execute(delete(PENDING).where(PENDING.c.tx_hash == pending["tx_hash"]))
     (Path(data_dir) / pending["spool"]).unlink(missing_ok=True)
+
+
+def _sweep_spool(engine: Engine, data_dir: Path) -> None:
+    """Remove spooled release files that no pending row names: a process that died between moving a
+    file there and recording its row (the caller holds the sending turn, under which both happen, so
+    no other request is between the two)."""
+    folder = Path(data_dir) / PENDING_DIR
+    if not folder.is_dir():
+        return
+    with engine.connect() as conn:
+        named = {Path(p).name for p in conn.execute(select(PENDING.c.spool)).scalars()}
+    for path in folder.iterdir():
+        if path.name not in named:
+            path.unlink(missing_ok=True)
 
 
 def pending_releases(engine: Engine, registry: Any, files: FileStore, data_dir: Path) -> PendingKind:
