@@ -136,7 +136,11 @@ def follow_once(
 ) -> PassResult:
     """One pass: settle the releases and answers a crash left half made, then open every due
     obligation (see the module's docstring)."""
-    result = PassResult(pending=_settle(engine, w3, deployment, operator, data_dir, cfg))
+    result = PassResult()
+    try:
+        result.pending = _settle(engine, w3, deployment, operator, data_dir, cfg)
+    except Exception as exc:  # the obligations below do not wait for it: retried on the next pass
+        log.warning("pending releases and answers not settled this pass: %s", exc)
     with engine.connect() as conn:
         due = list(due_deletions(conn, data_dir))
     if not due:
